@@ -1,0 +1,2 @@
+// Placeholder until the AssemblyScript kernels land.
+console.log('no kernels yet');
