@@ -9,6 +9,7 @@ const stages = [
   ['type-check', 'npm', ['run', '-s', 'typecheck']],
   ['lint + format', 'npm', ['run', '-s', 'lint']],
   ['unit tests', 'npm', ['run', '-s', 'test:unit']],
+  ['copy onnxruntime-web', 'node', ['scripts/copyOrt.mjs']],
   ['build app', 'npx', ['vite', 'build', '--logLevel', 'warn']],
   ['e2e tests', 'npm', ['run', '-s', 'test:e2e']],
 ];
