@@ -1,0 +1,267 @@
+// The one cost model used by the app (what-if costs while a slider moves), the CLI and the
+// tests. Inputs are plain objects shaped like the ONNX layer discovery's LayerInfo plus the
+// compression choice per layer; nothing here touches tensors, so it is cheap on the main thread.
+// Formulas: docs/qaf-method.md, "Cost model" and "The compressed layer".
+
+export type CostMethod = 'admm' | 'ftq' | 'ptq' | 'cp' | 'none';
+
+/** The subset of the ONNX layer discovery's LayerInfo the costs depend on. */
+export interface CostLayer {
+  name: string;
+  op: string;
+  /** Conv [Cout, Cin/group, kh, kw]; Gemm/MatMul the weight as stored (2-D). */
+  weightShape: readonly number[];
+  /** Output shape with batch first (NCHW for Conv, [N, ..., out] for Gemm/MatMul). */
+  outputShape: readonly number[];
+  /** Input shape with batch first; only the spatial size of a factorized Conv uses it. */
+  inputShape: readonly number[];
+  /** Dense MACs of one sample (batch 1), as the layer discovery computes them. */
+  macs: number;
+  group?: number;
+}
+
+/** What is done to one layer; absent layers are left alone ('none'). */
+export interface LayerChoice {
+  method: CostMethod;
+  /** CP rank; required for factorizing methods (admm, ftq, cp). */
+  rank?: number;
+  /** Weight bits of the codes (ignored for 'cp' and 'none'). */
+  bits?: number;
+}
+
+export interface CostOptions {
+  /** Activation bits; 32 (default) when activations stay float. */
+  actBits?: number;
+  /**
+   * Weight bits of layers that are not compressed. Default: 8 when any quantization is on
+   * (the published setting: first conv, shortcuts and classifier at 8 bits), else 32.
+   */
+  otherWeightBits?: number;
+  /** Bytes each layer's initializers take in the written file, when one was written. */
+  actualBytes?: ReadonlyMap<string, number> | Record<string, number>;
+}
+
+export interface LayerCost {
+  name: string;
+  method: CostMethod;
+  rank: number;
+  weightBits: number;
+  actBits: number;
+  /** Weight parameters (no bias) of the layer as it runs: R*(I+J[+K]) when factorized. */
+  params: number;
+  macs: number;
+  bops: number;
+  /** params * weightBits / 8, no container overhead. */
+  idealWeightBytes: number;
+  /** Initializer bytes in the written model (weights, scales, zero points, bias); NaN if unknown. */
+  actualBytes: number;
+  floatParams: number;
+  floatMacs: number;
+}
+
+export interface CostTotals {
+  params: number;
+  floatParams: number;
+  macs: number;
+  floatMacs: number;
+  bops: number;
+  /** floatMacs * 32 * 32. */
+  floatBops: number;
+  /** bops / floatBops * 100. */
+  bopPercent: number;
+  idealWeightBytes: number;
+  floatWeightBytes: number;
+  /** Sum of the layers' actualBytes (NaN when any is unknown). */
+  actualBytes: number;
+}
+
+export interface CostSummary {
+  layers: LayerCost[];
+  totals: CostTotals;
+}
+
+export const FLOAT_BITS = 32;
+
+const FACTORIZING = new Set<CostMethod>(['admm', 'ftq', 'cp']);
+
+export function isFactorizing(method: CostMethod): boolean {
+  return FACTORIZING.has(method);
+}
+
+export function isQuantizing(method: CostMethod): boolean {
+  return method === 'admm' || method === 'ftq' || method === 'ptq';
+}
+
+function product(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+/** The mode sizes the factorization sees: Conv kxk -> [Cout, Cin, kh*kw], else 2-way [I, J]. */
+export function factorDims(layer: CostLayer): number[] {
+  const w = layer.weightShape;
+  if (layer.op === 'Conv' && w.length === 4 && w[2] * w[3] > 1) return [w[0], w[1], w[2] * w[3]];
+  return [w[0], product(w.slice(1))];
+}
+
+/** R = floor(prod(dims) / (sum(dims) * rate)), at least 1 (method doc, "Rank"). */
+export function rankForRate(layer: CostLayer, rate: number): number {
+  const dims = factorDims(layer);
+  const sum = dims.reduce((a, b) => a + b, 0);
+  return Math.max(1, Math.floor(product(dims) / (sum * rate)));
+}
+
+/** Output positions per sample: Hout*Wout for a Conv, the rows of a Gemm/MatMul output. */
+function outputPositions(layer: CostLayer): number {
+  const out = layer.outputShape;
+  if (layer.op === 'Conv') return product(out.slice(2));
+  return product(out.slice(1, -1));
+}
+
+/**
+ * MACs of the factorized layer for one sample. Conv kxk: 1x1 Cin->R at the input resolution,
+ * depthwise kh x kw at the output resolution, 1x1 R->Cout; 2-way: (I + J) * R per output row
+ * (a strided 1x1 conv puts its stride on the first 1x1, so both run at the output resolution).
+ */
+export function factorizedMacs(layer: CostLayer, rank: number): number {
+  const dims = factorDims(layer);
+  const positions = outputPositions(layer);
+  if (dims.length === 2) return (dims[0] + dims[1]) * rank * positions;
+  const [cout, cin, k] = dims;
+  const inPositions = product(layer.inputShape.slice(2));
+  return rank * cin * inPositions + rank * k * positions + rank * cout * positions;
+}
+
+function anyQuantization(choices: Iterable<LayerChoice>, actBits: number): boolean {
+  if (actBits < FLOAT_BITS) return true;
+  for (const c of choices) if (isQuantizing(c.method)) return true;
+  return false;
+}
+
+function lookupBytes(options: CostOptions, name: string): number {
+  const src = options.actualBytes;
+  if (!src) return Number.NaN;
+  const v = src instanceof Map ? src.get(name) : (src as Record<string, number>)[name];
+  return v ?? Number.NaN;
+}
+
+function choiceOf(
+  choices: ReadonlyMap<string, LayerChoice> | Record<string, LayerChoice>,
+  name: string,
+): LayerChoice {
+  const c =
+    choices instanceof Map ? choices.get(name) : (choices as Record<string, LayerChoice>)[name];
+  return c ?? { method: 'none' };
+}
+
+/** Weight bits a layer runs at under `choice`; `otherBits` for layers left alone. */
+function weightBitsOf(choice: LayerChoice, otherBits: number): number {
+  if (choice.method === 'none') return otherBits;
+  if (choice.method === 'cp') return FLOAT_BITS;
+  if (choice.bits === undefined) throw new Error(`method ${choice.method} needs bits`);
+  return choice.bits;
+}
+
+export function layerCost(
+  layer: CostLayer,
+  choice: LayerChoice,
+  otherWeightBits: number,
+  actBits: number,
+  actualBytes = Number.NaN,
+): LayerCost {
+  const floatParams = product(layer.weightShape);
+  let params = floatParams;
+  let macs = layer.macs;
+  let rank = 0;
+  if (isFactorizing(choice.method)) {
+    if (!choice.rank || choice.rank < 1) throw new Error(`layer ${layer.name}: rank missing`);
+    rank = choice.rank;
+    params = rank * factorDims(layer).reduce((a, b) => a + b, 0);
+    macs = factorizedMacs(layer, rank);
+  }
+  const weightBits = weightBitsOf(choice, otherWeightBits);
+  return {
+    name: layer.name,
+    method: choice.method,
+    rank,
+    weightBits,
+    actBits,
+    params,
+    macs,
+    bops: macs * weightBits * actBits,
+    idealWeightBytes: (params * weightBits) / 8,
+    actualBytes,
+    floatParams,
+    floatMacs: layer.macs,
+  };
+}
+
+/** Per-layer and total costs of compressing `layers` as `choices` say. */
+export function computeCosts(
+  layers: readonly CostLayer[],
+  choices: ReadonlyMap<string, LayerChoice> | Record<string, LayerChoice>,
+  options: CostOptions = {},
+): CostSummary {
+  const actBits = options.actBits ?? FLOAT_BITS;
+  const picked = layers.map((l) => choiceOf(choices, l.name));
+  const otherBits = options.otherWeightBits ?? (anyQuantization(picked, actBits) ? 8 : FLOAT_BITS);
+  const costs = layers.map((l, i) =>
+    layerCost(l, picked[i], otherBits, actBits, lookupBytes(options, l.name)),
+  );
+  return { layers: costs, totals: sumCosts(costs) };
+}
+
+export function sumCosts(costs: readonly LayerCost[]): CostTotals {
+  const t = {
+    params: 0,
+    floatParams: 0,
+    macs: 0,
+    floatMacs: 0,
+    bops: 0,
+    idealWeightBytes: 0,
+    actualBytes: 0,
+  };
+  for (const c of costs) {
+    t.params += c.params;
+    t.floatParams += c.floatParams;
+    t.macs += c.macs;
+    t.floatMacs += c.floatMacs;
+    t.bops += c.bops;
+    t.idealWeightBytes += c.idealWeightBytes;
+    t.actualBytes += c.actualBytes;
+  }
+  const floatBops = t.floatMacs * FLOAT_BITS * FLOAT_BITS;
+  return {
+    ...t,
+    floatBops,
+    bopPercent: floatBops > 0 ? (t.bops / floatBops) * 100 : 0,
+    floatWeightBytes: (t.floatParams * FLOAT_BITS) / 8,
+  };
+}
+
+/** ONNX TensorProto element types whose storage size we need (onnx.proto3 DataType). */
+const ELEMENT_BITS: Record<number, number> = {
+  1: 32, // FLOAT
+  2: 8, // UINT8
+  3: 8, // INT8
+  4: 16, // UINT16
+  5: 16, // INT16
+  6: 32, // INT32
+  7: 64, // INT64
+  9: 8, // BOOL
+  10: 16, // FLOAT16
+  11: 64, // DOUBLE
+  12: 32, // UINT32
+  13: 64, // UINT64
+  16: 16, // BFLOAT16
+  21: 4, // UINT4
+  22: 4, // INT4
+};
+
+/** Bytes a tensor of `count` elements of ONNX `dataType` takes: 4-bit types pack two a byte. */
+export function tensorStorageBytes(dataType: number, count: number): number {
+  const bits = ELEMENT_BITS[dataType];
+  if (bits === undefined) throw new Error(`unknown ONNX element type ${dataType}`);
+  return Math.ceil((count * bits) / 8);
+}
