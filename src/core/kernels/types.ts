@@ -59,6 +59,8 @@ export interface Kernels {
   potrs(l: Float64Array, n: number, b: Float64Array, nrhs: number): void;
   /** Symmetric b-bit projection with the MSE-searched clipping range (method doc, "project"). */
   projectToGrid(x: Float32Array, bits: number, options?: ProjectOptions): GridProjection;
+  /** Same contract, by the published one-pass-per-candidate search: the baseline for benchmarks. */
+  projectToGridPlain(x: Float32Array, bits: number, options?: ProjectOptions): GridProjection;
 }
 
 export class NotPositiveDefiniteError extends Error {

@@ -1,0 +1,234 @@
+// Symmetric b-bit projection with an MSE-searched clipping range (method doc, "project").
+// The published search quantizes the whole tensor once per candidate (200 passes). The fast
+// search here gets every candidate's exact sum of squared errors from a counting sort of x
+// into value bins: the error of a candidate is a function of, for each code q, how many
+// values round to >= q and their sum, and a threshold's bin gives both from suffix sums
+// plus an exact scan of the one (rarely two) bins the threshold falls in. Cost
+// O(n + bins + candidates * 2^bits * values-per-bin) instead of O(candidates * n).
+//
+// Determinism: every decision uses float64 arithmetic in a fixed order, written identically
+// in workers/kernels/assembly/project.ts, so JS and WASM pick the same scale and the same codes
+// on every engine. Inputs must be finite.
+import type { GridProjection, ProjectOptions } from './types.ts';
+
+export const defaultCandidates = 200;
+
+/** Round half away from zero, exact for every double (Math.round sends -2.5 to -2). */
+export function roundHalfAway(v: number): number {
+  const t = Math.trunc(v);
+  return Math.abs(v - t) >= 0.5 ? t + Math.sign(v) : t;
+}
+
+/** The integer code of x on the grid of scale s: clamp(roundHalfAway(x / s)), float64 division. */
+export function gridCode(x: number, s: number, qMin: number, qMax: number): number {
+  const q = roundHalfAway(x / s);
+  return q < qMin ? qMin : Math.min(q, qMax);
+}
+
+/** Candidate c's scale: m = (0.2 + c/(candidates-1)) * maxAbs, s = 2m / (2^bits - 1), as float32. */
+export function candidateScale(
+  maxAbs: number,
+  c: number,
+  candidates: number,
+  bits: number,
+): number {
+  const frac = candidates > 1 ? c / (candidates - 1) : 0;
+  const m = maxAbs * (0.2 + frac);
+  return Math.fround((2 * m) / ((1 << bits) - 1));
+}
+
+/** Number of value bins for n values: a power of two >= n/2 (a few values per bin). */
+export function binCount(n: number): number {
+  let h = 16;
+  while (h * 2 < n) h *= 2;
+  return h;
+}
+
+function maxAbsOf(x: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) {
+    const a = Math.abs(x[i]);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+/** Sum of squared errors of x on the grid of scale s, straight from the definition. */
+export function gridSse(x: Float32Array, s: number, bits: number): number {
+  const qMin = -(1 << (bits - 1));
+  const qMax = (1 << (bits - 1)) - 1;
+  let sse = 0;
+  for (let i = 0; i < x.length; i++) {
+    const e = x[i] - s * gridCode(x[i], s, qMin, qMax);
+    sse += e * e;
+  }
+  return sse;
+}
+
+/** The published search: one full pass per candidate; returns the chosen float32 scale. */
+export function plainSearchScale(x: Float32Array, bits: number, candidates: number): number {
+  const maxAbs = maxAbsOf(x);
+  if (maxAbs === 0) return 0;
+  let best = Number.POSITIVE_INFINITY;
+  let bestScale = 0;
+  for (let c = 0; c < candidates; c++) {
+    const s = candidateScale(maxAbs, c, candidates, bits);
+    if (s === 0) continue;
+    const sse = gridSse(x, s, bits);
+    if (sse < best) {
+      best = sse;
+      bestScale = s;
+    }
+  }
+  return bestScale;
+}
+
+/** x sorted by value bin (stable), bin starts, and suffix sums of the sorted values. */
+interface Binned {
+  sorted: Float32Array;
+  start: Int32Array;
+  suffix: Float64Array;
+  maxAbs: number;
+  binScale: number;
+  bins: number;
+}
+
+function binOf(v: number, b: Binned): number {
+  const f = Math.floor((v + b.maxAbs) * b.binScale);
+  return f < 0 ? 0 : Math.min(f, b.bins - 1);
+}
+
+function binValues(x: Float32Array, maxAbs: number): Binned {
+  const n = x.length;
+  const bins = binCount(n);
+  const b: Binned = {
+    sorted: new Float32Array(n),
+    start: new Int32Array(bins + 1),
+    suffix: new Float64Array(n + 1),
+    maxAbs,
+    binScale: bins / (2 * maxAbs),
+    bins,
+  };
+  const binIdx = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    binIdx[i] = binOf(x[i], b);
+    b.start[binIdx[i] + 1]++;
+  }
+  for (let h = 0; h < bins; h++) b.start[h + 1] += b.start[h];
+  const fill = b.start.slice(0, bins);
+  for (let i = 0; i < n; i++) b.sorted[fill[binIdx[i]]++] = x[i];
+  for (let i = n - 1; i >= 0; i--) b.suffix[i] = b.suffix[i + 1] + b.sorted[i];
+  return b;
+}
+
+// Count and sum of the values whose code is >= q (q in (qMin, qMax]): code >= q means
+// x/s >= q - 0.5 for q > 0 and x/s > q - 0.5 for q <= 0 (half away from zero).
+function tail(b: Binned, s: number, q: number, out: Float64Array): void {
+  const t = (q - 0.5) * s;
+  const slack = Math.abs(t) * 1e-9;
+  const lo = binOf(t - slack, b);
+  const hi = binOf(t + slack, b);
+  const above = b.start[hi + 1];
+  let count = b.sorted.length - above;
+  let sum = b.suffix[above];
+  const half = q - 0.5;
+  for (let i = b.start[lo]; i < above; i++) {
+    const v = b.sorted[i];
+    const r = v / s;
+    if (q > 0 ? r >= half : r > half) {
+      count++;
+      sum += v;
+    }
+  }
+  out[0] = count;
+  out[1] = sum;
+}
+
+/** The fast exact search; same optimum as the plain search up to float64 rounding of the SSE. */
+export function fastSearchScale(x: Float32Array, bits: number, candidates: number): number {
+  const maxAbs = maxAbsOf(x);
+  if (maxAbs === 0) return 0;
+  const b = binValues(x, maxAbs);
+  const n = x.length;
+  const qMin = -(1 << (bits - 1));
+  const qMax = (1 << (bits - 1)) - 1;
+  let sumSq = 0;
+  for (let i = 0; i < n; i++) sumSq += b.sorted[i] * b.sorted[i];
+  const t = new Float64Array(2);
+  let best = Number.POSITIVE_INFINITY;
+  let bestScale = 0;
+  for (let c = 0; c < candidates; c++) {
+    const s = candidateScale(maxAbs, c, candidates, bits);
+    if (s === 0) continue;
+    // code = qMin + sum_{q > qMin} [code >= q] and code^2 = qMin^2 + sum [code >= q] (2q - 1).
+    let sumXq = qMin * b.suffix[0];
+    let sumQq = n * qMin * qMin;
+    for (let q = qMin + 1; q <= qMax; q++) {
+      tail(b, s, q, t);
+      sumXq += t[1];
+      sumQq += t[0] * (2 * q - 1);
+    }
+    const sse = sumSq - 2 * s * sumXq + s * s * sumQq;
+    if (sse < best) {
+      best = sse;
+      bestScale = s;
+    }
+  }
+  return bestScale;
+}
+
+type ScaleSearch = (x: Float32Array, bits: number, candidates: number) => number;
+
+/** Projects each of `channels` rows with its own scale found by `search`. */
+export function projectRows(
+  x: Float32Array,
+  bits: number,
+  options: ProjectOptions | undefined,
+  search: ScaleSearch,
+): GridProjection {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) {
+    throw new RangeError(`projectToGrid: bits must be an integer in 1..8, got ${bits}`);
+  }
+  const channels = options?.channels ?? 1;
+  const candidates = options?.candidates ?? defaultCandidates;
+  if (channels < 1 || x.length % channels !== 0) {
+    throw new RangeError(`projectToGrid: ${x.length} values do not split into ${channels} rows`);
+  }
+  const rowLen = x.length / channels;
+  const qMin = -(1 << (bits - 1));
+  const qMax = (1 << (bits - 1)) - 1;
+  const res: GridProjection = {
+    codes: new Int8Array(x.length),
+    scales: new Float32Array(channels),
+    values: new Float32Array(x.length),
+  };
+  for (let ch = 0; ch < channels; ch++) {
+    const o = ch * rowLen;
+    const s = search(x.subarray(o, o + rowLen), bits, candidates);
+    res.scales[ch] = s;
+    if (s === 0) continue;
+    for (let i = o; i < o + rowLen; i++) {
+      const q = gridCode(x[i], s, qMin, qMax);
+      res.codes[i] = q;
+      res.values[i] = s * q;
+    }
+  }
+  return res;
+}
+
+export function projectToGrid(
+  x: Float32Array,
+  bits: number,
+  options?: ProjectOptions,
+): GridProjection {
+  return projectRows(x, bits, options, fastSearchScale);
+}
+
+/** The published 200-pass search, kept as the baseline for tests and benchmarks. */
+export function projectToGridPlain(
+  x: Float32Array,
+  bits: number,
+  options?: ProjectOptions,
+): GridProjection {
+  return projectRows(x, bits, options, plainSearchScale);
+}
