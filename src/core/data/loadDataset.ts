@@ -1,0 +1,40 @@
+// One entry point over the formats, for the CLI and the worker.
+import { parseCifar10 } from './cifar10.ts';
+import { parseNpyImages } from './npy.ts';
+import {
+  type Dataset,
+  type DatasetFormat,
+  DatasetFormatError,
+  type ImageDecoder,
+} from './types.ts';
+import { parseImageZip, type ZipImagesOptions } from './zipImages.ts';
+
+export function guessDatasetFormat(fileName: string): DatasetFormat | null {
+  const lower = fileName.toLowerCase();
+  if (lower.endsWith('.bin')) return 'cifar10';
+  if (lower.endsWith('.zip')) return 'zip';
+  if (lower.endsWith('.npy')) return 'npy';
+  return null;
+}
+
+export function isDatasetFormat(s: string): s is DatasetFormat {
+  return s === 'cifar10' || s === 'zip' || s === 'npy';
+}
+
+export async function loadDataset(
+  bytes: Uint8Array,
+  format: DatasetFormat,
+  decode: ImageDecoder,
+  options: ZipImagesOptions = {},
+): Promise<Dataset> {
+  switch (format) {
+    case 'cifar10':
+      return parseCifar10(bytes);
+    case 'npy':
+      return parseNpyImages(bytes);
+    case 'zip':
+      return parseImageZip(bytes, decode, options);
+    default:
+      throw new DatasetFormatError(`unknown dataset format '${format as string}'`);
+  }
+}

@@ -1,0 +1,71 @@
+// The evaluation-data contract shared by every format loader, the batcher and the evaluator.
+
+/** A user-facing problem with an input file: the message says what is wrong and where. */
+export class DatasetFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetFormatError';
+  }
+}
+
+/** One image, channels last (HWC). uint8 where the source is uint8; float32 for float sources. */
+export interface DatasetImage {
+  width: number;
+  height: number;
+  channels: number;
+  data: Uint8Array | Float32Array;
+}
+
+export interface Dataset {
+  count: number;
+  /** Size of the images; for a zip of differently sized images, the first one's (see getImage). */
+  width: number;
+  height: number;
+  channels: number;
+  /** 'uint8' pixels are 0..255; 'float32' inputs are used as they are (see preprocess). */
+  pixelType: 'uint8' | 'float32';
+  labels: Int32Array | null;
+  classNames: string[] | null;
+  /** Per-image names (zip entry paths), when the source has them. */
+  itemNames: string[] | null;
+  /** Image i, HWC. Returns a fresh array or a view: callers must not modify it. */
+  getImage(i: number): DatasetImage;
+}
+
+export type DatasetFormat = 'cifar10' | 'zip' | 'npy';
+
+export interface DecodedImage {
+  width: number;
+  height: number;
+  rgba: Uint8ClampedArray;
+}
+
+/** Injected so the core stays free of DOM and Node APIs: pngjs/jpeg-js in Node, ImageBitmap in a worker. */
+export type ImageDecoder = (
+  bytes: Uint8Array,
+  mime: 'image/png' | 'image/jpeg',
+) => Promise<DecodedImage>;
+
+/** One progress shape for every long operation; `progress` is loaded / total in [0, 1]. */
+export interface ProgressEvent {
+  status: string;
+  loaded: number;
+  total: number;
+  progress: number;
+}
+
+export type ProgressCallback = (event: ProgressEvent) => void;
+
+/** How a model wants its input tensor built from dataset images. */
+export interface PreprocessSpec {
+  width: number;
+  height: number;
+  resize: 'bilinear' | 'nearest' | 'none';
+  channelOrder: 'RGB' | 'BGR';
+  /** Applied first: x * scale (1/255 maps bytes to [0, 1]). */
+  scale: number;
+  /** Then (x - mean[c]) / std[c], indexed by the model's channel order. */
+  mean: number[];
+  std: number[];
+  layout: 'NCHW' | 'NHWC';
+}

@@ -1,0 +1,149 @@
+// A .zip of images: one sub-folder per class (labelled, classes in sorted folder order like
+// torchvision's ImageFolder), or all images at the top level (unlabelled, agreement only).
+// A single wrapping folder ("mydata/cat/1.png") is stripped first; so a zip of one folder of
+// images is unlabelled (a one-class labelled set would say nothing about accuracy anyway).
+import { unzipSync } from 'fflate';
+import { createThrottledProgress } from './progress.ts';
+import {
+  type Dataset,
+  DatasetFormatError,
+  type DatasetImage,
+  type ImageDecoder,
+  type ProgressCallback,
+} from './types.ts';
+
+export interface ZipImagesOptions {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+interface Entry {
+  path: string;
+  parts: string[];
+  bytes: Uint8Array;
+}
+
+export async function parseImageZip(
+  bytes: Uint8Array,
+  decode: ImageDecoder,
+  options: ZipImagesOptions = {},
+): Promise<Dataset> {
+  const entries = stripCommonFolder(listEntries(bytes));
+  if (entries.length === 0) throw new DatasetFormatError('the zip contains no images');
+  const labelled = entries[0].parts.length === 2;
+  for (const e of entries) {
+    if (e.parts.length > 2 || (e.parts.length === 2) !== labelled) {
+      throw new DatasetFormatError(
+        `unexpected zip layout at '${e.path}': put images either in one folder per class ` +
+          '(class/image.png) or all at the top level, not both and not deeper',
+      );
+    }
+  }
+  entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const classNames = labelled ? [...new Set(entries.map((e) => e.parts[0]))].sort() : null;
+  const images = await decodeAll(entries, decode, options);
+  const labels = classNames
+    ? Int32Array.from(entries, (e) => classNames.indexOf(e.parts[0]))
+    : null;
+  const first = images[0];
+  return {
+    count: images.length,
+    width: first.width,
+    height: first.height,
+    channels: 3,
+    pixelType: 'uint8',
+    labels,
+    classNames,
+    itemNames: entries.map((e) => e.path),
+    getImage: (i) => {
+      if (i < 0 || i >= images.length) throw new RangeError(`image ${i} out of range`);
+      return images[i];
+    },
+  };
+}
+
+function listEntries(bytes: Uint8Array): Entry[] {
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bytes);
+  } catch (err) {
+    throw new DatasetFormatError(`not a readable .zip file (${(err as Error).message})`);
+  }
+  return Object.entries(files)
+    .filter(([path]) => !path.endsWith('/') && !isSystemFile(path))
+    .map(([path, data]) => ({ path, parts: path.split('/'), bytes: data }));
+}
+
+/** Files that archivers add on their own (macOS resource forks, Finder and Explorer metadata). */
+function isSystemFile(path: string): boolean {
+  const parts = path.split('/');
+  const name = parts[parts.length - 1];
+  return parts.includes('__MACOSX') || name.startsWith('.') || name === 'Thumbs.db';
+}
+
+function stripCommonFolder(entries: Entry[]): Entry[] {
+  while (entries.length > 0 && entries.every((e) => e.parts.length > 1)) {
+    const top = entries[0].parts[0];
+    if (!entries.every((e) => e.parts[0] === top)) break;
+    entries = entries.map((e) => ({ ...e, parts: e.parts.slice(1) }));
+  }
+  return entries;
+}
+
+export function sniffImageMime(bytes: Uint8Array): 'image/png' | 'image/jpeg' | null {
+  const png = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+  if (bytes.length >= 8 && png.every((b, i) => bytes[i] === b)) return 'image/png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) {
+    return 'image/jpeg';
+  }
+  return null;
+}
+
+async function decodeAll(
+  entries: Entry[],
+  decode: ImageDecoder,
+  options: ZipImagesOptions,
+): Promise<DatasetImage[]> {
+  const report = createThrottledProgress('decoding images', entries.length, options.onProgress);
+  const images: DatasetImage[] = [];
+  for (const e of entries) {
+    options.signal?.throwIfAborted();
+    images.push(await decodeEntry(e, decode));
+    report(images.length);
+  }
+  return images;
+}
+
+async function decodeEntry(e: Entry, decode: ImageDecoder): Promise<DatasetImage> {
+  const mime = sniffImageMime(e.bytes);
+  if (!mime) {
+    throw new DatasetFormatError(`zip entry '${e.path}' is not a PNG or JPEG image`);
+  }
+  let decoded: Awaited<ReturnType<ImageDecoder>>;
+  try {
+    decoded = await decode(e.bytes, mime);
+  } catch (err) {
+    const kind = mime === 'image/png' ? 'PNG' : 'JPEG';
+    throw new DatasetFormatError(
+      `zip entry '${e.path}' is a corrupt ${kind} image (${(err as Error).message})`,
+    );
+  }
+  return {
+    width: decoded.width,
+    height: decoded.height,
+    channels: 3,
+    data: rgbaToRgb(decoded.rgba),
+  };
+}
+
+/** Alpha is dropped: classifiers are trained on opaque images. */
+function rgbaToRgb(rgba: Uint8ClampedArray): Uint8Array {
+  const pixels = rgba.length / 4;
+  const rgb = new Uint8Array(pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    rgb[3 * p] = rgba[4 * p];
+    rgb[3 * p + 1] = rgba[4 * p + 1];
+    rgb[3 * p + 2] = rgba[4 * p + 2];
+  }
+  return rgb;
+}

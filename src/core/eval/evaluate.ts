@@ -1,0 +1,157 @@
+// Accuracy, agreement with a reference model, KL and latency, all in onnxruntime-web.
+import type * as ort from 'onnxruntime-web';
+import { defaultPreprocessSpec, makeBatch, specChannels } from '../data/preprocess.ts';
+import { createThrottledProgress } from '../data/progress.ts';
+import { rangeIndices } from '../data/subset.ts';
+import type { Dataset, PreprocessSpec, ProgressCallback } from '../data/types.ts';
+import { ScoreAccumulator } from './accumulate.ts';
+import { type LatencyStats, measureLatency } from './latency.ts';
+import {
+  activeThreads,
+  createSession,
+  describeInput,
+  type RuntimeOptions,
+  runScores,
+  runtimeName,
+} from './session.ts';
+
+export interface EvaluateOptions {
+  modelBytes: Uint8Array;
+  /** The original model: enables agreement, KL and a reference latency. */
+  referenceBytes?: Uint8Array;
+  dataset: Dataset;
+  /** Default: guessed from the model's input shape (defaultPreprocessSpec). */
+  spec?: PreprocessSpec;
+  /** Images to evaluate, in order. Default: all. */
+  indices?: ArrayLike<number>;
+  /** Images per inference for models with a dynamic batch dim. */
+  batchSize?: number;
+  /** Timed single-image runs per model (0 skips latency). */
+  latencyRuns?: number;
+  warmupRuns?: number;
+  runtime?: RuntimeOptions;
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+export interface EvalReport {
+  /** Top-1 accuracy as a fraction; null without labels. */
+  accuracy: number | null;
+  /** Top-5 accuracy; null without labels or with 5 classes or fewer. */
+  top5: number | null;
+  /** Fraction of images where model and reference agree on the top-1 class; null without one. */
+  agreement: number | null;
+  /** Mean KL(reference || model) of the softmax outputs, in nats; null without a reference. */
+  klDiv: number | null;
+  images: number;
+  classes: number;
+  /** Top-1 class per evaluated image, in `indices` order. */
+  predictions: Int32Array;
+  latencyMs: LatencyStats | null;
+  referenceLatencyMs: LatencyStats | null;
+  threads: number;
+  runtime: string;
+  /** Images per inference in the latency runs. */
+  batch: number;
+  spec: PreprocessSpec;
+}
+
+const WARMUP_RUNS = 3;
+
+interface Plan {
+  spec: PreprocessSpec;
+  dims: (n: number) => number[];
+  /** Images per inference; `fixed` when the model's batch dim is a constant. */
+  chunk: number;
+  fixed: boolean;
+}
+
+function planInputs(sessions: ort.InferenceSession[], options: EvaluateOptions): Plan {
+  const shapes = sessions.map((s) => describeInput(s).shape);
+  const spec = options.spec ?? defaultPreprocessSpec(shapes[0], options.dataset);
+  const channels = specChannels(spec);
+  const fixedBatches = [
+    ...new Set(shapes.map((s) => s[0]).filter((d) => typeof d === 'number' && d > 0)),
+  ];
+  if (fixedBatches.length > 1) {
+    throw new Error(`the models have different fixed batch sizes (${fixedBatches.join(', ')})`);
+  }
+  const fixed = fixedBatches.length === 1;
+  const chunk = fixed ? (fixedBatches[0] as number) : Math.max(1, options.batchSize ?? 100);
+  const { width, height } = spec;
+  const dims = (n: number) =>
+    spec.layout === 'NCHW' ? [n, channels, height, width] : [n, height, width, channels];
+  return { spec, dims, chunk, fixed };
+}
+
+export async function evaluateModel(options: EvaluateOptions): Promise<EvalReport> {
+  const { dataset, signal } = options;
+  const sessionOptions = { ...options.runtime };
+  const model = await createSession(options.modelBytes, sessionOptions);
+  const reference = options.referenceBytes
+    ? await createSession(options.referenceBytes, sessionOptions)
+    : null;
+  const sessions = reference ? [model, reference] : [model];
+  try {
+    const plan = planInputs(sessions, options);
+    const indices = options.indices ?? rangeIndices(dataset.count);
+    const latencyRuns = options.latencyRuns ?? 30;
+    const total = indices.length + latencyRuns;
+    const report = createThrottledProgress('evaluating', total, options.onProgress);
+    report(0);
+    const scores = await scoreAll(model, reference, plan, indices, options, report);
+    let latency: LatencyStats[] = [];
+    if (latencyRuns > 0 && indices.length > 0) {
+      report(indices.length, 'measuring latency');
+      const one = Array.from({ length: plan.fixed ? plan.chunk : 1 }, () => indices[0]);
+      const input = makeBatch(dataset, plan.spec, one);
+      latency = await measureLatency(sessions, input, plan.dims(one.length), {
+        runs: latencyRuns,
+        warmupRuns: options.warmupRuns ?? WARMUP_RUNS,
+        signal,
+        onRun: (done) => report(indices.length + done),
+      });
+    }
+    report(total, 'done');
+    return {
+      ...scores.result(),
+      latencyMs: latency[0] ?? null,
+      referenceLatencyMs: latency[1] ?? null,
+      threads: activeThreads(),
+      runtime: runtimeName,
+      batch: plan.fixed ? plan.chunk : 1,
+      spec: plan.spec,
+    };
+  } finally {
+    await Promise.all(sessions.map((s) => s.release()));
+  }
+}
+
+async function scoreAll(
+  model: ort.InferenceSession,
+  reference: ort.InferenceSession | null,
+  plan: Plan,
+  indices: ArrayLike<number>,
+  options: EvaluateOptions,
+  report: (loaded: number) => void,
+): Promise<ScoreAccumulator> {
+  const { dataset, signal } = options;
+  const acc = new ScoreAccumulator(indices.length, dataset.labels, dataset.classNames);
+  for (let start = 0; start < indices.length; start += plan.chunk) {
+    signal?.throwIfAborted();
+    const n = Math.min(plan.chunk, indices.length - start);
+    // A fixed batch dim is filled up by repeating the last image; the extra rows are ignored.
+    const batchSize = plan.fixed ? plan.chunk : n;
+    const batchIndices = Array.from(
+      { length: batchSize },
+      (_, k) => indices[start + Math.min(k, n - 1)],
+    );
+    const input = makeBatch(dataset, plan.spec, batchIndices);
+    const dims = plan.dims(batchSize);
+    const out = await runScores(model, input, dims);
+    const ref = reference ? await runScores(reference, input, dims) : null;
+    acc.add(batchIndices.slice(0, n), out, ref);
+    report(start + n);
+  }
+  return acc;
+}

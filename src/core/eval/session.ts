@@ -1,0 +1,86 @@
+// onnxruntime-web sessions, the same package in Node (CLI, tests) and in the browser worker.
+import * as ort from 'onnxruntime-web';
+
+export interface RuntimeOptions {
+  /** URL prefix of the ort-wasm-*.wasm/.mjs files (the app serves them at '/ort/'); never a CDN. */
+  wasmPaths?: string;
+  /** Requested wasm threads; Node always gets 1 (its wasm build runs single-threaded). */
+  numThreads?: number;
+}
+
+export interface CreateSessionOptions extends RuntimeOptions {
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export interface InputInfo {
+  name: string;
+  /** Numbers for fixed dims, strings for symbolic ones (e.g. "batch"). */
+  shape: readonly (number | string)[];
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** The runtime string reported with every measurement. */
+export const runtimeName = `onnxruntime-web ${ort.env.versions.web ?? 'unknown'} wasm`;
+
+/**
+ * Applies runtime settings. ort reads them when it first initialises its wasm backend, so
+ * changes after the first session are silently ignored: call before creating sessions.
+ */
+export function configureOrt(options: RuntimeOptions = {}): void {
+  if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
+  if (isNode) {
+    ort.env.wasm.numThreads = 1;
+  } else if (options.numThreads !== undefined) {
+    ort.env.wasm.numThreads = options.numThreads;
+  }
+}
+
+/** Threads the wasm backend uses: more than 1 only when the page is cross-origin isolated. */
+export function activeThreads(): number {
+  if (isNode) return 1;
+  const requested = ort.env.wasm.numThreads ?? 0;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  if (!isolated) return 1;
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  // 0 means "let ort choose": it uses half the cores, at most 4 (ort-web's backend default).
+  return requested > 0 ? requested : Math.max(1, Math.min(4, Math.ceil(cores / 2)));
+}
+
+export async function createSession(
+  modelBytes: Uint8Array,
+  options: CreateSessionOptions = {},
+): Promise<ort.InferenceSession> {
+  configureOrt(options);
+  return ort.InferenceSession.create(modelBytes, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+  });
+}
+
+/** The first (image) input of a session. */
+export function describeInput(session: ort.InferenceSession): InputInfo {
+  const meta = session.inputMetadata[0];
+  if (!meta) throw new Error('the model has no inputs');
+  return { name: meta.name, shape: meta.isTensor ? meta.shape : [] };
+}
+
+/** Runs one float32 batch and returns the first output flattened to [batch x classes]. */
+export async function runScores(
+  session: ort.InferenceSession,
+  input: Float32Array,
+  dims: readonly number[],
+): Promise<{ scores: Float32Array; classes: number }> {
+  const feed = new ort.Tensor('float32', input, dims);
+  const results = await session.run({ [session.inputNames[0]]: feed });
+  const output = results[session.outputNames[0]];
+  try {
+    if (output.type !== 'float32') {
+      throw new Error(`the model's first output is ${output.type}, expected float32 scores`);
+    }
+    const scores = output.data as Float32Array;
+    return { scores, classes: scores.length / dims[0] };
+  } finally {
+    for (const tensor of Object.values(results)) tensor.dispose();
+  }
+}
