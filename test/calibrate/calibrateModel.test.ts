@@ -173,6 +173,6 @@ describe('calibrateModel on a synthetic two-conv model (onnxruntime-web)', () =>
       passes: 1,
     });
     const back = floatValues(initializer(result.bytes, 'w2'));
-    back.forEach((v, i) => expect(v).toBeCloseTo(w2[i], 4));
+    for (let i = 0; i < back.length; i++) expect(back[i]).toBeCloseTo(w2[i], 4);
   });
 });

@@ -42,7 +42,7 @@ export async function collectOutputStats(
 }
 
 function accumulateTensor(stats: Map<string, ChannelStats>, name: string, tensor: ort.Tensor) {
-  if (!tensor || tensor.type !== 'float32') {
+  if (tensor?.type !== 'float32') {
     throw new Error(
       `calibration: output '${name}' is ${tensor?.type ?? 'missing'}, expected float32`,
     );

@@ -21,7 +21,7 @@ export function floatValues(tensor: TensorProto): Float32Array {
 export function setFloatValues(tensor: TensorProto, values: Float32Array, dims: number[]): void {
   const raw = new Uint8Array(values.length * 4);
   const view = new DataView(raw.buffer);
-  values.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true);
   tensor.dims = [...dims];
   tensor.rawData = raw;
   delete tensor.floatData;
