@@ -1,0 +1,58 @@
+// Public surface of the ONNX core. Pure: no DOM, no workers, no onnxruntime at load time
+// (inferShapesWithRuntime imports onnxruntime-web lazily).
+export {
+  attrFloat,
+  attrInt,
+  attrInts,
+  attrString,
+  attrTensor,
+  findAttribute,
+} from './attributes.ts';
+export {
+  type AttributeValue,
+  findInitializer,
+  makeAttribute,
+  makeGraph,
+  makeModel,
+  makeNode,
+  makeTensor,
+  makeValueInfo,
+  type TensorData,
+} from './builders.ts';
+export {
+  discoverLayers,
+  factorView,
+  type LayerInfo,
+  MIN_FACTORIZABLE_WEIGHTS,
+  MIN_RATE,
+  rankForRate,
+} from './layers.ts';
+export { readModel, writeModel } from './reader.ts';
+export { inferShapesWithRuntime } from './runtimeShapes.ts';
+export {
+  type ConstValue,
+  type Dim,
+  formatShape,
+  isStatic,
+  type Shape,
+  UNKNOWN_DIM,
+} from './shapes/dims.ts';
+export {
+  defaultOpset,
+  type InferOptions,
+  type InferredShapes,
+  inferShapes,
+  valueInfoShape,
+} from './shapes/inferShapes.ts';
+export { type IoInfo, type ModelSummary, summarizeModel } from './summary.ts';
+export {
+  checkTensor,
+  dataTypeName,
+  elementCount,
+  rawByteLength,
+  type TensorArray,
+  tensorToArray,
+  tensorToFloat32,
+  tensorToNumbers,
+} from './tensor.ts';
+export * from './types.ts';
