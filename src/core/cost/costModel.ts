@@ -5,6 +5,9 @@
 
 export type CostMethod = 'admm' | 'ftq' | 'ptq' | 'cp' | 'none';
 
+/** A tensor dimension: a number, or a symbolic name such as "batch". */
+export type Dim = number | string;
+
 /** The subset of the ONNX layer discovery's LayerInfo the costs depend on. */
 export interface CostLayer {
   name: string;
@@ -12,11 +15,11 @@ export interface CostLayer {
   /** Conv [Cout, Cin/group, kh, kw]; Gemm/MatMul the weight as stored (2-D). */
   weightShape: readonly number[];
   /** Output shape with batch first (NCHW for Conv, [N, ..., out] for Gemm/MatMul). */
-  outputShape: readonly number[];
+  outputShape?: readonly Dim[];
   /** Input shape with batch first; only the spatial size of a factorized Conv uses it. */
-  inputShape: readonly number[];
-  /** Dense MACs of one sample (batch 1), as the layer discovery computes them. */
-  macs: number;
+  inputShape?: readonly Dim[];
+  /** Dense MACs of one sample (batch 1); null (unknown dims) makes the costs NaN. */
+  macs: number | null;
   group?: number;
 }
 
@@ -27,6 +30,11 @@ export interface LayerChoice {
   rank?: number;
   /** Weight bits of the codes (ignored for 'cp' and 'none'). */
   bits?: number;
+  /**
+   * Factor count when known from a result: 3 keeps a 1x1 conv 3-way (K = 1, with a depthwise
+   * 1x1 stage) as an engine may factorize it; default 2 for 1x1 convs and Gemm/MatMul.
+   */
+  modes?: 2 | 3;
 }
 
 export interface CostOptions {
@@ -92,16 +100,18 @@ export function isQuantizing(method: CostMethod): boolean {
   return method === 'admm' || method === 'ftq' || method === 'ptq';
 }
 
-function product(dims: readonly number[]): number {
+/** Product of the dims; NaN when one is symbolic (unknown), so costs show as unknown. */
+function product(dims: readonly Dim[]): number {
   let n = 1;
-  for (const d of dims) n *= d;
+  for (const d of dims) n *= typeof d === 'number' ? d : Number.NaN;
   return n;
 }
 
 /** The mode sizes the factorization sees: Conv kxk -> [Cout, Cin, kh*kw], else 2-way [I, J]. */
-export function factorDims(layer: CostLayer): number[] {
+export function factorDims(layer: CostLayer, modes?: 2 | 3): number[] {
   const w = layer.weightShape;
-  if (layer.op === 'Conv' && w.length === 4 && w[2] * w[3] > 1) return [w[0], w[1], w[2] * w[3]];
+  const k = product(w.slice(2));
+  if (layer.op === 'Conv' && w.length >= 3 && (k > 1 || modes === 3)) return [w[0], w[1], k];
   return [w[0], product(w.slice(1))];
 }
 
@@ -114,7 +124,7 @@ export function rankForRate(layer: CostLayer, rate: number): number {
 
 /** Output positions per sample: Hout*Wout for a Conv, the rows of a Gemm/MatMul output. */
 function outputPositions(layer: CostLayer): number {
-  const out = layer.outputShape;
+  const out = layer.outputShape ?? [Number.NaN];
   if (layer.op === 'Conv') return product(out.slice(2));
   return product(out.slice(1, -1));
 }
@@ -124,12 +134,12 @@ function outputPositions(layer: CostLayer): number {
  * depthwise kh x kw at the output resolution, 1x1 R->Cout; 2-way: (I + J) * R per output row
  * (a strided 1x1 conv puts its stride on the first 1x1, so both run at the output resolution).
  */
-export function factorizedMacs(layer: CostLayer, rank: number): number {
-  const dims = factorDims(layer);
+export function factorizedMacs(layer: CostLayer, rank: number, modes?: 2 | 3): number {
+  const dims = factorDims(layer, modes);
   const positions = outputPositions(layer);
   if (dims.length === 2) return (dims[0] + dims[1]) * rank * positions;
   const [cout, cin, k] = dims;
-  const inPositions = product(layer.inputShape.slice(2));
+  const inPositions = product((layer.inputShape ?? [Number.NaN]).slice(2));
   return rank * cin * inPositions + rank * k * positions + rank * cout * positions;
 }
 
@@ -172,13 +182,14 @@ export function layerCost(
 ): LayerCost {
   const floatParams = product(layer.weightShape);
   let params = floatParams;
-  let macs = layer.macs;
+  const floatMacs = layer.macs ?? Number.NaN;
+  let macs = floatMacs;
   let rank = 0;
   if (isFactorizing(choice.method)) {
     if (!choice.rank || choice.rank < 1) throw new Error(`layer ${layer.name}: rank missing`);
     rank = choice.rank;
-    params = rank * factorDims(layer).reduce((a, b) => a + b, 0);
-    macs = factorizedMacs(layer, rank);
+    params = rank * factorDims(layer, choice.modes).reduce((a, b) => a + b, 0);
+    macs = factorizedMacs(layer, rank, choice.modes);
   }
   const weightBits = weightBitsOf(choice, otherWeightBits);
   return {
@@ -193,7 +204,7 @@ export function layerCost(
     idealWeightBytes: (params * weightBits) / 8,
     actualBytes,
     floatParams,
-    floatMacs: layer.macs,
+    floatMacs,
   };
 }
 

@@ -1,0 +1,185 @@
+// Optional 8-bit activation quantization: QuantizeLinear -> DequantizeLinear on the input of
+// every weight layer, with ranges calibrated by running the float model in onnxruntime-web with
+// those tensors added as graph outputs. Tensors inside a factorized chain stay float.
+import * as ort from 'onnxruntime-web';
+import { createSession } from '../eval/session.ts';
+import { writeModel } from '../onnx/reader.ts';
+import { DataType, type NodeProto, type OnnxModel, type TensorProto } from '../onnx/types.ts';
+import type { GraphEditor } from './graphEdit.ts';
+import { floatTensor } from './tensors.ts';
+import { type ActCalibration, RewriteError, type RewriteLayer } from './types.ts';
+
+export interface ActRange {
+  min: number;
+  max: number;
+}
+
+/** Values kept per tensor for percentiles; larger tensors are subsampled with a stride. */
+const MAX_SAMPLES = 1 << 21;
+
+/** Distinct data inputs of the weight layers, in layer order. */
+export function layerInputNames(model: OnnxModel, layers: readonly RewriteLayer[]): string[] {
+  const names = layers.map((l) => model.graph.node?.[l.nodeIndex]?.input?.[0] ?? '');
+  return [...new Set(names.filter((n) => n !== ''))];
+}
+
+/** Runs the model on the calibration batches and returns each tensor's calibrated range. */
+export async function calibrateActivations(
+  model: OnnxModel,
+  tensorNames: readonly string[],
+  calibration: ActCalibration,
+): Promise<Map<string, ActRange>> {
+  const probe = structuredClone(model);
+  const outputs = new Set((probe.graph.output ?? []).map((o) => o.name));
+  for (const name of tensorNames) {
+    if (!outputs.has(name))
+      probe.graph.output?.push({ name, type: { tensorType: { elemType: 1 } } });
+  }
+  const session = await createSession(writeModel(probe), { graphOptimizationLevel: 'disabled' });
+  try {
+    const samples = new Map<string, Float32Array[]>(tensorNames.map((n) => [n, []]));
+    for (const batch of batches(calibration)) {
+      const feed = { [session.inputNames[0]]: new ort.Tensor('float32', batch.data, batch.dims) };
+      const result = await session.run(feed, [...tensorNames]);
+      for (const name of tensorNames)
+        samples.get(name)?.push(subsample(result[name].data as Float32Array));
+      for (const t of Object.values(result)) t.dispose();
+    }
+    const method = calibration.method ?? 'minmax';
+    const p = calibration.percentile ?? 99.99;
+    return new Map(tensorNames.map((n) => [n, rangeOf(samples.get(n) ?? [], method, p)]));
+  } finally {
+    await session.release();
+  }
+}
+
+function* batches(c: ActCalibration): Generator<{ data: Float32Array; dims: number[] }> {
+  const per = c.batchDims.slice(1).reduce((a, b) => a * b, 1);
+  const count = Math.floor(c.inputs.length / per);
+  if (count < 1) throw new RewriteError('activation calibration needs at least one input sample');
+  for (let start = 0; start < count; start += c.batchDims[0]) {
+    const n = Math.min(c.batchDims[0], count - start);
+    yield {
+      data: c.inputs.subarray(start * per, (start + n) * per),
+      dims: [n, ...c.batchDims.slice(1)],
+    };
+  }
+}
+
+function subsample(x: Float32Array): Float32Array {
+  if (x.length <= MAX_SAMPLES / 8) return x.slice();
+  const step = Math.ceil(x.length / (MAX_SAMPLES / 8));
+  const out = new Float32Array(Math.ceil(x.length / step));
+  for (let i = 0, j = 0; i < x.length; i += step, j++) out[j] = x[i];
+  return out;
+}
+
+/** min/max, or the percentile p of the values and 100 - p (outliers clipped). */
+export function rangeOf(
+  parts: Float32Array[],
+  method: 'minmax' | 'percentile',
+  p: number,
+): ActRange {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  if (method === 'minmax') {
+    for (const part of parts) {
+      for (const v of part) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+    }
+    return { min, max };
+  }
+  const total = parts.reduce((s, x) => s + x.length, 0);
+  const all = new Float32Array(total);
+  let at = 0;
+  for (const part of parts) {
+    all.set(part, at);
+    at += part.length;
+  }
+  all.sort();
+  const pick = (q: number) =>
+    all[Math.min(total - 1, Math.max(0, Math.round((q / 100) * (total - 1))))];
+  return { min: pick(100 - p), max: pick(p) };
+}
+
+export interface ActQuantParams {
+  scale: number;
+  zeroPoint: number;
+  type: 'uint8' | 'int8';
+}
+
+/** uint8: asymmetric over [min(min, 0), max(max, 0)]; int8: symmetric over max |x|. */
+export function actQuantParams(range: ActRange, type: 'uint8' | 'int8'): ActQuantParams {
+  const lo = Math.min(range.min, 0);
+  const hi = Math.max(range.max, 0);
+  if (type === 'int8') {
+    const m = Math.max(-lo, hi);
+    return { scale: m > 0 ? m / 127 : 1, zeroPoint: 0, type };
+  }
+  const scale = hi > lo ? (hi - lo) / 255 : 1;
+  const zeroPoint = Math.min(255, Math.max(0, Math.round(-lo / scale)));
+  return { scale, zeroPoint, type };
+}
+
+/**
+ * Inserts Q/DQ for each calibrated tensor before its first weight-layer consumer and points
+ * those consumers at the dequantized copy. Call before the layers are rewritten: the rewritten
+ * nodes inherit the new input name.
+ */
+export function insertActivationQdq(
+  ed: GraphEditor,
+  layers: readonly RewriteLayer[],
+  params: ReadonlyMap<string, ActQuantParams>,
+): void {
+  const inserted = new Map<string, string>();
+  const ordered = [...layers].sort((a, b) => a.nodeIndex - b.nodeIndex);
+  for (const layer of ordered) {
+    const node = ed.nodes[layer.nodeIndex];
+    const x = node.input?.[0] ?? '';
+    const q = params.get(x);
+    if (!q) continue;
+    let dq = inserted.get(x);
+    if (!dq) {
+      const made = qdqNodes(ed, x, q);
+      ed.insertBefore(layer.nodeIndex, made.nodes);
+      dq = made.output;
+      inserted.set(x, dq);
+    }
+    node.input = [dq, ...(node.input ?? []).slice(1)];
+  }
+}
+
+function qdqNodes(ed: GraphEditor, x: string, q: ActQuantParams) {
+  const scale = ed.addInitializer(
+    floatTensor(ed.unique(`${x}_act_scale`), [], new Float32Array([q.scale])),
+  );
+  const zp = ed.addInitializer(zeroPoint(ed.unique(`${x}_act_zero_point`), q));
+  const quantized = ed.unique(`${x}_act_q`);
+  const output = ed.unique(`${x}_act_dq`);
+  const nodes: NodeProto[] = [
+    {
+      name: ed.unique(`${x}_QuantizeLinear`),
+      opType: 'QuantizeLinear',
+      input: [x, scale, zp],
+      output: [quantized],
+    },
+    {
+      name: ed.unique(`${x}_DequantizeLinear`),
+      opType: 'DequantizeLinear',
+      input: [quantized, scale, zp],
+      output: [output],
+    },
+  ];
+  return { nodes, output };
+}
+
+function zeroPoint(name: string, q: ActQuantParams): TensorProto {
+  const dataType = q.type === 'uint8' ? DataType.UINT8 : DataType.INT8;
+  const raw =
+    q.type === 'uint8'
+      ? Uint8Array.of(q.zeroPoint)
+      : new Uint8Array(Int8Array.of(q.zeroPoint).buffer);
+  return { name, dims: [], dataType, rawData: raw };
+}

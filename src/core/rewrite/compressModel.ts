@@ -1,0 +1,282 @@
+// Entry points: the compressed model (factorized layers, INT4/INT8 DequantizeLinear weights,
+// optional activation Q/DQ) with its report, and the float reference model whose weights are
+// the reconstruction of the same dequantized factors (the equivalence check's other side).
+import {
+  computeCosts,
+  FLOAT_BITS,
+  isQuantizing,
+  type LayerChoice,
+  type LayerCost,
+} from '../cost/costModel.ts';
+import type { LayerResult } from '../factor/types.ts';
+import { readModel, writeModel } from '../onnx/reader.ts';
+import { DataType, type OnnxModel } from '../onnx/types.ts';
+import {
+  actQuantParams,
+  calibrateActivations,
+  insertActivationQdq,
+  layerInputNames,
+} from './activations.ts';
+import { GraphEditor } from './graphEdit.ts';
+import { initializersRead, outputAxis, quantizeOtherLayer, rewriteLayer } from './layerRewrite.ts';
+import { checkOpsetUpgrade, defaultOpset, upgradeOpset } from './opset.ts';
+import { floatTensor, readFloat32, tensorPayloadBytes } from './tensors.ts';
+import {
+  type CompressionReport,
+  type LayerNames,
+  type LayerReport,
+  RewriteError,
+  type RewriteLayer,
+  type RewriteOptions,
+} from './types.ts';
+import { quantizePerChannel, reconstructWeight, relativeError } from './weights.ts';
+
+export interface CompressedModel {
+  model: OnnxModel;
+  bytes: Uint8Array;
+  report: CompressionReport;
+  /** Per layer, the names calibration after compression needs. */
+  names: Map<string, LayerNames>;
+}
+
+interface Plan {
+  results: Map<string, LayerResult>;
+  otherWeightBits: number;
+  actBits: number;
+  targetOpset: number;
+}
+
+function plan(
+  model: OnnxModel,
+  layers: readonly RewriteLayer[],
+  results: readonly LayerResult[],
+  options: RewriteOptions,
+  checkOpset = true,
+): Plan {
+  const known = new Set(layers.map((l) => l.name));
+  const byName = new Map<string, LayerResult>();
+  for (const r of results) {
+    if (!known.has(r.name)) throw new RewriteError(`result for unknown layer "${r.name}"`);
+    byName.set(r.name, r);
+  }
+  const actBits = options.actBits ?? FLOAT_BITS;
+  if (actBits !== FLOAT_BITS && actBits !== 8) {
+    throw new RewriteError(`activation bits must be 8 or 32 (float), got ${actBits}`);
+  }
+  const quantOn = actBits < FLOAT_BITS || results.some((r) => isQuantizing(r.method));
+  const otherWeightBits = options.otherWeightBits ?? (quantOn ? 8 : FLOAT_BITS);
+  if (otherWeightBits !== FLOAT_BITS && (otherWeightBits < 2 || otherWeightBits > 8)) {
+    throw new RewriteError(`otherWeightBits must be 2-8 or 32, got ${otherWeightBits}`);
+  }
+  const usesInt4 =
+    results.some((r) => r.method !== 'cp' && r.bits <= 4) ||
+    (otherWeightBits <= 4 && layers.length > results.length);
+  const usesDq =
+    actBits < FLOAT_BITS || otherWeightBits < FLOAT_BITS || results.some((r) => r.method !== 'cp');
+  const targetOpset = usesInt4 ? 21 : usesDq ? 13 : 0;
+  const from = defaultOpset(model);
+  if (checkOpset && targetOpset > from) checkOpsetUpgrade(model, from, targetOpset);
+  return { results: byName, otherWeightBits, actBits, targetOpset };
+}
+
+/** Builds the compressed model; async because activation calibration runs the model. */
+export async function buildCompressedModel(
+  model: OnnxModel,
+  layers: readonly RewriteLayer[],
+  results: readonly LayerResult[],
+  options: RewriteOptions = {},
+): Promise<CompressedModel> {
+  const p = plan(model, layers, results, options);
+  const ed = new GraphEditor(model);
+  if (p.actBits < FLOAT_BITS) await addActivationQuantization(ed, model, layers, options);
+  const names = new Map<string, LayerNames>();
+  for (const layer of layers) names.set(layer.name, rewriteOne(ed, layer, p));
+  upgradeOpset(ed, p.targetOpset);
+  const out = ed.commit();
+  const bytes = writeModel(out);
+  const floatSizeBytes = options.floatSizeBytes ?? writeModel(model).length;
+  const report = buildReport(
+    model,
+    readModel(bytes),
+    bytes.length,
+    floatSizeBytes,
+    layers,
+    names,
+    p,
+  );
+  return { model: out, bytes, report, names };
+}
+
+async function addActivationQuantization(
+  ed: GraphEditor,
+  model: OnnxModel,
+  layers: readonly RewriteLayer[],
+  options: RewriteOptions,
+): Promise<void> {
+  const cal = options.actCalibration;
+  if (!cal)
+    throw new RewriteError('activation quantization needs calibration inputs (actCalibration)');
+  const ranges = await calibrateActivations(model, layerInputNames(model, layers), cal);
+  const type = cal.type ?? 'uint8';
+  const params = new Map([...ranges].map(([name, r]) => [name, actQuantParams(r, type)]));
+  insertActivationQdq(ed, layers, params);
+}
+
+function rewriteOne(ed: GraphEditor, layer: RewriteLayer, p: Plan): LayerNames {
+  const result = p.results.get(layer.name);
+  if (result) return rewriteLayer(ed, layer, result);
+  checkFloatWeight(ed.model, layer);
+  if (p.otherWeightBits < FLOAT_BITS) return quantizeOtherLayer(ed, layer, p.otherWeightBits);
+  const node = ed.nodes[layer.nodeIndex];
+  return {
+    lastWeightScaleName: null,
+    biasName: layer.biasName ?? null,
+    outputName: node.output?.[0] ?? '',
+    nodeNames: [node.name ?? ''],
+    initializerNames: initializersRead(ed, [node]),
+  };
+}
+
+function checkFloatWeight(model: OnnxModel, layer: RewriteLayer): void {
+  const t = model.graph.initializer?.find((x) => x.name === layer.weightName);
+  if (!t)
+    throw new RewriteError(
+      `layer ${layer.name}: weight "${layer.weightName}" is not an initializer`,
+    );
+  if (t.dataType !== DataType.FLOAT) {
+    throw new RewriteError(
+      `layer ${layer.name}: only float32 weights are rewritten (type ${t.dataType})`,
+    );
+  }
+}
+
+function choiceFor(r: LayerResult | undefined): LayerChoice {
+  if (!r) return { method: 'none' };
+  const modes = r.factors.length === 3 ? 3 : 2;
+  return { method: r.method, rank: r.rank, bits: r.bits, modes };
+}
+
+function buildReport(
+  original: OnnxModel,
+  written: OnnxModel,
+  sizeBytes: number,
+  floatSizeBytes: number,
+  layers: readonly RewriteLayer[],
+  names: ReadonlyMap<string, LayerNames>,
+  p: Plan,
+): CompressionReport {
+  const payload = new Map(
+    (written.graph.initializer ?? []).map((t) => [t.name ?? '', tensorPayloadBytes(t)]),
+  );
+  const actualBytes = new Map(
+    layers.map((l) => {
+      const used = names.get(l.name)?.initializerNames ?? [];
+      return [l.name, used.reduce((s, n) => s + (payload.get(n) ?? 0), 0)];
+    }),
+  );
+  const choices = new Map(layers.map((l) => [l.name, choiceFor(p.results.get(l.name))]));
+  const costs = computeCosts(layers, choices, {
+    actBits: p.actBits,
+    otherWeightBits: p.otherWeightBits,
+    actualBytes,
+  });
+  const reports = costs.layers.map((c, i) => layerReport(original, layers[i], c, p));
+  const t = costs.totals;
+  return {
+    layers: reports,
+    totals: {
+      params: t.params,
+      macs: t.macs,
+      bops: t.bops,
+      bopPercent: t.bopPercent,
+      sizeBytes,
+      idealWeightBytes: t.idealWeightBytes,
+      floatSizeBytes,
+    },
+    otherWeightBits: p.otherWeightBits,
+    actBits: p.actBits,
+    opsetVersion: defaultOpset(written),
+    irVersion: written.irVersion ?? 0,
+    notes: notes(p),
+  };
+}
+
+function layerReport(original: OnnxModel, layer: RewriteLayer, c: LayerCost, p: Plan): LayerReport {
+  const r = p.results.get(layer.name);
+  let error = 0;
+  if (r)
+    error = Number.isFinite(r.error)
+      ? r.error
+      : relativeError(weightOf(original, layer), reconstructWeight(r));
+  else if (p.otherWeightBits < FLOAT_BITS)
+    error = relativeError(
+      weightOf(original, layer),
+      otherValues(original, layer, p.otherWeightBits),
+    );
+  return {
+    name: layer.name,
+    method: c.method,
+    rank: c.rank,
+    bits: c.weightBits,
+    error,
+    macs: c.macs,
+    bops: c.bops,
+    bytes: c.actualBytes,
+  };
+}
+
+function notes(p: Plan): string[] {
+  const out: string[] = [];
+  const bits = new Set([...p.results.values()].filter((r) => r.method !== 'cp').map((r) => r.bits));
+  if (p.otherWeightBits < FLOAT_BITS) bits.add(p.otherWeightBits);
+  const odd = [...bits].filter((b) => b > 4 && b < 8).sort();
+  if (odd.length) out.push(`${odd.join(', ')}-bit codes are stored in 8-bit (INT8) containers`);
+  if ([...bits].some((b) => b < 4))
+    out.push('codes under 4 bits are stored in 4-bit (INT4) containers');
+  if (p.actBits < FLOAT_BITS) {
+    out.push(
+      'activations: Q/DQ on the inputs of weight layers; tensors inside factorized chains stay float',
+    );
+  }
+  return out;
+}
+
+function weightOf(model: OnnxModel, layer: RewriteLayer): Float32Array {
+  const t = model.graph.initializer?.find((x) => x.name === layer.weightName);
+  if (!t)
+    throw new RewriteError(
+      `layer ${layer.name}: weight "${layer.weightName}" is not an initializer`,
+    );
+  return readFloat32(t);
+}
+
+function otherValues(model: OnnxModel, layer: RewriteLayer, bits: number): Float32Array {
+  const node = model.graph.node?.[layer.nodeIndex] ?? {};
+  const axis = outputAxis(layer, node);
+  return quantizePerChannel(weightOf(model, layer), layer.weightShape, axis, bits).values;
+}
+
+/**
+ * The original graph with each layer's weight replaced by what the compressed model computes:
+ * the reconstruction of the dequantized factors, or the per-channel quantized weight of the
+ * other layers (same `otherWeightBits` default as buildCompressedModel).
+ */
+export function buildReferenceModel(
+  model: OnnxModel,
+  layers: readonly RewriteLayer[],
+  results: readonly LayerResult[],
+  options: Pick<RewriteOptions, 'otherWeightBits'> = {},
+): OnnxModel {
+  const p = plan(model, layers, results, { otherWeightBits: options.otherWeightBits }, false);
+  const out = structuredClone(model);
+  const inits = out.graph.initializer ?? [];
+  for (const layer of layers) {
+    const r = p.results.get(layer.name);
+    if (!r && p.otherWeightBits >= FLOAT_BITS) continue;
+    checkFloatWeight(model, layer);
+    const values = r ? reconstructWeight(r) : otherValues(model, layer, p.otherWeightBits);
+    const i = inits.findIndex((t) => t.name === layer.weightName);
+    inits[i] = floatTensor(layer.weightName, layer.weightShape, values);
+  }
+  return out;
+}

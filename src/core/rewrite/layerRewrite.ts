@@ -1,0 +1,257 @@
+// One weight layer of the original graph -> the nodes it becomes (docs/qaf-method.md, "The
+// compressed layer"). Conv kxk: 1x1 Cin->R, depthwise kxk (group R, original stride, pads,
+// dilations), 1x1 R->Cout with the original bias; 2-way layers: two 1x1 convs, two Gemm or two
+// MatMul. The last node always writes the original output name, so the rest of the graph and
+// every consumer stay untouched.
+import type { LayerResult } from '../factor/types.ts';
+import type { AttributeProto, NodeProto } from '../onnx/types.ts';
+import { type GraphEditor, intAttr, intAttrOf, intsAttr } from './graphEdit.ts';
+import { readFloat32 } from './tensors.ts';
+import { type LayerNames, RewriteError, type RewriteLayer } from './types.ts';
+import { type EmittedWeight, emitWeight, factorSpec } from './weightNodes.ts';
+import { quantizePerChannel } from './weights.ts';
+
+/** Rewrites layer `layer` as `result` says; returns the names calibration will need. */
+export function rewriteLayer(
+  ed: GraphEditor,
+  layer: RewriteLayer,
+  result: LayerResult,
+): LayerNames {
+  const node = ed.nodes[layer.nodeIndex];
+  if (!node || node.opType !== layer.op) {
+    throw new RewriteError(`layer ${layer.name}: node ${layer.nodeIndex} is not its ${layer.op}`);
+  }
+  checkShape(layer, result);
+  if (result.method === 'ptq' || result.factors.length === 1) return rewritePtq(ed, layer, result);
+  if (layer.op === 'Conv') return rewriteConv(ed, layer, node, result);
+  if (layer.op === 'Gemm') return rewriteGemm(ed, layer, node, result);
+  if (layer.op === 'MatMul') return rewriteMatMul(ed, layer, node, result);
+  throw new RewriteError(`layer ${layer.name}: cannot factorize a ${layer.op}`);
+}
+
+function checkShape(layer: RewriteLayer, result: LayerResult): void {
+  const n = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  if (n(result.shape) !== n(layer.weightShape) || result.shape[0] !== layer.weightShape[0]) {
+    throw new RewriteError(
+      `layer ${layer.name}: result shape [${result.shape}] does not match the weight ` +
+        `[${layer.weightShape}]`,
+    );
+  }
+}
+
+function baseName(layer: RewriteLayer, node: NodeProto): string {
+  return node.name || layer.name;
+}
+
+function finish(
+  ed: GraphEditor,
+  layer: RewriteLayer,
+  nodes: NodeProto[],
+  last: EmittedWeight | null,
+  biasName: string | null,
+): LayerNames {
+  ed.replaceNode(layer.nodeIndex, nodes);
+  const out = nodes[nodes.length - 1].output?.[0] ?? '';
+  return {
+    lastWeightScaleName: last?.scaleName ?? null,
+    biasName,
+    outputName: out,
+    nodeNames: nodes.filter((n) => n.opType !== 'DequantizeLinear').map((n) => n.name ?? ''),
+    initializerNames: initializersRead(ed, nodes),
+  };
+}
+
+export function initializersRead(ed: GraphEditor, nodes: readonly NodeProto[]): string[] {
+  const names = nodes.flatMap((n) => n.input ?? []).filter((s) => s && ed.hasInitializer(s));
+  return [...new Set(names)];
+}
+
+/** Weight-only quantization: the node keeps its form, its weight input reads DequantizeLinear. */
+function rewritePtq(ed: GraphEditor, layer: RewriteLayer, result: LayerResult): LayerNames {
+  const node = ed.nodes[layer.nodeIndex];
+  const spec = factorSpec(result.factors[0], result.bits, [...layer.weightShape]);
+  return swapWeight(ed, layer, node, emitWeight(ed, layer.weightName, spec));
+}
+
+/** Non-factorized layer at `bits`: per-output-channel INT8/INT4 DequantizeLinear. */
+export function quantizeOtherLayer(ed: GraphEditor, layer: RewriteLayer, bits: number): LayerNames {
+  const node = ed.nodes[layer.nodeIndex];
+  const w = readFloat32(ed.initializer(layer.weightName));
+  const axis = outputAxis(layer, node);
+  const q = quantizePerChannel(w, layer.weightShape, axis, bits);
+  const spec = { dims: [...layer.weightShape], bits, ...q };
+  return swapWeight(ed, layer, node, emitWeight(ed, layer.weightName, spec));
+}
+
+/** The weight axis that indexes output channels/features. */
+export function outputAxis(layer: RewriteLayer, node: NodeProto): number {
+  if (layer.op === 'Conv') return 0;
+  if (layer.op === 'Gemm') return intAttrOf(node, 'transB', 0) === 1 ? 0 : 1;
+  return layer.weightShape.length - 1;
+}
+
+function swapWeight(
+  ed: GraphEditor,
+  layer: RewriteLayer,
+  node: NodeProto,
+  weight: EmittedWeight,
+): LayerNames {
+  const slot = (node.input ?? []).indexOf(layer.weightName);
+  if (slot < 0)
+    throw new RewriteError(`layer ${layer.name}: its node does not read ${layer.weightName}`);
+  const input = [...(node.input ?? [])];
+  input[slot] = weight.input;
+  return finish(ed, layer, [...weight.nodes, { ...node, input }], weight, layer.biasName ?? null);
+}
+
+const SPATIAL_ATTRS = new Set(['strides', 'pads', 'dilations', 'auto_pad']);
+
+function spatialAttrs(node: NodeProto): AttributeProto[] {
+  return (node.attribute ?? []).filter((a) => SPATIAL_ATTRS.has(a.name ?? ''));
+}
+
+function rewriteConv(
+  ed: GraphEditor,
+  layer: RewriteLayer,
+  node: NodeProto,
+  result: LayerResult,
+): LayerNames {
+  if ((layer.group ?? intAttrOf(node, 'group', 1)) !== 1) {
+    throw new RewriteError(`layer ${layer.name}: grouped convolutions are not factorized`);
+  }
+  const [cout, cin, ...kernel] = layer.weightShape;
+  const ones = kernel.map(() => 1);
+  const rank = result.rank;
+  const [a, b, c] = result.factors;
+  const base = baseName(layer, node);
+  const x = node.input?.[0] ?? '';
+  const bias = node.input?.[2] ? node.input[2] : null;
+  const bits = result.bits;
+  const wIn = emitWeight(ed, `${base}_cp_in_w`, factorSpec(b, bits, [rank, cin, ...ones], true));
+  const wOut = emitWeight(ed, `${base}_cp_out_w`, factorSpec(a, bits, [cout, rank, ...ones]));
+  const t1 = ed.unique(`${base}_cp_in`);
+  const nodes: NodeProto[] = [...wIn.nodes];
+  const twoWay = result.factors.length === 2;
+  // A 2-way (1x1) conv carries its stride and pads on the first 1x1: zero padding commutes
+  // with a bias-free 1x1 conv, and striding first saves MACs.
+  nodes.push(
+    conv(ed, `${base}_cp_in`, [x, wIn.input], t1, ones, 1, twoWay ? spatialAttrs(node) : []),
+  );
+  let mid = t1;
+  if (!twoWay) {
+    const wDw = emitWeight(ed, `${base}_cp_dw_w`, factorSpec(c, bits, [rank, 1, ...kernel], true));
+    mid = ed.unique(`${base}_cp_dw`);
+    nodes.push(...wDw.nodes);
+    nodes.push(conv(ed, `${base}_cp_dw`, [t1, wDw.input], mid, kernel, rank, spatialAttrs(node)));
+  }
+  const outName = node.output?.[0] ?? '';
+  nodes.push(...wOut.nodes);
+  const lastInputs = bias ? [mid, wOut.input, bias] : [mid, wOut.input];
+  nodes.push(conv(ed, `${base}_cp_out`, lastInputs, outName, ones, 1, []));
+  return finish(ed, layer, nodes, wOut, bias);
+}
+
+function conv(
+  ed: GraphEditor,
+  name: string,
+  input: string[],
+  output: string,
+  kernel: number[],
+  group: number,
+  extra: AttributeProto[],
+): NodeProto {
+  const attribute = [intsAttr('kernel_shape', kernel), ...extra];
+  if (group !== 1) attribute.push(intAttr('group', group));
+  return { name: ed.unique(name), opType: 'Conv', input, output: [output], attribute };
+}
+
+/**
+ * Gemm, W = A Bᵀ in the stored orientation. transB=1 (W is out x in, A is out x R): Gemm(x, B)
+ * then Gemm(., A, transB=1). transB=0 (W is in x out, A is in x R): Gemm(x, A) then
+ * Gemm(., B, transB=1). Neither needs a transpose; alpha, beta and the bias go on the second.
+ */
+function rewriteGemm(
+  ed: GraphEditor,
+  layer: RewriteLayer,
+  node: NodeProto,
+  result: LayerResult,
+): LayerNames {
+  const [a, b] = twoFactors(layer, result);
+  const transB = intAttrOf(node, 'transB', 0) === 1;
+  const [first, second] = transB ? [b, a] : [a, b];
+  const base = baseName(layer, node);
+  const w1 = emitWeight(
+    ed,
+    `${base}_cp_in_w`,
+    factorSpec(first, result.bits, [first.rows, result.rank]),
+  );
+  const w2 = emitWeight(
+    ed,
+    `${base}_cp_out_w`,
+    factorSpec(second, result.bits, [second.rows, result.rank]),
+  );
+  const t1 = ed.unique(`${base}_cp_in`);
+  const transA = intAttrOf(node, 'transA', 0);
+  const keep = (node.attribute ?? []).filter((x) => x.name === 'alpha' || x.name === 'beta');
+  const bias = node.input?.[2] ? node.input[2] : null;
+  const g1: NodeProto = {
+    name: ed.unique(`${base}_cp_in`),
+    opType: 'Gemm',
+    input: [node.input?.[0] ?? '', w1.input],
+    output: [t1],
+    attribute: transA ? [intAttr('transA', 1)] : [],
+  };
+  const g2: NodeProto = {
+    name: ed.unique(`${base}_cp_out`),
+    opType: 'Gemm',
+    input: bias ? [t1, w2.input, bias] : [t1, w2.input],
+    output: [node.output?.[0] ?? ''],
+    attribute: [intAttr('transB', 1), ...keep],
+  };
+  return finish(ed, layer, [...w1.nodes, g1, ...w2.nodes, g2], w2, bias);
+}
+
+/** MatMul Y = X W with W (in x out) = A Bᵀ: MatMul(x, A) then MatMul(., Bᵀ). */
+function rewriteMatMul(
+  ed: GraphEditor,
+  layer: RewriteLayer,
+  node: NodeProto,
+  result: LayerResult,
+): LayerNames {
+  if (node.input?.[1] !== layer.weightName) {
+    throw new RewriteError(
+      `layer ${layer.name}: only MatMul(x, W) with a constant W is factorized`,
+    );
+  }
+  const [a, b] = twoFactors(layer, result);
+  const base = baseName(layer, node);
+  const w1 = emitWeight(ed, `${base}_cp_in_w`, factorSpec(a, result.bits, [a.rows, result.rank]));
+  const w2 = emitWeight(
+    ed,
+    `${base}_cp_out_w`,
+    factorSpec(b, result.bits, [result.rank, b.rows], true),
+  );
+  const t1 = ed.unique(`${base}_cp_in`);
+  const m1: NodeProto = {
+    name: ed.unique(`${base}_cp_in`),
+    opType: 'MatMul',
+    input: [node.input?.[0] ?? '', w1.input],
+    output: [t1],
+  };
+  const m2: NodeProto = {
+    name: ed.unique(`${base}_cp_out`),
+    opType: 'MatMul',
+    input: [t1, w2.input],
+    output: [node.output?.[0] ?? ''],
+  };
+  return finish(ed, layer, [...w1.nodes, m1, ...w2.nodes, m2], w2, null);
+}
+
+function twoFactors(layer: RewriteLayer, result: LayerResult) {
+  if (result.factors.length !== 2 || layer.weightShape.length !== 2) {
+    throw new RewriteError(
+      `layer ${layer.name}: a ${layer.op} needs a 2-way result, got ${result.factors.length} factors`,
+    );
+  }
+  return result.factors;
+}

@@ -1,0 +1,97 @@
+// Inputs, options and the report of the compressed-model rewrite.
+import type { CostLayer, CostMethod } from '../cost/costModel.ts';
+import type { LayerResult } from '../factor/types.ts';
+
+/** The model cannot be rewritten as asked; the message names the layer or op and why. */
+export class RewriteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RewriteError';
+  }
+}
+
+/** The subset of the ONNX layer discovery's LayerInfo that the rewrite needs. */
+export interface RewriteLayer extends CostLayer {
+  /** Index of the layer's node in graph.node of the model given to the rewrite. */
+  nodeIndex: number;
+  weightName: string;
+  biasName?: string | null;
+}
+
+/** Where activation quantization scales come from. */
+export interface ActCalibration {
+  /** Preprocessed inputs for the model's first input, `count` samples, batch first. */
+  inputs: Float32Array;
+  /** Dims of one batch fed at a time, batch first (e.g. [16, 3, 32, 32]). */
+  batchDims: readonly number[];
+  /** 'minmax' (default) or 'percentile' (99.99 % of |x| by default). */
+  method?: 'minmax' | 'percentile';
+  percentile?: number;
+  /** uint8 (asymmetric, default) or int8 (symmetric). */
+  type?: 'uint8' | 'int8';
+}
+
+export interface RewriteOptions {
+  /**
+   * Weight bits of layers without a result: 8 (per-channel INT8 DequantizeLinear) by default
+   * when any quantization is on, 32 leaves them float.
+   */
+  otherWeightBits?: number;
+  /** 8 inserts QuantizeLinear/DequantizeLinear on the inputs of weight layers; 32 (default) none. */
+  actBits?: number;
+  /** Needed when actBits < 32. */
+  actCalibration?: ActCalibration;
+  /** Size of the float model's file, for the report (default: the re-encoded input model). */
+  floatSizeBytes?: number;
+}
+
+/** Names inside the rewritten graph that calibration after compression needs to change. */
+export interface LayerNames {
+  /** Scale initializer of the last factor (or of the PTQ weight); null when float. */
+  lastWeightScaleName: string | null;
+  /** Bias initializer of the layer's last node; null when the layer has no bias. */
+  biasName: string | null;
+  /** The layer's output tensor (unchanged from the original model). */
+  outputName: string;
+  /** Every compute node the layer became, in order (DequantizeLinear nodes not included). */
+  nodeNames: string[];
+  /** Every initializer the layer's nodes read (codes, scales, float weights, bias). */
+  initializerNames: string[];
+}
+
+export interface LayerReport {
+  name: string;
+  method: CostMethod;
+  rank: number;
+  /** Weight bits the layer runs at (32 for float). */
+  bits: number;
+  /** Relative weight error ||W - W_hat|| / ||W||; 0 for untouched float layers. */
+  error: number;
+  macs: number;
+  bops: number;
+  /** Bytes of the initializers the layer uses in the written file. */
+  bytes: number;
+}
+
+export interface ReportTotals {
+  params: number;
+  macs: number;
+  bops: number;
+  bopPercent: number;
+  /** Size of the written .onnx file. */
+  sizeBytes: number;
+  idealWeightBytes: number;
+  floatSizeBytes: number;
+}
+
+export interface CompressionReport {
+  layers: LayerReport[];
+  totals: ReportTotals;
+  otherWeightBits: number;
+  actBits: number;
+  opsetVersion: number;
+  irVersion: number;
+  notes: string[];
+}
+
+export type { LayerResult };
