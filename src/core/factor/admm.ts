@@ -1,0 +1,201 @@
+// QAF: CP with every factor on a b-bit grid, by AO-ADMM with the least-squares projection
+// replaced by quantization (method doc; Huang, Sidiropoulos & Liavas 2016 for AO-ADMM).
+
+import type { Kernels } from '../kernels/types.ts';
+import {
+  balanceColumns,
+  type CpTarget,
+  cpRelativeError,
+  cpTarget,
+  gramExcept,
+  mttkrp,
+} from './cpTensor.ts';
+import { sumSquares, trace } from './linalg.ts';
+import { polishGridFactors } from './polish.ts';
+import { inverseShifted } from './solve.ts';
+import type { AdmmPresetName, GridFactor } from './types.ts';
+
+export interface AdmmParams {
+  /** Inner stop: primal and dual residuals both below eps. */
+  eps: number;
+  maxInner: number;
+  /** Outer stop: |e_t - e_(t-1)| < tol. */
+  tol: number;
+  maxOuter: number;
+  /** Outer stop when e_t - e_(t - risingWindow) > risingThreshold. */
+  risingWindow: number;
+  risingThreshold: number;
+  /** Equalise column norms across factors before the first projection. */
+  balance: boolean;
+  /** Return the best grid factors seen instead of the last. */
+  keepBest: boolean;
+  /** Outer stop after this many steps without a relative improvement of `tol` (0: off). */
+  patience: number;
+  /** Coordinate-descent rounds on the codes after ADMM (0: off); see polish.ts. */
+  polishRounds: number;
+  /** Candidate clipping ranges of the grid search. */
+  candidates: number;
+}
+
+export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>> = {
+  // The published code's stopping rules and limits.
+  published: {
+    eps: 1e-8,
+    maxInner: 1000,
+    tol: 1e-5,
+    maxOuter: 1000,
+    risingWindow: 4,
+    risingThreshold: 1e-3,
+    balance: false,
+    keepBest: false,
+    patience: 0,
+    polishRounds: 0,
+    candidates: 200,
+  },
+  default: {
+    eps: 1e-4,
+    maxInner: 10,
+    tol: 1e-3,
+    maxOuter: 60,
+    risingWindow: 4,
+    risingThreshold: 1e-3,
+    balance: true,
+    keepBest: true,
+    patience: 6,
+    polishRounds: 4,
+    candidates: 200,
+  },
+};
+
+export interface AdmmOptions {
+  preset?: AdmmPresetName;
+  /** Overrides of the preset's parameters. */
+  params?: Partial<AdmmParams>;
+  onOuterStep?: (step: number, error: number) => void;
+  /** Checked between outer steps. */
+  shouldStop?: () => boolean;
+}
+
+export interface QuantizedCp {
+  factors: GridFactor[];
+  rank: number;
+  bits: number;
+  error: number;
+  /** Outer steps run. */
+  iterations: number;
+  innerSteps: number;
+  errorHistory: number[];
+}
+
+/** AO-ADMM from float factors `init` (one dims[n] x rank matrix per mode; not modified). */
+export function admmQuantizedCp(
+  kernels: Kernels,
+  x: Float32Array,
+  dims: readonly number[],
+  init: readonly Float32Array[],
+  rank: number,
+  bits: number,
+  options: AdmmOptions = {},
+): QuantizedCp {
+  const params = { ...ADMM_PRESETS[options.preset ?? 'default'], ...options.params };
+  const target = cpTarget(x, dims);
+  const h: Float32Array[] = init.map((f) => Float32Array.from(f));
+  if (params.balance) balanceColumns(dims, h, rank);
+  // Scaled duals, warm-started across outer steps (they carry the rounding history).
+  const duals = dims.map((d) => new Float32Array(d * rank));
+  const grid: GridFactor[] = [];
+  const errorHistory: number[] = [];
+  let best: { factors: GridFactor[]; error: number } | null = null;
+  let innerSteps = 0;
+  let sinceImproved = 0;
+  for (let t = 0; t < params.maxOuter; t++) {
+    for (let n = 0; n < dims.length; n++) {
+      const step = admmFactorStep(kernels, target, h, duals[n], rank, n, bits, params);
+      grid[n] = step.factor;
+      h[n] = step.factor.values;
+      innerSteps += step.innerSteps;
+    }
+    const error = cpRelativeError(kernels, target, h, rank);
+    errorHistory.push(error);
+    options.onOuterStep?.(t + 1, error);
+    if (best === null || error < best.error * (1 - params.tol)) sinceImproved = 0;
+    else sinceImproved++;
+    if (best === null || error < best.error) best = { factors: grid.map(cloneGrid), error };
+    if (outerConverged(errorHistory, params, sinceImproved) || options.shouldStop?.()) break;
+  }
+  let factors = params.keepBest && best ? best.factors : grid;
+  let error = params.keepBest && best ? best.error : errorHistory.at(-1)!;
+  if (params.polishRounds > 0) {
+    factors = polishGridFactors(kernels, target, factors, rank, bits, params.polishRounds);
+    error = cpRelativeError(
+      kernels,
+      target,
+      factors.map((f) => f.values),
+      rank,
+    );
+  }
+  return { factors, rank, bits, error, iterations: errorHistory.length, innerSteps, errorHistory };
+}
+
+function outerConverged(history: number[], p: AdmmParams, sinceImproved: number): boolean {
+  const t = history.length - 1;
+  if (t < 1) return false;
+  if (Math.abs(history[t] - history[t - 1]) < p.tol) return true;
+  if (t >= p.risingWindow && history[t] - history[t - p.risingWindow] > p.risingThreshold)
+    return true;
+  return p.patience > 0 && sinceImproved >= p.patience;
+}
+
+/** One factor's ADMM: G, F and the Cholesky once, then inner steps with the dual `u` updated in place. */
+function admmFactorStep(
+  kernels: Kernels,
+  target: CpTarget,
+  h: readonly Float32Array[],
+  u: Float32Array,
+  rank: number,
+  mode: number,
+  bits: number,
+  p: AdmmParams,
+): { factor: GridFactor; innerSteps: number } {
+  const rows = target.dims[mode];
+  const g = gramExcept(kernels, target.dims, h, rank, mode);
+  const rho = trace(g, rank) / rank;
+  const inv = inverseShifted(kernels, g, rank, rho);
+  // F (G + rho I)^-1 does not change across inner steps: compute it once.
+  const fInv = new Float32Array(rows * rank);
+  const f = mttkrp(kernels, target, h, rank, mode);
+  kernels.sgemm(false, false, rows, rank, rank, 1, f, rank, inv, rank, 0, fInv, rank);
+  let current = h[mode];
+  let factor: GridFactor | null = null;
+  const sum = new Float32Array(rows * rank);
+  const aux = new Float32Array(rows * rank);
+  const shifted = new Float32Array(rows * rank);
+  let steps = 0;
+  while (steps < p.maxInner) {
+    steps++;
+    for (let i = 0; i < sum.length; i++) sum[i] = current[i] + u[i];
+    aux.set(fInv); // Ht = (F + rho (H + U)) (G + rho I)^-1
+    kernels.sgemm(false, false, rows, rank, rank, rho, sum, rank, inv, rank, 1, aux, rank);
+    for (let i = 0; i < aux.length; i++) shifted[i] = aux[i] - u[i];
+    const proj = kernels.projectToGrid(shifted, bits, { candidates: p.candidates });
+    const previous = current;
+    current = proj.values;
+    factor = { codes: proj.codes, scale: proj.scales[0], values: proj.values };
+    let primal = 0;
+    let change = 0;
+    for (let i = 0; i < u.length; i++) {
+      const d = current[i] - aux[i];
+      u[i] += d;
+      primal += d * d;
+      change += (current[i] - previous[i]) ** 2;
+    }
+    const r = primal / Math.max(sumSquares(current), Number.MIN_VALUE);
+    const s = change / Math.max(sumSquares(u), Number.MIN_VALUE);
+    if (r < p.eps && s < p.eps) break;
+  }
+  return { factor: factor!, innerSteps: steps };
+}
+
+function cloneGrid(f: GridFactor): GridFactor {
+  return { codes: Int8Array.from(f.codes), scale: f.scale, values: Float32Array.from(f.values) };
+}

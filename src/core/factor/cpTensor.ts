@@ -1,0 +1,242 @@
+// Operations on a CP model [[A, B, (C)]] of a 2-way (I x J) or 3-way (I x J x K, k fastest)
+// tensor, shared by CP-ALS, ADMM and the baselines so both cases run the same algorithm.
+
+import type { Kernels } from '../kernels/types.ts';
+import { sumSquares } from './linalg.ts';
+
+/** A dense tensor with its CP dimensions (2 or 3 modes). */
+export interface CpTarget {
+  x: Float32Array;
+  dims: readonly number[];
+  /** ||x||_F^2 in float64. */
+  normSq: number;
+}
+
+export function cpTarget(x: Float32Array, dims: readonly number[]): CpTarget {
+  const size = dims.reduce((p, d) => p * d, 1);
+  if (dims.length < 2 || dims.length > 3) throw new RangeError('CP needs a 2-way or 3-way tensor');
+  if (x.length !== size) {
+    throw new RangeError(`tensor has ${x.length} values, dims ${dims.join('x')} need ${size}`);
+  }
+  return { x, dims, normSq: sumSquares(x) };
+}
+
+/**
+ * Per-sweep memo of T = X x_3 C (IJ x R), shared by the mode-0 and mode-1 MTTKRPs of a sweep
+ * in mode order 0, 1, 2 (C only changes at mode 2). Create a fresh one for every sweep.
+ */
+export interface MttkrpCache {
+  c: Float32Array | null;
+  t: Float32Array | null;
+}
+
+export function newMttkrpCache(): MttkrpCache {
+  return { c: null, t: null };
+}
+
+/**
+ * F = X_(mode) times the Khatri-Rao product of the other factors: dims[mode] x rank. Built
+ * from sgemm, the fastest kernel: modes 0 and 1 reduce T = X x_3 C, mode 2 is X_(3) (A kr B).
+ * That costs two I*J*K*R products per sweep instead of three.
+ */
+export function mttkrp(
+  kernels: Kernels,
+  target: CpTarget,
+  factors: readonly Float32Array[],
+  rank: number,
+  mode: number,
+  cache: MttkrpCache = newMttkrpCache(),
+): Float32Array {
+  const { x, dims } = target;
+  if (dims.length === 2) return mttkrp2(kernels, x, dims, factors, rank, mode);
+  const [iDim, jDim, kDim] = dims;
+  if (mode === 2) {
+    const kr = khatriRao(factors[0], factors[1], iDim, jDim, rank);
+    const out = new Float32Array(kDim * rank);
+    kernels.sgemm(true, false, kDim, rank, iDim * jDim, 1, x, kDim, kr, rank, 0, out, rank);
+    return out;
+  }
+  if (cache.c !== factors[2] || cache.t === null) {
+    cache.t = new Float32Array(iDim * jDim * rank);
+    kernels.sgemm(
+      false,
+      false,
+      iDim * jDim,
+      rank,
+      kDim,
+      1,
+      x,
+      kDim,
+      factors[2],
+      rank,
+      0,
+      cache.t,
+      rank,
+    );
+    cache.c = factors[2];
+  }
+  return reduceSlab(cache.t, factors[1 - mode], iDim, jDim, rank, mode);
+}
+
+// F[i,r] = sum_j T[i,j,r] B[j,r] (mode 0) or F[j,r] = sum_i T[i,j,r] A[i,r] (mode 1).
+function reduceSlab(
+  t: Float32Array,
+  other: Float32Array,
+  iDim: number,
+  jDim: number,
+  rank: number,
+  mode: number,
+): Float32Array {
+  const out = new Float32Array((mode === 0 ? iDim : jDim) * rank);
+  const acc = new Float64Array(out.length);
+  for (let i = 0; i < iDim; i++) {
+    for (let j = 0; j < jDim; j++) {
+      const o = (i * jDim + j) * rank;
+      const [dst, src] = mode === 0 ? [i * rank, j * rank] : [j * rank, i * rank];
+      for (let r = 0; r < rank; r++) acc[dst + r] += t[o + r] * other[src + r];
+    }
+  }
+  out.set(acc);
+  return out;
+}
+
+function mttkrp2(
+  kernels: Kernels,
+  x: Float32Array,
+  dims: readonly number[],
+  factors: readonly Float32Array[],
+  rank: number,
+  mode: number,
+): Float32Array {
+  const [rows, cols] = dims;
+  if (mode === 0) {
+    const out = new Float32Array(rows * rank);
+    kernels.sgemm(false, false, rows, rank, cols, 1, x, cols, factors[1], rank, 0, out, rank);
+    return out;
+  }
+  const out = new Float32Array(cols * rank);
+  kernels.sgemm(true, false, cols, rank, rows, 1, x, cols, factors[0], rank, 0, out, rank);
+  return out;
+}
+
+/**
+ * Relative error from the last mode's products, without forming the tensor:
+ * ||X - Xh||^2 = ||X||^2 - 2 <F, H> + <G, H^T H> where F, G were computed for the last mode
+ * and H is its new factor (Kolda & Bader 2009, Sec. 3.4). Float32 F limits it to about 1e-3
+ * near zero error, so callers recompute exactly when it is that small.
+ */
+export function lastModeError(
+  kernels: Kernels,
+  target: CpTarget,
+  f: Float32Array,
+  g: Float64Array,
+  h: Float32Array,
+  rank: number,
+): number {
+  const rows = target.dims[target.dims.length - 1];
+  const gh = kernels.gram(h, rows, rank);
+  let inner = 0;
+  for (let i = 0; i < f.length; i++) inner += f[i] * h[i];
+  let model = 0;
+  for (let i = 0; i < g.length; i++) model += g[i] * gh[i];
+  const sq = Math.max(target.normSq - 2 * inner + model, 0);
+  return target.normSq > 0 ? Math.sqrt(sq / target.normSq) : Math.sqrt(sq);
+}
+
+/** Elementwise product of the Gram matrices of every factor except `mode`, in float64. */
+export function gramExcept(
+  kernels: Kernels,
+  dims: readonly number[],
+  factors: readonly Float32Array[],
+  rank: number,
+  mode: number,
+): Float64Array {
+  const g = new Float64Array(rank * rank).fill(1);
+  for (let n = 0; n < dims.length; n++) {
+    if (n === mode) continue;
+    const gn = kernels.gram(factors[n], dims[n], rank);
+    for (let i = 0; i < g.length; i++) g[i] *= gn[i];
+  }
+  return g;
+}
+
+/** The full tensor [[A, B, (C)]], row-major like the target. */
+export function cpReconstruct(
+  kernels: Kernels,
+  dims: readonly number[],
+  factors: readonly Float32Array[],
+  rank: number,
+): Float32Array {
+  const rows = dims[0];
+  const cols = dims.slice(1).reduce((p, d) => p * d, 1);
+  // The second operand is B (2-way) or the Khatri-Rao rows B[j] * C[k] at j*K + k (3-way).
+  const right =
+    dims.length === 2 ? factors[1] : khatriRao(factors[1], factors[2], dims[1], dims[2], rank);
+  const out = new Float32Array(rows * cols);
+  kernels.sgemm(false, true, rows, cols, rank, 1, factors[0], rank, right, rank, 0, out, cols);
+  return out;
+}
+
+/** Rows (j*K + k) = B[j] * C[k]: the Khatri-Rao product matching X's j-major, k-fastest layout. */
+function khatriRao(b: Float32Array, c: Float32Array, jDim: number, kDim: number, rank: number) {
+  const out = new Float32Array(jDim * kDim * rank);
+  for (let j = 0; j < jDim; j++) {
+    for (let k = 0; k < kDim; k++) {
+      const o = (j * kDim + k) * rank;
+      for (let r = 0; r < rank; r++) out[o + r] = b[j * rank + r] * c[k * rank + r];
+    }
+  }
+  return out;
+}
+
+/** ||X - [[factors]]||_F / ||X||_F, the residual summed in float64. */
+export function cpRelativeError(
+  kernels: Kernels,
+  t: CpTarget,
+  factors: readonly Float32Array[],
+  rank: number,
+): number {
+  return relativeErrorOf(t.x, cpReconstruct(kernels, t.dims, factors, rank), t.normSq);
+}
+
+/** ||x - y|| / ||x||, with ||x||^2 given (or computed). */
+export function relativeErrorOf(x: Float32Array, y: Float32Array, normSq = sumSquares(x)): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    const d = x[i] - y[i];
+    s += d * d;
+  }
+  return normSq > 0 ? Math.sqrt(s / normSq) : Math.sqrt(s);
+}
+
+/**
+ * Rescales each rank-one term so its columns have equal norms across factors (product kept).
+ * A CP solution is only defined up to such scalings; equal norms make one grid scale per
+ * factor matrix fit every column about equally well.
+ */
+export function balanceColumns(dims: readonly number[], factors: Float32Array[], rank: number) {
+  const norms = factors.map((f, n) => columnNorms(f, dims[n], rank));
+  for (let r = 0; r < rank; r++) {
+    let logSum = 0;
+    let zero = false;
+    for (const nr of norms) {
+      if (nr[r] === 0) zero = true;
+      logSum += Math.log(nr[r]);
+    }
+    if (zero) continue;
+    const target = Math.exp(logSum / factors.length);
+    factors.forEach((f, n) => {
+      const g = target / norms[n][r];
+      for (let i = 0; i < dims[n]; i++) f[i * rank + r] *= g;
+    });
+  }
+}
+
+export function columnNorms(f: Float32Array, rows: number, rank: number): Float64Array {
+  const out = new Float64Array(rank);
+  for (let i = 0; i < rows; i++) {
+    for (let r = 0; r < rank; r++) out[r] += f[i * rank + r] * f[i * rank + r];
+  }
+  for (let r = 0; r < rank; r++) out[r] = Math.sqrt(out[r]);
+  return out;
+}

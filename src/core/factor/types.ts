@@ -1,0 +1,72 @@
+// Plain-data shapes shared by the engine, the worker bridge and the CLI. Everything here is
+// structured-clone friendly so a job or a result can cross a worker boundary unchanged.
+
+export type CompressMethod = 'admm' | 'ftq' | 'ptq' | 'cp';
+export type AdmmPresetName = 'default' | 'published';
+
+export interface CompressJob {
+  name: string;
+  /** Row-major weight: Conv [Cout, Cin, kh, kw] or 2-way [I, J]. */
+  weight: Float32Array;
+  shape: number[];
+  method: CompressMethod;
+  /** Explicit CP rank; wins over `rate`. */
+  rank?: number;
+  /** Parameter-reduction rate; the rank follows from it (method doc, "Rank"). */
+  rate?: number;
+  bits: number;
+  preset?: AdmmPresetName;
+  seed?: number;
+  /** PTQ only: one scale per output channel instead of one per tensor. */
+  perChannel?: boolean;
+}
+
+export interface FactorResult {
+  rows: number;
+  cols: number;
+  /** Integer grid codes; absent for float CP. */
+  codes?: Int8Array;
+  /** One scale per factor matrix (absent for float CP and per-channel PTQ). */
+  scale?: number;
+  /** Per-output-channel scales (per-channel PTQ only). */
+  scales?: Float32Array;
+  /** The values the compressed layer really uses (scale * code, or the float factor). */
+  values: Float32Array;
+}
+
+export interface LayerResult {
+  name: string;
+  method: CompressMethod;
+  /** CP rank (0 for PTQ, which does not factorize). */
+  rank: number;
+  bits: number;
+  shape: number[];
+  /** A: I x R, B: J x R, C: K x R (row-major); for PTQ one "factor" holding the whole weight. */
+  factors: FactorResult[];
+  /** Relative error of the float CP at this rank (NaN for PTQ). */
+  floatCpError: number;
+  /** Relative error ||W - W_hat||_F / ||W||_F of what the compressed layer computes. */
+  error: number;
+  iterations: number;
+  errorHistory: number[];
+  ms: number;
+}
+
+export type LayerStatus = 'queued' | 'init' | 'running' | 'done' | 'error';
+
+export interface LayerProgress {
+  layer: string;
+  status: LayerStatus;
+  outerStep: number;
+  /** Latest relative error (NaN before the first one is known). */
+  error: number;
+  /** 0..1, monotonic, 1 when done. */
+  progress: number;
+}
+
+/** A factor matrix on a symmetric b-bit grid: values[i] === scale * codes[i]. */
+export interface GridFactor {
+  codes: Int8Array;
+  scale: number;
+  values: Float32Array;
+}
