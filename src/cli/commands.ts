@@ -1,0 +1,16 @@
+// The subcommand table. A new command is one entry here plus one file exporting its `run`.
+import { inspectCommand } from './inspect.ts';
+
+export interface Command {
+  /** One line for `qaf --help`. */
+  summary: string;
+  /** Runs with the arguments after the command name; resolves to the exit code. */
+  run(argv: string[]): Promise<number> | number;
+}
+
+export const commands: Record<string, Command> = {
+  inspect: {
+    summary: 'list the weight layers of an ONNX model with shapes, parameters and MACs',
+    run: inspectCommand,
+  },
+};

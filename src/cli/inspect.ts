@@ -1,0 +1,149 @@
+// `qaf inspect MODEL.onnx [--input-shape N,C,H,W] [--json]`
+import {
+  type Dim,
+  discoverLayers,
+  formatShape,
+  type InferredShapes,
+  inferShapes,
+  inferShapesWithRuntime,
+  type LayerInfo,
+  type ModelSummary,
+  type OnnxModel,
+  readModel,
+  summarizeModel,
+} from '../core/onnx/index.ts';
+import {
+  formatBytes,
+  formatCount,
+  formatTable,
+  parseCommandArgs,
+  parseInputShapes,
+  readInputFile,
+} from './util.ts';
+
+export const inspectUsage = `usage: qaf inspect MODEL.onnx [--input-shape SHAPE] [--json]
+
+  --input-shape SHAPE  concrete input shape, e.g. 1,3,224,224 (or NAME=1,3,224,224 for a
+                       model with several inputs; repeatable); needed for MACs when H/W are symbolic
+  --json               print one JSON object instead of the table`;
+
+export interface InspectReport {
+  model: ModelSummary & { sizeBytes: number };
+  layers: LayerInfo[];
+  shapes: InferredShapes;
+  /** True when onnxruntime had to run the model to find some shapes. */
+  usedRuntime: boolean;
+}
+
+function graphInputNames(model: OnnxModel): string[] {
+  const inits = new Set((model.graph.initializer ?? []).map((t) => t.name));
+  return (model.graph.input ?? []).map((v) => v.name ?? '').filter((n) => !inits.has(n));
+}
+
+/** Static inference first; onnxruntime runs only if some op had no static rule. */
+export async function inspectModel(
+  bytes: Uint8Array,
+  inputShapes: Record<string, Dim[]> = {},
+): Promise<InspectReport> {
+  const model = readModel(bytes);
+  let shapes = inferShapes(model, { inputShapes });
+  const usedRuntime = shapes.unresolved.length > 0;
+  if (usedRuntime) shapes = await inferShapesWithRuntime(model, inputShapes);
+  const layers = discoverLayers(model, shapes);
+  return {
+    model: { ...summarizeModel(model, layers), sizeBytes: bytes.length },
+    layers,
+    shapes,
+    usedRuntime,
+  };
+}
+
+export function inspectJson(report: InspectReport): string {
+  const { model, layers } = report;
+  return JSON.stringify({
+    model: {
+      params: model.params,
+      macs: model.macs,
+      sizeBytes: model.sizeBytes,
+      opset: model.opset,
+      irVersion: model.irVersion,
+      producer: model.producer,
+      inputs: model.inputs,
+      outputs: model.outputs,
+    },
+    layers: layers.map((l) => ({
+      name: l.name,
+      op: l.op,
+      weightShape: l.weightShape,
+      params: l.params,
+      macs: l.macs,
+      inputShape: l.inputShape ?? null,
+      outputShape: l.outputShape ?? null,
+      group: l.group,
+      kernel: l.kernel,
+      strides: l.strides,
+      factorizable: l.factorizable,
+      reason: l.reason,
+    })),
+  });
+}
+
+export function inspectTable(path: string, report: InspectReport): string {
+  const { model, layers } = report;
+  const io = (list: ModelSummary['inputs']) =>
+    list.map((v) => `${v.name} ${formatShape(v.shape)}`).join(', ');
+  const header = [
+    `${path}: ${formatBytes(model.sizeBytes)}, ONNX IR ${model.irVersion}, opset ${model.opset}` +
+      (model.producer ? `, from ${model.producer}` : ''),
+    `inputs: ${io(model.inputs)}    outputs: ${io(model.outputs)}`,
+  ];
+  const rows = layers.map((l, i) => [
+    String(i + 1),
+    l.name,
+    l.op,
+    l.weightShape.join('x'),
+    formatCount(l.params),
+    formatCount(l.macs),
+    formatShape(l.outputShape),
+    l.factorizable ? 'yes' : 'no',
+    l.reason,
+  ]);
+  const table = formatTable(
+    ['#', 'layer', 'op', 'weight', 'params', 'MACs', 'output', 'factorize', 'reason'],
+    rows,
+    new Set([0, 4, 5]),
+  );
+  const macsNote =
+    model.macs === null ? ' (some layers have symbolic sizes: pass --input-shape)' : ' per example';
+  const footer = [
+    `${layers.length} weight layers (${model.factorizableCount} factorizable), ` +
+      `${formatCount(model.params)} parameters, ${formatCount(model.macs)} MACs${macsNote}`,
+  ];
+  if (report.usedRuntime)
+    footer.push('some shapes were measured by running the model in onnxruntime-web');
+  return [...header, '', table, '', ...footer].join('\n');
+}
+
+export async function inspectCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('inspect', argv, {
+    'input-shape': { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(inspectUsage);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new Error(
+      `inspect: expected one MODEL.onnx, got ${positionals.length} (see qaf inspect --help)`,
+    );
+  }
+  const path = positionals[0];
+  const bytes = readInputFile(path, 'model file');
+  const model = readModel(bytes);
+  const inputShapes = parseInputShapes(values['input-shape'] ?? [], graphInputNames(model));
+  const report = await inspectModel(bytes, inputShapes);
+  console.log(values.json ? inspectJson(report) : inspectTable(path, report));
+  return 0;
+}
