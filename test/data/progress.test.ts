@@ -25,5 +25,9 @@ describe('createThrottledProgress', () => {
       progress: 1,
     });
     expect(events[1].status).toBe('work');
+    // A new phase at the same count is reported once (the final 'done'); a repeat is not.
+    report(10, 'done');
+    report(10, 'done');
+    expect(events.slice(5)).toEqual([{ status: 'done', loaded: 10, total: 10, progress: 1 }]);
   });
 });

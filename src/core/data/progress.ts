@@ -16,14 +16,19 @@ export function createThrottledProgress(
   let lastTimeMs = -Infinity;
   let lastLoaded = -1;
   let current = status;
+  let lastStatus = '';
   return (loaded, nextStatus) => {
     if (nextStatus !== undefined) current = nextStatus;
-    if (!onProgress || loaded <= lastLoaded) return;
+    // Equal `loaded` is news only when the phase changed (e.g. the final 'done').
+    if (!onProgress || loaded < lastLoaded || (loaded === lastLoaded && current === lastStatus)) {
+      return;
+    }
     const done = loaded >= total;
     const t = now();
     if (!done && t - lastTimeMs < MIN_INTERVAL_MS) return;
     lastTimeMs = t;
     lastLoaded = loaded;
+    lastStatus = current;
     const progress = total > 0 ? Math.min(1, loaded / total) : 1;
     onProgress({ status: current, loaded, total, progress });
   };

@@ -84,12 +84,22 @@ function planInputs(sessions: ort.InferenceSession[], options: EvaluateOptions):
   return { spec, dims, chunk, fixed };
 }
 
+/** ort's own message ("ERROR_CODE: 7, ...") does not say which of the two files was bad. */
+async function openSession(bytes: Uint8Array, label: string, runtime: RuntimeOptions) {
+  try {
+    return await createSession(bytes, runtime);
+  } catch (err) {
+    const reason = (err as Error).message.replace(/^.*ERROR_MESSAGE: /s, '');
+    throw new Error(`cannot load the ${label} as ONNX: ${reason}`);
+  }
+}
+
 export async function evaluateModel(options: EvaluateOptions): Promise<EvalReport> {
   const { dataset, signal } = options;
   const sessionOptions = { ...options.runtime };
-  const model = await createSession(options.modelBytes, sessionOptions);
+  const model = await openSession(options.modelBytes, 'model', sessionOptions);
   const reference = options.referenceBytes
-    ? await createSession(options.referenceBytes, sessionOptions)
+    ? await openSession(options.referenceBytes, 'reference model', sessionOptions)
     : null;
   const sessions = reference ? [model, reference] : [model];
   try {

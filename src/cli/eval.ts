@@ -1,0 +1,170 @@
+// `qaf eval MODEL.onnx --data FILE`: accuracy, agreement, KL and latency in onnxruntime-web.
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
+import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
+import { rangeIndices } from '../core/data/subset.ts';
+import type { Dataset, DatasetFormat, ProgressEvent } from '../core/data/types.ts';
+import { type EvalReport, evaluateModel } from '../core/eval/evaluate.ts';
+
+export const evalUsage = `usage: qaf eval MODEL.onnx --data FILE [--format cifar10|zip|npy] [--limit N]
+                [--reference ORIGINAL.onnx] [--batch N] [--runs N] [--json]
+
+  --data FILE        evaluation data: CIFAR-10 .bin, .zip of images (one folder per class,
+                     or all at the top level for agreement only), or .npy of inputs
+  --format F         cifar10, zip or npy (default: from the file extension)
+  --limit N          evaluate the first N images only
+  --reference FILE   original model: adds top-1 agreement, KL and its latency
+  --batch N          images per inference for models with a dynamic batch (default 100)
+  --runs N           timed single-image latency runs per model (default 30)
+  --json             print one JSON object instead of the summary`;
+
+/** A problem with the command line or its files: printed as one line, exit code 1. */
+export class UsageError extends Error {}
+
+interface EvalArgs {
+  model: string;
+  data: string;
+  format: DatasetFormat;
+  limit: number | null;
+  reference: string | null;
+  batch: number;
+  runs: number;
+  json: boolean;
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number | null) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number`);
+  return n;
+}
+
+export function parseEvalArgs(argv: string[]): EvalArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string' },
+      format: { type: 'string' },
+      limit: { type: 'string' },
+      reference: { type: 'string' },
+      batch: { type: 'string' },
+      runs: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('expected exactly one MODEL.onnx');
+  if (!values.data) throw new UsageError('--data FILE is required');
+  const format = values.format ?? guessDatasetFormat(values.data);
+  if (!format || !isDatasetFormat(format)) {
+    throw new UsageError(
+      `cannot tell the format of '${values.data}': pass --format cifar10, zip or npy`,
+    );
+  }
+  return {
+    model: positionals[0],
+    data: values.data,
+    format,
+    limit: positiveInt('limit', values.limit, null),
+    reference: values.reference ?? null,
+    batch: Math.max(1, positiveInt('batch', values.batch, 100) ?? 100),
+    runs: positiveInt('runs', values.runs, 30) ?? 30,
+    json: values.json ?? false,
+  };
+}
+
+function readInput(path: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new UsageError(`cannot read ${what} '${path}': ${reason}`);
+  }
+}
+
+/** The --json shape, fixed by the issue: one object, nulls where a metric does not apply. */
+export function evalJson(report: EvalReport): string {
+  return JSON.stringify({
+    accuracy: report.accuracy,
+    top5: report.top5,
+    agreement: report.agreement,
+    klDiv: report.klDiv,
+    images: report.images,
+    latencyMs: report.latencyMs
+      ? { median: report.latencyMs.median, p90: report.latencyMs.p90 }
+      : null,
+    threads: report.threads,
+  });
+}
+
+const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(2)} %`);
+const ms = (x: { median: number; p90: number } | null) =>
+  x ? `median ${x.median.toFixed(2)} ms, p90 ${x.p90.toFixed(2)} ms` : '-';
+
+export function evalSummary(args: EvalArgs, dataset: Dataset, report: EvalReport): string {
+  const classes = dataset.classNames ? `${dataset.classNames.length} classes` : 'unlabelled';
+  const lines = [
+    `model       ${basename(args.model)}`,
+    `data        ${basename(args.data)} (${args.format}, ${report.images} of ${dataset.count} images, ${classes})`,
+    `top-1       ${pct(report.accuracy)}`,
+    `top-5       ${pct(report.top5)}`,
+  ];
+  if (args.reference) {
+    lines.push(`reference   ${basename(args.reference)}`);
+    lines.push(`agreement   ${pct(report.agreement)}`);
+    lines.push(`KL          ${report.klDiv === null ? '-' : report.klDiv.toExponential(3)} nats`);
+  }
+  lines.push(
+    `latency     ${ms(report.latencyMs)} (batch ${report.batch}, ${report.latencyMs?.runs ?? 0} runs)`,
+  );
+  if (args.reference) lines.push(`  reference ${ms(report.referenceLatencyMs)}`);
+  lines.push(
+    `runtime     ${report.runtime}, ${report.threads} thread${report.threads === 1 ? '' : 's'}`,
+  );
+  return lines.join('\n');
+}
+
+function progressPrinter(enabled: boolean): ((e: ProgressEvent) => void) | undefined {
+  if (!enabled) return undefined;
+  return (e) => {
+    process.stderr.write(`\r${e.status} ${(e.progress * 100).toFixed(0)} %   `);
+    if (e.progress >= 1) process.stderr.write('\n');
+  };
+}
+
+export async function runEval(argv: string[]): Promise<number> {
+  const args = parseEvalArgs(argv);
+  const modelBytes = readInput(args.model, 'model');
+  const referenceBytes = args.reference ? readInput(args.reference, 'reference model') : undefined;
+  const dataset = await loadDataset(readInput(args.data, 'data'), args.format, nodeImageDecoder);
+  const count = args.limit === null ? dataset.count : Math.min(args.limit, dataset.count);
+  const report = await evaluateModel({
+    modelBytes,
+    referenceBytes,
+    dataset,
+    indices: rangeIndices(count),
+    batchSize: args.batch,
+    latencyRuns: args.runs,
+    onProgress: progressPrinter(!args.json && process.stderr.isTTY === true),
+  });
+  console.log(args.json ? evalJson(report) : evalSummary(args, dataset, report));
+  return 0;
+}
+
+/** Entry point for the command table: one-line error on stderr, non-zero exit. */
+export async function evalCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(evalUsage);
+    return 0;
+  }
+  try {
+    return await runEval(argv);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`qaf eval: ${message.split('\n')[0]}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
