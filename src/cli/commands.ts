@@ -1,4 +1,5 @@
 // The subcommand table. A new command is one entry here plus one file exporting its `run`.
+import { evalCommand } from './eval.ts';
 import { inspectCommand } from './inspect.ts';
 
 export interface Command {
@@ -12,5 +13,9 @@ export const commands: Record<string, Command> = {
   inspect: {
     summary: 'list the weight layers of an ONNX model with shapes, parameters and MACs',
     run: inspectCommand,
+  },
+  eval: {
+    summary: 'accuracy, agreement with a reference, KL and latency in onnxruntime-web',
+    run: evalCommand,
   },
 };

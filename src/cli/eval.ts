@@ -1,12 +1,11 @@
 // `qaf eval MODEL.onnx --data FILE`: accuracy, agreement, KL and latency in onnxruntime-web.
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
 import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
 import { rangeIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat, ProgressEvent } from '../core/data/types.ts';
 import { type EvalReport, evaluateModel } from '../core/eval/evaluate.ts';
+import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const evalUsage = `usage: qaf eval MODEL.onnx --data FILE [--format cifar10|zip|npy] [--limit N]
                 [--reference ORIGINAL.onnx] [--batch N] [--runs N] [--json]
@@ -20,10 +19,7 @@ export const evalUsage = `usage: qaf eval MODEL.onnx --data FILE [--format cifar
   --runs N           timed single-image latency runs per model (default 30)
   --json             print one JSON object instead of the summary`;
 
-/** A problem with the command line or its files: printed as one line, exit code 1. */
-export class UsageError extends Error {}
-
-interface EvalArgs {
+export interface EvalArgs {
   model: string;
   data: string;
   format: DatasetFormat;
@@ -37,30 +33,37 @@ interface EvalArgs {
 function positiveInt(name: string, value: string | undefined, fallback: number | null) {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number`);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new UsageError(`eval: --${name} must be a whole number (see qaf eval --help)`);
+  }
   return n;
 }
 
-export function parseEvalArgs(argv: string[]): EvalArgs {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      data: { type: 'string' },
-      format: { type: 'string' },
-      limit: { type: 'string' },
-      reference: { type: 'string' },
-      batch: { type: 'string' },
-      runs: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  if (positionals.length !== 1) throw new UsageError('expected exactly one MODEL.onnx');
-  if (!values.data) throw new UsageError('--data FILE is required');
+const evalOptions = {
+  data: { type: 'string' },
+  format: { type: 'string' },
+  limit: { type: 'string' },
+  reference: { type: 'string' },
+  batch: { type: 'string' },
+  runs: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Parsed arguments, or null for --help. */
+export function parseEvalArgs(argv: string[]): EvalArgs | null {
+  const { values, positionals } = parseCommandArgs('eval', argv, evalOptions);
+  if (values.help) return null;
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `eval: expected one MODEL.onnx, got ${positionals.length} (see qaf eval --help)`,
+    );
+  }
+  if (!values.data) throw new UsageError('eval: --data FILE is required (see qaf eval --help)');
   const format = values.format ?? guessDatasetFormat(values.data);
   if (!format || !isDatasetFormat(format)) {
     throw new UsageError(
-      `cannot tell the format of '${values.data}': pass --format cifar10, zip or npy`,
+      `eval: cannot tell the format of "${values.data}": pass --format cifar10, zip or npy`,
     );
   }
   return {
@@ -73,16 +76,6 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
     runs: positiveInt('runs', values.runs, 30) ?? 30,
     json: values.json ?? false,
   };
-}
-
-function readInput(path: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new UsageError(`cannot read ${what} '${path}': ${reason}`);
-  }
 }
 
 /** The --json shape, fixed by the issue: one object, nulls where a metric does not apply. */
@@ -131,15 +124,26 @@ function progressPrinter(enabled: boolean): ((e: ProgressEvent) => void) | undef
   if (!enabled) return undefined;
   return (e) => {
     process.stderr.write(`\r${e.status} ${(e.progress * 100).toFixed(0)} %   `);
-    if (e.progress >= 1) process.stderr.write('\n');
+    if (e.status === 'done') process.stderr.write('\n');
   };
 }
 
-export async function runEval(argv: string[]): Promise<number> {
+/** Entry point for the command table; main.ts turns a throw into one stderr line and exit 1. */
+export async function evalCommand(argv: string[]): Promise<number> {
   const args = parseEvalArgs(argv);
-  const modelBytes = readInput(args.model, 'model');
-  const referenceBytes = args.reference ? readInput(args.reference, 'reference model') : undefined;
-  const dataset = await loadDataset(readInput(args.data, 'data'), args.format, nodeImageDecoder);
+  if (!args) {
+    console.log(evalUsage);
+    return 0;
+  }
+  const modelBytes = readInputFile(args.model, 'model');
+  const referenceBytes = args.reference
+    ? readInputFile(args.reference, 'reference model')
+    : undefined;
+  const dataset = await loadDataset(
+    readInputFile(args.data, 'data'),
+    args.format,
+    nodeImageDecoder,
+  );
   const count = args.limit === null ? dataset.count : Math.min(args.limit, dataset.count);
   const report = await evaluateModel({
     modelBytes,
@@ -152,19 +156,4 @@ export async function runEval(argv: string[]): Promise<number> {
   });
   console.log(args.json ? evalJson(report) : evalSummary(args, dataset, report));
   return 0;
-}
-
-/** Entry point for the command table: one-line error on stderr, non-zero exit. */
-export async function evalCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(evalUsage);
-    return 0;
-  }
-  try {
-    return await runEval(argv);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`qaf eval: ${message.split('\n')[0]}\n`);
-    return err instanceof UsageError ? 2 : 1;
-  }
 }
