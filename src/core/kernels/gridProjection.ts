@@ -16,7 +16,8 @@ export const defaultCandidates = 200;
 /** Round half away from zero, exact for every double (Math.round sends -2.5 to -2). */
 export function roundHalfAway(v: number): number {
   const t = Math.trunc(v);
-  return Math.abs(v - t) >= 0.5 ? t + Math.sign(v) : t;
+  // `+ 0` turns -0 into +0, so codes and values never carry a negative zero.
+  return (Math.abs(v - t) >= 0.5 ? t + Math.sign(v) : t) + 0;
 }
 
 /** The integer code of x on the grid of scale s: clamp(roundHalfAway(x / s)), float64 division. */
@@ -126,16 +127,20 @@ function binValues(x: Float32Array, maxAbs: number): Binned {
 function tail(b: Binned, s: number, q: number, out: Float64Array): void {
   const t = (q - 0.5) * s;
   const slack = Math.abs(t) * 1e-9;
-  const lo = binOf(t - slack, b);
-  const hi = binOf(t + slack, b);
+  const tLo = t - slack;
+  const tHi = t + slack;
+  const lo = binOf(tLo, b);
+  const hi = binOf(tHi, b);
   const above = b.start[hi + 1];
   let count = b.sorted.length - above;
   let sum = b.suffix[above];
   const half = q - 0.5;
   for (let i = b.start[lo]; i < above; i++) {
     const v = b.sorted[i];
-    const r = v / s;
-    if (q > 0 ? r >= half : r > half) {
+    // Only values within the slack of t need the exact (division) test; the slack is far wider
+    // than the rounding of v / s, so the comparisons decide the rest identically.
+    if (v < tLo) continue;
+    if (v > tHi || (q > 0 ? v / s >= half : v / s > half)) {
       count++;
       sum += v;
     }
@@ -177,6 +182,26 @@ export function fastSearchScale(x: Float32Array, bits: number, candidates: numbe
   return bestScale;
 }
 
+/** Validates projectToGrid's arguments (shared by the JS and WASM paths). */
+export function checkProjectArgs(
+  length: number,
+  bits: number,
+  options: ProjectOptions | undefined,
+): { channels: number; candidates: number; rowLen: number } {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 8) {
+    throw new RangeError(`projectToGrid: bits must be an integer in 1..8, got ${bits}`);
+  }
+  const channels = options?.channels ?? 1;
+  const candidates = options?.candidates ?? defaultCandidates;
+  if (!Number.isInteger(channels) || channels < 1 || length % channels !== 0) {
+    throw new RangeError(`projectToGrid: ${length} values do not split into ${channels} rows`);
+  }
+  if (!Number.isInteger(candidates) || candidates < 1) {
+    throw new RangeError(`projectToGrid: candidates must be a positive integer, got ${candidates}`);
+  }
+  return { channels, candidates, rowLen: length / channels };
+}
+
 type ScaleSearch = (x: Float32Array, bits: number, candidates: number) => number;
 
 /** Projects each of `channels` rows with its own scale found by `search`. */
@@ -186,15 +211,7 @@ export function projectRows(
   options: ProjectOptions | undefined,
   search: ScaleSearch,
 ): GridProjection {
-  if (!Number.isInteger(bits) || bits < 1 || bits > 8) {
-    throw new RangeError(`projectToGrid: bits must be an integer in 1..8, got ${bits}`);
-  }
-  const channels = options?.channels ?? 1;
-  const candidates = options?.candidates ?? defaultCandidates;
-  if (channels < 1 || x.length % channels !== 0) {
-    throw new RangeError(`projectToGrid: ${x.length} values do not split into ${channels} rows`);
-  }
-  const rowLen = x.length / channels;
+  const { channels, candidates, rowLen } = checkProjectArgs(x.length, bits, options);
   const qMin = -(1 << (bits - 1));
   const qMax = (1 << (bits - 1)) - 1;
   const res: GridProjection = {

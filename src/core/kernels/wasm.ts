@@ -1,0 +1,43 @@
+// The Kernels interface over kernels.wasm (AssemblyScript, f32x4 SIMD; sources in
+// workers/kernels/assembly). hadamard stays in JS: copying both operands into wasm memory
+// costs as much as the product itself.
+import { hadamard } from './jsBlas.ts';
+import type { Kernels } from './types.ts';
+import { WasmArena } from './wasmArena.ts';
+import { type BlasExports, wasmSgemm } from './wasmBlas.ts';
+import {
+  type NumericExports,
+  wasmMttkrp3,
+  wasmPotrf,
+  wasmPotrs,
+  wasmProjectToGrid,
+} from './wasmNumerics.ts';
+
+interface KernelExports extends BlasExports, NumericExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+}
+
+/** Kernels over an instantiated kernels.wasm. */
+export function wasmKernelsFrom(instance: WebAssembly.Instance): Kernels {
+  const ex = instance.exports as unknown as KernelExports;
+  const arena = new WasmArena(ex.memory, ex.heapBase());
+  return {
+    name: 'wasm-simd',
+    sgemm: (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
+      wasmSgemm(ex, arena, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
+    gram(a, rows, cols, out) {
+      const res = out ?? new Float32Array(cols * cols);
+      if (rows === 0) res.fill(0, 0, cols * cols);
+      else wasmSgemm(ex, arena, true, false, cols, cols, rows, 1, a, cols, a, cols, 0, res, cols);
+      return res;
+    },
+    hadamard,
+    mttkrp3: (x, dims, factors, rank, mode, out) =>
+      wasmMttkrp3(ex, arena, x, dims, factors, rank, mode, out),
+    potrf: (g, n) => wasmPotrf(ex, arena, g, n),
+    potrs: (l, n, b, nrhs) => wasmPotrs(ex, arena, l, n, b, nrhs),
+    projectToGrid: (x, bits, options) => wasmProjectToGrid(ex, arena, x, bits, options, false),
+    projectToGridPlain: (x, bits, options) => wasmProjectToGrid(ex, arena, x, bits, options, true),
+  };
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadKernels, wasmSimdSupported } from '../../src/core/kernels/index.ts';
+import { wasmKernelsFrom } from '../../src/core/kernels/wasm.ts';
+import { randomF32, refSgemm, relError, rng } from './reference.ts';
+
+const wasmPath = new URL('../../public/wasm/kernels.wasm', import.meta.url);
+
+describe('loadKernels', () => {
+  it('finds the SIMD build from Node', async () => {
+    expect(wasmSimdSupported()).toBe(true);
+    const k = await loadKernels();
+    expect(k.name).toBe('wasm-simd');
+    expect(await loadKernels()).toBe(k);
+  });
+});
+
+describe('wasm memory ownership', () => {
+  it('reuses memory across calls and refreshes views after it grows', async () => {
+    const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath));
+    const memory = instance.exports.memory as WebAssembly.Memory;
+    const k = wasmKernelsFrom(instance);
+    const next = rng(9);
+    const run = (n: number) => {
+      const a = randomF32(n * n, next);
+      const b = randomF32(n * n, next);
+      const c = new Float32Array(n * n);
+      k.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
+      const want = refSgemm(false, false, n, n, n, 1, a, n, b, n, 0, new Float32Array(n * n), n);
+      expect(relError(c, want)).toBeLessThan(1e-5);
+    };
+    run(20);
+    const small = memory.buffer.byteLength;
+    for (let i = 0; i < 20; i++) run(20);
+    expect(memory.buffer.byteLength).toBe(small);
+    run(300); // forces memory.grow, which detaches every earlier view
+    const big = memory.buffer.byteLength;
+    expect(big).toBeGreaterThan(small);
+    run(20);
+    const x = randomF32(5000, next);
+    k.projectToGrid(x, 4);
+    k.mttkrp3(
+      x,
+      [10, 10, 50],
+      [randomF32(30, next), randomF32(30, next), randomF32(150, next)],
+      3,
+      1,
+    );
+    for (let i = 0; i < 10; i++) run(300);
+    expect(memory.buffer.byteLength).toBe(big);
+  });
+});

@@ -1,0 +1,184 @@
+// Single-precision GEMM, GotoBLAS-style: op(B) is packed in KC x NC blocks of NR-column
+// panels, op(A) in MC x KC blocks of MR-row panels, and a 4x8 register-blocked f32x4
+// micro-kernel (8 accumulators + 2 B vectors + 1 broadcast A fits the 16 SIMD registers of
+// x86-64; a 4x16 tile would spill). Transposes and alpha are absorbed by the packing; edge
+// tiles are zero-padded inside the packs only, and written back with a scalar loop.
+// Accumulation is float32 over at most KC = 256 terms per pass, then added into C.
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+const KC: i32 = 256;
+const MC: i32 = 128;
+const NC: i32 = 2048;
+
+function roundUp(v: i32, to: i32): i32 {
+  return ((v + to - 1) / to) * to;
+}
+
+/** Scratch bytes sgemm needs for these sizes. */
+export function sgemmWorkBytes(m: i32, n: i32, k: i32): i32 {
+  const kc = min(KC, k);
+  const mc = roundUp(min(MC, m), MR);
+  const nc = roundUp(min(NC, n), NR);
+  return (MR * NR + mc * kc + kc * nc) * 4 + 64;
+}
+
+function scaleC(m: i32, n: i32, beta: f32, c: usize, ldc: i32): void {
+  if (beta == 1) return;
+  for (let i = 0; i < m; i++) {
+    const row = c + (<usize>(i * ldc) << 2);
+    for (let j = 0; j < n; j++) {
+      const p = row + (<usize>j << 2);
+      // beta = 0 overwrites C, as in BLAS, so NaNs already in C do not survive.
+      store<f32>(p, beta == 0 ? 0 : beta * load<f32>(p));
+    }
+  }
+}
+
+// Packs alpha * op(A)[ic:ic+mc, pc:pc+kc] into MR-row panels, each kc x MR, rows past mc zero.
+function packA(
+  transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, alpha: f32, dst: usize,
+): void {
+  for (let ir = 0; ir < mc; ir += MR) {
+    const rows = min(MR, mc - ir);
+    for (let p = 0; p < kc; p++) {
+      for (let r = 0; r < MR; r++) {
+        let v: f32 = 0;
+        if (r < rows) {
+          const i = ic + ir + r;
+          const idx = transA ? (pc + p) * lda + i : i * lda + pc + p;
+          v = alpha * load<f32>(a + (<usize>idx << 2));
+        }
+        store<f32>(dst, v);
+        dst += 4;
+      }
+    }
+  }
+}
+
+// Packs op(B)[pc:pc+kc, jc:jc+nc] into NR-column panels, each kc x NR, columns past nc zero.
+function packB(
+  transB: bool, b: usize, ldb: i32, pc: i32, jc: i32, kc: i32, nc: i32, dst: usize,
+): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const cols = min(NR, nc - jr);
+    if (!transB && cols == NR) {
+      let src = b + (<usize>(pc * ldb + jc + jr) << 2);
+      const step = <usize>ldb << 2;
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += step;
+        dst += 32;
+      }
+      continue;
+    }
+    for (let p = 0; p < kc; p++) {
+      for (let cc = 0; cc < NR; cc++) {
+        let v: f32 = 0;
+        if (cc < cols) {
+          const j = jc + jr + cc;
+          const idx = transB ? j * ldb + pc + p : (pc + p) * ldb + j;
+          v = load<f32>(b + (<usize>idx << 2));
+        }
+        store<f32>(dst, v);
+        dst += 4;
+      }
+    }
+  }
+}
+
+// tile (4 x 8, row-major) = packed A panel (kc x 4) times packed B panel (kc x 8).
+// @ts-ignore: decorator
+@inline
+function kernel4x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    pa += 16;
+    pb += 32;
+  }
+  v128.store(tile, c00);
+  v128.store(tile, c01, 16);
+  v128.store(tile, c10, 32);
+  v128.store(tile, c11, 48);
+  v128.store(tile, c20, 64);
+  v128.store(tile, c21, 80);
+  v128.store(tile, c30, 96);
+  v128.store(tile, c31, 112);
+}
+
+// C[0:mr, 0:nr] += tile; the full-tile case stays in SIMD.
+function addTile(tile: usize, c: usize, ldc: i32, mr: i32, nr: i32): void {
+  const step = <usize>ldc << 2;
+  if (mr == MR && nr == NR) {
+    for (let r = 0; r < MR; r++) {
+      v128.store(c, f32x4.add(v128.load(c), v128.load(tile)));
+      v128.store(c, f32x4.add(v128.load(c, 16), v128.load(tile, 16)), 16);
+      c += step;
+      tile += 32;
+    }
+    return;
+  }
+  for (let r = 0; r < mr; r++) {
+    for (let j = 0; j < nr; j++) {
+      const p = c + (<usize>j << 2);
+      store<f32>(p, load<f32>(p) + load<f32>(tile + (<usize>j << 2)));
+    }
+    c += step;
+    tile += 32;
+  }
+}
+
+function macroKernel(
+  mc: i32, nc: i32, kc: i32, pa: usize, pb: usize, tile: usize, c: usize, ldc: i32,
+): void {
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    for (let ir = 0; ir < mc; ir += MR) {
+      const mr = min(MR, mc - ir);
+      kernel4x8(kc, pa + (<usize>(ir * kc) << 2), pb + (<usize>(jr * kc) << 2), tile);
+      addTile(tile, c + (<usize>(ir * ldc + jr) << 2), ldc, mr, nr);
+    }
+  }
+}
+
+/** C = alpha op(A) op(B) + beta C, row-major; `work` holds sgemmWorkBytes(m, n, k) bytes. */
+export function sgemm(
+  transA: bool, transB: bool, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32,
+  b: usize, ldb: i32, beta: f32, c: usize, ldc: i32, work: usize,
+): void {
+  scaleC(m, n, beta, c, ldc);
+  if (k == 0 || alpha == 0) return;
+  const tile = (work + 15) & ~(<usize>15);
+  const pa = tile + MR * NR * 4;
+  const pb = pa + (<usize>(roundUp(min(MC, m), MR) * min(KC, k)) << 2);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(KC, k - pc);
+      packB(transB, b, ldb, pc, jc, kc, nc, pb);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = min(MC, m - ic);
+        packA(transA, a, lda, ic, pc, mc, kc, alpha, pa);
+        macroKernel(mc, nc, kc, pa, pb, tile, c + (<usize>(ic * ldc + jc) << 2), ldc);
+      }
+    }
+  }
+}
