@@ -1,0 +1,105 @@
+import { useMemo } from 'react';
+import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { formatCount, formatMacs, formatShape, formatShare } from '../format.ts';
+import { sortLayers } from '../layerSort.ts';
+import { type LayerSortKey, sortLayersBy, useAppStore } from '../store.ts';
+
+const columns: { key: LayerSortKey | null; label: string; numeric?: boolean }[] = [
+  { key: 'index', label: '#', numeric: true },
+  { key: 'name', label: 'Layer' },
+  { key: 'op', label: 'Op' },
+  { key: null, label: 'Weight shape' },
+  { key: 'params', label: 'Params', numeric: true },
+  { key: 'macs', label: 'MACs', numeric: true },
+  { key: null, label: 'Share of MACs' },
+  { key: 'factorizable', label: 'Factorizable' },
+];
+
+function SortHeader({ column }: { column: (typeof columns)[number] }) {
+  const sort = useAppStore((s) => s.layerSort);
+  const className = column.numeric ? 'num' : undefined;
+  if (!column.key) return <th className={className}>{column.label}</th>;
+  const key = column.key;
+  const active = sort.key === key;
+  const direction = sort.descending ? 'descending' : 'ascending';
+  return (
+    <th className={className} aria-sort={active ? direction : 'none'}>
+      <button type="button" className="sort-button" onClick={() => sortLayersBy(key)}>
+        {column.label}
+        <span className="sort-mark" aria-hidden="true">
+          {active ? (sort.descending ? '▼' : '▲') : ''}
+        </span>
+      </button>
+    </th>
+  );
+}
+
+/** Every conv/dense layer: what it costs and whether it can be factorized. Sortable. */
+export function LayerTable({ model }: { model: ModelOverview }) {
+  const sort = useAppStore((s) => s.layerSort);
+  const rows = useMemo(() => sortLayers(model.layers, sort), [model.layers, sort]);
+  const totalMacs = model.summary.macs;
+  // Bars are scaled to the largest layer so small differences stay visible.
+  const maxMacs = Math.max(0, ...model.layers.map((l) => l.macs ?? 0));
+  return (
+    <section className="panel" aria-labelledby="layers-title">
+      <div className="panel-head">
+        <h2 id="layers-title">Layers</h2>
+        <span className="muted">{formatCount(model.layers.length)} with weights</span>
+      </div>
+      <div className="table-scroll">
+        <table className="layer-table">
+          <thead>
+            <tr>
+              {columns.map((column) => (
+                <SortHeader key={column.label} column={column} />
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ index, layer }) => {
+              const share = layer.macs !== null && totalMacs ? layer.macs / totalMacs : null;
+              return (
+                <tr key={`${index}:${layer.name}`}>
+                  <td className="num muted">{index + 1}</td>
+                  <td className="layer-name" title={layer.name}>
+                    {layer.name}
+                  </td>
+                  <td>
+                    <span className="op">{layer.op}</span>
+                  </td>
+                  <td className="shape">{formatShape(layer.weightShape)}</td>
+                  <td className="num">{formatCount(layer.params)}</td>
+                  <td
+                    className="num"
+                    title={layer.macs === null ? undefined : formatCount(layer.macs)}
+                  >
+                    {formatMacs(layer.macs)}
+                  </td>
+                  <td>
+                    <div className="share">
+                      <div className="share-track">
+                        <div
+                          className="share-fill"
+                          style={{ width: `${maxMacs ? ((layer.macs ?? 0) / maxMacs) * 100 : 0}%` }}
+                        />
+                      </div>
+                      <span>{formatShare(share)}</span>
+                    </div>
+                  </td>
+                  <td>
+                    {layer.factorizable ? (
+                      <span className="tag tag-ok">yes</span>
+                    ) : (
+                      <span className="muted small">{layer.reason || 'no'}</span>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

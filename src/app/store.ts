@@ -1,0 +1,56 @@
+// The page's state: ids, settings, summaries and progress. Tensors never come here; they stay in
+// the model worker under `model.modelId`.
+import { create } from 'zustand';
+import type { ModelOverview, RuntimeCheck } from './bridge/modelTypes.ts';
+
+/** One progress shape for every long operation (transformers.js style). */
+export interface LoadProgress {
+  status: 'reading' | 'parsing' | 'inferring';
+  fileName: string;
+  loaded: number;
+  total: number;
+  /** In [0, 1]; null while the step cannot tell how far it is (parsing). */
+  progress: number | null;
+}
+
+export type RuntimeState =
+  | { status: 'idle' }
+  | { status: 'checking' }
+  | ({ status: 'ready' } & RuntimeCheck)
+  | { status: 'failed'; message: string };
+
+export type LayerSortKey = 'index' | 'name' | 'op' | 'params' | 'macs' | 'factorizable';
+
+export interface LayerSort {
+  key: LayerSortKey;
+  descending: boolean;
+}
+
+export interface AppState {
+  model: ModelOverview | null;
+  loading: LoadProgress | null;
+  /** A user-facing problem (bad file, failed step); the loaded model stays as it was. */
+  error: string | null;
+  runtime: RuntimeState;
+  layerSort: LayerSort;
+}
+
+export const useAppStore = create<AppState>(() => ({
+  model: null,
+  loading: null,
+  error: null,
+  runtime: { status: 'idle' },
+  layerSort: { key: 'index', descending: false },
+}));
+
+export function dismissError(): void {
+  useAppStore.setState({ error: null });
+}
+
+/** Clicking the sorted column flips the direction; a new column starts with the largest first. */
+export function sortLayersBy(key: LayerSortKey): void {
+  const { layerSort } = useAppStore.getState();
+  const descending =
+    layerSort.key === key ? !layerSort.descending : key !== 'index' && key !== 'name';
+  useAppStore.setState({ layerSort: { key, descending } });
+}

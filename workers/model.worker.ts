@@ -1,0 +1,104 @@
+// The model worker: parses ONNX files off the main thread and keeps the parsed models (and
+// their bytes) by id, so the page only ever holds summaries. A thin comlink shell over the core.
+import * as Comlink from 'comlink';
+import type { InputShapes, ModelOverview, RuntimeCheck } from '../src/app/bridge/modelTypes.ts';
+import {
+  activeThreads,
+  configureOrt,
+  createSession,
+  runtimeName,
+} from '../src/core/eval/session.ts';
+import {
+  discoverLayers,
+  type InferredShapes,
+  inferShapes,
+  inferShapesWithRuntime,
+  type OnnxModel,
+  readModel,
+  summarizeModel,
+} from '../src/core/onnx/index.ts';
+
+interface LoadedModel {
+  fileName: string;
+  bytes: Uint8Array;
+  model: OnnxModel;
+}
+
+const models = new Map<string, LoadedModel>();
+
+// The runtime is served from our own origin (scripts/copyOrt.mjs): the app must work offline.
+const wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, self.location.origin).href;
+configureOrt({ wasmPaths });
+
+/** Static inference first; onnxruntime runs the model only if an op had no static rule. */
+async function shapesOf(
+  model: OnnxModel,
+  inputShapes: InputShapes | null,
+): Promise<InferredShapes> {
+  const shapes = inferShapes(model, inputShapes ? { inputShapes } : {});
+  if (shapes.unresolved.length === 0) return shapes;
+  try {
+    return await inferShapesWithRuntime(model, inputShapes ?? {});
+  } catch {
+    // Symbolic inputs or an op the runtime rejects: those layers keep "unknown" MACs.
+    return shapes;
+  }
+}
+
+async function overview(
+  modelId: string,
+  entry: LoadedModel,
+  inputShapes: InputShapes | null,
+): Promise<ModelOverview> {
+  const layers = discoverLayers(entry.model, await shapesOf(entry.model, inputShapes));
+  return {
+    modelId,
+    fileName: entry.fileName,
+    sizeBytes: entry.bytes.byteLength,
+    summary: summarizeModel(entry.model, layers),
+    layers,
+    inputShapes,
+  };
+}
+
+function loaded(modelId: string): LoadedModel {
+  const entry = models.get(modelId);
+  if (!entry)
+    throw new Error(`model ${modelId} is not loaded (it was closed or the worker restarted)`);
+  return entry;
+}
+
+const api = {
+  /** Parses a model file (its buffer is transferred, not copied) and keeps it under a new id. */
+  async open(buffer: ArrayBuffer, fileName: string): Promise<ModelOverview> {
+    const bytes = new Uint8Array(buffer);
+    const entry: LoadedModel = { fileName, bytes, model: readModel(bytes) };
+    const modelId = crypto.randomUUID();
+    const result = await overview(modelId, entry, null);
+    models.set(modelId, entry);
+    return result;
+  },
+
+  /** Re-runs shape inference with concrete input shapes (for models with symbolic dims). */
+  reshape(modelId: string, inputShapes: InputShapes): Promise<ModelOverview> {
+    return overview(modelId, loaded(modelId), inputShapes);
+  },
+
+  /** Creates (then releases) an onnxruntime-web session: proves the model runs here. */
+  async checkRuntime(modelId: string): Promise<RuntimeCheck> {
+    const { bytes } = loaded(modelId);
+    const startMs = performance.now();
+    const session = await createSession(bytes, { wasmPaths });
+    const createMs = performance.now() - startMs;
+    await session.release();
+    return { runtime: runtimeName, threads: activeThreads(), createMs };
+  },
+
+  close(modelId: string): void {
+    models.delete(modelId);
+  },
+};
+
+export type ModelWorkerApi = typeof api;
+
+Comlink.expose(api);
