@@ -7,10 +7,20 @@ import { rangeIndices } from '../../src/core/data/subset.ts';
 import type { ProgressEvent } from '../../src/core/data/types.ts';
 import { parseImageZip } from '../../src/core/data/zipImages.ts';
 import { evaluateModel } from '../../src/core/eval/evaluate.ts';
+import { readModel, writeModel } from '../../src/core/onnx/index.ts';
 import { npyBytes, pngBytes, zipBytes } from '../data/fixtures.ts';
 import { describeShared, readShared, sharedSkipReason } from '../support/shared.ts';
 
 const LONG_MS = 1_500_000;
+
+/** The same model with its batch dim fixed to `batch` on the graph input and output. */
+function withFixedBatch(bytes: Uint8Array, batch: number): Uint8Array {
+  const model = readModel(bytes);
+  for (const io of [model.graph.input![0], model.graph.output![0]]) {
+    io.type!.tensorType!.shape!.dim![0] = { dimValue: batch };
+  }
+  return writeModel(model);
+}
 
 describeShared(`evaluateModel on the shared CIFAR-10 ResNets${sharedSkipReason}`, () => {
   const testSet = parseCifar10(readShared('data/cifar10_test_batch.bin'));
@@ -85,7 +95,12 @@ describeShared(`evaluateModel on the shared CIFAR-10 ResNets${sharedSkipReason}`
     }
     const zipped = await parseImageZip(zipBytes(files), nodeImageDecoder);
     expect(zipped.classNames).toEqual(names);
-    const fromBinary = await evaluateModel({ modelBytes: resnet20, dataset: testSet, indices, latencyRuns: 0 });
+    const fromBinary = await evaluateModel({
+      modelBytes: resnet20,
+      dataset: testSet,
+      indices,
+      latencyRuns: 0,
+    });
     const fromZip = await evaluateModel({ modelBytes: resnet20, dataset: zipped, latencyRuns: 0 });
     const zipOrder = zipped.itemNames!.map((n) => Number(n.slice(-9, -4)));
     const binaryInZipOrder = zipOrder.map((i) => fromBinary.predictions[i]);
@@ -111,6 +126,29 @@ describeShared(`evaluateModel on the shared CIFAR-10 ResNets${sharedSkipReason}`
     });
     expect([r.accuracy, r.top5, r.agreement]).toEqual([null, null, 1]);
     expect(Array.from(r.predictions)).toEqual(Array.from(fromBinary.predictions));
+  });
+
+  it('feeds fixed-batch models their own batch size, padding the last batch', async () => {
+    const indices = first(10);
+    const dynamic = await evaluateModel({
+      modelBytes: resnet20,
+      dataset: testSet,
+      indices,
+      latencyRuns: 0,
+    });
+    for (const batch of [1, 4]) {
+      const r = await evaluateModel({
+        modelBytes: withFixedBatch(resnet20, batch),
+        referenceBytes: resnet20,
+        dataset: testSet,
+        indices,
+        latencyRuns: 2,
+      });
+      expect(r.batch).toBe(batch);
+      expect(r.images).toBe(10);
+      expect(Array.from(r.predictions)).toEqual(Array.from(dynamic.predictions));
+      expect(r.agreement).toBe(1);
+    }
   });
 
   it('stops between batches when aborted', async () => {
