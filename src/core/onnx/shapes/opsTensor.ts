@@ -123,6 +123,10 @@ const squeeze: OpHandler = (ctx) => {
   const drop = new Set(
     axes ? axes.map((a) => normalizeAxis(a, x.length)) : x.flatMap((d, i) => (d === 1 ? [i] : [])),
   );
+  for (const i of drop) {
+    if (typeof x[i] === 'number' && x[i] !== 1)
+      throw new Error(`cannot squeeze axis ${i} of size ${x[i]}`);
+  }
   const shape = x.filter((_, i) => !drop.has(i));
   return [withValue({ shape, elemType: inputElemType(ctx, 0) }, ctx.inputs[0]?.value?.values)];
 };
