@@ -99,6 +99,8 @@ export function checkOpsetUpgrade(model: OnnxModel, from: number, to: number): v
 export function upgradeOpset(ed: GraphEditor, to: number): void {
   const model = ed.model;
   const from = defaultOpset(model);
+  // A model at a high enough opset may still carry an IR version below what that opset needs.
+  if (to > 0) model.irVersion = Math.max(model.irVersion ?? 0, irVersionFor(Math.max(from, to)));
   if (from >= to) return;
   checkOpsetUpgrade(model, from, to);
   for (const n of model.graph.node ?? []) {

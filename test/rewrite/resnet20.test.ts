@@ -1,0 +1,161 @@
+import { beforeAll, expect, it } from 'vitest';
+import { parseCifar10 } from '../../src/core/data/cifar10.ts';
+import { defaultPreprocessSpec, makeBatch } from '../../src/core/data/preprocess.ts';
+import { argmaxRows } from '../../src/core/eval/metrics.ts';
+import { ftqFactors, ptqWeight } from '../../src/core/factor/baselines.ts';
+import { cpAls } from '../../src/core/factor/cpAls.ts';
+import type { LayerResult } from '../../src/core/factor/types.ts';
+import { jsKernels } from '../../src/core/kernels/index.ts';
+import { discoverLayers, type LayerInfo } from '../../src/core/onnx/layers.ts';
+import { readModel } from '../../src/core/onnx/reader.ts';
+import { inferShapes } from '../../src/core/onnx/shapes/inferShapes.ts';
+import { tensorToFloat32 } from '../../src/core/onnx/tensor.ts';
+import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
+import { buildCompressedModel, buildReferenceModel } from '../../src/core/rewrite/compressModel.ts';
+import { describeShared, readShared } from '../support/shared.ts';
+import { layerResult, maxRelativeDiff, runModel } from './helpers.ts';
+
+const FLOAT_FILE_BYTES = 1_093_637;
+const IMAGES = 100;
+
+function weightOf(model: OnnxModel, layer: LayerInfo): Float32Array {
+  const t = model.graph.initializer?.find((x) => x.name === layer.weightName);
+  if (!t) throw new Error(`no weight for ${layer.name}`);
+  return tensorToFloat32(t);
+}
+
+// FTQ from the engine's own pieces (CP-ALS, then its grid projection) with a short ALS, so the
+// test takes seconds; the rewrite only cares that the factors are rank-R codes on a grid.
+function quickFtq(model: OnnxModel, layer: LayerInfo, rate: number, bits: number): LayerResult {
+  const [i, j, kh, kw] = layer.weightShape;
+  const dims = [i, j, kh * kw];
+  const rank = Math.floor((i * j * kh * kw) / ((i + j + kh * kw) * rate));
+  const float = cpAls(jsKernels, weightOf(model, layer), dims, rank, { maxIterations: 8 });
+  const grid = ftqFactors(jsKernels, float.factors, bits);
+  const factors = grid.map((g, n) => ({ rows: dims[n], cols: rank, ...g }));
+  return layerResult(layer.name, 'ftq', [...layer.weightShape], rank, bits, factors);
+}
+
+function testImages(count: number): Float32Array {
+  const dataset = parseCifar10(readShared('data/cifar10_test_batch.bin'));
+  const spec = defaultPreprocessSpec([1, 3, 32, 32], dataset);
+  return makeBatch(
+    dataset,
+    spec,
+    Int32Array.from({ length: count }, (_, k) => k),
+  );
+}
+
+describeShared('ResNet-20 rewritten at rate 2, 4-bit block convs, 8-bit other weights', () => {
+  let model: OnnxModel;
+  let layers: LayerInfo[];
+  let results: LayerResult[];
+  let images: Float32Array;
+  const dims = [IMAGES, 3, 32, 32];
+
+  beforeAll(() => {
+    model = readModel(readShared('models/resnet20_cifar10.onnx'));
+    layers = discoverLayers(model, inferShapes(model, { inputShapes: { input: [1, 3, 32, 32] } }));
+    const blocks = layers.filter((l) => l.op === 'Conv' && l.factorizable);
+    results = blocks.map((l) => quickFtq(model, l, 2, 4));
+    images = testImages(IMAGES);
+  });
+
+  it('factorizes exactly the 18 block 3x3 convs, not the stem', () => {
+    expect(results).toHaveLength(18);
+    expect(results.map((r) => r.rank).slice(0, 8)).toEqual([28, 28, 28, 28, 28, 28, 40, 63]);
+  });
+
+  it('logits equal those of the reconstructed float model within 1e-4 on 100 test images', async () => {
+    const out = await buildCompressedModel(model, layers, results);
+    const ref = buildReferenceModel(model, layers, results);
+    const y = await runModel(out.bytes, images, dims);
+    const yRef = await runModel(ref, images, dims);
+    expect(y).toHaveLength(IMAGES * 10);
+    expect(maxRelativeDiff(y, yRef)).toBeLessThan(1e-4);
+  });
+
+  it('the written file is at most 1/6 of the float file, INT4 codes at opset 21', async () => {
+    const { bytes, model: m, report } = await buildCompressedModel(model, layers, results);
+    expect(bytes.length).toBeLessThanOrEqual(FLOAT_FILE_BYTES / 6);
+    expect(report.totals.sizeBytes).toBe(bytes.length);
+    expect(report.totals.floatSizeBytes).toBeGreaterThan(FLOAT_FILE_BYTES - 1024);
+    const int4 = (m.graph.initializer ?? []).filter((t) => t.dataType === DataType.INT4);
+    expect(int4).toHaveLength(18 * 3);
+    expect(m.opsetImport?.find((o) => !o.domain)?.version).toBe(21);
+    expect(m.irVersion).toBe(10);
+    const convs = (m.graph.node ?? []).filter((n) => n.opType === 'Conv');
+    expect(convs).toHaveLength(1 + 18 * 3);
+  });
+
+  it('reports the BOPs of the cost model', async () => {
+    const { report } = await buildCompressedModel(model, layers, results);
+    // Factorized MACs by hand (test/cost), other layers 443,008 MACs at 8-bit weights.
+    expect(report.totals.macs).toBe(21_008_960 + 443_008);
+    expect(report.totals.bops).toBe(21_008_960 * 4 * 32 + 443_008 * 8 * 32);
+    expect(report.totals.bopPercent).toBeCloseTo(
+      (report.totals.bops / (40_551_040 * 1024)) * 100,
+      10,
+    );
+    expect(report.layers).toHaveLength(20);
+    expect(report.layers[0]).toMatchObject({ method: 'none', bits: 8 });
+    const bytes = report.layers.reduce((s, l) => s + l.bytes, 0);
+    expect(bytes).toBeLessThan(report.totals.sizeBytes);
+  });
+});
+
+describeShared('ResNet-20 with PTQ only and with 8-bit activations', () => {
+  let model: OnnxModel;
+  let layers: LayerInfo[];
+  let images: Float32Array;
+  const dims = [IMAGES, 3, 32, 32];
+
+  beforeAll(() => {
+    model = readModel(readShared('models/resnet20_cifar10.onnx'));
+    layers = discoverLayers(model, inferShapes(model, { inputShapes: { input: [1, 3, 32, 32] } }));
+    images = testImages(IMAGES);
+  });
+
+  it('per-channel 4-bit PTQ keeps every node and equals its reference', async () => {
+    const results = layers.map((l) => {
+      const q = ptqWeight(jsKernels, weightOf(model, l), l.weightShape, 4, true);
+      const rows = l.weightShape[0];
+      const factor = { rows, cols: q.values.length / rows, ...q };
+      return layerResult(l.name, 'ptq', [...l.weightShape], 0, 4, [factor]);
+    });
+    const out = await buildCompressedModel(model, layers, results);
+    const kept = (out.model.graph.node ?? []).filter((n) => n.opType !== 'DequantizeLinear');
+    expect(kept.map((n) => n.opType)).toEqual((model.graph.node ?? []).map((n) => n.opType));
+    const ref = buildReferenceModel(model, layers, results);
+    const y = await runModel(out.bytes, images, dims);
+    const yRef = await runModel(ref, images, dims);
+    expect(maxRelativeDiff(y, yRef)).toBeLessThan(1e-4);
+  });
+
+  it('8-bit weights and activations keep the float predictions', async () => {
+    const train = parseCifar10(readShared('data/cifar10_train_5k.bin'));
+    const spec = defaultPreprocessSpec([1, 3, 32, 32], train);
+    const inputs = makeBatch(
+      train,
+      spec,
+      Int32Array.from({ length: 64 }, (_, k) => k * 50),
+    );
+    for (const method of ['minmax', 'percentile'] as const) {
+      const out = await buildCompressedModel(model, layers, [], {
+        actBits: 8,
+        actCalibration: { inputs, batchDims: [32, 3, 32, 32], method },
+      });
+      const q = (out.model.graph.node ?? []).filter((n) => n.opType === 'QuantizeLinear');
+      expect(q.length).toBe(
+        new Set(layers.map((l) => model.graph.node?.[l.nodeIndex].input?.[0])).size,
+      );
+      expect(out.report.totals.bops).toBe(40_551_040 * 64);
+      const y = await runModel(out.bytes, images, dims);
+      const yFloat = await runModel(model, images, dims);
+      const agree = argmaxRows(y, IMAGES, 10).filter(
+        (c, k) => c === argmaxRows(yFloat, IMAGES, 10)[k],
+      );
+      expect(agree.length).toBeGreaterThanOrEqual(95);
+    }
+  });
+});
