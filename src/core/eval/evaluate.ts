@@ -1,5 +1,5 @@
 // Accuracy, agreement with a reference model, KL and latency, all in onnxruntime-web.
-import type * as ort from 'onnxruntime-web';
+import type * as ort from 'onnxruntime-web/wasm';
 import { defaultPreprocessSpec, makeBatch, specChannels } from '../data/preprocess.ts';
 import { createThrottledProgress } from '../data/progress.ts';
 import { rangeIndices } from '../data/subset.ts';

@@ -1,5 +1,5 @@
 // Single-input latency of a model and its reference, measured back to back in one process.
-import type * as ort from 'onnxruntime-web';
+import type * as ort from 'onnxruntime-web/wasm';
 import { percentile } from './metrics.ts';
 import { runScores } from './session.ts';
 

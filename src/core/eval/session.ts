@@ -1,5 +1,8 @@
 // onnxruntime-web sessions, the same package in Node (CLI, tests) and in the browser worker.
-import * as ort from 'onnxruntime-web';
+// The CPU-only entry: the default 'onnxruntime-web' entry in a browser fetches the WebGPU (jsep)
+// wasm, which the app does not serve (public/ort holds only ort-wasm-simd-threaded.*).
+// It runs unchanged under Node too, on the same .wasm.
+import * as ort from 'onnxruntime-web/wasm';
 
 export interface RuntimeOptions {
   /** URL prefix of the ort-wasm-*.wasm/.mjs files (the app serves them at '/ort/'); never a CDN. */
