@@ -33,6 +33,8 @@ export interface InspectReport {
   shapes: InferredShapes;
   /** True when onnxruntime had to run the model to find some shapes. */
   usedRuntime: boolean;
+  /** Why that run failed, if it did (those shapes and MACs stay unknown). */
+  runtimeError?: string;
 }
 
 function graphInputNames(model: OnnxModel): string[] {
@@ -41,21 +43,32 @@ function graphInputNames(model: OnnxModel): string[] {
 }
 
 /** Static inference first; onnxruntime runs only if some op had no static rule. */
-export async function inspectModel(
+export async function inspectParsed(
+  model: OnnxModel,
+  sizeBytes: number,
+  inputShapes: Record<string, Dim[]> = {},
+): Promise<InspectReport> {
+  let shapes = inferShapes(model, { inputShapes });
+  let runtimeError: string | undefined;
+  const usedRuntime = shapes.unresolved.length > 0;
+  if (usedRuntime) {
+    try {
+      shapes = await inferShapesWithRuntime(model, inputShapes);
+    } catch (err) {
+      // The static shapes still describe most layers; say why the rest are unknown.
+      runtimeError = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    }
+  }
+  const layers = discoverLayers(model, shapes);
+  const summary = { ...summarizeModel(model, layers), sizeBytes };
+  return { model: summary, layers, shapes, usedRuntime, runtimeError };
+}
+
+export function inspectModel(
   bytes: Uint8Array,
   inputShapes: Record<string, Dim[]> = {},
 ): Promise<InspectReport> {
-  const model = readModel(bytes);
-  let shapes = inferShapes(model, { inputShapes });
-  const usedRuntime = shapes.unresolved.length > 0;
-  if (usedRuntime) shapes = await inferShapesWithRuntime(model, inputShapes);
-  const layers = discoverLayers(model, shapes);
-  return {
-    model: { ...summarizeModel(model, layers), sizeBytes: bytes.length },
-    layers,
-    shapes,
-    usedRuntime,
-  };
+  return inspectParsed(readModel(bytes), bytes.length, inputShapes);
 }
 
 export function inspectJson(report: InspectReport): string {
@@ -143,7 +156,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const bytes = readInputFile(path, 'model file');
   const model = readModel(bytes);
   const inputShapes = parseInputShapes(values['input-shape'] ?? [], graphInputNames(model));
-  const report = await inspectModel(bytes, inputShapes);
+  const report = await inspectParsed(model, bytes.length, inputShapes);
   console.log(values.json ? inspectJson(report) : inspectTable(path, report));
   return 0;
 }

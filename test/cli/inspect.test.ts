@@ -136,6 +136,25 @@ describe('qaf command line', () => {
     expect(fixed.layers[0].outputShape).toEqual([1, 16, 8, 10]);
   });
 
+  it('keeps static results when onnxruntime cannot run the model either', async () => {
+    const graph = makeGraph({
+      nodes: [
+        makeNode('Mystery', ['x'], ['m'], {}, { domain: 'com.example' }),
+        makeNode('Conv', ['m', 'w'], ['y'], { kernel_shape: [1, 1] }, { name: 'conv' }),
+      ],
+      inputs: [makeValueInfo('x', DataType.FLOAT, [1, 8, 4, 4])],
+      outputs: [makeValueInfo('y', DataType.FLOAT)],
+      initializers: [makeTensor('w', DataType.FLOAT, [16, 8, 1, 1], new Float32Array(128))],
+    });
+    const model = makeModel(graph);
+    model.opsetImport?.push({ domain: 'com.example', version: 1 });
+    const report = await inspectModel(writeModel(model));
+    expect(report.usedRuntime).toBe(true);
+    expect(report.runtimeError).toMatch(/Mystery/);
+    expect(report.layers).toHaveLength(1);
+    expect(report.layers[0].macs).toBeNull();
+  });
+
   it('parses --input-shape forms', () => {
     expect(parseInputShapes(['1,3,224,224'], ['input'])).toEqual({ input: [1, 3, 224, 224] });
     expect(parseInputShapes(['a=N,3', 'b=2x5'], ['a', 'b'])).toEqual({ a: ['N', 3], b: [2, 5] });

@@ -1,6 +1,6 @@
 // Builders for tensors, nodes, attributes and value infos, in the spirit of onnx.helper.
 import { numberToFloat16 } from './float16.ts';
-import { dataTypeName, elementCount, isFourBit } from './tensor.ts';
+import { dataTypeName, elementCount } from './tensor.ts';
 import {
   type AttributeProto,
   AttributeType,
@@ -88,10 +88,8 @@ export function makeTensor(
       `makeTensor ${name}: ${data.length} values for dims [${dims.join(', ')}] (${count})`,
     );
   }
-  if (isFourBit(dataType) && count === 0)
-    return { name, dataType, dims: [...dims], rawData: new Uint8Array(0) };
-  // Copy so the tensor never aliases the caller's buffer.
-  return { name, dataType, dims: [...dims], rawData: toRawBytes(dataType, data).slice() };
+  // Every branch of toRawBytes builds a fresh array, so the tensor never aliases `data`.
+  return { name, dataType, dims: [...dims], rawData: toRawBytes(dataType, data) };
 }
 
 export type AttributeValue =
