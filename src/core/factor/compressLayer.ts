@@ -4,7 +4,7 @@
 import type { Kernels } from '../kernels/types.ts';
 import { ADMM_PRESETS, admmQuantizedCp } from './admm.ts';
 import { ftqFactors, ptqWeight } from './baselines.ts';
-import { type CpDecomposition, cpAls } from './cpAls.ts';
+import { type CpAlsOptions, type CpDecomposition, cpAls } from './cpAls.ts';
 import { cpRelativeError, cpTarget, relativeErrorOf } from './cpTensor.ts';
 import { cpDims, resolveRank } from './rank.ts';
 import { truncatedSvd } from './svd.ts';
@@ -93,16 +93,16 @@ function compressCp(
 ): Omit<LayerResult, 'ms'> {
   const dims = cpDims(job.shape);
   const rank = resolveRank(dims, job.rank, job.rate);
-  const initShare = job.method === 'admm' ? INIT_SHARE : 1;
+  const admm = job.method === 'admm';
+  const preset = ADMM_PRESETS[job.preset ?? 'default'];
+  const initShare = admm ? INIT_SHARE : 1;
+  const cpIterations = admm ? preset.cpIterations : FLOAT_CP_MAX_ITERATIONS;
   report('init', 0, Number.NaN, 0);
-  const float = floatCp(
-    kernels,
-    job,
-    dims,
-    rank,
-    (it, e) => report('init', it, e, (initShare * it) / FLOAT_CP_MAX_ITERATIONS),
-    hooks.shouldStop,
-  );
+  const float = floatCp(kernels, job, dims, rank, {
+    maxIterations: cpIterations,
+    onIteration: (it, e) => report('init', it, e, (initShare * it) / cpIterations),
+    shouldStop: hooks.shouldStop,
+  });
   const base = { ...header(job, rank), floatCpError: float.error };
   if (job.method === 'cp') {
     const factors = float.factors.map((values, n) => ({ rows: dims[n], cols: rank, values }));
@@ -131,10 +131,9 @@ function compressCp(
       errorHistory: [error],
     };
   }
-  const preset = job.preset ?? 'default';
-  const maxOuter = ADMM_PRESETS[preset].maxOuter;
+  const maxOuter = preset.maxOuter;
   const q = admmQuantizedCp(kernels, job.weight, dims, float.factors, rank, job.bits, {
-    preset,
+    preset: job.preset ?? 'default',
     onOuterStep: (t, e) => report('running', t, e, initShare + ((1 - initShare) * t) / maxOuter),
     shouldStop: hooks.shouldStop,
   });
@@ -154,11 +153,10 @@ function header(job: CompressJob, rank: number) {
 /** The float factorization at `rank`: truncated SVD for 2-way weights, CP-ALS for 3-way. */
 export function floatCp(
   kernels: Kernels,
-  job: CompressJob,
+  job: Pick<CompressJob, 'weight' | 'seed'>,
   dims: readonly number[],
   rank: number,
-  onIteration?: (iteration: number, error: number) => void,
-  shouldStop?: () => boolean,
+  options: Pick<CpAlsOptions, 'maxIterations' | 'onIteration' | 'shouldStop'> = {},
 ): CpDecomposition {
   if (dims.length === 2) {
     const { a, b } = truncatedSvd(job.weight, dims[0], dims[1], rank);
@@ -167,9 +165,8 @@ export function floatCp(
   }
   return cpAls(kernels, job.weight, dims, rank, {
     maxIterations: FLOAT_CP_MAX_ITERATIONS,
+    ...options,
     seed: job.seed ?? 0,
-    onIteration,
-    shouldStop,
   });
 }
 

@@ -18,7 +18,7 @@ import { solveRightSpd } from './solve.ts';
 export interface CpAlsOptions {
   /** Default 300. */
   maxIterations?: number;
-  /** Stop when the error changes by less than tol relative to itself. Default 1e-7. */
+  /** Stop when the error changes by less than tol relative to itself (or is below 1e-6). Default 1e-7. */
   tol?: number;
   /** 'hosvd' (default, deterministic) or seeded 'random'. */
   init?: 'hosvd' | 'random';
@@ -62,7 +62,8 @@ export function cpAls(
     iterations = it + 1;
     options.onIteration?.(iterations, error);
     const prev = errorHistory[it - 1];
-    if (prev !== undefined && Math.abs(prev - error) < tol * Math.max(prev, 1e-6)) break;
+    // Below 1e-6 the fit is exact to float32 precision and the change is only rounding noise.
+    if (error < 1e-6 || (prev !== undefined && Math.abs(prev - error) < tol * prev)) break;
     if (options.shouldStop?.()) break;
   }
   const error = errorHistory.at(-1) ?? cpRelativeError(kernels, target, factors, rank);

@@ -22,22 +22,23 @@ export function cpTarget(x: Float32Array, dims: readonly number[]): CpTarget {
 }
 
 /**
- * Per-sweep memo of T = X x_3 C (IJ x R), shared by the mode-0 and mode-1 MTTKRPs of a sweep
- * in mode order 0, 1, 2 (C only changes at mode 2). Create a fresh one for every sweep.
+ * Per-sweep memo of S = X_(1)^T A (JK x R), shared by the mode-1 and mode-2 MTTKRPs of a sweep
+ * in mode order 0, 1, 2 (A only changes at mode 0). Create a fresh one for every sweep.
  */
 export interface MttkrpCache {
-  c: Float32Array | null;
-  t: Float32Array | null;
+  a: Float32Array | null;
+  s: Float32Array | null;
 }
 
 export function newMttkrpCache(): MttkrpCache {
-  return { c: null, t: null };
+  return { a: null, s: null };
 }
 
 /**
- * F = X_(mode) times the Khatri-Rao product of the other factors: dims[mode] x rank. Built
- * from sgemm, the fastest kernel: modes 0 and 1 reduce T = X x_3 C, mode 2 is X_(3) (A kr B).
- * That costs two I*J*K*R products per sweep instead of three.
+ * F = X_(mode) times the Khatri-Rao product of the other factors: dims[mode] x rank. The
+ * I*J*K*R work goes through sgemm, the fastest kernel: mode 0 is X_(1) (B kr C), modes 1 and 2
+ * reduce the shared S = X_(1)^T A over the small K or J index. Two big products per sweep,
+ * not three.
  */
 export function mttkrp(
   kernels: Kernels,
@@ -50,54 +51,42 @@ export function mttkrp(
   const { x, dims } = target;
   if (dims.length === 2) return mttkrp2(kernels, x, dims, factors, rank, mode);
   const [iDim, jDim, kDim] = dims;
-  if (mode === 2) {
-    const kr = khatriRao(factors[0], factors[1], iDim, jDim, rank);
-    const out = new Float32Array(kDim * rank);
-    kernels.sgemm(true, false, kDim, rank, iDim * jDim, 1, x, kDim, kr, rank, 0, out, rank);
+  const jk = jDim * kDim;
+  if (mode === 0) {
+    const kr = khatriRao(factors[1], factors[2], jDim, kDim, rank);
+    const out = new Float32Array(iDim * rank);
+    kernels.sgemm(false, false, iDim, rank, jk, 1, x, jk, kr, rank, 0, out, rank);
     return out;
   }
-  if (cache.c !== factors[2] || cache.t === null) {
-    cache.t = new Float32Array(iDim * jDim * rank);
-    kernels.sgemm(
-      false,
-      false,
-      iDim * jDim,
-      rank,
-      kDim,
-      1,
-      x,
-      kDim,
-      factors[2],
-      rank,
-      0,
-      cache.t,
-      rank,
-    );
-    cache.c = factors[2];
+  if (cache.a !== factors[0] || cache.s === null) {
+    cache.s = new Float32Array(jk * rank);
+    kernels.sgemm(true, false, jk, rank, iDim, 1, x, jk, factors[0], rank, 0, cache.s, rank);
+    cache.a = factors[0];
   }
-  return reduceSlab(cache.t, factors[1 - mode], iDim, jDim, rank, mode);
+  return mode === 1
+    ? reduceS(cache.s, factors[2], jDim, kDim, rank, true)
+    : reduceS(cache.s, factors[1], jDim, kDim, rank, false);
 }
 
-// F[i,r] = sum_j T[i,j,r] B[j,r] (mode 0) or F[j,r] = sum_i T[i,j,r] A[i,r] (mode 1).
-function reduceSlab(
-  t: Float32Array,
+// S[j,k,r] reduced over k against C (F_B[j,r], keepJ) or over j against B (F_C[k,r]).
+function reduceS(
+  s: Float32Array,
   other: Float32Array,
-  iDim: number,
   jDim: number,
+  kDim: number,
   rank: number,
-  mode: number,
+  keepJ: boolean,
 ): Float32Array {
-  const out = new Float32Array((mode === 0 ? iDim : jDim) * rank);
-  const acc = new Float64Array(out.length);
-  for (let i = 0; i < iDim; i++) {
-    for (let j = 0; j < jDim; j++) {
-      const o = (i * jDim + j) * rank;
-      const [dst, src] = mode === 0 ? [i * rank, j * rank] : [j * rank, i * rank];
-      for (let r = 0; r < rank; r++) acc[dst + r] += t[o + r] * other[src + r];
+  const acc = new Float64Array((keepJ ? jDim : kDim) * rank);
+  for (let j = 0; j < jDim; j++) {
+    for (let k = 0; k < kDim; k++) {
+      const o = (j * kDim + k) * rank;
+      const dst = (keepJ ? j : k) * rank;
+      const src = (keepJ ? k : j) * rank;
+      for (let r = 0; r < rank; r++) acc[dst + r] += s[o + r] * other[src + r];
     }
   }
-  out.set(acc);
-  return out;
+  return Float32Array.from(acc);
 }
 
 function mttkrp2(

@@ -4,7 +4,7 @@
 // per-factor grid.
 
 import type { Kernels } from '../kernels/types.ts';
-import { type CpTarget, gramExcept, mttkrp } from './cpTensor.ts';
+import { type CpTarget, gramExcept, mttkrp, newMttkrpCache } from './cpTensor.ts';
 import type { GridFactor } from './types.ts';
 
 /** `rounds` sweeps over all factors; returns new grid factors (inputs untouched). */
@@ -24,10 +24,11 @@ export function polishGridFactors(
   const values = out.map((f) => f.values);
   for (let round = 0; round < rounds; round++) {
     let moved = 0;
+    const cache = newMttkrpCache();
     for (let n = 0; n < out.length; n++) {
       const g = gramExcept(kernels, target.dims, values, rank, n);
-      const f = mttkrp(kernels, target, values, rank, n);
-      moved += polishFactor(out[n], g, f, target.dims[n], rank, bits);
+      const f = mttkrp(kernels, target, values, rank, n, cache);
+      moved += polishFactor(kernels, out[n], g, f, target.dims[n], rank, bits);
     }
     if (moved === 0) break;
   }
@@ -36,9 +37,11 @@ export function polishGridFactors(
 
 /**
  * Minimises tr(H G H^T) - 2 tr(H^T F) over H = s Q (the CP objective in one factor, up to a
- * constant): best s for Q, then a coordinate sweep over Q. Returns the number of codes moved.
+ * constant): best s for Q, then a coordinate sweep over Q, then best s again. Returns the
+ * number of codes moved.
  */
 export function polishFactor(
+  kernels: Kernels,
   factor: GridFactor,
   g: Float64Array,
   f: Float32Array,
@@ -49,22 +52,20 @@ export function polishFactor(
   const qMax = 2 ** (bits - 1) - 1;
   const qMin = -(2 ** (bits - 1));
   const { codes } = factor;
-  const s = bestScale(codes, g, f, rows, rank) || factor.scale;
-  const grad = new Float64Array(rank); // (H G - F) row i, half the gradient
+  const g32 = Float32Array.from(g);
+  let qg = codesTimesG(kernels, codes, g32, rows, rank);
+  const s = bestScale(codes, qg, f) || factor.scale;
+  const grad = new Float64Array(rank); // row i of (H G - F), half the gradient
   let moved = 0;
   for (let i = 0; i < rows; i++) {
     const o = i * rank;
-    for (let c = 0; c < rank; c++) {
-      let acc = -f[o + c];
-      for (let r = 0; r < rank; r++) acc += s * codes[o + r] * g[r * rank + c];
-      grad[c] = acc;
-    }
+    for (let c = 0; c < rank; c++) grad[c] = s * qg[o + c] - f[o + c];
     for (let r = 0; r < rank; r++) {
       const curvature = g[r * rank + r];
       if (!(curvature > 0)) continue;
       const q = codes[o + r];
-      const ideal = q - grad[r] / (curvature * s);
-      const next = Math.min(qMax, Math.max(qMin, Math.round(ideal)));
+      // The objective along this code is a parabola: round its vertex onto the grid.
+      const next = Math.min(qMax, Math.max(qMin, Math.round(q - grad[r] / (curvature * s))));
       if (next === q) continue;
       const delta = s * (next - q);
       for (let c = 0; c < rank; c++) grad[c] += delta * g[r * rank + c];
@@ -72,31 +73,32 @@ export function polishFactor(
       moved++;
     }
   }
-  factor.scale = bestScale(codes, g, f, rows, rank) || s;
+  if (moved > 0) qg = codesTimesG(kernels, codes, g32, rows, rank);
+  factor.scale = bestScale(codes, qg, f) || s;
   for (let i = 0; i < codes.length; i++) factor.values[i] = factor.scale * codes[i];
   return moved;
 }
 
-/** argmin over s of s^2 tr(Q G Q^T) - 2 s tr(Q^T F); 0 when Q is all zeros. */
-function bestScale(
+function codesTimesG(
+  kernels: Kernels,
   codes: Int8Array,
-  g: Float64Array,
-  f: Float32Array,
+  g32: Float32Array,
   rows: number,
   rank: number,
-): number {
+): Float32Array {
+  const q = Float32Array.from(codes);
+  const out = new Float32Array(rows * rank);
+  kernels.sgemm(false, false, rows, rank, rank, 1, q, rank, g32, rank, 0, out, rank);
+  return out;
+}
+
+/** argmin over s of s^2 tr(Q G Q^T) - 2 s tr(Q^T F), given QG; 0 when there is none. */
+function bestScale(codes: Int8Array, qg: Float32Array, f: Float32Array): number {
   let quad = 0;
   let lin = 0;
-  for (let i = 0; i < rows; i++) {
-    const o = i * rank;
-    for (let r = 0; r < rank; r++) {
-      const q = codes[o + r];
-      if (q === 0) continue;
-      lin += q * f[o + r];
-      let acc = 0;
-      for (let c = 0; c < rank; c++) acc += g[r * rank + c] * codes[o + c];
-      quad += q * acc;
-    }
+  for (let i = 0; i < codes.length; i++) {
+    lin += codes[i] * f[i];
+    quad += codes[i] * qg[i];
   }
   return quad > 0 && lin > 0 ? lin / quad : 0;
 }

@@ -1,10 +1,16 @@
 // CP rank from a parameter-reduction rate (method doc, "Rank"), with the nonsense rejected
 // early and loudly: a bad rank would otherwise surface as a Cholesky failure deep in ADMM.
 
-/** A weight's CP view: [I, J, K] = [Cout, Cin, kh*kw] for a conv, [I, J] for a 2-way weight. */
+/**
+ * A weight's CP view: [I, J, K] = [Cout, Cin, kh*kw] for a k x k conv; [I, J] for a 2-way
+ * weight, including a 1x1 conv (method doc: that is the 2-way case).
+ */
 export function cpDims(shape: readonly number[]): number[] {
   if (shape.length === 2) return [shape[0], shape[1]];
-  if (shape.length === 4) return [shape[0], shape[1], shape[2] * shape[3]];
+  if (shape.length === 4) {
+    const k = shape[2] * shape[3];
+    return k === 1 ? [shape[0], shape[1]] : [shape[0], shape[1], k];
+  }
   if (shape.length === 3) return [shape[0], shape[1], shape[2]];
   throw new RangeError(`cannot factorize a weight of shape [${shape.join(', ')}]: need 2-4 dims`);
 }
