@@ -1,7 +1,7 @@
 // Whole-model figures for the inspect view and the CLI.
 import type { LayerInfo } from './layers.ts';
 import type { Shape } from './shapes/dims.ts';
-import { valueInfoShape } from './shapes/inferShapes.ts';
+import { defaultOpset, valueInfoShape } from './shapes/inferShapes.ts';
 import { elementCount } from './tensor.ts';
 import { DataType, type OnnxModel, type ValueInfoProto } from './types.ts';
 
@@ -49,7 +49,6 @@ export function summarizeModel(model: OnnxModel, layers: readonly LayerInfo[]): 
   const graph = model.graph;
   const initializers = graph.initializer ?? [];
   const initNames = new Set(initializers.map((t) => t.name ?? ''));
-  const opset = model.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 1;
   const macs = layers.some((l) => l.macs === null)
     ? null
     : layers.reduce((s, l) => s + (l.macs ?? 0), 0);
@@ -62,7 +61,7 @@ export function summarizeModel(model: OnnxModel, layers: readonly LayerInfo[]): 
     macs,
     layerCount: layers.length,
     factorizableCount: layers.filter((l) => l.factorizable).length,
-    opset,
+    opset: defaultOpset(model),
     irVersion: model.irVersion ?? 0,
     producer,
     inputs: (graph.input ?? []).flatMap((v) => ioInfo(v, initNames)),

@@ -86,6 +86,9 @@ const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
   Mod: (a, b) => a % b,
 };
 
+/** The right operand that leaves a symbolic left operand unchanged. */
+const IDENTITY_OPERAND: Record<string, number> = { Add: 0, Sub: 0, Mul: 1, Div: 1 };
+
 const INTEGER_TYPES = new Set<number>([
   DataType.INT32,
   DataType.INT64,
@@ -116,11 +119,7 @@ function foldBinary(
     const y = pick(b.values, i);
     if (typeof x !== 'number' || typeof y !== 'number') {
       // dim * 1, dim + 0 keep the symbol; anything else is unknown.
-      if (
-        typeof y === 'number' &&
-        y === (ctx.node.opType === 'Mul' || ctx.node.opType === 'Div' ? 1 : 0)
-      )
-        return x;
+      if (typeof y === 'number' && y === IDENTITY_OPERAND[ctx.node.opType ?? '']) return x;
       return UNKNOWN_DIM;
     }
     const r = f(x, y);

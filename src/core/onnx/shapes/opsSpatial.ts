@@ -197,8 +197,9 @@ const resize: OpHandler = (ctx) => {
 export const spatialHandlers: Record<string, OpHandler> = {
   Conv: conv,
   ConvInteger: conv,
+  // Inputs: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp; the output takes y_zp's type.
   QLinearConv: (ctx) =>
-    conv({ ...ctx, inputs: [ctx.inputs[0], ctx.inputs[3]], node: { ...ctx.node } }).map((s) => ({
+    conv({ ...ctx, inputs: [ctx.inputs[0], ctx.inputs[3]] }).map((s) => ({
       ...s,
       elemType: ctx.inputs[7]?.elemType,
     })),
