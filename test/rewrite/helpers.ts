@@ -1,5 +1,5 @@
 // Fabricated grid factors, tiny models and an onnxruntime-web runner for the rewrite tests.
-import * as ort from 'onnxruntime-web';
+import * as ort from 'onnxruntime-web/wasm';
 import { createSession } from '../../src/core/eval/session.ts';
 import type { FactorResult, LayerResult } from '../../src/core/factor/types.ts';
 import { writeModel } from '../../src/core/onnx/reader.ts';

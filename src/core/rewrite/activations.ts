@@ -1,7 +1,7 @@
 // Optional 8-bit activation quantization: QuantizeLinear -> DequantizeLinear on the input of
 // every weight layer, with ranges calibrated by running the float model in onnxruntime-web with
 // those tensors added as graph outputs. Tensors inside a factorized chain stay float.
-import * as ort from 'onnxruntime-web';
+import * as ort from 'onnxruntime-web/wasm';
 import { createSession } from '../eval/session.ts';
 import { writeModel } from '../onnx/reader.ts';
 import { DataType, type NodeProto, type OnnxModel, type TensorProto } from '../onnx/types.ts';
