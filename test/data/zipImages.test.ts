@@ -11,23 +11,34 @@ const blue = pngBytes(2, 2, solid(2, 2, 0, 0, 255));
 describe('parseImageZip', () => {
   it('labels images by sorted class folder, under a wrapping folder', async () => {
     const zip = zipBytes({
-      'set/dog/b.png': blue,
-      'set/cat/x.png': red,
-      'set/dog/a.png': green,
+      'set/bee/b.png': blue,
+      'set/ant/x.png': red,
+      'set/bee/a.png': green,
       'set/.DS_Store': new Uint8Array([1, 2]),
-      '__MACOSX/set/cat/._x.png': new Uint8Array([0]),
+      '__MACOSX/set/ant/._x.png': new Uint8Array([0]),
     });
     const ds = await parseImageZip(zip, nodeImageDecoder);
     expect(ds.count).toBe(3);
-    expect(ds.classNames).toEqual(['cat', 'dog']);
+    expect(ds.classNames).toEqual(['ant', 'bee']);
     // Names stay the full entry paths, so a user can find the file.
-    expect(ds.itemNames).toEqual(['set/cat/x.png', 'set/dog/a.png', 'set/dog/b.png']);
+    expect(ds.itemNames).toEqual(['set/ant/x.png', 'set/bee/a.png', 'set/bee/b.png']);
     expect(Array.from(ds.labels!)).toEqual([0, 1, 1]);
     expect([ds.width, ds.height, ds.channels, ds.pixelType]).toEqual([2, 2, 3, 'uint8']);
     const g = ds.getImage(1);
     expect([g.width, g.height]).toEqual([3, 2]);
     expect(Array.from(g.data.subarray(0, 3))).toEqual([0, 255, 0]);
     expect(Array.from(ds.getImage(2).data.subarray(9, 12))).toEqual([0, 0, 255]);
+  });
+
+  it('keeps CIFAR-10 class indices when a class folder is missing', async () => {
+    const ds = await parseImageZip(
+      zipBytes({ 'dog/a.png': red, 'truck/b.png': blue }),
+      nodeImageDecoder,
+    );
+    expect(Array.from(ds.labels!)).toEqual([5, 9]);
+    expect(ds.classNames![5]).toBe('dog');
+    const numbered = zipBytes({ '1_x/a.png': red, '1_y/b.png': blue });
+    await expect(parseImageZip(numbered, nodeImageDecoder)).rejects.toThrow(/numbered 1/);
   });
 
   it('reads top-level images as an unlabelled set, JPEG included', async () => {

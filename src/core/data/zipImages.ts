@@ -1,8 +1,9 @@
-// A .zip of images: one sub-folder per class (labelled, classes in sorted folder order like
-// torchvision's ImageFolder), or all images at the top level (unlabelled, agreement only).
+// A .zip of images: one sub-folder per class (labelled; see classFolders.ts for how folders map
+// to class indices), or all images at the top level (unlabelled, agreement only).
 // A single wrapping folder ("mydata/cat/1.png") is stripped first; so a zip of one folder of
 // images is unlabelled (a one-class labelled set would say nothing about accuracy anyway).
 import { unzipSync } from 'fflate';
+import { assignClassLabels } from './classFolders.ts';
 import { createThrottledProgress } from './progress.ts';
 import {
   type Dataset,
@@ -40,11 +41,9 @@ export async function parseImageZip(
     }
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const classNames = labelled ? [...new Set(entries.map((e) => e.parts[0]))].sort() : null;
+  const classes = labelled ? classAssignment(entries.map((e) => e.parts[0])) : null;
   const images = await decodeAll(entries, decode, options);
-  const labels = classNames
-    ? Int32Array.from(entries, (e) => classNames.indexOf(e.parts[0]))
-    : null;
+  const labels = classes ? Int32Array.from(entries, (e) => classes.labels.get(e.parts[0])!) : null;
   const first = images[0];
   return {
     count: images.length,
@@ -53,13 +52,21 @@ export async function parseImageZip(
     channels: 3,
     pixelType: 'uint8',
     labels,
-    classNames,
+    classNames: classes?.classNames ?? null,
     itemNames: entries.map((e) => e.path),
     getImage: (i) => {
       if (i < 0 || i >= images.length) throw new RangeError(`image ${i} out of range`);
       return images[i];
     },
   };
+}
+
+function classAssignment(folders: string[]) {
+  try {
+    return assignClassLabels(folders);
+  } catch (err) {
+    throw new DatasetFormatError(`bad class folders in the zip: ${(err as Error).message}`);
+  }
 }
 
 function listEntries(bytes: Uint8Array): Entry[] {
