@@ -1,6 +1,7 @@
 // The subcommand table. A new command is one entry here plus one file exporting its `run`.
 import { evalCommand } from './eval.ts';
 import { inspectCommand } from './inspect.ts';
+import { sweepCommand } from './sweep.ts';
 
 export interface Command {
   /** One line for `qaf --help`. */
@@ -17,5 +18,9 @@ export const commands: Record<string, Command> = {
   eval: {
     summary: 'accuracy, agreement with a reference, KL and latency in onnxruntime-web',
     run: evalCommand,
+  },
+  sweep: {
+    summary: 'evaluate a grid of methods x rates x bits (cached), with and without calibration',
+    run: sweepCommand,
   },
 };

@@ -1,0 +1,297 @@
+// `qaf sweep MODEL.onnx --data FILE ...`: a grid of compression settings, one row per point,
+// results cached in .qaf-cache/ by content hash so a repeated point costs nothing.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/batches.ts';
+import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
+import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
+import { subsetIndices } from '../core/data/subset.ts';
+import type { Dataset, DatasetFormat, ProgressEvent } from '../core/data/types.ts';
+import { pointId } from '../core/sweep/grid.ts';
+import { runModelSweep } from '../core/sweep/modelSweep.ts';
+import type { SweepCache, SweepMeasurement, SweepMethod, SweepRow } from '../core/sweep/types.ts';
+import { formatBytes, formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
+
+export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods admm,ftq,ptq] [--rates 1.5,2,3]
+                 [--bits 3,4,6,8] [--calibration-data FILE] [--act-bits 8] [--limit N] [--json]
+
+  --data FILE               evaluation data (CIFAR-10 .bin, .zip of images, .npy)
+  --format F                cifar10, zip or npy (default: from the extension)
+  --methods LIST            admm, ftq, ptq, cp (default admm,ftq,ptq); quantization only (ptq)
+                            and the float model are always included
+  --rates LIST              parameter-reduction rates of the factorized layers (default 2)
+  --bits LIST               weight bits of the compressed layers (default 4)
+  --calibration-data FILE   images kept apart from --data: adds a calibrated twin of every point
+                            (per-channel output statistics matched to the float model)
+  --calibration-format F    format of the calibration data (default: from the extension)
+  --calibration-images N    calibration images used (default ${DEFAULT_CALIBRATION_IMAGES})
+  --act-bits LIST           activation bits per point: 32 (float, default) and/or 8; 8 needs
+                            --calibration-data for the activation scales
+  --layers WHICH            spatial (k x k convs, default), factorizable, or NAME,NAME,...
+  --limit N                 evaluate a class-balanced subset of N images
+  --runs N                  timed single-image latency runs per point (default 20)
+  --preset P                ADMM preset: default or published
+  --cache-dir DIR           result cache (default .qaf-cache); --no-cache disables it
+  --json                    print one JSON object with a "points" array`;
+
+const sweepOptions = {
+  data: { type: 'string' },
+  format: { type: 'string' },
+  methods: { type: 'string' },
+  rates: { type: 'string' },
+  bits: { type: 'string' },
+  'calibration-data': { type: 'string' },
+  'calibration-format': { type: 'string' },
+  'calibration-images': { type: 'string' },
+  'act-bits': { type: 'string' },
+  layers: { type: 'string' },
+  limit: { type: 'string' },
+  runs: { type: 'string' },
+  preset: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const METHODS: readonly SweepMethod[] = ['admm', 'ftq', 'ptq', 'cp'];
+
+export interface SweepArgs {
+  model: string;
+  data: string;
+  format: DatasetFormat;
+  methods: SweepMethod[];
+  rates: number[];
+  bits: number[];
+  calibrationData: string | null;
+  calibrationFormat: DatasetFormat | null;
+  calibrationImages: number;
+  actBits: (number | null)[];
+  layers: 'spatial' | 'factorizable' | string[];
+  limit: number | null;
+  runs: number;
+  preset: 'default' | 'published';
+  cacheDir: string | null;
+  json: boolean;
+}
+
+function numberList(flag: string, value: string | undefined, fallback: number[]): number[] {
+  if (value === undefined) return fallback;
+  const list = value.split(',').map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isFinite(n) || n <= 0)) {
+    throw new UsageError(`sweep: --${flag} must be a comma-separated list of positive numbers`);
+  }
+  return list;
+}
+
+function wholeNumber(flag: string, value: string | undefined, fallback: number | null) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`sweep: --${flag} must be a whole number >= 1`);
+  return n;
+}
+
+function formatOf(flag: string, file: string, given: string | undefined): DatasetFormat {
+  const format = given ?? guessDatasetFormat(file);
+  if (!format || !isDatasetFormat(format)) {
+    throw new UsageError(
+      `sweep: cannot tell the format of "${file}": pass --${flag} cifar10, zip or npy`,
+    );
+  }
+  return format;
+}
+
+/** Parsed arguments, or null for --help. */
+export function parseSweepArgs(argv: string[]): SweepArgs | null {
+  const { values: v, positionals } = parseCommandArgs('sweep', argv, sweepOptions);
+  if (v.help) return null;
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      `sweep: expected one MODEL.onnx, got ${positionals.length} (see qaf sweep --help)`,
+    );
+  }
+  if (!v.data) throw new UsageError('sweep: --data FILE is required (see qaf sweep --help)');
+  const methods = (v.methods ?? 'admm,ftq,ptq').split(',').map((m) => m.trim());
+  const unknown = methods.filter((m) => !METHODS.includes(m as SweepMethod));
+  if (unknown.length)
+    throw new UsageError(`sweep: unknown method ${unknown.join(', ')} (admm, ftq, ptq, cp)`);
+  const bits = numberList('bits', v.bits, [4]);
+  if (bits.some((b) => !Number.isInteger(b) || b < 2 || b > 8)) {
+    throw new UsageError('sweep: --bits must be whole numbers from 2 to 8');
+  }
+  const actBits = numberList('act-bits', v['act-bits'], [32]);
+  if (actBits.some((b) => b !== 8 && b !== 32))
+    throw new UsageError('sweep: --act-bits takes 8 and/or 32');
+  const calibrationData = v['calibration-data'] ?? null;
+  if (actBits.includes(8) && !calibrationData) {
+    throw new UsageError('sweep: --act-bits 8 needs --calibration-data for the activation scales');
+  }
+  const layers = v.layers ?? 'spatial';
+  return {
+    model: positionals[0],
+    data: v.data,
+    format: formatOf('format', v.data, v.format),
+    methods: methods as SweepMethod[],
+    rates: numberList('rates', v.rates, [2]),
+    bits,
+    calibrationData,
+    calibrationFormat: calibrationData
+      ? formatOf('calibration-format', calibrationData, v['calibration-format'])
+      : null,
+    calibrationImages: wholeNumber(
+      'calibration-images',
+      v['calibration-images'],
+      DEFAULT_CALIBRATION_IMAGES,
+    )!,
+    actBits: actBits.map((b) => (b === 32 ? null : b)),
+    layers: layers === 'spatial' || layers === 'factorizable' ? layers : layers.split(','),
+    limit: wholeNumber('limit', v.limit, null),
+    runs: v.runs === undefined ? 20 : Math.max(0, Number(v.runs) | 0),
+    preset: v.preset === 'published' ? 'published' : 'default',
+    cacheDir: v['no-cache'] ? null : (v['cache-dir'] ?? '.qaf-cache'),
+    json: v.json ?? false,
+  };
+}
+
+/** The CLI's cache: one JSON file, rewritten (atomically) after every new point. */
+export class JsonFileSweepCache implements SweepCache {
+  private readonly file: string;
+  private entries: Record<string, SweepMeasurement>;
+
+  constructor(dir: string) {
+    this.file = join(dir, 'sweep.json');
+    mkdirSync(dir, { recursive: true });
+    this.entries = {};
+    try {
+      const parsed = JSON.parse(readFileSync(this.file, 'utf8'));
+      if (parsed && typeof parsed.entries === 'object') this.entries = parsed.entries;
+    } catch {
+      // Missing or unreadable cache: start empty, it is only a cache.
+    }
+  }
+
+  async get(key: string): Promise<SweepMeasurement | undefined> {
+    return this.entries[key];
+  }
+
+  async set(key: string, value: SweepMeasurement): Promise<void> {
+    this.entries[key] = value;
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ version: 1, entries: this.entries }));
+    renameSync(tmp, this.file);
+  }
+}
+
+async function loadData(path: string, format: DatasetFormat, what: string) {
+  const bytes = readInputFile(path, what);
+  return { bytes, dataset: await loadDataset(bytes, format, nodeImageDecoder) };
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}` : '-');
+
+export function sweepTable(rows: readonly SweepRow[]): string {
+  const body = rows.map((r) => [
+    r.method,
+    r.rate === null ? '-' : String(r.rate),
+    String(r.bits),
+    r.actBits === null ? '32' : String(r.actBits),
+    r.calibrated ? 'yes' : 'no',
+    pct(r.accuracy),
+    pct(r.agreement),
+    r.bopPercent.toFixed(2),
+    formatBytes(r.sizeBytes),
+    Number.isFinite(r.latencyMs) ? r.latencyMs.toFixed(2) : '-',
+    r.meanError.toFixed(4),
+    r.cached ? 'cached' : '',
+  ]);
+  const headers = [
+    'method',
+    'rate',
+    'w bits',
+    'a bits',
+    'calibrated',
+    'top-1 %',
+    'agree %',
+    'BOP %',
+    'size',
+    'latency ms',
+    'mean err',
+    '',
+  ];
+  return formatTable(headers, body, new Set([1, 2, 3, 5, 6, 7, 8, 9, 10]));
+}
+
+function progressLine(enabled: boolean) {
+  if (!enabled) return undefined;
+  return (e: ProgressEvent) => process.stderr.write(`\r${e.status} (${e.loaded}/${e.total})\x1b[K`);
+}
+
+export async function sweepCommand(argv: string[]): Promise<number> {
+  const args = parseSweepArgs(argv);
+  if (!args) {
+    console.log(sweepUsage);
+    return 0;
+  }
+  const modelBytes = readInputFile(args.model, 'model');
+  const data = await loadData(args.data, args.format, 'data');
+  const calibration = args.calibrationData
+    ? await loadData(args.calibrationData, args.calibrationFormat!, 'calibration data')
+    : null;
+  const indices = limitIndices(data.dataset, args.limit);
+  const tty = !args.json && process.stderr.isTTY === true;
+  const started = performance.now();
+  const result = await runModelSweep({
+    modelBytes,
+    dataset: data.dataset,
+    dataBytes: data.bytes,
+    indices,
+    grid: { methods: args.methods, rates: args.rates, bits: args.bits, actBits: args.actBits },
+    calibration: calibration
+      ? {
+          dataset: calibration.dataset,
+          dataBytes: calibration.bytes,
+          images: args.calibrationImages,
+        }
+      : undefined,
+    layers: args.layers,
+    preset: args.preset,
+    latencyRuns: args.runs,
+    cache: args.cacheDir ? new JsonFileSweepCache(args.cacheDir) : undefined,
+    onProgress: progressLine(tty),
+    onRow: (row) => {
+      if (tty) process.stderr.write(`\r${pointId(row)}: top-1 ${pct(row.accuracy)} %\x1b[K\n`);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  const points = result.rows.map(({ cached: _, ...row }) => row);
+  if (args.json) {
+    console.log(
+      JSON.stringify({
+        model: basename(args.model),
+        data: basename(args.data),
+        images: result.images,
+        calibrationImages: result.calibrationImages,
+        layers: result.layers,
+        evaluations: result.evaluations,
+        cached: result.rows.filter((r) => r.cached).length,
+        seconds: (performance.now() - started) / 1000,
+        points,
+      }),
+    );
+  } else {
+    console.log(
+      `${basename(args.model)}: ${result.layers.length} layers compressed, ${result.images} images` +
+        (calibration
+          ? `, calibrated on ${result.calibrationImages} images of ${basename(args.calibrationData!)}`
+          : ''),
+    );
+    console.log(sweepTable(result.rows));
+  }
+  return 0;
+}
+
+function limitIndices(dataset: Dataset, limit: number | null): Int32Array | undefined {
+  if (limit === null || limit >= dataset.count) return undefined;
+  return subsetIndices(dataset, 'quick', limit);
+}

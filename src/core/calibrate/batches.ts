@@ -1,0 +1,48 @@
+// Calibration images -> preprocessed input batches, prepared once and reused by every pass and
+// every sweep point. A class-balanced sample, so a few hundred images cover all classes.
+import { defaultPreprocessSpec, makeBatch } from '../data/preprocess.ts';
+import { subsetIndices } from '../data/subset.ts';
+import type { Dataset, PreprocessSpec } from '../data/types.ts';
+import type { OnnxModel } from '../onnx/types.ts';
+import type { CalibrationBatch } from './outputStats.ts';
+
+export const DEFAULT_CALIBRATION_IMAGES = 1024;
+const DEFAULT_BATCH = 128;
+
+/** The first graph input's shape: numbers for fixed dims, names for symbolic ones. */
+export function modelInputShape(model: OnnxModel): (number | string)[] {
+  const initializers = new Set((model.graph.initializer ?? []).map((t) => t.name));
+  const input = (model.graph.input ?? []).find((v) => !initializers.has(v.name));
+  const dims = input?.type?.tensorType?.shape?.dim ?? [];
+  return dims.map((d) => d.dimValue ?? d.dimParam ?? '?');
+}
+
+export interface CalibrationBatchOptions {
+  images?: number;
+  batchSize?: number;
+  spec?: PreprocessSpec;
+}
+
+export function makeCalibrationBatches(
+  model: OnnxModel,
+  dataset: Dataset,
+  options: CalibrationBatchOptions = {},
+): CalibrationBatch[] {
+  const shape = modelInputShape(model);
+  const spec = options.spec ?? defaultPreprocessSpec(shape, dataset);
+  const count = Math.min(options.images ?? DEFAULT_CALIBRATION_IMAGES, dataset.count);
+  const indices = subsetIndices(dataset, 'quick', count);
+  // A fixed batch dim in the model forces that batch size.
+  const fixed = typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : null;
+  const size = fixed ?? options.batchSize ?? DEFAULT_BATCH;
+  const batches: CalibrationBatch[] = [];
+  for (let start = 0; start + (fixed ? size : 1) <= indices.length; start += size) {
+    const chunk = Array.from(indices.subarray(start, Math.min(indices.length, start + size)));
+    const dims =
+      spec.layout === 'NCHW'
+        ? [chunk.length, spec.mean.length, spec.height, spec.width]
+        : [chunk.length, spec.height, spec.width, spec.mean.length];
+    batches.push({ data: makeBatch(dataset, spec, chunk), dims });
+  }
+  return batches;
+}

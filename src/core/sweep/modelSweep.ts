@@ -1,0 +1,137 @@
+// The whole sweep over one model and one evaluation set, for the CLI, the bench and the app:
+// prepare layers, preprocess calibration images once, build the evaluator, run the grid with
+// the cache. Cache keys hash the model and data bytes plus every setting that changes a result.
+import type { AffineOptions } from '../calibrate/affine.ts';
+import { DEFAULT_CALIBRATION_IMAGES, makeCalibrationBatches } from '../calibrate/batches.ts';
+import type { CalibrationStrategy } from '../calibrate/calibrateModel.ts';
+import type { Dataset, ProgressCallback } from '../data/types.ts';
+import type { AdmmPresetName } from '../factor/types.ts';
+import { loadKernels } from '../kernels/index.ts';
+import type { Kernels } from '../kernels/types.ts';
+import { sha256Hex } from './configKey.ts';
+import { createSweepEvaluator } from './evaluator.ts';
+import { expandGrid } from './grid.ts';
+import { type LayerSelection, prepareSweepModel } from './prepareModel.ts';
+import { runSweep } from './runSweep.ts';
+import type { SweepCache, SweepContext, SweepGridSpec, SweepPoint, SweepRow } from './types.ts';
+
+/** Bump when a change to the pipeline changes results, so old cache entries stop matching. */
+export const SWEEP_PIPELINE_VERSION = 1;
+
+export interface ModelSweepOptions {
+  modelBytes: Uint8Array;
+  dataset: Dataset;
+  /** Raw bytes of the evaluation file (or its SHA-256), for the cache key. */
+  dataBytes: Uint8Array | string;
+  /** Images evaluated; default all. */
+  indices?: Int32Array;
+  grid?: SweepGridSpec;
+  /** Explicit points instead of a grid. */
+  points?: SweepPoint[];
+  calibration?: {
+    dataset: Dataset;
+    dataBytes: Uint8Array | string;
+    images?: number;
+    strategy?: CalibrationStrategy;
+    passes?: number;
+    affine?: AffineOptions;
+  };
+  layers?: LayerSelection;
+  preset?: AdmmPresetName;
+  seed?: number;
+  perChannelPtq?: boolean;
+  latencyRuns?: number;
+  batchSize?: number;
+  kernels?: Kernels;
+  cache?: SweepCache;
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  onPointProgress?: ProgressCallback;
+  onRow?: (row: SweepRow) => void;
+}
+
+export interface ModelSweepResult {
+  rows: SweepRow[];
+  layers: string[];
+  images: number;
+  calibrationImages: number;
+  /** Points really evaluated (the rest came from the cache). */
+  evaluations: number;
+  /** Per-layer factorizations computed and reused. */
+  factorizations: { computed: number; reused: number };
+  context: SweepContext;
+}
+
+const hashOf = (v: Uint8Array | string) =>
+  typeof v === 'string' ? Promise.resolve(v) : sha256Hex(v);
+
+export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSweepResult> {
+  const points = options.points ?? expandGrid(options.grid ?? { methods: [], rates: [], bits: [] });
+  const prepared = await prepareSweepModel(options.modelBytes, options.layers ?? 'spatial');
+  const cal = options.calibration;
+  const batches = cal
+    ? makeCalibrationBatches(prepared.model, cal.dataset, { images: cal.images })
+    : undefined;
+  const calibrationImages = batches?.reduce((n, b) => n + b.dims[0], 0) ?? 0;
+  const runnable = batches ? points : points.filter((p) => !p.calibrated && p.actBits === null);
+  const handle = createSweepEvaluator({
+    modelBytes: options.modelBytes,
+    layers: prepared.sweepLayers,
+    build: prepared.build,
+    kernels: options.kernels ?? (await loadKernels()),
+    dataset: options.dataset,
+    indices: options.indices,
+    batchSize: options.batchSize,
+    calibrationBatches: batches,
+    calibration: cal && { strategy: cal.strategy, passes: cal.passes, affine: cal.affine },
+    preset: options.preset,
+    seed: options.seed,
+    perChannelPtq: options.perChannelPtq,
+    latencyRuns: options.latencyRuns,
+    onProgress: options.onPointProgress,
+  });
+  const layers = prepared.selected.map((l) => l.name);
+  const context: SweepContext = {
+    modelHash: await sha256Hex(options.modelBytes),
+    dataHash: await hashOf(options.dataBytes),
+    settings: {
+      version: SWEEP_PIPELINE_VERSION,
+      images: options.indices ? await sha256Hex(indexBytes(options.indices)) : 'all',
+      layers,
+      calibration: cal && {
+        dataHash: await hashOf(cal.dataBytes),
+        images: calibrationImages,
+        strategy: cal.strategy ?? 'joint',
+        passes: cal.passes ?? null,
+        affine: cal.affine ?? null,
+      },
+      preset: options.preset ?? 'default',
+      seed: options.seed ?? 0,
+      perChannelPtq: options.perChannelPtq ?? false,
+    },
+  };
+  const rows = await runSweep({
+    points: runnable,
+    context,
+    evaluate: handle.evaluate,
+    cache: options.cache,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    onRow: options.onRow,
+  });
+  return {
+    rows,
+    layers,
+    images: options.indices?.length ?? options.dataset.count,
+    calibrationImages,
+    evaluations: handle.evaluations,
+    factorizations: { computed: handle.factorCache.misses, reused: handle.factorCache.hits },
+    context,
+  };
+}
+
+function indexBytes(indices: Int32Array): Uint8Array {
+  return new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength);
+}
+
+export { DEFAULT_CALIBRATION_IMAGES };
