@@ -95,33 +95,26 @@ async function openSession(bytes: Uint8Array, label: string, runtime: RuntimeOpt
 }
 
 export async function evaluateModel(options: EvaluateOptions): Promise<EvalReport> {
-  const { dataset, signal } = options;
-  const sessionOptions = { ...options.runtime };
-  const model = await openSession(options.modelBytes, 'model', sessionOptions);
-  const reference = options.referenceBytes
-    ? await openSession(options.referenceBytes, 'reference model', sessionOptions)
-    : null;
-  const sessions = reference ? [model, reference] : [model];
+  const runtime = { ...options.runtime };
+  const model = await openSession(options.modelBytes, 'model', runtime);
+  const sessions = [model];
   try {
+    if (options.referenceBytes) {
+      sessions.push(await openSession(options.referenceBytes, 'reference model', runtime));
+    }
     const plan = planInputs(sessions, options);
-    const indices = options.indices ?? rangeIndices(dataset.count);
-    const latencyRuns = options.latencyRuns ?? 30;
+    const indices = options.indices ?? rangeIndices(options.dataset.count);
+    const latencyRuns = indices.length > 0 ? (options.latencyRuns ?? 30) : 0;
     const total = indices.length + latencyRuns;
     const report = createThrottledProgress('evaluating', total, options.onProgress);
     report(0);
-    const scores = await scoreAll(model, reference, plan, indices, options, report);
-    let latency: LatencyStats[] = [];
-    if (latencyRuns > 0 && indices.length > 0) {
-      report(indices.length, 'measuring latency');
-      const one = Array.from({ length: plan.fixed ? plan.chunk : 1 }, () => indices[0]);
-      const input = makeBatch(dataset, plan.spec, one);
-      latency = await measureLatency(sessions, input, plan.dims(one.length), {
-        runs: latencyRuns,
-        warmupRuns: options.warmupRuns ?? WARMUP_RUNS,
-        signal,
-        onRun: (done) => report(indices.length + done),
-      });
-    }
+    const scores = await scoreAll(model, sessions[1] ?? null, plan, indices, options, report);
+    const latency =
+      latencyRuns > 0
+        ? await timeSessions(sessions, plan, indices[0], latencyRuns, options, (done) =>
+            report(indices.length + done, 'measuring latency'),
+          )
+        : [];
     report(total, 'done');
     return {
       ...scores.result(),
@@ -135,6 +128,26 @@ export async function evaluateModel(options: EvaluateOptions): Promise<EvalRepor
   } finally {
     await Promise.all(sessions.map((s) => s.release()));
   }
+}
+
+/** Latency on one image (repeated to fill a fixed batch dim), all sessions interleaved. */
+function timeSessions(
+  sessions: ort.InferenceSession[],
+  plan: Plan,
+  imageIndex: number,
+  runs: number,
+  options: EvaluateOptions,
+  onRun: (done: number) => void,
+): Promise<LatencyStats[]> {
+  const one = new Array<number>(plan.fixed ? plan.chunk : 1).fill(imageIndex);
+  const input = makeBatch(options.dataset, plan.spec, one);
+  onRun(0);
+  return measureLatency(sessions, input, plan.dims(one.length), {
+    runs,
+    warmupRuns: options.warmupRuns ?? WARMUP_RUNS,
+    signal: options.signal,
+    onRun,
+  });
 }
 
 async function scoreAll(
