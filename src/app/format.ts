@@ -8,15 +8,11 @@ export function formatCount(n: number): string {
   return integerFormat.format(n);
 }
 
-/** Three significant digits with a decimal unit prefix: 40551040 -> "40.6 M". */
-export function formatScaled(
-  n: number,
-  units: readonly string[] = ['', 'k', 'M', 'G', 'T'],
-): string {
-  let value = n;
+/** `value` in the largest unit that keeps it at least 1, with about three significant digits. */
+function scaled(value: number, base: number, units: readonly string[]): string {
   let unit = 0;
-  while (Math.abs(value) >= 1000 && unit < units.length - 1) {
-    value /= 1000;
+  while (Math.abs(value) >= base && unit < units.length - 1) {
+    value /= base;
     unit++;
   }
   const digits = unit === 0 ? 0 : Math.abs(value) >= 100 ? 1 : 2;
@@ -24,22 +20,19 @@ export function formatScaled(
   return units[unit] ? `${text} ${units[unit]}` : text;
 }
 
+/** Decimal unit prefixes: 40551040 -> "40.55 M". */
+export function formatScaled(n: number): string {
+  return scaled(n, 1000, ['', 'k', 'M', 'G', 'T']);
+}
+
 /** MACs as "40.55 M", or "unknown" while shapes are not resolved. */
 export function formatMacs(macs: number | null): string {
   return macs === null ? 'unknown' : formatScaled(macs);
 }
 
-/** Bytes in binary units as people read file sizes: 1081344 -> "1.03 MB". */
+/** Bytes in binary units as people read file sizes: 1093637 -> "1.04 MB". */
 export function formatBytes(sizeBytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB'];
-  let value = sizeBytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const digits = unit === 0 ? 0 : value >= 100 ? 1 : 2;
-  return `${value.toLocaleString(locale, { maximumFractionDigits: digits })} ${units[unit]}`;
+  return scaled(sizeBytes, 1024, ['B', 'KB', 'MB', 'GB']);
 }
 
 /** A tensor shape with symbolic dims kept by name: [1, 'batch'] -> "batch × 3 × 32 × 32". */
