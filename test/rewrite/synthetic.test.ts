@@ -238,6 +238,23 @@ describe('rewrite of a small conv net', () => {
     expect(Number.isFinite(c1.error)).toBe(true);
   });
 
+  it('8-bit activations: Q/DQ before the first node of each layer, calibrated in ORT', async () => {
+    const actCalibration = { inputs: randomArray(8 * 324, 17), batchDims: [3, 4, 9, 9] };
+    const out = await buildCompressedModel(model, layers, results, { actBits: 8, actCalibration });
+    const seq = ops(out.model);
+    expect(seq.slice(0, 3)).toEqual(['QuantizeLinear', 'DequantizeLinear', 'DequantizeLinear']);
+    expect(seq.filter((o) => o === 'QuantizeLinear')).toHaveLength(3);
+    const first = out.model.graph.node?.find(
+      (n) => n.name === out.names.get('conv1')?.nodeNames[0],
+    );
+    expect(first?.input?.[0]).toBe('x_act_dq');
+    expect(out.report.actBits).toBe(8);
+    expect(out.report.layers[0].bops).toBe(out.report.layers[0].macs * 4 * 8);
+    const y = await runModel(out.bytes, x, [2, 4, 9, 9]);
+    const ref = await runModel(buildReferenceModel(model, layers, results), x, [2, 4, 9, 9]);
+    expect(maxRelativeDiff(y, ref)).toBeLessThan(0.02);
+  });
+
   it('float CP writes float factors and no DequantizeLinear', async () => {
     const cp = [
       layerResult('conv1', 'cp', [6, 4, 3, 3], 3, 32, [

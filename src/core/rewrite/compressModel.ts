@@ -88,7 +88,8 @@ export async function buildCompressedModel(
 ): Promise<CompressedModel> {
   const p = plan(model, layers, results, options);
   const ed = new GraphEditor(model);
-  if (p.actBits < FLOAT_BITS) await addActivationQuantization(ed, model, layers, options);
+  if (p.actBits < FLOAT_BITS)
+    await addActivationQuantization(ed, model, layers, results, p, options);
   const names = new Map<string, LayerNames>();
   for (const layer of layers) names.set(layer.name, rewriteOne(ed, layer, p));
   upgradeOpset(ed, p.targetOpset);
@@ -111,12 +112,21 @@ async function addActivationQuantization(
   ed: GraphEditor,
   model: OnnxModel,
   layers: readonly RewriteLayer[],
+  results: readonly LayerResult[],
+  p: Plan,
   options: RewriteOptions,
 ): Promise<void> {
   const cal = options.actCalibration;
-  if (!cal)
+  if (!cal) {
     throw new RewriteError('activation quantization needs calibration inputs (actCalibration)');
-  const ranges = await calibrateActivations(model, layerInputNames(model, layers), cal);
+  }
+  // Ranges come from the float graph carrying the compressed weights (same tensor names): with
+  // a large factorization error the original weights give ranges the compressed model exceeds.
+  const withCompressedWeights = buildReferenceModel(model, layers, results, {
+    otherWeightBits: p.otherWeightBits,
+  });
+  const names = layerInputNames(model, layers);
+  const ranges = await calibrateActivations(withCompressedWeights, names, cal);
   const type = cal.type ?? 'uint8';
   const params = new Map([...ranges].map(([name, r]) => [name, actQuantParams(r, type)]));
   insertActivationQdq(ed, layers, params);
