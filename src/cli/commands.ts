@@ -1,7 +1,6 @@
 // The subcommand table. A new command is one entry here plus one file exporting its `run`.
-import { evalCommand } from './eval.ts';
-import { inspectCommand } from './inspect.ts';
-import { sweepCommand } from './sweep.ts';
+// Entries import their module on use, so `qaf --help` or one command does not load every
+// other command's dependencies (onnxruntime-web, data loaders, the factorization core).
 
 export interface Command {
   /** One line for `qaf --help`. */
@@ -13,14 +12,18 @@ export interface Command {
 export const commands: Record<string, Command> = {
   inspect: {
     summary: 'list the weight layers of an ONNX model with shapes, parameters and MACs',
-    run: inspectCommand,
+    run: async (argv) => (await import('./inspect.ts')).inspectCommand(argv),
+  },
+  compress: {
+    summary: 'compress layers by QAF (ADMM), FTQ, PTQ or float CP and report their errors',
+    run: compressCommand,
   },
   eval: {
     summary: 'accuracy, agreement with a reference, KL and latency in onnxruntime-web',
-    run: evalCommand,
+    run: async (argv) => (await import('./eval.ts')).evalCommand(argv),
   },
   sweep: {
     summary: 'evaluate a grid of methods x rates x bits (cached), with and without calibration',
-    run: sweepCommand,
+    run: async (argv) => (await import('./sweep.ts')).sweepCommand(argv),
   },
 };
