@@ -22,13 +22,18 @@ function SortHeader({ column }: { column: (typeof columns)[number] }) {
   const key = column.key;
   const active = sort.key === key;
   const direction = sort.descending ? 'descending' : 'ascending';
+  const mark = (
+    <span className="sort-mark" aria-hidden="true">
+      {active ? (sort.descending ? '▼' : '▲') : ''}
+    </span>
+  );
+  // The mark sits on the inner side so numeric headers stay aligned with their numbers.
   return (
     <th className={className} aria-sort={active ? direction : 'none'}>
       <button type="button" className="sort-button" onClick={() => sortLayersBy(key)}>
+        {column.numeric && mark}
         {column.label}
-        <span className="sort-mark" aria-hidden="true">
-          {active ? (sort.descending ? '▼' : '▲') : ''}
-        </span>
+        {!column.numeric && mark}
       </button>
     </th>
   );
