@@ -12,6 +12,7 @@ import { inferShapes } from '../../src/core/onnx/shapes/inferShapes.ts';
 import { tensorToFloat32 } from '../../src/core/onnx/tensor.ts';
 import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
 import { buildCompressedModel, buildReferenceModel } from '../../src/core/rewrite/compressModel.ts';
+import { writeCompressed } from '../../src/core/rewrite/writeCompressed.ts';
 import { describeShared, readShared } from '../support/shared.ts';
 import { layerResult, maxRelativeDiff, runModel } from './helpers.ts';
 
@@ -101,6 +102,23 @@ describeShared('ResNet-20 rewritten at rate 2, 4-bit block convs, 8-bit other we
     expect(report.layers[0]).toMatchObject({ method: 'none', bits: 8 });
     const bytes = report.layers.reduce((s, l) => s + l.bytes, 0);
     expect(bytes).toBeLessThan(report.totals.sizeBytes);
+  });
+  it('writeCompressed: the published 4/8 setting has the hand-computed BOP% 1.6873', async () => {
+    const dataset = parseCifar10(readShared('data/cifar10_train_5k.bin'));
+    const { report, bytes } = await writeCompressed({
+      modelBytes: readShared('models/resnet20_cifar10.onnx'),
+      layers,
+      results,
+      actBits: 8,
+      calibration: { dataset, count: 32, batch: 16, method: 'percentile' },
+    });
+    expect(report.totals.floatSizeBytes).toBe(FLOAT_FILE_BYTES);
+    expect(report.totals.bops).toBe(700_639_232);
+    expect(report.totals.bopPercent).toBeCloseTo(1.6873007449, 8);
+    expect(report.totals.sizeBytes).toBe(bytes.length);
+    expect(report.totals.sizeBytes).toBeLessThanOrEqual(FLOAT_FILE_BYTES / 6);
+    const y = await runModel(bytes, images, dims);
+    expect(y.every(Number.isFinite)).toBe(true);
   });
 });
 
