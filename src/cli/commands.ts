@@ -16,7 +16,7 @@ export const commands: Record<string, Command> = {
   },
   compress: {
     summary: 'compress layers by QAF (ADMM), FTQ, PTQ or float CP and report their errors',
-    run: compressCommand,
+    run: async (argv) => (await import('./compress.ts')).compressCommand(argv),
   },
   eval: {
     summary: 'accuracy, agreement with a reference, KL and latency in onnxruntime-web',
