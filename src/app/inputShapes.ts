@@ -25,6 +25,22 @@ export function shapeTemplate(shape: readonly Dim[]): string {
     .join(',');
 }
 
+/** The field texts by input name -> shapes; the error names the input at fault. */
+export function parseInputShapes(
+  inputs: readonly { name: string; shape: readonly Dim[] }[],
+  texts: Readonly<Record<string, string>>,
+): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  for (const input of inputs) {
+    try {
+      shapes[input.name] = parseShapeText(texts[input.name] ?? '', input.shape.length);
+    } catch (err) {
+      throw new Error(`${input.name}: ${(err as Error).message}`);
+    }
+  }
+  return shapes;
+}
+
 /** "1, 3, 224, 224" -> [1, 3, 224, 224]; throws a message fit for the user. */
 export function parseShapeText(text: string, rank: number): number[] {
   const parts = text.split(/[\s,x×]+/).filter((part) => part !== '');

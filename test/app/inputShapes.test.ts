@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { inputsNeedingShapes, parseShapeText, shapeTemplate } from '../../src/app/inputShapes.ts';
+import {
+  inputsNeedingShapes,
+  parseInputShapes,
+  parseShapeText,
+  shapeTemplate,
+} from '../../src/app/inputShapes.ts';
 
 describe('input shapes', () => {
   it('asks only for inputs with symbolic dims beyond the batch', () => {
@@ -24,5 +29,19 @@ describe('input shapes', () => {
     expect(() => parseShapeText('1,3,224', 4)).toThrow('expected 4 dimensions');
     expect(() => parseShapeText('1,3,0,224', 4)).toThrow('"0" is not a positive whole number');
     expect(() => parseShapeText('1,3,2.5,224', 4)).toThrow('not a positive whole number');
+  });
+
+  it('names the input whose field is wrong', () => {
+    const inputs = [
+      { name: 'image', shape: ['N', 3, 'H', 'W'] },
+      { name: 'mask', shape: ['N', 'H', 'W'] },
+    ];
+    expect(parseInputShapes(inputs, { image: '1,3,8,8', mask: '1,8,8' })).toEqual({
+      image: [1, 3, 8, 8],
+      mask: [1, 8, 8],
+    });
+    expect(() => parseInputShapes(inputs, { image: '1,3,8,8', mask: '1,8' })).toThrow(
+      'mask: expected 3 dimensions',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
-import type { InputShapes, ModelOverview } from '../bridge/modelTypes.ts';
+import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatShape } from '../format.ts';
-import { inputsNeedingShapes, parseShapeText, shapeTemplate } from '../inputShapes.ts';
+import { inputsNeedingShapes, parseInputShapes, shapeTemplate } from '../inputShapes.ts';
 import { applyInputShapes } from '../modelActions.ts';
 
 /** Concrete shapes for inputs with symbolic dims (beyond batch), so MACs can be counted. */
@@ -21,14 +21,7 @@ export function InputShapeForm({ model }: { model: ModelOverview }) {
   const submit = (event: FormEvent) => {
     event.preventDefault();
     try {
-      const shapes: InputShapes = {};
-      for (const input of inputs) {
-        try {
-          shapes[input.name] = parseShapeText(texts[input.name] ?? '', input.shape.length);
-        } catch (err) {
-          throw new Error(`${input.name}: ${(err as Error).message}`);
-        }
-      }
+      const shapes = parseInputShapes(inputs, texts);
       setProblem(null);
       void applyInputShapes(shapes);
     } catch (err) {
