@@ -3,7 +3,9 @@ import { parseCifar10 } from '../../src/core/data/cifar10.ts';
 import { defaultPreprocessSpec, makeBatch } from '../../src/core/data/preprocess.ts';
 import { argmaxRows } from '../../src/core/eval/metrics.ts';
 import { ftqFactors, ptqWeight } from '../../src/core/factor/baselines.ts';
+import { compressLayer } from '../../src/core/factor/compressLayer.ts';
 import { cpAls } from '../../src/core/factor/cpAls.ts';
+import { modelLayerJobs } from '../../src/core/factor/modelJobs.ts';
 import type { LayerResult } from '../../src/core/factor/types.ts';
 import { jsKernels } from '../../src/core/kernels/index.ts';
 import { discoverLayers, type LayerInfo } from '../../src/core/onnx/layers.ts';
@@ -148,6 +150,22 @@ describeShared('ResNet-20 with PTQ only and with 8-bit activations', () => {
     const y = await runModel(out.bytes, images, dims);
     const yRef = await runModel(ref, images, dims);
     expect(maxRelativeDiff(y, yRef)).toBeLessThan(1e-4);
+  });
+
+  it('the CLI path: modelLayerJobs -> compressLayer -> writeCompressed (layers discovered)', async () => {
+    const modelBytes = readShared('models/resnet20_cifar10.onnx');
+    const jobs = modelLayerJobs(model, { method: 'ptq', bits: 8, perChannel: true });
+    const results = jobs.map((job) => compressLayer(jsKernels, job));
+    const { bytes, report } = await writeCompressed({ modelBytes, results });
+    expect(report.layers).toHaveLength(20);
+    expect(report.layers.every((l) => l.method === 'ptq' && l.bits === 8)).toBe(true);
+    expect(report.totals.sizeBytes).toBeLessThan(FLOAT_FILE_BYTES / 3);
+    const y = await runModel(bytes, images, dims);
+    const yFloat = await runModel(model, images, dims);
+    const agree = argmaxRows(y, IMAGES, 10).filter(
+      (c, k) => c === argmaxRows(yFloat, IMAGES, 10)[k],
+    );
+    expect(agree.length).toBeGreaterThanOrEqual(97);
   });
 
   it('8-bit weights and activations keep the float predictions', async () => {

@@ -4,7 +4,9 @@
 import { defaultPreprocessSpec, makeBatch } from '../data/preprocess.ts';
 import type { Dataset, PreprocessSpec } from '../data/types.ts';
 import type { LayerResult } from '../factor/types.ts';
+import { discoverLayers } from '../onnx/layers.ts';
 import { readModel } from '../onnx/reader.ts';
+import { inferShapes } from '../onnx/shapes/inferShapes.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import { buildCompressedModel, type CompressedModel } from './compressModel.ts';
 import type { ActCalibration, RewriteLayer } from './types.ts';
@@ -24,7 +26,8 @@ export interface CalibrationSource {
 export interface WriteCompressedInput {
   /** The original .onnx file. */
   modelBytes: Uint8Array;
-  layers: readonly RewriteLayer[];
+  /** Default: discoverLayers(model, inferShapes(model)), as the engine's modelLayerJobs does. */
+  layers?: readonly RewriteLayer[];
   results: readonly LayerResult[];
   otherWeightBits?: number;
   /** 8 quantizes activations (needs `calibration`); default 32, float activations. */
@@ -37,7 +40,8 @@ export async function writeCompressed(input: WriteCompressedInput): Promise<Comp
   const actBits = input.actBits ?? 32;
   const actCalibration =
     actBits < 32 && input.calibration ? calibrationInputs(model, input.calibration) : undefined;
-  return buildCompressedModel(model, input.layers, input.results, {
+  const layers = input.layers ?? discoverLayers(model, inferShapes(model));
+  return buildCompressedModel(model, layers, input.results, {
     otherWeightBits: input.otherWeightBits,
     actBits,
     actCalibration,
