@@ -28,6 +28,13 @@ function run(args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Runs and parses `--json` output; a failure shows the command's stderr. */
+function runJson(args: string[]) {
+  const r = run(args);
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
 function expectOneLineError(r: ReturnType<typeof run>, pattern: RegExp) {
   expect(r.status).not.toBe(0);
   expect(r.stdout).toBe('');
@@ -53,9 +60,7 @@ describeShared('qaf inspect on the shared ResNets', () => {
   });
 
   it('`qaf inspect --json` prints exactly one JSON object', () => {
-    const r = run(['inspect', sharedPath('models/resnet20_cifar10.onnx'), '--json']);
-    expect(r.status).toBe(0);
-    const json = JSON.parse(r.stdout);
+    const json = runJson(['inspect', sharedPath('models/resnet20_cifar10.onnx'), '--json']);
     expect(json.model).toMatchObject({
       params: 269_034,
       macs: 40_551_040,
@@ -126,12 +131,10 @@ describe('qaf command line', () => {
       initializers: [makeTensor('w', DataType.FLOAT, [16, 8, 3, 3], new Float32Array(1152))],
     });
     writeFileSync(path, writeModel(makeModel(graph)));
-    const open = JSON.parse(run(['inspect', path, '--json']).stdout);
+    const open = runJson(['inspect', path, '--json']);
     expect(open.layers[0].macs).toBeNull();
     expect(open.model.macs).toBeNull();
-    const fixed = JSON.parse(
-      run(['inspect', path, '--json', '--input-shape', 'x=1,8,10,12']).stdout,
-    );
+    const fixed = runJson(['inspect', path, '--json', '--input-shape', 'x=1,8,10,12']);
     expect(fixed.layers[0].macs).toBe(16 * 8 * 9 * 8 * 10);
     expect(fixed.layers[0].outputShape).toEqual([1, 16, 8, 10]);
   });
