@@ -14,8 +14,8 @@ export interface ActRange {
   max: number;
 }
 
-/** Values kept per tensor for percentiles; larger tensors are subsampled with a stride. */
-const MAX_SAMPLES = 1 << 21;
+/** Values kept per tensor for a percentile (1 MB of float32). */
+const SAMPLE_BUDGET = 1 << 18;
 
 /** Distinct data inputs of the weight layers, in layer order. */
 export function layerInputNames(model: OnnxModel, layers: readonly RewriteLayer[]): string[] {
@@ -36,16 +36,22 @@ export async function calibrateActivations(
       probe.graph.output?.push({ name, type: { tensorType: { elemType: 1 } } });
   }
   const session = await createSession(writeModel(probe), { graphOptimizationLevel: 'disabled' });
+  const method = calibration.method ?? 'minmax';
+  const all = [...batches(calibration)];
+  // Min-max keeps each batch's extremes; a percentile keeps a strided sample of every batch,
+  // about SAMPLE_BUDGET values per tensor in all, so memory stays flat in a browser tab.
+  const perBatch = Math.max(4096, Math.floor(SAMPLE_BUDGET / all.length));
+  const keep = (x: Float32Array) => (method === 'minmax' ? extremes(x) : subsample(x, perBatch));
   try {
     const samples = new Map<string, Float32Array[]>(tensorNames.map((n) => [n, []]));
-    for (const batch of batches(calibration)) {
+    for (const batch of all) {
       const feed = { [session.inputNames[0]]: new ort.Tensor('float32', batch.data, batch.dims) };
       const result = await session.run(feed, [...tensorNames]);
-      for (const name of tensorNames)
-        samples.get(name)?.push(subsample(result[name].data as Float32Array));
+      for (const name of tensorNames) {
+        samples.get(name)?.push(keep(result[name].data as Float32Array));
+      }
       for (const t of Object.values(result)) t.dispose();
     }
-    const method = calibration.method ?? 'minmax';
     const p = calibration.percentile ?? 99.99;
     return new Map(tensorNames.map((n) => [n, rangeOf(samples.get(n) ?? [], method, p)]));
   } finally {
@@ -66,9 +72,19 @@ function* batches(c: ActCalibration): Generator<{ data: Float32Array; dims: numb
   }
 }
 
-function subsample(x: Float32Array): Float32Array {
-  if (x.length <= MAX_SAMPLES / 8) return x.slice();
-  const step = Math.ceil(x.length / (MAX_SAMPLES / 8));
+function extremes(x: Float32Array): Float32Array {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of x) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return Float32Array.of(min, max);
+}
+
+function subsample(x: Float32Array, cap: number): Float32Array {
+  if (x.length <= cap) return x.slice();
+  const step = Math.ceil(x.length / cap);
   const out = new Float32Array(Math.ceil(x.length / step));
   for (let i = 0, j = 0; i < x.length; i += step, j++) out[j] = x[i];
   return out;
