@@ -21,11 +21,9 @@ export {
 } from './builders.ts';
 export {
   discoverLayers,
-  factorView,
   type LayerInfo,
   MIN_FACTORIZABLE_WEIGHTS,
   MIN_RATE,
-  rankForRate,
 } from './layers.ts';
 export { readModel, writeModel } from './reader.ts';
 export { inferShapesWithRuntime } from './runtimeShapes.ts';

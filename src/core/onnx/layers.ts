@@ -46,7 +46,7 @@ function product(dims: readonly Dim[]): number | null {
 }
 
 /** The 3-way (I x J x K) or 2-way (I x J) view of a weight, per docs/qaf-method.md. */
-export function factorView(layer: Pick<LayerInfo, 'op' | 'weightShape' | 'kernel'>): number[] {
+function factorView(layer: Pick<LayerInfo, 'op' | 'weightShape' | 'kernel'>): number[] {
   const w = layer.weightShape;
   if (layer.op === 'Conv') {
     const k = elementCount(layer.kernel);
@@ -55,8 +55,10 @@ export function factorView(layer: Pick<LayerInfo, 'op' | 'weightShape' | 'kernel
   return [w[0], w[1]];
 }
 
+// Only decides "can this layer be factorized at all"; the rank used for compression comes
+// from src/core/factor (rankFromRate) and the cost model.
 /** Rank for a parameter-reduction rate: floor(prod(dims) / (sum(dims) * rate)). */
-export function rankForRate(view: readonly number[], rate: number): number {
+function rankForRate(view: readonly number[], rate: number): number {
   const size = view.reduce((a, b) => a * b, 1);
   const sum = view.reduce((a, b) => a + b, 0);
   return Math.floor(size / (sum * rate));

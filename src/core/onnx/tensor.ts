@@ -181,14 +181,8 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
 /** Elements as plain numbers (int64 beyond 2^53 loses precision): for small shape tensors. */
 export function tensorToNumbers(t: TensorProto): number[] {
   const values = tensorToArray(t);
-  if (values instanceof BigInt64Array || values instanceof BigUint64Array) {
-    return Array.from(values, Number);
-  }
-  return Array.from(tensorToFloat32OrSelf(t, values));
-}
-
-function tensorToFloat32OrSelf(t: TensorProto, values: TensorArray): ArrayLike<number> {
   const dataType = t.dataType ?? 0;
-  if (dataType === DataType.FLOAT16 || dataType === DataType.BFLOAT16) return tensorToFloat32(t);
-  return values as ArrayLike<number>;
+  if (dataType === DataType.FLOAT16 || dataType === DataType.BFLOAT16)
+    return Array.from(tensorToFloat32(t));
+  return Array.from(values as ArrayLike<number | bigint>, Number);
 }

@@ -78,3 +78,11 @@ export function normalizeAxis(axis: number, rank: number): number {
 export function formatShape(shape: readonly Dim[] | undefined): string {
   return shape ? `[${shape.join(', ')}]` : '?';
 }
+
+// UINT8, INT8, UINT16, INT16, INT32, INT64, BOOL, UINT32, UINT64, UINT4, INT4.
+const INTEGER_TYPES = new Set<number>([2, 3, 4, 5, 6, 7, 9, 12, 13, 21, 22]);
+
+/** Folded arithmetic on these element types truncates like the runtime does. */
+export function isIntegerType(elemType: number | undefined): boolean {
+  return elemType !== undefined && INTEGER_TYPES.has(elemType);
+}

@@ -4,6 +4,7 @@ import { DataType } from '../types.ts';
 import {
   broadcastShapes,
   type Dim,
+  isIntegerType,
   normalizeAxis,
   type Shape,
   UNKNOWN_DIM,
@@ -89,13 +90,6 @@ const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
 /** The right operand that leaves a symbolic left operand unchanged. */
 const IDENTITY_OPERAND: Record<string, number> = { Add: 0, Sub: 0, Mul: 1, Div: 1 };
 
-const INTEGER_TYPES = new Set<number>([
-  DataType.INT32,
-  DataType.INT64,
-  DataType.INT8,
-  DataType.UINT8,
-]);
-
 function allShapes(ctx: OpContext): Shape[] {
   return (ctx.node.input ?? []).flatMap((name, i) => (name ? [inputShape(ctx, i)] : []));
 }
@@ -112,7 +106,7 @@ function foldBinary(
     return undefined;
   const count = shape.reduce<number>((n, d) => n * (typeof d === 'number' ? d : Number.NaN), 1);
   if (!(count <= MAX_FOLD_ELEMENTS) || shape.length > 1) return undefined;
-  const integer = INTEGER_TYPES.has(inputElemType(ctx, 0) ?? 0);
+  const integer = isIntegerType(inputElemType(ctx, 0));
   const pick = (v: Dim[], i: number) => v[v.length === 1 ? 0 : i];
   return Array.from({ length: count }, (_, i) => {
     const x = pick(a.values, i);
@@ -123,7 +117,7 @@ function foldBinary(
       return UNKNOWN_DIM;
     }
     const r = f(x, y);
-    return integer ? Math.floor(r) : r;
+    return integer ? Math.trunc(r) : r; // integer Div truncates toward zero, as in C
   });
 }
 

@@ -6,6 +6,7 @@ import { DataType } from '../types.ts';
 import {
   type ConstValue,
   type Dim,
+  isIntegerType,
   normalizeAxis,
   prodDims,
   type Shape,
@@ -250,14 +251,12 @@ const constantOfShape: OpHandler = (ctx) => {
   return [withValue(state, new Array(count).fill(fill))];
 };
 
-const INTEGER_TYPES = new Set<number>([2, 3, 4, 5, 6, 7, 12, 13, 9]);
-
 const cast: OpHandler = (ctx) => {
   const x = inputShape(ctx, 0);
   const to = attrInt(ctx.node, 'to', DataType.FLOAT);
   const v = ctx.inputs[0]?.value;
   const values =
-    v && INTEGER_TYPES.has(to)
+    v && isIntegerType(to)
       ? v.values.map((d) => (typeof d === 'number' ? Math.trunc(d) : d))
       : v?.values;
   return [withValue({ shape: [...x], elemType: to }, values)];
