@@ -40,6 +40,8 @@ test.describe('opening a real model', () => {
   }) => {
     const requests: string[] = [];
     page.on('request', (request) => requests.push(request.url()));
+    const pageErrors: string[] = [];
+    page.on('pageerror', (error) => pageErrors.push(error.message));
     const ortWasm = page.waitForResponse((r) =>
       r.url().endsWith('/ort/ort-wasm-simd-threaded.wasm'),
     );
@@ -78,6 +80,7 @@ test.describe('opening a real model', () => {
     );
     expect(foreign).toEqual([]);
     expect(requests.length).toBeGreaterThan(0);
+    expect(pageErrors).toEqual([]);
   });
 
   test('the layer table sorts by a column and back', async ({ page }) => {

@@ -1,12 +1,23 @@
 // What the UI can do with models: open a file, give input shapes, check the runtime. Each step
 // updates the store; failures become a readable error and leave the loaded model as it was.
 import { createThrottledProgress } from '../core/data/progress.ts';
-import { modelWorker, openModelBytes } from './bridge/modelClient.ts';
+import { modelWorker, onModelWorkerCrash, openModelBytes } from './bridge/modelClient.ts';
 import type { InputShapes } from './bridge/modelTypes.ts';
 import { useAppStore } from './store.ts';
 
 // Only the latest open counts: an older one that finishes later is dropped.
 let latestOpen = 0;
+
+// The models lived in the worker, so they are gone with it; a fresh worker starts on next use.
+onModelWorkerCrash((message) => {
+  latestOpen++;
+  useAppStore.setState({
+    model: null,
+    loading: null,
+    runtime: { status: 'idle' },
+    error: `The model worker stopped (${message}). Open the model again.`,
+  });
+});
 
 export async function openModelFile(file: File): Promise<void> {
   const openId = ++latestOpen;

@@ -18,9 +18,10 @@ export function LoadingBar() {
       ? `${formatBytes(loaded)} of ${formatBytes(total)}`
       : 'in a background worker';
   return (
-    <section className="loading" aria-live="polite">
+    <section className="loading">
       <div className="loading-text">
-        <strong>
+        {/* Only the step is announced; the byte count changes ten times a second. */}
+        <strong aria-live="polite">
           {labels[status]} {fileName}…
         </strong>
         <span className="muted">{detail}</span>
