@@ -47,10 +47,19 @@ export function dismissError(): void {
   useAppStore.setState({ error: null });
 }
 
-/** Clicking the sorted column flips the direction; a new column starts with the largest first. */
+// A new column starts with what matters most on top: the biggest numbers, factorizable first.
+const startsDescending: Record<LayerSortKey, boolean> = {
+  index: false,
+  name: false,
+  op: false,
+  params: true,
+  macs: true,
+  factorizable: true,
+};
+
+/** Clicking the sorted column flips the direction. */
 export function sortLayersBy(key: LayerSortKey): void {
   const { layerSort } = useAppStore.getState();
-  const descending =
-    layerSort.key === key ? !layerSort.descending : key !== 'index' && key !== 'name';
+  const descending = layerSort.key === key ? !layerSort.descending : startsDescending[key];
   useAppStore.setState({ layerSort: { key, descending } });
 }
