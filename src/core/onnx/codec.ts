@@ -5,16 +5,10 @@ import { onnxProtoText } from './onnxSchema.ts';
 
 const root = protobuf.parse(onnxProtoText, { keepCase: false }).root;
 export const modelType = root.lookupType('onnx.ModelProto');
-type LongLike = { low: number; high: number; unsigned: boolean };
-interface LongValue extends LongLike {
-  toNumber(): number;
-  toString(): string;
-}
-// long.js, which protobufjs bundles; typed here because protobufjs exposes it as a bare constructor.
-const Long = protobuf.util.Long as unknown as {
-  fromBits(low: number, high: number, unsigned: boolean): LongValue;
-  fromString(value: string, unsigned: boolean): LongValue;
-};
+// int64 values come out of protobufjs as {low, high} 32-bit halves (long.js objects) and go
+// back in the same shape; converting through BigInt here keeps them exact without relying on
+// protobufjs having found long.js (util.Long) in the current bundle.
+type LongBits = { low: number; high: number };
 
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const INT64_MAX = 9223372036854775807n;
@@ -32,14 +26,17 @@ function isLong(field: protobuf.Field): boolean {
   return LONG_TYPES.has(field.type);
 }
 
-function longToNumber(v: number | LongLike, unsigned: boolean): number {
-  if (typeof v === 'number') return v;
-  return Long.fromBits(v.low, v.high, unsigned).toNumber();
+function longToBigInt(v: number | LongBits, unsigned: boolean): bigint {
+  if (typeof v === 'number') return BigInt(v);
+  const bits = (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
+  return unsigned ? bits : BigInt.asIntN(64, bits);
 }
 
-function longToBigInt(v: number | LongLike, unsigned: boolean): bigint {
-  if (typeof v === 'number') return BigInt(v);
-  return BigInt(Long.fromBits(v.low, v.high, unsigned).toString());
+function longToNumber(v: number | LongBits, unsigned: boolean): number {
+  if (typeof v === 'number') return v;
+  // Fast path for the common small non-negative values (dims, attributes, versions).
+  if (v.high === 0) return v.low >>> 0;
+  return Number(longToBigInt(v, unsigned));
 }
 
 function fieldKey(type: protobuf.Type, field: protobuf.Field): string {
@@ -48,7 +45,7 @@ function fieldKey(type: protobuf.Type, field: protobuf.Field): string {
 
 function scalarToPlain(field: protobuf.Field, v: unknown): unknown {
   if (field.resolvedType instanceof protobuf.Type) return toPlain(field.resolvedType, v as Plain);
-  if (isLong(field)) return longToNumber(v as LongLike, field.type === 'uint64');
+  if (isLong(field)) return longToNumber(v as LongBits, field.type === 'uint64');
   // Node's protobufjs hands out Buffer views into the input: copy into a standalone Uint8Array.
   if (field.type === 'bytes') return new Uint8Array(v as Uint8Array);
   return v;
@@ -65,7 +62,7 @@ export function toPlain(type: protobuf.Type, msg: Plain): Plain {
     const bigintKind = BIGINT_FIELDS[fieldKey(type, field)];
     if (bigintKind) {
       const unsigned = bigintKind === 'unsigned';
-      const items = (value as LongLike[]).map((v) => longToBigInt(v, unsigned));
+      const items = (value as LongBits[]).map((v) => longToBigInt(v, unsigned));
       out[field.name] = unsigned ? BigUint64Array.from(items) : BigInt64Array.from(items);
     } else if (field.repeated) {
       out[field.name] = (value as unknown[]).map((v) => scalarToPlain(field, v));
@@ -77,11 +74,12 @@ export function toPlain(type: protobuf.Type, msg: Plain): Plain {
 }
 
 /** number | bigint -> what protobufjs' writer encodes exactly; ±2^63 clamp to INT64 limits. */
-function toLong(v: number | bigint, unsigned: boolean): number | LongLike {
+function toLong(v: number | bigint, unsigned: boolean): number | LongBits {
   if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
   let big = typeof v === 'bigint' ? v : BigInt(Math.trunc(v));
   if (!unsigned) big = big > INT64_MAX ? INT64_MAX : big < INT64_MIN ? INT64_MIN : big;
-  return Long.fromString(big.toString(), unsigned);
+  const bits = BigInt.asUintN(64, big);
+  return { low: Number(bits & 0xffffffffn), high: Number(bits >> 32n) };
 }
 
 function scalarFromPlain(field: protobuf.Field, v: unknown): unknown {
