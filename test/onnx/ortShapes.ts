@@ -1,5 +1,5 @@
 // Test helper: the shape of every node output as onnxruntime-web computes it.
-import * as ort from 'onnxruntime-web';
+import * as ort from 'onnxruntime-web/wasm';
 import { type OnnxModel, writeModel } from '../../src/core/onnx/index.ts';
 
 ort.env.wasm.numThreads = 1;

@@ -73,7 +73,8 @@ export async function inferShapesWithRuntime(
   const fetch = undecided(model, inferred);
   if (fetch.length === 0) return inferred;
 
-  const ort = await import('onnxruntime-web');
+  // The CPU-only entry: the app serves only its wasm (the default entry would fetch the WebGPU build).
+  const ort = await import('onnxruntime-web/wasm');
   if (typeof process !== 'undefined' && process.versions?.node) ort.env.wasm.numThreads = 1;
   const existing = new Set((model.graph.output ?? []).map((o) => o.name));
   const extra = fetch
