@@ -44,6 +44,8 @@ const passed = unit.passed + e2e.passed;
 const failed = unit.failed + e2e.failed + stageOnly;
 const skipped = unit.skipped + e2e.skipped;
 if (failedStages.length) console.log(`\nfailed stages: ${failedStages.join(', ')}`);
-console.log(`unit: ${unit.passed} passed, ${unit.failed} failed; e2e: ${e2e.passed} passed, ${e2e.failed} failed`);
+console.log(
+  `unit: ${unit.passed} passed, ${unit.failed} failed; e2e: ${e2e.passed} passed, ${e2e.failed} failed`,
+);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failedStages.length ? 1 : 0);

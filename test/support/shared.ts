@@ -27,4 +27,6 @@ export const describeShared: typeof describe = hasShared
   ? describe
   : (describe.skip as unknown as typeof describe);
 
-export const sharedSkipReason = hasShared ? '' : ' (skipped: ../shared with models and data is absent)';
+export const sharedSkipReason = hasShared
+  ? ''
+  : ' (skipped: ../shared with models and data is absent)';
