@@ -28,10 +28,9 @@ const args = [
   '--noAssert',
   ...(wantText ? ['--textFile', outFile.replace(/\.wasm$/, '.wat')] : []),
 ];
-const { error, stderr } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
+const { error } = await asc.main(args, { stdout: process.stdout, stderr: process.stderr });
 if (error) {
   console.error(`build:wasm failed: ${error.message}`);
-  console.error(stderr.toString());
   process.exit(1);
 }
 console.log(`build:wasm: wrote ${outFile}`);

@@ -84,18 +84,23 @@ export function plainSearchScale(x: Float32Array, bits: number, candidates: numb
   return bestScale;
 }
 
-/** x sorted by value bin (stable), bin starts, and suffix sums of the sorted values. */
+/** x ordered by value bin (stable counting sort), bin starts, suffix sums of that order. */
 interface Binned {
-  sorted: Float32Array;
+  binned: Float32Array;
   start: Int32Array;
   suffix: Float64Array;
-  maxAbs: number;
-  binScale: number;
+  /** Sum of x^2, accumulated from the last bin down. */
+  sumSq: number;
+  /** max|x| and bins / (2 max|x|), both float32. */
+  max32: number;
+  scale32: number;
   bins: number;
 }
 
+// In float32 arithmetic (fround after each step) so that the WASM build can compute the same
+// bins with f32x4: the bins decide the summation order below, which must match bit for bit.
 function binOf(v: number, b: Binned): number {
-  const f = Math.floor((v + b.maxAbs) * b.binScale);
+  const f = Math.trunc(Math.fround(Math.fround(Math.fround(v) + b.max32) * b.scale32));
   return f < 0 ? 0 : Math.min(f, b.bins - 1);
 }
 
@@ -103,11 +108,12 @@ function binValues(x: Float32Array, maxAbs: number): Binned {
   const n = x.length;
   const bins = binCount(n);
   const b: Binned = {
-    sorted: new Float32Array(n),
+    binned: new Float32Array(n),
     start: new Int32Array(bins + 1),
     suffix: new Float64Array(n + 1),
-    maxAbs,
-    binScale: bins / (2 * maxAbs),
+    sumSq: 0,
+    max32: Math.fround(maxAbs),
+    scale32: Math.fround(bins / (2 * maxAbs)),
     bins,
   };
   const binIdx = new Int32Array(n);
@@ -117,30 +123,33 @@ function binValues(x: Float32Array, maxAbs: number): Binned {
   }
   for (let h = 0; h < bins; h++) b.start[h + 1] += b.start[h];
   const fill = b.start.slice(0, bins);
-  for (let i = 0; i < n; i++) b.sorted[fill[binIdx[i]]++] = x[i];
-  for (let i = n - 1; i >= 0; i--) b.suffix[i] = b.suffix[i + 1] + b.sorted[i];
+  for (let i = 0; i < n; i++) b.binned[fill[binIdx[i]]++] = x[i];
+  // One descending pass for both sums: two independent add chains instead of two loops.
+  for (let i = n - 1; i >= 0; i--) {
+    const v = b.binned[i];
+    b.suffix[i] = b.suffix[i + 1] + v;
+    b.sumSq += v * v;
+  }
   return b;
 }
 
 // Count and sum of the values whose code is >= q (q in (qMin, qMax]): code >= q means
-// x/s >= q - 0.5 for q > 0 and x/s > q - 0.5 for q <= 0 (half away from zero).
+// x/s >= q - 0.5 for q > 0 and x/s > q - 0.5 for q <= 0 (half away from zero). All values in
+// bins above the one of t = (q - 0.5) s qualify (suffix sums); the values of t's bin (two bins
+// if t is within the slack of a bin edge) are tested one by one. The slack is far wider than
+// the rounding of x/s, so only values within it need the exact division test.
 function tail(b: Binned, s: number, q: number, out: Float64Array): void {
   const t = (q - 0.5) * s;
   const slack = Math.abs(t) * 1e-9;
   const tLo = t - slack;
   const tHi = t + slack;
-  const lo = binOf(tLo, b);
-  const hi = binOf(tHi, b);
-  const above = b.start[hi + 1];
-  let count = b.sorted.length - above;
-  let sum = b.suffix[above];
+  const above = b.start[binOf(tHi, b) + 1];
   const half = q - 0.5;
-  for (let i = b.start[lo]; i < above; i++) {
-    const v = b.sorted[i];
-    // Only values within the slack of t need the exact (division) test; the slack is far wider
-    // than the rounding of v / s, so the comparisons decide the rest identically.
-    if (v < tLo) continue;
-    if (v > tHi || (q > 0 ? v / s >= half : v / s > half)) {
+  let count = b.binned.length - above;
+  let sum = b.suffix[above];
+  for (let i = b.start[binOf(tLo, b)]; i < above; i++) {
+    const v = b.binned[i];
+    if (v > tHi || (v >= tLo && (q > 0 ? v / s >= half : v / s > half))) {
       count++;
       sum += v;
     }
@@ -157,23 +166,32 @@ export function fastSearchScale(x: Float32Array, bits: number, candidates: numbe
   const n = x.length;
   const qMin = -(1 << (bits - 1));
   const qMax = (1 << (bits - 1)) - 1;
-  let sumSq = 0;
-  for (let i = 0; i < n; i++) sumSq += b.sorted[i] * b.sorted[i];
+  // code = qMin + sum_{q > qMin} [code >= q] and code^2 = qMin^2 + sum [code >= q] (2q - 1).
+  // Threshold-major order: for a fixed q the thresholds grow with the candidate, so the bins
+  // are walked in memory order. Each candidate still sums its tails in increasing q.
+  const scales = new Float64Array(candidates);
+  const sumXq = new Float64Array(candidates);
+  const sumQq = new Float64Array(candidates);
+  for (let c = 0; c < candidates; c++) {
+    scales[c] = candidateScale(maxAbs, c, candidates, bits);
+    sumXq[c] = qMin * b.suffix[0];
+    sumQq[c] = n * qMin * qMin;
+  }
   const t = new Float64Array(2);
+  for (let q = qMin + 1; q <= qMax; q++) {
+    for (let c = 0; c < candidates; c++) {
+      if (scales[c] === 0) continue;
+      tail(b, scales[c], q, t);
+      sumXq[c] += t[1];
+      sumQq[c] += t[0] * (2 * q - 1);
+    }
+  }
   let best = Number.POSITIVE_INFINITY;
   let bestScale = 0;
   for (let c = 0; c < candidates; c++) {
-    const s = candidateScale(maxAbs, c, candidates, bits);
+    const s = scales[c];
     if (s === 0) continue;
-    // code = qMin + sum_{q > qMin} [code >= q] and code^2 = qMin^2 + sum [code >= q] (2q - 1).
-    let sumXq = qMin * b.suffix[0];
-    let sumQq = n * qMin * qMin;
-    for (let q = qMin + 1; q <= qMax; q++) {
-      tail(b, s, q, t);
-      sumXq += t[1];
-      sumQq += t[0] * (2 * q - 1);
-    }
-    const sse = sumSq - 2 * s * sumXq + s * s * sumQq;
+    const sse = b.sumSq - 2 * s * sumXq[c] + s * s * sumQq[c];
     if (sse < best) {
       best = sse;
       bestScale = s;

@@ -34,7 +34,7 @@ export interface NumericExports {
     values: number,
     work: number,
   ): void;
-  projectWorkBytes(rowLen: number): number;
+  projectWorkBytes(rowLen: number, candidates: number): number;
 }
 
 const roundUp = (v: number, to: number) => Math.ceil(v / to) * to;
@@ -124,7 +124,7 @@ export function wasmProjectToGrid(
     n,
     channels * 4,
     n * 4,
-    ex.projectWorkBytes(rowLen),
+    ex.projectWorkBytes(rowLen, candidates),
   );
   arena.f32(px, n).set(x);
   ex.projectToGrid(px, n, channels, bits, candidates, +plain, pCodes, pScales, pValues, pw);

@@ -10,9 +10,9 @@ function binCount(n: i32): i32 {
 }
 
 /** Scratch bytes for rows of rowLen values. */
-export function projectWorkBytes(rowLen: i32): i32 {
+export function projectWorkBytes(rowLen: i32, candidates: i32): i32 {
   const bins = binCount(rowLen);
-  return 12 * rowLen + 8 * bins + 8 * (rowLen + 1) + 64;
+  return 12 * rowLen + 8 * bins + 8 * (rowLen + 1) + 24 * candidates + 96;
 }
 
 function candidateScale(maxAbs: f64, c: i32, candidates: i32, bits: i32): f64 {
@@ -21,50 +21,84 @@ function candidateScale(maxAbs: f64, c: i32, candidates: i32, bits: i32): f64 {
   return <f64>(<f32>((2 * m) / <f64>((1 << bits) - 1)));
 }
 
+// Branch-free (select, not if): on random data a branch here mispredicts half the time and
+// costs more than the rest of the projection.
 function roundHalfAway(v: f64): f64 {
   const t = Math.trunc(v);
-  return (Math.abs(v - t) >= 0.5 ? t + Math.sign(v) : t) + 0;
+  const d = v - t;
+  return select<f64>(t + Math.sign(d), t, Math.abs(d) >= 0.5) + 0;
 }
 
+// @ts-ignore: decorator
+@inline
+function clampF64(v: f64, lo: f64, hi: f64): f64 {
+  return select<f64>(lo, select<f64>(hi, v, v > hi), v < lo);
+}
+
+// pmax (plain maxps) instead of f32x4.max, whose NaN rules cost several instructions, and
+// two accumulators to halve the dependency chain; |x| is never NaN for finite input.
 function maxAbsOf(x: usize, n: i32): f64 {
-  let m = f32x4.splat(0);
+  let m0 = f32x4.splat(0);
+  let m1 = f32x4.splat(0);
   let i = 0;
-  for (; i + 4 <= n; i += 4) m = f32x4.max(m, f32x4.abs(v128.load(x + (<usize>i << 2))));
-  let r = max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  for (; i + 8 <= n; i += 8) {
+    m0 = f32x4.pmax(m0, f32x4.abs(v128.load(x + (<usize>i << 2))));
+    m1 = f32x4.pmax(m1, f32x4.abs(v128.load(x + (<usize>i << 2), 16)));
+  }
+  const m = f32x4.pmax(m0, m1);
+  let r = max(
+    max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
+    max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)),
+  );
   for (; i < n; i++) r = max(r, abs(load<f32>(x + (<usize>i << 2))));
   return <f64>r;
 }
 
-// Bins of the fast search, living in the caller's scratch.
+// Bins of the fast search, living in the caller's scratch. Bin indices are computed in f32
+// (f32x4 here, emulated with Math.fround in gridProjection.ts), so both builds bin alike.
 let bins: i32 = 0;
-let binScale: f64 = 0;
-let binMax: f64 = 0;
+let binScale: f32 = 0;
+let binMax: f32 = 0;
 let start: usize = 0;
 let sorted: usize = 0;
 let suffix: usize = 0;
 let rowN: i32 = 0;
+let sumSq: f64 = 0;
 
 function binOf(v: f64): i32 {
-  const f = Math.floor((v + binMax) * binScale);
-  return f < 0 ? 0 : f > <f64>(bins - 1) ? bins - 1 : <i32>f;
+  const f = <i32>((<f32>v + binMax) * binScale);
+  return min(max(f, 0), bins - 1);
+}
+
+function binIndices(x: usize, n: i32, dst: usize): void {
+  const offset = f32x4.splat(binMax);
+  const scale = f32x4.splat(binScale);
+  const zero = i32x4.splat(0);
+  const top = i32x4.splat(bins - 1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const b = i32x4.trunc_sat_f32x4_s(f32x4.mul(f32x4.add(v, offset), scale));
+    v128.store(dst + (<usize>i << 2), i32x4.min_s(i32x4.max_s(b, zero), top));
+  }
+  for (; i < n; i++) store<i32>(dst + (<usize>i << 2), binOf(<f64>load<f32>(x + (<usize>i << 2))));
 }
 
 // Stable counting sort of x into value bins, then suffix sums of the sorted values.
 function binValues(x: usize, n: i32, maxAbs: f64, work: usize): void {
   rowN = n;
   bins = binCount(n);
-  binMax = maxAbs;
-  binScale = <f64>bins / (2 * maxAbs);
+  binMax = <f32>maxAbs;
+  binScale = <f32>(<f64>bins / (2 * maxAbs));
   const binIdx = (work + 15) & ~(<usize>15);
   start = binIdx + (<usize>n << 2);
   const fill = start + (<usize>(bins + 1) << 2);
   sorted = fill + (<usize>bins << 2);
   suffix = (sorted + (<usize>n << 2) + 7) & ~(<usize>7);
   memory.fill(start, 0, <usize>(bins + 1) << 2);
+  binIndices(x, n, binIdx);
   for (let i = 0; i < n; i++) {
-    const bi = binOf(<f64>load<f32>(x + (<usize>i << 2)));
-    store<i32>(binIdx + (<usize>i << 2), bi);
-    const p = start + (<usize>(bi + 1) << 2);
+    const p = start + (<usize>(load<i32>(binIdx + (<usize>i << 2)) + 1) << 2);
     store<i32>(p, load<i32>(p) + 1);
   }
   for (let h = 0; h < bins; h++) {
@@ -78,42 +112,41 @@ function binValues(x: usize, n: i32, maxAbs: f64, work: usize): void {
     store<f32>(sorted + (<usize>slot << 2), load<f32>(x + (<usize>i << 2)));
     store<i32>(f, slot + 1);
   }
+  let acc: f64 = 0;
+  let sq: f64 = 0;
   store<f64>(suffix + (<usize>n << 3), 0);
   for (let i = n - 1; i >= 0; i--) {
-    const s = load<f64>(suffix + (<usize>(i + 1) << 3)) + <f64>load<f32>(sorted + (<usize>i << 2));
-    store<f64>(suffix + (<usize>i << 3), s);
+    const v = <f64>load<f32>(sorted + (<usize>i << 2));
+    acc += v;
+    sq += v * v;
+    store<f64>(suffix + (<usize>i << 3), acc);
   }
+  sumSq = sq;
 }
 
 let tailCount: f64 = 0;
 let tailSum: f64 = 0;
 
-// Count and sum of the values whose code is >= q; see tail() in gridProjection.ts.
+// Count and sum of the values whose code is >= q; see tail() in gridProjection.ts. Same
+// values added in the same order; the common cases are added branch-free (select), since on
+// real data a branch here mispredicts often.
 function tail(s: f64, q: i32): void {
   const t = (<f64>q - 0.5) * s;
   const slack = Math.abs(t) * 1e-9;
   const tLo = t - slack;
   const tHi = t + slack;
-  const lo = binOf(tLo);
-  const hi = binOf(tHi);
-  const above = load<i32>(start + (<usize>(hi + 1) << 2));
-  let count = <f64>(rowN - above);
-  let sum = load<f64>(suffix + (<usize>above << 3));
+  const above = load<i32>(start + (<usize>(binOf(tHi) + 1) << 2));
   const half = <f64>q - 0.5;
-  for (let i = load<i32>(start + (<usize>lo << 2)); i < above; i++) {
+  let count = rowN - above;
+  let sum = load<f64>(suffix + (<usize>above << 3));
+  for (let i = load<i32>(start + (<usize>binOf(tLo) << 2)); i < above; i++) {
     const v = <f64>load<f32>(sorted + (<usize>i << 2));
-    if (v < tLo) continue;
     let inside = v > tHi;
-    if (!inside) {
-      const r = v / s;
-      inside = q > 0 ? r >= half : r > half;
-    }
-    if (inside) {
-      count += 1;
-      sum += v;
-    }
+    if (!inside && v >= tLo) inside = q > 0 ? v / s >= half : v / s > half;
+    count += <i32>inside;
+    sum += select<f64>(v, 0, inside);
   }
-  tailCount = count;
+  tailCount = <f64>count;
   tailSum = sum;
 }
 
@@ -123,24 +156,34 @@ function fastSearchScale(x: usize, n: i32, bits: i32, candidates: i32, work: usi
   binValues(x, n, maxAbs, work);
   const qMin = -(1 << (bits - 1));
   const qMax = (1 << (bits - 1)) - 1;
-  let sumSq: f64 = 0;
-  for (let i = 0; i < n; i++) {
-    const v = <f64>load<f32>(sorted + (<usize>i << 2));
-    sumSq += v * v;
+  // Threshold-major, as in gridProjection.ts; per-candidate sums live after the bins.
+  const scales = (suffix + (<usize>(n + 1) << 3) + 15) & ~(<usize>15);
+  const sumXq = scales + (<usize>candidates << 3);
+  const sumQq = sumXq + (<usize>candidates << 3);
+  for (let c = 0; c < candidates; c++) {
+    const o = <usize>c << 3;
+    store<f64>(scales + o, candidateScale(maxAbs, c, candidates, bits));
+    store<f64>(sumXq + o, <f64>qMin * load<f64>(suffix));
+    store<f64>(sumQq + o, <f64>n * <f64>qMin * <f64>qMin);
+  }
+  for (let q = qMin + 1; q <= qMax; q++) {
+    const weight = <f64>(2 * q - 1);
+    for (let c = 0; c < candidates; c++) {
+      const o = <usize>c << 3;
+      const s = load<f64>(scales + o);
+      if (s == 0) continue;
+      tail(s, q);
+      store<f64>(sumXq + o, load<f64>(sumXq + o) + tailSum);
+      store<f64>(sumQq + o, load<f64>(sumQq + o) + tailCount * weight);
+    }
   }
   let best = Infinity;
   let bestScale: f64 = 0;
   for (let c = 0; c < candidates; c++) {
-    const s = candidateScale(maxAbs, c, candidates, bits);
+    const o = <usize>c << 3;
+    const s = load<f64>(scales + o);
     if (s == 0) continue;
-    let sumXq = <f64>qMin * load<f64>(suffix);
-    let sumQq = <f64>n * <f64>qMin * <f64>qMin;
-    for (let q = qMin + 1; q <= qMax; q++) {
-      tail(s, q);
-      sumXq += tailSum;
-      sumQq += tailCount * <f64>(2 * q - 1);
-    }
-    const sse = sumSq - 2 * s * sumXq + s * s * sumQq;
+    const sse = sumSq - 2 * s * load<f64>(sumXq + o) + s * s * load<f64>(sumQq + o);
     if (sse < best) {
       best = sse;
       bestScale = s;
@@ -169,7 +212,7 @@ function plainSse(x: usize, n: i32, s: f32, bits: i32): f64 {
       const away = f32x4.ge(f32x4.abs(f32x4.sub(r, t)), half);
       const step = v128.or(v128.and(r, signBit), one);
       let q = v128.bitselect(f32x4.add(t, step), t, away);
-      q = f32x4.max(f32x4.min(q, qMax), qMin);
+      q = f32x4.pmax(f32x4.pmin(q, qMax), qMin);
       const e = f32x4.sub(v, f32x4.mul(sv, q));
       acc = f32x4.add(acc, f32x4.mul(e, e));
     }
@@ -204,13 +247,48 @@ function plainSearchScale(x: usize, n: i32, bits: i32, candidates: i32): f64 {
   return bestScale;
 }
 
-// The final rounding, identical to gridCode() in gridProjection.ts: float64 division.
+// clamp(roundHalfAway(v / s)) on two lanes, exactly as the scalar float64 code rounds.
+// @ts-ignore: decorator
+@inline
+function codeLanes(v: v128, sv: v128, lov: v128, hiv: v128): v128 {
+  const r = f64x2.div(v, sv);
+  const t = f64x2.trunc(r);
+  const d = f64x2.sub(r, t);
+  const step = v128.or(v128.and(d, i64x2.splat(0x8000000000000000)), f64x2.splat(1));
+  const q = v128.bitselect(f64x2.add(t, step), t, f64x2.ge(f64x2.abs(d), f64x2.splat(0.5)));
+  // pmin/pmax are plain minpd/maxpd; + 0 turns -0 into +0.
+  return f64x2.add(f64x2.pmax(f64x2.pmin(q, hiv), lov), f64x2.splat(0));
+}
+
+// The final rounding, identical to gridCode() in gridProjection.ts: float64 division, half
+// away from zero, clamp; two lanes at a time (f64x2 ops round exactly like scalar ones).
 function quantizeRow(x: usize, n: i32, s: f64, bits: i32, codes: usize, values: usize): void {
   const lo = <f64>-(1 << (bits - 1));
   const hi = <f64>((1 << (bits - 1)) - 1);
-  for (let i = 0; i < n; i++) {
-    let q: f64 = 0;
-    if (s != 0) q = min(max(roundHalfAway(<f64>load<f32>(x + (<usize>i << 2)) / s), lo), hi);
+  if (s == 0) {
+    memory.fill(codes, 0, <usize>n);
+    memory.fill(values, 0, <usize>n << 2);
+    return;
+  }
+  const sv = f64x2.splat(s);
+  const lov = f64x2.splat(lo);
+  const hiv = f64x2.splat(hi);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const q0 = codeLanes(f64x2.promote_low_f32x4(v), sv, lov, hiv);
+    const q1 = codeLanes(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), sv, lov, hiv);
+    const c = i32x4.shuffle(
+      i32x4.trunc_sat_f64x2_s_zero(q0), i32x4.trunc_sat_f64x2_s_zero(q1), 0, 1, 4, 5,
+    );
+    const c16 = i16x8.narrow_i32x4_s(c, c);
+    v128.store32_lane(codes + <usize>i, i8x16.narrow_i16x8_s(c16, c16), 0);
+    const w0 = f32x4.demote_f64x2_zero(f64x2.mul(sv, q0));
+    const w1 = f32x4.demote_f64x2_zero(f64x2.mul(sv, q1));
+    v128.store(values + (<usize>i << 2), i32x4.shuffle(w0, w1, 0, 1, 4, 5));
+  }
+  for (; i < n; i++) {
+    const q = clampF64(roundHalfAway(<f64>load<f32>(x + (<usize>i << 2)) / s), lo, hi);
     store<i8>(codes + <usize>i, <i8>q);
     store<f32>(values + (<usize>i << 2), <f32>(s * q));
   }
