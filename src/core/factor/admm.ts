@@ -60,7 +60,7 @@ export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>
   },
   default: {
     eps: 1e-4,
-    maxInner: 10,
+    maxInner: 5,
     tol: 1e-3,
     maxOuter: 60,
     risingWindow: 4,
