@@ -25,12 +25,22 @@ export function sgemmWorkBytes(m: i32, n: i32, k: i32): i32 {
 
 function scaleC(m: i32, n: i32, beta: f32, c: usize, ldc: i32): void {
   if (beta == 1) return;
+  const bv = f32x4.splat(beta);
   for (let i = 0; i < m; i++) {
     const row = c + (<usize>(i * ldc) << 2);
-    for (let j = 0; j < n; j++) {
+    // beta = 0 overwrites C, as in BLAS, so NaNs already in C do not survive.
+    if (beta == 0) {
+      memory.fill(row, 0, <usize>n << 2);
+      continue;
+    }
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
       const p = row + (<usize>j << 2);
-      // beta = 0 overwrites C, as in BLAS, so NaNs already in C do not survive.
-      store<f32>(p, beta == 0 ? 0 : beta * load<f32>(p));
+      v128.store(p, f32x4.mul(bv, v128.load(p)));
+    }
+    for (; j < n; j++) {
+      const p = row + (<usize>j << 2);
+      store<f32>(p, beta * load<f32>(p));
     }
   }
 }
@@ -39,8 +49,49 @@ function scaleC(m: i32, n: i32, beta: f32, c: usize, ldc: i32): void {
 function packA(
   transA: bool, a: usize, lda: i32, ic: i32, pc: i32, mc: i32, kc: i32, alpha: f32, dst: usize,
 ): void {
+  const av = f32x4.splat(alpha);
+  const step = <usize>lda << 2;
   for (let ir = 0; ir < mc; ir += MR) {
     const rows = min(MR, mc - ir);
+    if (!transA && rows == MR) {
+      // Four rows of A, four columns at a time: a 4x4 transpose in registers.
+      let src = a + (<usize>((ic + ir) * lda + pc) << 2);
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const r0 = f32x4.mul(av, v128.load(src));
+        const r1 = f32x4.mul(av, v128.load(src + step));
+        const r2 = f32x4.mul(av, v128.load(src + 2 * step));
+        const r3 = f32x4.mul(av, v128.load(src + 3 * step));
+        const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+        const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+        const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+        const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+        v128.store(dst, i64x2.shuffle(t0, t1, 0, 2));
+        v128.store(dst, i64x2.shuffle(t0, t1, 1, 3), 16);
+        v128.store(dst, i64x2.shuffle(t2, t3, 0, 2), 32);
+        v128.store(dst, i64x2.shuffle(t2, t3, 1, 3), 48);
+        src += 16;
+        dst += 64;
+      }
+      for (; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          store<f32>(dst, alpha * load<f32>(src + <usize>r * step));
+          dst += 4;
+        }
+        src += 4;
+      }
+      continue;
+    }
+    if (transA && rows == MR) {
+      // op(A) = Aᵀ: the panel's four rows at one p are adjacent in memory.
+      let src = a + (<usize>(pc * lda + ic + ir) << 2);
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, f32x4.mul(av, v128.load(src)));
+        src += step;
+        dst += 16;
+      }
+      continue;
+    }
     for (let p = 0; p < kc; p++) {
       for (let r = 0; r < MR; r++) {
         let v: f32 = 0;
