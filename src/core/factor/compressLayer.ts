@@ -16,8 +16,11 @@ export interface CompressHooks {
   shouldStop?: () => boolean;
 }
 
-/** Float CP iterations used to initialise FTQ and ADMM (and for the 'cp' method). */
-export const FLOAT_CP_MAX_ITERATIONS = 200;
+/**
+ * CP-ALS iterations of the float CP behind 'cp' and 'ftq' (tensorly's default n_iter_max);
+ * ADMM takes its own from its preset.
+ */
+export const FLOAT_CP_MAX_ITERATIONS = 100;
 // Share of the progress bar given to the float CP when ADMM follows it.
 const INIT_SHARE = 0.3;
 
