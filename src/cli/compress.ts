@@ -12,6 +12,13 @@ import {
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { type OnnxModel, readModel } from '../core/onnx/index.ts';
+import {
+  compressOutputOptions,
+  compressOutputUsage,
+  outputSummary,
+  parseOutputArgs,
+  writeOutput,
+} from './compressOutput.ts';
 import { formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const compressUsage = `usage: qaf compress MODEL.onnx --method admm|ftq|ptq|cp (--rate R | --rank N) --bits B
@@ -150,11 +157,13 @@ export async function compressCommand(argv: string[]): Promise<number> {
     'per-channel': { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    ...compressOutputOptions,
   });
   if (values.help) {
-    console.log(compressUsage);
+    console.log(`${compressUsage}\n${compressOutputUsage}`);
     return 0;
   }
+  const output = parseOutputArgs(values);
   if (positionals.length !== 1) {
     throw new UsageError(
       `compress: expected one MODEL.onnx, got ${positionals.length} (see qaf compress --help)`,
@@ -167,7 +176,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
   } catch {
     throw new UsageError(`compress: --layers "${values.layers}" is not a valid regular expression`);
   }
-  const model = readModel(readInputFile(positionals[0], 'model file'));
+  const modelBytes = readInputFile(positionals[0], 'model file');
+  const model = readModel(modelBytes);
   const kernels = await loadKernels();
   const onLayer = values.json
     ? undefined
@@ -176,6 +186,12 @@ export async function compressCommand(argv: string[]): Promise<number> {
           `[${i + 1}/${n}] ${r.name}: error ${r.error.toFixed(4)} (${r.ms.toFixed(0)} ms)\n`,
         );
   const report = compressModel(kernels, model, settings, { layers }, onLayer);
+  if (output) {
+    const written = await writeOutput(output, modelBytes, report.layers);
+    const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;
+    console.log(values.json ? JSON.stringify(written) : summary);
+    return 0;
+  }
   console.log(values.json ? compressJson(report) : compressTable(report));
   return 0;
 }

@@ -1,0 +1,118 @@
+// `qaf compress ... -o OUT.onnx [--act-bits 8 --calib FILE] [--other-bits B]`: writes the
+// compressed model (src/core/rewrite) and reports its costs and its real size on disk.
+import { writeFileSync } from 'node:fs';
+import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
+import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
+import type { LayerResult } from '../core/factor/types.ts';
+import type { CompressionReport } from '../core/rewrite/types.ts';
+import { writeCompressed } from '../core/rewrite/writeCompressed.ts';
+import { formatBytes, readInputFile, UsageError } from './util.ts';
+
+export const compressOutputOptions = {
+  output: { type: 'string', short: 'o' },
+  'act-bits': { type: 'string' },
+  'other-bits': { type: 'string' },
+  calib: { type: 'string' },
+  'calib-count': { type: 'string' },
+  'calib-method': { type: 'string' },
+} as const;
+
+export const compressOutputUsage = `
+writing the compressed model:
+  -o, --output FILE  write the compressed .onnx: factorized layers, codes of <= 4 bits as INT4
+                     (opset 21), 5-8 bits as INT8, feeding DequantizeLinear; --json then prints
+                     the model's report (per-layer and total MACs, BOPs, BOP%, bytes)
+  --other-bits B     weights of the layers not compressed: 2-8, or 32 to keep them float
+                     (default 8 when anything is quantized)
+  --act-bits A       8: QuantizeLinear/DequantizeLinear on the inputs of weight layers;
+                     32 (default): float activations
+  --calib FILE       calibration images for --act-bits 8 (CIFAR-10 .bin, .zip or .npy)
+  --calib-count N    calibration images, spread over the file (default 256)
+  --calib-method M   minmax (default) or percentile (99.99 %)`;
+
+export interface OutputArgs {
+  path: string;
+  actBits: number;
+  otherBits: number | undefined;
+  calib: string | null;
+  calibCount: number;
+  calibMethod: 'minmax' | 'percentile';
+}
+
+function intOption(name: string, value: unknown, allowed: (n: number) => boolean) {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || !allowed(n)) {
+    throw new UsageError(`compress: --${name} "${String(value)}" is not allowed (see --help)`);
+  }
+  return n;
+}
+
+/** The -o options, checked before any compression work; null without -o. */
+export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | null {
+  const path = values.output as string | undefined;
+  const rest = ['act-bits', 'other-bits', 'calib', 'calib-count', 'calib-method'];
+  if (!path) {
+    const stray = rest.find((k) => values[k] !== undefined);
+    if (stray) throw new UsageError(`compress: --${stray} needs -o OUT.onnx`);
+    return null;
+  }
+  const actBits = intOption('act-bits', values['act-bits'], (n) => n === 8 || n === 32) ?? 32;
+  const otherBits = intOption(
+    'other-bits',
+    values['other-bits'],
+    (n) => (n >= 2 && n <= 8) || n === 32,
+  );
+  const calib = (values.calib as string | undefined) ?? null;
+  if (actBits < 32 && !calib) {
+    throw new UsageError('compress: --act-bits 8 needs calibration images: --calib FILE');
+  }
+  const method = (values['calib-method'] as string | undefined) ?? 'minmax';
+  if (method !== 'minmax' && method !== 'percentile') {
+    throw new UsageError(`compress: --calib-method must be minmax or percentile, got "${method}"`);
+  }
+  const calibCount = intOption('calib-count', values['calib-count'], (n) => n > 0) ?? 256;
+  return { path, actBits, otherBits, calib, calibCount, calibMethod: method };
+}
+
+/** Builds the compressed model from the results and writes it to `args.path`. */
+export async function writeOutput(
+  args: OutputArgs,
+  modelBytes: Uint8Array,
+  results: readonly LayerResult[],
+): Promise<CompressionReport> {
+  let calibration: Parameters<typeof writeCompressed>[0]['calibration'];
+  if (args.actBits < 32 && args.calib) {
+    const format = guessDatasetFormat(args.calib);
+    if (!format || !isDatasetFormat(format)) {
+      throw new UsageError(
+        `compress: cannot tell the format of "${args.calib}" (.bin, .zip, .npy)`,
+      );
+    }
+    const bytes = readInputFile(args.calib, 'calibration data');
+    const dataset = await loadDataset(bytes, format, nodeImageDecoder);
+    calibration = { dataset, count: args.calibCount, method: args.calibMethod };
+  }
+  const { bytes, report } = await writeCompressed({
+    modelBytes,
+    results,
+    otherWeightBits: args.otherBits,
+    actBits: args.actBits,
+    calibration,
+  });
+  writeFileSync(args.path, bytes);
+  return report;
+}
+
+export function outputSummary(report: CompressionReport, path: string): string {
+  const t = report.totals;
+  const lines = [
+    `wrote ${path}: ${formatBytes(t.sizeBytes)} (float ${formatBytes(t.floatSizeBytes)}, ` +
+      `${(t.floatSizeBytes / t.sizeBytes).toFixed(1)}x smaller; ideal weights ` +
+      `${formatBytes(t.idealWeightBytes)}), opset ${report.opsetVersion}`,
+    `BOPs ${(t.bopPercent).toFixed(3)} % of float (weights of other layers at ` +
+      `${report.otherWeightBits} bits, activations at ${report.actBits} bits), MACs ${t.macs}`,
+    ...report.notes,
+  ];
+  return lines.join('\n');
+}
