@@ -10,7 +10,7 @@ import {
 import { readModel } from '../../src/core/onnx/reader.ts';
 import { AttributeType, DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
 import { buildCompressedModel, buildReferenceModel } from '../../src/core/rewrite/compressModel.ts';
-import type { RewriteLayer } from '../../src/core/rewrite/types.ts';
+import { RewriteError, type RewriteLayer } from '../../src/core/rewrite/types.ts';
 import {
   floatFactor,
   gridFactor,
@@ -296,6 +296,50 @@ describe('rewrite of a small conv net', () => {
       runModel(ref, x, [2, 4, 9, 9]),
     ]);
     expect(maxRelativeDiff(y, yRef)).toBeLessThan(1e-4);
+  });
+});
+
+describe('rewrite errors and other-layer bits', () => {
+  const { model, layers } = convModel();
+  const x = randomArray(4 * 81, 5);
+
+  it('refuses results that do not fit the model, naming the layer', async () => {
+    const wrongShape = layerResult('conv1', 'admm', [6, 4, 1, 1], 2, 4, [
+      gridFactor(6, 2, 4, 1),
+      gridFactor(4, 2, 4, 2),
+    ]);
+    await expect(buildCompressedModel(model, layers, [wrongShape])).rejects.toThrow(
+      /conv1.*does not match/,
+    );
+    const unknown = layerResult('nope', 'ptq', [3, 5], 0, 8, [gridFactor(3, 5, 8, 1)]);
+    await expect(buildCompressedModel(model, layers, [unknown])).rejects.toThrow(RewriteError);
+    const offGrid = gridFactor(6, 36, 4, 3);
+    offGrid.codes?.set([9], 0);
+    const ptq = layerResult('conv1', 'ptq', [6, 4, 3, 3], 0, 4, [offGrid]);
+    await expect(buildCompressedModel(model, layers, [ptq])).rejects.toThrow(/off the 4-bit grid/);
+    await expect(buildCompressedModel(model, layers, [], { actBits: 8 })).rejects.toThrow(
+      /calibration/,
+    );
+  });
+
+  it('other layers at 4 bits are per-channel INT4 and match the reference', async () => {
+    const out = await buildCompressedModel(model, layers, [], { otherWeightBits: 4 });
+    const int4 = (out.model.graph.initializer ?? []).filter((t) => t.dataType === DataType.INT4);
+    expect(int4.map((t) => t.name)).toEqual(['w1_codes', 'w2_codes', 'w3_codes']);
+    const ref = buildReferenceModel(model, layers, [], { otherWeightBits: 4 });
+    const [y, yRef] = await Promise.all([
+      runModel(out.bytes, x, [1, 4, 9, 9]),
+      runModel(ref, x, [1, 4, 9, 9]),
+    ]);
+    expect(maxRelativeDiff(y, yRef)).toBeLessThan(1e-4);
+    expect(out.report.layers.every((l) => l.bits === 4 && l.error > 0 && l.error < 0.2)).toBe(true);
+  });
+
+  it('nothing quantized: the model stays float and unchanged in form', async () => {
+    const out = await buildCompressedModel(model, layers, []);
+    expect(ops(out.model)).toEqual(ops(model));
+    expect(out.report.totals.bopPercent).toBe(100);
+    expect(out.model.opsetImport?.[0].version).toBe(13);
   });
 });
 
