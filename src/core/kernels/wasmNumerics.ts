@@ -56,8 +56,9 @@ export function wasmMttkrp3(
   const jp = roundUp(nj, 4);
   const rows = [ni, jp, nk];
   const xLen = ni * nj * nk;
+  const xPadded = jp !== nj;
   const [px, pxp, pStage, pa, pb, pc, po, pout] = arena.layout(
-    xLen * 4,
+    xPadded ? xLen * 4 : 0,
     ni * jp * nk * 4,
     Math.max(ni, nj, nk) * rank * 4,
     ni * rp * 4,
@@ -66,8 +67,9 @@ export function wasmMttkrp3(
     rows[mode] * rp * 4,
     dims[mode] * rank * 4,
   );
-  arena.f32(px, xLen).set(x.subarray(0, xLen));
-  ex.copyPadded(px, ni, nj * nk, pxp, jp * nk);
+  // X is the big operand: copy it straight into place unless J needs padding.
+  arena.f32(xPadded ? px : pxp, xLen).set(x.subarray(0, xLen));
+  if (xPadded) ex.copyPadded(px, ni, nj * nk, pxp, jp * nk);
   const padded = [pa, pb, pc];
   for (let f = 0; f < 3; f++) {
     if (f === mode) continue;
