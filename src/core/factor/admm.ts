@@ -118,15 +118,13 @@ export function admmQuantizedCp(
   let innerSteps = 0;
   let sinceImproved = 0;
   for (let t = 0; t < params.maxOuter; t++) {
-    const cache = newMttkrpCache();
-    let step: FactorStep | null = null;
-    for (let n = 0; n < dims.length; n++) {
-      step = admmFactorStep(kernels, target, h, duals[n], rank, n, bits, params, cache);
-      grid[n] = step.factor;
-      h[n] = step.factor.values;
-      innerSteps += step.innerSteps;
-    }
-    const error = lastModeError(kernels, target, step!.f, step!.g, h[dims.length - 1], rank);
+    const step = outerStep(kernels, target, h, duals, rank, bits, params);
+    step.factors.forEach((f, n) => {
+      grid[n] = f;
+      h[n] = f.values;
+    });
+    innerSteps += step.innerSteps;
+    const error = step.error;
     errorHistory.push(error);
     options.onOuterStep?.(t + 1, error);
     if (best === null || error < best.error * (1 - params.tol)) sinceImproved = 0;
@@ -142,6 +140,30 @@ export function admmQuantizedCp(
   const values = factors.map((f) => f.values);
   const error = cpRelativeError(kernels, target, values, rank);
   return { factors, rank, bits, error, iterations: errorHistory.length, innerSteps, errorHistory };
+}
+
+/** One sweep over the factors (each a small ADMM); the error estimate comes from the last mode. */
+function outerStep(
+  kernels: Kernels,
+  target: CpTarget,
+  h: Float32Array[],
+  duals: Float32Array[],
+  rank: number,
+  bits: number,
+  params: AdmmParams,
+): { factors: GridFactor[]; error: number; innerSteps: number } {
+  const cache = newMttkrpCache();
+  const factors: GridFactor[] = [];
+  let step: FactorStep | null = null;
+  let innerSteps = 0;
+  for (let n = 0; n < target.dims.length; n++) {
+    step = admmFactorStep(kernels, target, h, duals[n], rank, n, bits, params, cache);
+    factors.push(step.factor);
+    h[n] = step.factor.values; // the next modes see the grid values
+    innerSteps += step.innerSteps;
+  }
+  const error = lastModeError(kernels, target, step!.f, step!.g, h[h.length - 1], rank);
+  return { factors, error, innerSteps };
 }
 
 function outerConverged(history: number[], p: AdmmParams, sinceImproved: number): boolean {
@@ -161,7 +183,7 @@ interface FactorStep {
   g: Float64Array;
 }
 
-/** One factor's ADMM: G, F and the Cholesky once, then inner steps with the dual `u` updated in place. */
+/** One factor's ADMM: G, F and the system matrix once, then inner steps updating the dual `u` in place. */
 function admmFactorStep(
   kernels: Kernels,
   target: CpTarget,
@@ -173,27 +195,62 @@ function admmFactorStep(
   p: AdmmParams,
   cache: MttkrpCache,
 ): FactorStep {
-  const rows = target.dims[mode];
   const g = gramExcept(kernels, target.dims, h, rank, mode);
+  const f = mttkrp(kernels, target, h, rank, mode, cache);
+  const system = shiftedSystem(kernels, g, f, target.dims[mode], rank);
+  const inner = innerSteps(kernels, system, h[mode], u, bits, p);
+  return { ...inner, f, g };
+}
+
+interface ShiftedSystem {
+  rows: number;
+  rank: number;
+  rho: number;
+  /** (G + rho I)^-1 */
+  inv: Float32Array;
+  /** F (G + rho I)^-1, the part of every inner step's solve that does not change. */
+  fInv: Float32Array;
+}
+
+// rho = trace(G) / R (AO-ADMM's choice). The inverse comes from one Cholesky factorization,
+// reused by every inner step: each solve is then a single sgemm instead of two triangular
+// solves, the same arithmetic in the fastest kernel.
+function shiftedSystem(
+  kernels: Kernels,
+  g: Float64Array,
+  f: Float32Array,
+  rows: number,
+  rank: number,
+): ShiftedSystem {
   const rho = trace(g, rank) / rank;
   const inv = inverseShifted(kernels, g, rank, rho);
-  // F (G + rho I)^-1 does not change across inner steps: compute it once.
   const fInv = new Float32Array(rows * rank);
-  const f = mttkrp(kernels, target, h, rank, mode, cache);
   kernels.sgemm(false, false, rows, rank, rank, 1, f, rank, inv, rank, 0, fInv, rank);
-  let current = h[mode];
+  return { rows, rank, rho, inv, fInv };
+}
+
+/** The inner ADMM loop from the factor's current values `h0`; stops on both residuals < eps. */
+function innerSteps(
+  kernels: Kernels,
+  sys: ShiftedSystem,
+  h0: Float32Array,
+  u: Float32Array,
+  bits: number,
+  p: AdmmParams,
+): { factor: GridFactor; innerSteps: number } {
+  const { rows, rank, rho, inv } = sys;
+  let current = h0;
   let factor: GridFactor | null = null;
   const sum = new Float32Array(rows * rank);
   const aux = new Float32Array(rows * rank);
-  const shifted = new Float32Array(rows * rank);
   let steps = 0;
   while (steps < p.maxInner) {
     steps++;
     for (let i = 0; i < sum.length; i++) sum[i] = current[i] + u[i];
-    aux.set(fInv); // Ht = (F + rho (H + U)) (G + rho I)^-1
+    aux.set(sys.fInv); // Ht = (F + rho (H + U)) (G + rho I)^-1
     kernels.sgemm(false, false, rows, rank, rank, rho, sum, rank, inv, rank, 1, aux, rank);
-    for (let i = 0; i < aux.length; i++) shifted[i] = aux[i] - u[i];
-    const proj = kernels.projectToGrid(shifted, bits, { candidates: p.candidates });
+    for (let i = 0; i < sum.length; i++) sum[i] = aux[i] - u[i];
+    const proj = kernels.projectToGrid(sum, bits, { candidates: p.candidates });
     const previous = current;
     current = proj.values;
     factor = { codes: proj.codes, scale: proj.scales[0], values: proj.values };
@@ -209,7 +266,7 @@ function admmFactorStep(
     const s = change / Math.max(sumSquares(u), Number.MIN_VALUE);
     if (r < p.eps && s < p.eps) break;
   }
-  return { factor: factor!, innerSteps: steps, f, g };
+  return { factor: factor!, innerSteps: steps };
 }
 
 function cloneGrid(f: GridFactor): GridFactor {
