@@ -97,9 +97,10 @@ function compressCp(
   const dims = cpDims(job.shape);
   const rank = resolveRank(dims, job.rank, job.rate);
   const admm = job.method === 'admm';
-  const preset = ADMM_PRESETS[job.preset ?? 'default'];
   const initShare = admm ? INIT_SHARE : 1;
-  const cpIterations = admm ? preset.cpIterations : FLOAT_CP_MAX_ITERATIONS;
+  const cpIterations = admm
+    ? ADMM_PRESETS[job.preset ?? 'default'].cpIterations
+    : FLOAT_CP_MAX_ITERATIONS;
   report('init', 0, Number.NaN, 0);
   const float = floatCp(kernels, job, dims, rank, {
     maxIterations: cpIterations,
@@ -109,44 +110,39 @@ function compressCp(
   const base = { ...header(job, rank), floatCpError: float.error };
   if (job.method === 'cp') {
     const factors = float.factors.map((values, n) => ({ rows: dims[n], cols: rank, values }));
-    return {
-      ...base,
-      factors,
-      error: float.error,
-      iterations: float.iterations,
-      errorHistory: float.errorHistory,
-    };
+    const { error, iterations, errorHistory } = float;
+    return { ...base, factors, error, iterations, errorHistory };
   }
-  const target = cpTarget(job.weight, dims);
   if (job.method === 'ftq') {
     const grid = ftqFactors(kernels, float.factors, job.bits);
-    const error = cpRelativeError(
-      kernels,
-      target,
-      grid.map((g) => g.values),
-      rank,
-    );
-    return {
-      ...base,
-      factors: gridResults(grid, dims, rank),
-      error,
-      iterations: float.iterations,
-      errorHistory: [error],
-    };
+    const values = grid.map((g) => g.values);
+    const error = cpRelativeError(kernels, cpTarget(job.weight, dims), values, rank);
+    const factors = gridResults(grid, dims, rank);
+    return { ...base, factors, error, iterations: float.iterations, errorHistory: [error] };
   }
-  const maxOuter = preset.maxOuter;
-  const q = admmQuantizedCp(kernels, job.weight, dims, float.factors, rank, job.bits, {
-    preset: job.preset ?? 'default',
-    onOuterStep: (t, e) => report('running', t, e, initShare + ((1 - initShare) * t) / maxOuter),
+  const q = quantizedCp(kernels, job, dims, float.factors, rank, hooks, (t, e, fraction) =>
+    report('running', t, e, initShare + (1 - initShare) * fraction),
+  );
+  const { error, iterations, errorHistory } = q;
+  return { ...base, factors: gridResults(q.factors, dims, rank), error, iterations, errorHistory };
+}
+
+function quantizedCp(
+  kernels: Kernels,
+  job: CompressJob,
+  dims: readonly number[],
+  init: Float32Array[],
+  rank: number,
+  hooks: CompressHooks,
+  onStep: (step: number, error: number, fraction: number) => void,
+) {
+  const preset = job.preset ?? 'default';
+  const maxOuter = ADMM_PRESETS[preset].maxOuter;
+  return admmQuantizedCp(kernels, job.weight, dims, init, rank, job.bits, {
+    preset,
+    onOuterStep: (t, e) => onStep(t, e, t / maxOuter),
     shouldStop: hooks.shouldStop,
   });
-  return {
-    ...base,
-    factors: gridResults(q.factors, dims, rank),
-    error: q.error,
-    iterations: q.iterations,
-    errorHistory: q.errorHistory,
-  };
 }
 
 function header(job: CompressJob, rank: number) {
