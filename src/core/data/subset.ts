@@ -1,5 +1,6 @@
 // Which images an evaluation uses. "quick" is a fixed, class-balanced sample so that numbers from
 // different runs and different models are comparable; "full" is everything.
+import { mulberry32 } from '../factor/prng.ts';
 import type { Dataset } from './types.ts';
 
 export type SubsetName = 'quick' | 'full';
@@ -55,16 +56,4 @@ function shuffle(list: number[], random: () => number): number[] {
     [list[i], list[j]] = [list[j], list[i]];
   }
   return list;
-}
-
-/** Tiny seeded PRNG: the same sequence on every platform, unlike Math.random. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -13,12 +13,17 @@ export interface BatchScores {
 }
 
 export interface ScoreTotals {
+  /** Top-1 accuracy as a fraction; null without labels. */
   accuracy: number | null;
+  /** Top-5 accuracy; null without labels or with 5 classes or fewer. */
   top5: number | null;
+  /** Fraction of images where model and reference agree on the top-1 class; null without one. */
   agreement: number | null;
+  /** Mean KL(reference || model) of the softmax outputs, in nats; null without a reference. */
   klDiv: number | null;
   images: number;
   classes: number;
+  /** Top-1 class per evaluated image, in evaluation order. */
   predictions: Int32Array;
 }
 

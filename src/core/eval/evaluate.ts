@@ -4,7 +4,7 @@ import { defaultPreprocessSpec, makeBatch, specChannels } from '../data/preproce
 import { createThrottledProgress } from '../data/progress.ts';
 import { rangeIndices } from '../data/subset.ts';
 import type { Dataset, PreprocessSpec, ProgressCallback } from '../data/types.ts';
-import { ScoreAccumulator } from './accumulate.ts';
+import { ScoreAccumulator, type ScoreTotals } from './accumulate.ts';
 import { type LatencyStats, measureLatency } from './latency.ts';
 import {
   activeThreads,
@@ -34,19 +34,8 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
 }
 
-export interface EvalReport {
-  /** Top-1 accuracy as a fraction; null without labels. */
-  accuracy: number | null;
-  /** Top-5 accuracy; null without labels or with 5 classes or fewer. */
-  top5: number | null;
-  /** Fraction of images where model and reference agree on the top-1 class; null without one. */
-  agreement: number | null;
-  /** Mean KL(reference || model) of the softmax outputs, in nats; null without a reference. */
-  klDiv: number | null;
-  images: number;
-  classes: number;
-  /** Top-1 class per evaluated image, in `indices` order. */
-  predictions: Int32Array;
+/** Score totals (accuracy, top5, agreement, klDiv, predictions) plus timing and settings. */
+export interface EvalReport extends ScoreTotals {
   latencyMs: LatencyStats | null;
   referenceLatencyMs: LatencyStats | null;
   threads: number;
