@@ -30,7 +30,7 @@ export interface EvalArgs {
   json: boolean;
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number | null) {
+function wholeNumber(name: string, value: string | undefined, fallback: number | null) {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) {
@@ -70,10 +70,10 @@ export function parseEvalArgs(argv: string[]): EvalArgs | null {
     model: positionals[0],
     data: values.data,
     format,
-    limit: positiveInt('limit', values.limit, null),
+    limit: wholeNumber('limit', values.limit, null),
     reference: values.reference ?? null,
-    batch: Math.max(1, positiveInt('batch', values.batch, 100) ?? 100),
-    runs: positiveInt('runs', values.runs, 30) ?? 30,
+    batch: Math.max(1, wholeNumber('batch', values.batch, 100) ?? 100),
+    runs: wholeNumber('runs', values.runs, 30) ?? 30,
     json: values.json ?? false,
   };
 }
