@@ -17,6 +17,39 @@ export function withGraphOutputs(model: OnnxModel, names: readonly string[]): On
   return { ...model, graph: { ...model.graph, output: [...(model.graph.output ?? []), ...extra] } };
 }
 
+/**
+ * A copy of the model that computes only `names` (made graph outputs): nodes they do not depend
+ * on are dropped, so measuring an early layer does not pay for the rest of the network.
+ */
+export function prunedToOutputs(model: OnnxModel, names: readonly string[]): OnnxModel {
+  const nodes = model.graph.node ?? [];
+  const producer = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    for (const o of n.output ?? []) producer.set(o, i);
+  });
+  const keep = new Set<number>();
+  const stack = [...names];
+  while (stack.length) {
+    const i = producer.get(stack.pop()!);
+    if (i === undefined || keep.has(i)) continue;
+    keep.add(i);
+    stack.push(...(nodes[i].input ?? []));
+  }
+  const used = new Set(nodes.filter((_, i) => keep.has(i)).flatMap((n) => n.input ?? []));
+  const initializerNames = new Set((model.graph.initializer ?? []).map((t) => t.name));
+  const graph = {
+    ...model.graph,
+    // Old IRs list initializers among the inputs too: a dropped one must not stay a required feed.
+    input: (model.graph.input ?? []).filter(
+      (v) => !initializerNames.has(v.name) || used.has(v.name ?? ''),
+    ),
+    node: nodes.filter((_, i) => keep.has(i)),
+    initializer: (model.graph.initializer ?? []).filter((t) => used.has(t.name ?? '')),
+    output: [],
+  };
+  return withGraphOutputs({ ...model, graph }, names);
+}
+
 /** Where a layer's calibration lands in the graph. */
 export interface FoldSite {
   /** The node producing the layer output (Conv or Gemm). */

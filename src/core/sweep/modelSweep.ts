@@ -101,7 +101,7 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
       calibration: cal && {
         dataHash: await hashOf(cal.dataBytes),
         images: calibrationImages,
-        strategy: cal.strategy ?? 'joint',
+        strategy: cal.strategy ?? 'sequential',
         passes: cal.passes ?? null,
         affine: cal.affine ?? null,
       },
