@@ -12,6 +12,25 @@ import type {
 } from '../src/core/data/types.ts';
 import { type EvalReport, evaluateModel } from '../src/core/eval/evaluate.ts';
 import type { RuntimeOptions } from '../src/core/eval/session.ts';
+import { sha256Hex } from '../src/core/sweep/configKey.ts';
+import { type ModelSweepOptions, runModelSweep } from '../src/core/sweep/modelSweep.ts';
+import type { SweepGridSpec, SweepRow } from '../src/core/sweep/types.ts';
+import { type BuildRequest, type BuildResult, buildCompressed } from './compressedBuild.ts';
+import { sweepCache } from './idbSweepCache.ts';
+
+export type { BuildRequest, BuildResult };
+
+export interface SweepRequest {
+  /** Transferred. */
+  modelBytes: ArrayBuffer;
+  datasetId: string;
+  calibrationDatasetId: string | null;
+  subset: SubsetName;
+  /** Images of the stratified subset when smaller than the quick one. */
+  limit?: number;
+  grid: SweepGridSpec;
+  preset?: ModelSweepOptions['preset'];
+}
 
 export interface DatasetSummary {
   datasetId: string;
@@ -23,6 +42,8 @@ export interface DatasetSummary {
   channels: number;
   classNames: string[] | null;
   labelled: boolean;
+  /** SHA-256 of the file, for cache keys. */
+  dataHash: string;
 }
 
 export interface EvaluateRequest {
@@ -34,6 +55,8 @@ export interface EvaluateRequest {
   spec?: PreprocessSpec;
   batchSize?: number;
   latencyRuns?: number;
+  /** Evaluate only this many images of the stratified subset (fewer than the quick 1,000). */
+  limit?: number;
 }
 
 const datasets = new Map<string, { summary: DatasetSummary; dataset: Dataset }>();
@@ -68,6 +91,7 @@ const api = {
       channels: dataset.channels,
       classNames: dataset.classNames,
       labelled: dataset.labels !== null,
+      dataHash: await sha256Hex(new Uint8Array(buffer)),
     };
     datasets.set(summary.datasetId, { summary, dataset });
     return summary;
@@ -86,7 +110,7 @@ const api = {
         referenceBytes: request.reference ? new Uint8Array(request.reference) : undefined,
         dataset: entry.dataset,
         spec: request.spec,
-        indices: subsetIndices(entry.dataset, request.subset),
+        indices: indicesOf(entry.dataset, request.subset, request.limit),
         batchSize: request.batchSize,
         latencyRuns: request.latencyRuns,
         runtime,
@@ -99,6 +123,50 @@ const api = {
     }
   },
 
+  /** Rewrites the model with the layer results (+ calibration); the bytes come back transferred. */
+  async buildCompressed(
+    request: BuildRequest,
+    onProgress?: ProgressCallback,
+  ): Promise<BuildResult> {
+    const calibration = request.calibrationDatasetId
+      ? datasetOf(request.calibrationDatasetId).dataset
+      : null;
+    return track(async (signal) => {
+      const result = await buildCompressed(request, calibration, onProgress, signal);
+      return Comlink.transfer(result, [result.bytes.buffer as ArrayBuffer]);
+    });
+  },
+
+  /** Runs a sweep grid with the IndexedDB cache; rows stream to `onRow` as they come. */
+  async sweep(
+    request: SweepRequest,
+    onRow: (row: SweepRow) => void,
+    onProgress?: ProgressCallback,
+  ): Promise<SweepRow[]> {
+    const entry = datasetOf(request.datasetId);
+    const cal = request.calibrationDatasetId ? datasetOf(request.calibrationDatasetId) : null;
+    const cache = await sweepCache();
+    return track(async (signal) => {
+      const result = await runModelSweep({
+        modelBytes: new Uint8Array(request.modelBytes),
+        dataset: entry.dataset,
+        dataBytes: entry.summary.dataHash,
+        indices: indicesOf(entry.dataset, request.subset, request.limit),
+        grid: request.grid,
+        calibration: cal
+          ? { dataset: cal.dataset, dataBytes: cal.summary.dataHash, images: 512 }
+          : undefined,
+        preset: request.preset,
+        latencyRuns: 5,
+        cache,
+        signal,
+        onProgress,
+        onRow: (row) => void onRow(row),
+      });
+      return result.rows;
+    });
+  },
+
   /** Stops the running evaluation at the next batch (terminate the worker to stop at once). */
   cancel(): void {
     running?.abort();
@@ -108,6 +176,29 @@ const api = {
     datasets.delete(datasetId);
   },
 };
+
+function datasetOf(datasetId: string) {
+  const entry = datasets.get(datasetId);
+  if (!entry) throw new Error('the dataset is not loaded (it was closed or the worker restarted)');
+  return entry;
+}
+
+function indicesOf(dataset: Dataset, subset: SubsetName, limit?: number): Int32Array {
+  if (limit && limit < dataset.count) return subsetIndices(dataset, 'quick', limit);
+  return subsetIndices(dataset, subset);
+}
+
+/** Runs a cancellable step as the worker's current one (cancel() aborts it). */
+async function track<T>(step: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  running?.abort();
+  const controller = new AbortController();
+  running = controller;
+  try {
+    return await step(controller.signal);
+  } finally {
+    if (running === controller) running = null;
+  }
+}
 
 export type EvalWorkerApi = typeof api;
 

@@ -8,6 +8,8 @@ import {
   createSession,
   runtimeName,
 } from '../src/core/eval/session.ts';
+import { type JobSettings, modelLayerJobs } from '../src/core/factor/modelJobs.ts';
+import type { CompressJob } from '../src/core/factor/types.ts';
 import {
   discoverLayers,
   type InferredShapes,
@@ -92,6 +94,26 @@ const api = {
     const createMs = performance.now() - startMs;
     await session.release();
     return { runtime: runtimeName, threads: activeThreads(), createMs };
+  },
+
+  /** Compression jobs (weights decoded to float32, transferred) for the named layers. */
+  jobs(modelId: string, settings: JobSettings, layerNames: readonly string[]): CompressJob[] {
+    const wanted = new Set(layerNames);
+    const { model } = loaded(modelId);
+    const all = modelLayerJobs(model, settings, { layers: /(?:)/ });
+    const jobs = all
+      .filter((job) => wanted.has(job.name))
+      .map((job) => ({ ...job, weight: job.weight.slice() }));
+    return Comlink.transfer(
+      jobs,
+      jobs.map((job) => job.weight.buffer as ArrayBuffer),
+    );
+  },
+
+  /** A copy of the model file's bytes (the rewrite and evaluation run in the eval worker). */
+  bytes(modelId: string): ArrayBuffer {
+    const copy = loaded(modelId).bytes.slice();
+    return Comlink.transfer(copy.buffer, [copy.buffer]);
   },
 
   close(modelId: string): void {

@@ -1,9 +1,15 @@
+import { CompressPanel } from './components/CompressPanel.tsx';
+import { DataPanel } from './components/DataPanel.tsx';
 import { ErrorBanner } from './components/ErrorBanner.tsx';
 import { FileDropTarget } from './components/FileDropTarget.tsx';
 import { Header } from './components/Header.tsx';
 import { LayerTable } from './components/LayerTable.tsx';
 import { LoadingBar } from './components/LoadingBar.tsx';
 import { ModelSummary } from './components/ModelSummary.tsx';
+import { ResultsTable } from './components/ResultsTable.tsx';
+import { RunProgress } from './components/RunProgress.tsx';
+import { StatusFooter } from './components/StatusFooter.tsx';
+import { TradeoffCharts } from './components/TradeoffCharts.tsx';
 import { Welcome } from './components/Welcome.tsx';
 import { useAppStore } from './store.ts';
 
@@ -21,12 +27,20 @@ export function App() {
         {model ? (
           <div className="model-area">
             <ModelSummary model={model} />
+            <div className="workbench-grid">
+              <DataPanel model={model} />
+              <CompressPanel model={model} />
+            </div>
+            <RunProgress />
+            <ResultsTable />
+            <TradeoffCharts model={model} />
             <LayerTable model={model} />
           </div>
         ) : (
           <Welcome />
         )}
       </main>
+      <StatusFooter />
       <FileDropTarget />
     </div>
   );

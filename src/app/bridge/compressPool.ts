@@ -116,6 +116,12 @@ export class CompressPool {
     });
   }
 
+  /** Which kernels the pool's workers run ('wasm-simd' or 'js'), asked of the first worker. */
+  kernelsName(): Promise<string> {
+    this.slots[0] ??= this.spawn();
+    return this.slots[0].api.kernelsName();
+  }
+
   /** Workers alive right now (for tests and the UI's status line). */
   get liveWorkers(): number {
     return this.slots.filter((s) => s !== null).length;

@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'react';
+import { guessDatasetFormat } from '../../core/data/loadDataset.ts';
 import { openModelFile } from '../modelActions.ts';
+import { loadDatasetFile } from '../workbench/datasetActions.ts';
 
 function hasFiles(event: DragEvent): boolean {
   return event.dataTransfer?.types.includes('Files') ?? false;
@@ -33,7 +35,10 @@ export function FileDropTarget() {
       depth = 0;
       setDragging(false);
       const file = event.dataTransfer?.files[0];
-      if (file) void openModelFile(file);
+      if (!file) return;
+      // Data files (.bin, .zip, .npy) become the evaluation set; anything else is a model.
+      if (guessDatasetFormat(file.name)) void loadDatasetFile('evaluation', file);
+      else void openModelFile(file);
     };
     window.addEventListener('dragenter', onEnter);
     window.addEventListener('dragleave', onLeave);
@@ -50,7 +55,9 @@ export function FileDropTarget() {
   if (!dragging) return null;
   return (
     <div className="drop-overlay" aria-hidden="true">
-      <div className="drop-overlay-box">Drop an .onnx model to open it</div>
+      <div className="drop-overlay-box">
+        Drop an .onnx model, or evaluation data (.bin, .zip, .npy)
+      </div>
     </div>
   );
 }

@@ -3,6 +3,8 @@ import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatCount, formatMacs, formatShape, formatShare } from '../format.ts';
 import { sortLayers } from '../layerSort.ts';
 import { type LayerSortKey, sortLayersBy, useAppStore } from '../store.ts';
+import { eligibleLayers } from '../workbench/settings.ts';
+import { updateSettings, useWorkbench } from '../workbench/store.ts';
 
 const columns: { key: LayerSortKey | null; label: string; numeric?: boolean }[] = [
   { key: 'index', label: '#', numeric: true },
@@ -39,6 +41,23 @@ function SortHeader({ column }: { column: (typeof columns)[number] }) {
   );
 }
 
+/** The layer's box in "Selected in table" mode; only layers the method can compress have one. */
+function LayerPick({ name, eligible }: { name: string; eligible: boolean }) {
+  const selected = useWorkbench((s) => s.settings.selectedLayers.includes(name));
+  if (!eligible) return <td />;
+  const toggle = () => {
+    const current = useWorkbench.getState().settings.selectedLayers;
+    updateSettings({
+      selectedLayers: selected ? current.filter((n) => n !== name) : [...current, name],
+    });
+  };
+  return (
+    <td>
+      <input type="checkbox" checked={selected} aria-label={`Compress ${name}`} onChange={toggle} />
+    </td>
+  );
+}
+
 /** Every conv/dense layer: what it costs and whether it can be factorized. Sortable. */
 export function LayerTable({ model }: { model: ModelOverview }) {
   const sort = useAppStore((s) => s.layerSort);
@@ -46,6 +65,12 @@ export function LayerTable({ model }: { model: ModelOverview }) {
   const totalMacs = model.summary.macs;
   // Bars are scaled to the largest layer so small differences stay visible.
   const maxMacs = Math.max(0, ...model.layers.map((l) => l.macs ?? 0));
+  const settings = useWorkbench((s) => s.settings);
+  const picking = settings.layerMode === 'selected';
+  const eligible = useMemo(
+    () => new Set(eligibleLayers(model.layers, settings.method).map((l) => l.name)),
+    [model.layers, settings.method],
+  );
   return (
     <section className="panel" aria-labelledby="layers-title">
       <div className="panel-head">
@@ -56,6 +81,7 @@ export function LayerTable({ model }: { model: ModelOverview }) {
         <table className="layer-table">
           <thead>
             <tr>
+              {picking && <th>Use</th>}
               {columns.map((column) => (
                 <SortHeader key={column.label} column={column} />
               ))}
@@ -66,6 +92,7 @@ export function LayerTable({ model }: { model: ModelOverview }) {
               const share = layer.macs !== null && totalMacs ? layer.macs / totalMacs : null;
               return (
                 <tr key={`${index}:${layer.name}`}>
+                  {picking && <LayerPick name={layer.name} eligible={eligible.has(layer.name)} />}
                   <td className="num muted">{index + 1}</td>
                   <td className="layer-name" title={layer.name}>
                     {layer.name}

@@ -1,0 +1,224 @@
+import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { cancelRun, compressAndEvaluate } from '../workbench/runActions.ts';
+import {
+  type CompressSettings,
+  isFactorizingMethod,
+  METHOD_LABELS,
+  PUBLISHED_RATES,
+  type UiMethod,
+} from '../workbench/settings.ts';
+import { isBusy, updateSettings, useSession, useWorkbench } from '../workbench/store.ts';
+import { CostPreview } from './CostPreview.tsx';
+
+function Choice<T extends string | number>(props: {
+  label: string;
+  value: T;
+  options: readonly (readonly [T, string])[];
+  onChange(value: T): void;
+  disabled?: boolean;
+}) {
+  return (
+    <div className="field-row">
+      <span className="field-label">{props.label}</span>
+      <fieldset className="segmented" aria-label={props.label}>
+        {props.options.map(([value, text]) => (
+          <button
+            key={String(value)}
+            type="button"
+            disabled={props.disabled}
+            aria-pressed={props.value === value}
+            onClick={() => props.onChange(value)}
+          >
+            {text}
+          </button>
+        ))}
+      </fieldset>
+    </div>
+  );
+}
+
+function SizeControl({ s }: { s: CompressSettings }) {
+  if (!isFactorizingMethod(s.method)) return null;
+  return (
+    <>
+      <Choice
+        label="Size by"
+        value={s.sizeBy}
+        options={[
+          ['rate', 'Rate'],
+          ['rank', 'Rank'],
+        ]}
+        onChange={(sizeBy) => updateSettings({ sizeBy })}
+      />
+      {s.sizeBy === 'rate' ? (
+        <label className="slider">
+          <span className="field-label">Rate</span>
+          <input
+            type="range"
+            min={1.2}
+            max={4}
+            step={0.1}
+            list="published-rates"
+            value={s.rate}
+            aria-label="Rate"
+            onChange={(e) => updateSettings({ rate: Number(e.target.value) })}
+          />
+          <output>{s.rate.toFixed(1)}×</output>
+          <datalist id="published-rates">
+            {PUBLISHED_RATES.map((r) => (
+              <option key={r} value={r} label={String(r)} />
+            ))}
+          </datalist>
+        </label>
+      ) : (
+        <label className="slider">
+          <span className="field-label">Rank</span>
+          <input
+            type="number"
+            min={1}
+            value={s.rank}
+            aria-label="Rank"
+            onChange={(e) =>
+              updateSettings({ rank: Math.max(1, Math.round(Number(e.target.value))) })
+            }
+          />
+          <span className="muted small">every selected layer</span>
+        </label>
+      )}
+      {s.sizeBy === 'rate' && (
+        <p className="muted small published">
+          Published rates:{' '}
+          {PUBLISHED_RATES.map((r) => (
+            <button
+              key={r}
+              type="button"
+              className="chip"
+              aria-pressed={s.rate === r}
+              onClick={() => updateSettings({ rate: r })}
+            >
+              {r}
+            </button>
+          ))}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** Method, size, bits and the run button; costs update while anything moves. */
+export function CompressPanel({ model }: { model: ModelOverview }) {
+  const s = useWorkbench((st) => st.settings);
+  const run = useSession((st) => st.run);
+  const hasCalibration = useSession((st) => st.datasets.calibration !== null);
+  const hasEval = useSession((st) => st.datasets.evaluation !== null);
+  const busy = isBusy(run);
+  return (
+    <section className="panel compress-panel" aria-labelledby="compress-title">
+      <div className="panel-head">
+        <h2 id="compress-title">Compression</h2>
+      </div>
+      <div className="panel-body">
+        <label className="field-row">
+          <span className="field-label">Method</span>
+          <select
+            value={s.method}
+            aria-label="Method"
+            onChange={(e) => updateSettings({ method: e.target.value as UiMethod })}
+          >
+            {Object.entries(METHOD_LABELS).map(([value, text]) => (
+              <option key={value} value={value}>
+                {text}
+              </option>
+            ))}
+          </select>
+        </label>
+        <SizeControl s={s} />
+        {s.method !== 'cp' && (
+          <label className="slider">
+            <span className="field-label">Weight bits</span>
+            <input
+              type="range"
+              min={2}
+              max={8}
+              step={1}
+              value={s.bits}
+              aria-label="Weight bits"
+              onChange={(e) => updateSettings({ bits: Number(e.target.value) })}
+            />
+            <output>{s.bits}-bit</output>
+          </label>
+        )}
+        <Choice
+          label="Other layers"
+          value={s.otherBits}
+          options={[
+            [8, '8-bit'],
+            [32, 'float'],
+          ]}
+          onChange={(otherBits) => updateSettings({ otherBits })}
+        />
+        <Choice
+          label="Activations"
+          value={s.actBits}
+          options={[
+            [32, 'float'],
+            [8, '8-bit'],
+          ]}
+          onChange={(actBits) => updateSettings({ actBits })}
+        />
+        {s.actBits < 32 && !hasCalibration && (
+          <p className="field-error">8-bit activations need a calibration set for their scales.</p>
+        )}
+        {s.method === 'admm' && (
+          <Choice
+            label="Preset"
+            value={s.preset}
+            options={[
+              ['default', 'Default (fast)'],
+              ['published', 'Published'],
+            ]}
+            onChange={(preset) => updateSettings({ preset })}
+          />
+        )}
+        <label className="field-row check">
+          <input
+            type="checkbox"
+            checked={s.calibrate && hasCalibration}
+            disabled={!hasCalibration}
+            onChange={(e) => updateSettings({ calibrate: e.target.checked })}
+          />
+          Calibrate after compression{' '}
+          {!hasCalibration && <span className="muted small">(load a calibration set)</span>}
+        </label>
+        <Choice
+          label="Layers"
+          value={s.layerMode}
+          options={[
+            ['all', isFactorizingMethod(s.method) ? 'All factorizable' : 'All weight layers'],
+            ['selected', 'Selected in table'],
+          ]}
+          onChange={(layerMode) => updateSettings({ layerMode })}
+        />
+        <CostPreview model={model} />
+        <div className="run-actions">
+          <button
+            type="button"
+            className="button button-primary"
+            disabled={busy}
+            onClick={() => void compressAndEvaluate()}
+          >
+            {hasEval ? 'Compress & evaluate' : 'Compress'}
+          </button>
+          {busy && (
+            <button type="button" className="button" onClick={cancelRun}>
+              Cancel
+            </button>
+          )}
+          {!hasEval && (
+            <span className="muted small">No evaluation data: errors, costs and size only.</span>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

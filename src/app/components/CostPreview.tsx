@@ -1,0 +1,57 @@
+import { useMemo } from 'react';
+import { computeCosts } from '../../core/cost/costModel.ts';
+import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { formatBytes, formatCount, formatScaled } from '../format.ts';
+import { chosenLayers, costChoices } from '../workbench/settings.ts';
+import { useWorkbench } from '../workbench/store.ts';
+
+function percent(value: number): string {
+  return Number.isFinite(value) ? `${value.toFixed(2)} %` : '—';
+}
+
+/** The "what if": costs of the current settings, recomputed on every slider move (cost model). */
+export function CostPreview({ model }: { model: ModelOverview }) {
+  const settings = useWorkbench((s) => s.settings);
+  const costs = useMemo(() => {
+    const choices = costChoices(model.layers, settings);
+    return computeCosts(model.layers, choices, {
+      actBits: settings.actBits,
+      otherWeightBits: settings.otherBits,
+    });
+  }, [model.layers, settings]);
+  const t = costs.totals;
+  const layers = chosenLayers(model.layers, settings).length;
+  const biasBytes = (model.summary.params - t.floatParams) * 4;
+  return (
+    <dl className="facts cost-preview" data-testid="cost-preview" aria-live="polite">
+      <div className="fact">
+        <dt>BOP %</dt>
+        <dd data-testid="preview-bop">{percent(t.bopPercent)}</dd>
+      </div>
+      <div className="fact">
+        <dt>Weights</dt>
+        <dd>
+          {formatCount(t.params)}{' '}
+          <span className="muted small">of {formatCount(t.floatParams)}</span>
+        </dd>
+      </div>
+      <div className="fact">
+        <dt>Size estimate</dt>
+        <dd>
+          {formatBytes(t.idealWeightBytes + biasBytes)}{' '}
+          <span className="muted small">of {formatBytes(t.floatWeightBytes + biasBytes)}</span>
+        </dd>
+      </div>
+      <div className="fact">
+        <dt>MACs</dt>
+        <dd>
+          {formatScaled(t.macs)} <span className="muted small">of {formatScaled(t.floatMacs)}</span>
+        </dd>
+      </div>
+      <div className="fact">
+        <dt>Layers compressed</dt>
+        <dd>{layers}</dd>
+      </div>
+    </dl>
+  );
+}

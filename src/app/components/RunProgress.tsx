@@ -1,0 +1,71 @@
+import { useSession } from '../workbench/store.ts';
+
+const PHASE_TEXT: Record<string, string> = {
+  compressing: 'Factorizing layers',
+  rewriting: 'Writing the compressed model',
+  calibrating: 'Calibrating',
+  evaluating: 'Evaluating',
+  done: 'Done',
+  cancelled: 'cancelled',
+  failed: 'Failed',
+};
+
+function errorText(error: number): string {
+  return Number.isFinite(error) ? error.toFixed(4) : '—';
+}
+
+/** The run's overall bar, its status, and one line per layer (step and current error). */
+export function RunProgress() {
+  const run = useSession((s) => s.run);
+  if (run.phase === 'idle') return null;
+  const percent = Math.round(run.progress * 100);
+  return (
+    <section className="panel run-panel" aria-labelledby="run-title">
+      <div className="panel-head">
+        <h2 id="run-title">Run</h2>
+        <span className={`run-status run-${run.phase}`} data-testid="run-status" aria-live="polite">
+          {PHASE_TEXT[run.phase] ?? run.phase}
+        </span>
+      </div>
+      <div className="panel-body">
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label="Run progress"
+          aria-valuenow={percent}
+          aria-valuemin={0}
+          aria-valuemax={100}
+        >
+          <div className="progress-fill" style={{ width: `${percent}%` }} />
+        </div>
+        <p className="small muted" data-testid="run-detail">
+          {run.detail} · {run.events} progress events
+        </p>
+        {run.message && <p className="field-error">{run.message}</p>}
+        {run.layerOrder.length > 0 && (
+          <ol className="layer-progress" data-testid="layer-progress">
+            {run.layerOrder.map((name) => {
+              const layer = run.layers[name];
+              return (
+                <li key={name} className={`layer-${layer.status}`}>
+                  <span className="layer-name" title={name}>
+                    {name}
+                  </span>
+                  <span className="muted small">{layer.status}</span>
+                  <span className="small">step {layer.outerStep}</span>
+                  <span className="small">err {errorText(layer.error)}</span>
+                  <span className="mini-track">
+                    <span
+                      className="mini-fill"
+                      style={{ width: `${Math.round(layer.progress * 100)}%` }}
+                    />
+                  </span>
+                </li>
+              );
+            })}
+          </ol>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,85 @@
+// Loading evaluation and calibration sets into the eval worker. The page keeps the File (not
+// its bytes) so a restarted worker can be given the same data again without asking the user.
+import * as Comlink from 'comlink';
+import { guessDatasetFormat } from '../../core/data/loadDataset.ts';
+import type { ProgressEvent } from '../../core/data/types.ts';
+import { evalWorker, evalWorkerGeneration, onEvalWorkerCrash } from '../bridge/evalClient.ts';
+import { type DatasetRole, patchRun, useSession } from './store.ts';
+
+const files: Record<DatasetRole, File | null> = { evaluation: null, calibration: null };
+let loadedGeneration = -1;
+
+function setRole<K extends 'datasets' | 'datasetLoads' | 'datasetErrors'>(
+  key: K,
+  role: DatasetRole,
+  value: ReturnType<typeof useSession.getState>[K][DatasetRole],
+): void {
+  useSession.setState((s) => ({ [key]: { ...s[key], [role]: value } }) as never);
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Parses a dataset file in the eval worker (with progress); errors stay beside its chooser. */
+export async function loadDatasetFile(role: DatasetRole, file: File): Promise<void> {
+  const format = guessDatasetFormat(file.name);
+  setRole('datasetErrors', role, null);
+  if (!format) {
+    setRole(
+      'datasetErrors',
+      role,
+      `${file.name}: unknown format; use a CIFAR-10 .bin, a .zip of class folders, or a .npy`,
+    );
+    return;
+  }
+  setRole('datasetLoads', role, { fileName: file.name, status: 'reading', progress: null });
+  try {
+    const previous = useSession.getState().datasets[role];
+    const buffer = await file.arrayBuffer();
+    const onProgress = Comlink.proxy((p: ProgressEvent) =>
+      setRole('datasetLoads', role, {
+        fileName: file.name,
+        status: p.status,
+        progress: p.progress,
+      }),
+    );
+    const summary = await evalWorker().loadDataset(
+      Comlink.transfer(buffer, [buffer]),
+      format,
+      file.name,
+      onProgress,
+    );
+    files[role] = file;
+    loadedGeneration = evalWorkerGeneration();
+    setRole('datasets', role, summary);
+    if (previous) void evalWorker().closeDataset(previous.datasetId);
+  } catch (err) {
+    setRole('datasetErrors', role, `Could not load ${file.name}: ${errorMessage(err)}`);
+  } finally {
+    setRole('datasetLoads', role, null);
+  }
+}
+
+export function unloadDataset(role: DatasetRole): void {
+  const summary = useSession.getState().datasets[role];
+  files[role] = null;
+  setRole('datasets', role, null);
+  if (summary) void evalWorker().closeDataset(summary.datasetId);
+}
+
+/** After the worker was restarted, loads the kept files into the new one. */
+export async function ensureDatasetsLoaded(): Promise<void> {
+  if (loadedGeneration === evalWorkerGeneration()) return;
+  loadedGeneration = evalWorkerGeneration();
+  for (const role of ['evaluation', 'calibration'] as const) {
+    setRole('datasets', role, null);
+    const file = files[role];
+    if (file) await loadDatasetFile(role, file);
+  }
+}
+
+onEvalWorkerCrash((message) => {
+  patchRun({ phase: 'failed', message: `The evaluation worker stopped (${message}).` });
+  void ensureDatasetsLoaded();
+});

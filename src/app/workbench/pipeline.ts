@@ -1,0 +1,124 @@
+// The three steps of a run, each a function of plain inputs: factorize the chosen layers in the
+// worker pool (reusing this session's layer results), rewrite (+ calibrate) in the eval worker,
+// evaluate there. runActions.ts strings them together and keeps the store up to date.
+import * as Comlink from 'comlink';
+import type { BuildResult } from '../../../workers/eval.worker.ts';
+import type { ProgressEvent } from '../../core/data/types.ts';
+import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
+import { compressLayers } from '../bridge/compressPool.ts';
+import { evalWorker } from '../bridge/evalClient.ts';
+import { modelWorker } from '../bridge/modelClient.ts';
+import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { abortable } from './abortable.ts';
+import { cachedLayer, cacheLayer, layerKey } from './layerCache.ts';
+import { type CompressSettings, chosenLayers, jobSettings } from './settings.ts';
+import type { EvalSettings, EvalSummary } from './store.ts';
+
+/** A model is identified across opens by its name and size (ids change on every open). */
+export function modelKey(model: ModelOverview): string {
+  return `${model.fileName}:${model.sizeBytes}`;
+}
+
+export async function factorizeLayers(
+  model: ModelOverview,
+  settings: CompressSettings,
+  signal: AbortSignal,
+  onProgress: (p: LayerProgress) => void,
+): Promise<LayerResult[]> {
+  const names = chosenLayers(model.layers, settings).map((l) => l.name);
+  if (names.length === 0) throw new Error('no layer selected for this method');
+  const jobs = await abortable(
+    modelWorker().jobs(model.modelId, jobSettings(settings), names),
+    signal,
+  );
+  const keys = jobs.map((job) => layerKey(modelKey(model), job));
+  const missing = jobs.filter((_, i) => !cachedLayer(keys[i]));
+  for (const [i, job] of jobs.entries()) {
+    if (cachedLayer(keys[i]))
+      onProgress({ layer: job.name, status: 'done', outerStep: 0, error: Number.NaN, progress: 1 });
+  }
+  const fresh = await compressLayers(missing, { onProgress, signal });
+  for (const result of fresh) {
+    const i = jobs.findIndex((j) => j.name === result.name);
+    cacheLayer(keys[i], result);
+  }
+  return keys.map((key) => cachedLayer(key)!);
+}
+
+export async function originalBytes(model: ModelOverview): Promise<Uint8Array> {
+  return new Uint8Array(await modelWorker().bytes(model.modelId));
+}
+
+export function buildModel(
+  original: Uint8Array,
+  results: LayerResult[],
+  settings: CompressSettings,
+  calibrationDatasetId: string | null,
+  evalSettings: EvalSettings,
+  signal: AbortSignal,
+  onProgress: (p: ProgressEvent) => void,
+): Promise<BuildResult> {
+  const copy = original.slice().buffer;
+  const call = evalWorker().buildCompressed(
+    Comlink.transfer(
+      {
+        modelBytes: copy,
+        results,
+        otherWeightBits: settings.otherBits,
+        actBits: settings.actBits,
+        calibrate: settings.calibrate && calibrationDatasetId !== null,
+        calibrationDatasetId,
+        spec: evalSettings.spec ?? undefined,
+      },
+      [copy],
+    ),
+    Comlink.proxy(onProgress),
+  );
+  return abortable(call, signal);
+}
+
+export interface EvaluateInput {
+  datasetId: string;
+  model: Uint8Array;
+  reference: Uint8Array | null;
+  evalSettings: EvalSettings;
+  latencyRuns: number;
+}
+
+export async function evaluateBytes(
+  input: EvaluateInput,
+  signal: AbortSignal,
+  onProgress: (p: ProgressEvent) => void,
+): Promise<EvalSummary> {
+  const model = input.model.slice().buffer;
+  const reference = input.reference?.slice().buffer;
+  const transfers = reference ? [model, reference] : [model];
+  const { evalSettings } = input;
+  const call = evalWorker().evaluate(
+    Comlink.transfer(
+      {
+        datasetId: input.datasetId,
+        model,
+        reference,
+        subset: evalSettings.subset,
+        limit: evalSettings.limit ?? undefined,
+        spec: evalSettings.spec ?? undefined,
+        latencyRuns: input.latencyRuns,
+      },
+      transfers,
+    ),
+    Comlink.proxy(onProgress),
+  );
+  const report = await abortable(call, signal);
+  const latency = (l: typeof report.latencyMs) => (l ? { median: l.median, p90: l.p90 } : null);
+  return {
+    accuracy: report.accuracy,
+    top5: report.top5,
+    agreement: report.agreement,
+    klDiv: report.klDiv,
+    images: report.images,
+    latencyMs: latency(report.latencyMs),
+    referenceLatencyMs: latency(report.referenceLatencyMs),
+    threads: report.threads,
+  };
+}

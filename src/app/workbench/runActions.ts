@@ -1,0 +1,215 @@
+// "Compress & evaluate" and its Cancel: the pipeline's steps with the run state kept in the
+// store, the result row appended, and the compressed bytes kept for downloads. One run at a time.
+import type { ProgressEvent } from '../../core/data/types.ts';
+import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
+import type { CompressionReport } from '../../core/rewrite/index.ts';
+import { evalWorker } from '../bridge/evalClient.ts';
+import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { useAppStore } from '../store.ts';
+import { isAbort } from './abortable.ts';
+import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
+import { buildModel, evaluateBytes, factorizeLayers, modelKey, originalBytes } from './pipeline.ts';
+import type { CompressSettings } from './settings.ts';
+import {
+  type EvalSummary,
+  IDLE_RUN,
+  type LayerRunState,
+  patchRun,
+  type ResultRow,
+  type RunPhase,
+  useSession,
+  useWorkbench,
+} from './store.ts';
+import { exposeLayerResults } from './testHooks.ts';
+
+export interface Artifacts {
+  bytes: Uint8Array;
+  report: CompressionReport;
+}
+
+/** Compressed models of this session by result row (reload drops them: they are rebuilt). */
+const artifacts = new Map<string, Artifacts>();
+let controller: AbortController | null = null;
+
+export function keptArtifacts(rowId: string): Artifacts | undefined {
+  return artifacts.get(rowId);
+}
+
+export function cancelRun(): void {
+  if (!controller) return;
+  controller.abort();
+  void evalWorker().cancel();
+}
+
+function onLayerProgress(p: LayerProgress): void {
+  useSession.setState((s) => {
+    const layers: Record<string, LayerRunState> = { ...s.run.layers, [p.layer]: p };
+    const order = s.run.layerOrder.includes(p.layer)
+      ? s.run.layerOrder
+      : [...s.run.layerOrder, p.layer];
+    const done = order.reduce((a, name) => a + (layers[name]?.progress ?? 0), 0);
+    const progress = (0.6 * done) / Math.max(1, order.length);
+    const detail = `${p.layer}: ${p.status}${p.outerStep ? `, step ${p.outerStep}` : ''}`;
+    return {
+      run: { ...s.run, layers, layerOrder: order, progress, detail, events: s.run.events + 1 },
+    };
+  });
+}
+
+function stepProgress(phase: RunPhase, from: number, span: number) {
+  return (p: ProgressEvent) =>
+    useSession.setState((s) => ({
+      run: {
+        ...s.run,
+        phase,
+        detail: p.status,
+        progress: from + span * (p.progress || 0),
+        events: s.run.events + 1,
+      },
+    }));
+}
+
+/** Factorize + rewrite (+ calibrate): the configuration's compressed model. */
+async function compressConfiguration(
+  model: ModelOverview,
+  settings: CompressSettings,
+  signal: AbortSignal,
+) {
+  patchRun({ phase: 'compressing', detail: 'preparing layers' });
+  const results = await factorizeLayers(model, settings, signal, onLayerProgress);
+  exposeLayerResults(results);
+  const original = await originalBytes(model);
+  await ensureDatasetsLoaded();
+  const calibration = useSession.getState().datasets.calibration;
+  patchRun({ phase: 'rewriting', detail: 'writing the compressed model', progress: 0.6 });
+  const { evalSettings } = useWorkbench.getState();
+  const built = await buildModel(
+    original,
+    results,
+    settings,
+    calibration?.datasetId ?? null,
+    evalSettings,
+    signal,
+    stepProgress('rewriting', 0.6, 0.1),
+  );
+  return { results, original, built };
+}
+
+async function floatBaseline(original: Uint8Array, signal: AbortSignal, model: ModelOverview) {
+  const data = useSession.getState().datasets.evaluation!;
+  const { evalSettings, baselines } = useWorkbench.getState();
+  const key = baselineKey(model, data.dataHash, evalSettings);
+  if (baselines[key]) return;
+  const summary = await evaluateBytes(
+    { datasetId: data.datasetId, model: original, reference: null, evalSettings, latencyRuns: 0 },
+    signal,
+    stepProgress('evaluating', 0.7, 0.1),
+  );
+  if (summary.accuracy === null) return;
+  useWorkbench.setState((s) => ({
+    baselines: { ...s.baselines, [key]: { accuracy: summary.accuracy!, images: summary.images } },
+  }));
+}
+
+export function baselineKey(
+  model: Pick<ModelOverview, 'fileName' | 'sizeBytes'>,
+  dataHash: string,
+  e: { subset: string; limit: number | null; spec: unknown },
+): string {
+  return JSON.stringify([model.fileName, model.sizeBytes, dataHash, e.subset, e.limit, e.spec]);
+}
+
+function resultRow(
+  model: ModelOverview,
+  settings: CompressSettings,
+  results: LayerResult[],
+  built: Artifacts & { calibrated: boolean },
+  evaluation: EvalSummary | null,
+): ResultRow {
+  const totals = built.report.totals;
+  return {
+    id: crypto.randomUUID(),
+    createdAt: Date.now(),
+    modelFileName: model.fileName,
+    settings,
+    layers: results.map((r) => ({ name: r.name, rank: r.rank, error: r.error })),
+    calibrated: built.calibrated,
+    meanError: results.reduce((a, r) => a + r.error, 0) / Math.max(1, results.length),
+    bopPercent: totals.bopPercent,
+    params: totals.params,
+    sizeBytes: built.bytes.length,
+    floatSizeBytes: totals.floatSizeBytes,
+    evaluation,
+    dataFileName: evaluation ? (useSession.getState().datasets.evaluation?.fileName ?? null) : null,
+  };
+}
+
+export async function compressAndEvaluate(): Promise<void> {
+  const model = useAppStore.getState().model;
+  if (!model || controller) return;
+  const settings = useWorkbench.getState().settings;
+  controller = new AbortController();
+  const { signal } = controller;
+  useSession.setState({ run: { ...IDLE_RUN, phase: 'compressing', detail: 'starting' } });
+  try {
+    const { results, original, built } = await compressConfiguration(model, settings, signal);
+    let evaluation: EvalSummary | null = null;
+    const data = useSession.getState().datasets.evaluation;
+    if (data) {
+      await floatBaseline(original, signal, model);
+      evaluation = await evaluateBytes(
+        {
+          datasetId: data.datasetId,
+          model: built.bytes,
+          reference: original,
+          evalSettings: useWorkbench.getState().evalSettings,
+          latencyRuns: 20,
+        },
+        signal,
+        stepProgress('evaluating', 0.8, 0.2),
+      );
+    }
+    const row = resultRow(model, settings, results, built, evaluation);
+    artifacts.set(row.id, { bytes: built.bytes, report: built.report });
+    useWorkbench.setState((s) => ({ results: [...s.results, row] }));
+    patchRun({
+      phase: 'done',
+      progress: 1,
+      detail: data ? 'evaluated' : 'compressed (no evaluation data)',
+    });
+  } catch (err) {
+    if (isAbort(err)) patchRun({ phase: 'cancelled', detail: 'cancelled' });
+    else patchRun({ phase: 'failed', message: errorMessage(err) });
+  } finally {
+    controller = null;
+  }
+}
+
+/** The row's compressed model: kept bytes, or rebuilt (cheap when its layers are cached). */
+export async function artifactsFor(row: ResultRow): Promise<Artifacts> {
+  const kept = artifacts.get(row.id);
+  if (kept) return kept;
+  const model = useAppStore.getState().model;
+  if (!model || `${model.fileName}` !== row.modelFileName) {
+    throw new Error(`open ${row.modelFileName} again to rebuild this model`);
+  }
+  if (controller) throw new Error('wait for the running step to finish');
+  controller = new AbortController();
+  useSession.setState({ run: { ...IDLE_RUN, phase: 'compressing', detail: 'rebuilding' } });
+  try {
+    const { built } = await compressConfiguration(model, row.settings, controller.signal);
+    const rebuilt = { bytes: built.bytes, report: built.report };
+    artifacts.set(row.id, rebuilt);
+    patchRun({ phase: 'done', progress: 1, detail: 'rebuilt for download' });
+    return rebuilt;
+  } catch (err) {
+    patchRun(
+      isAbort(err) ? { phase: 'cancelled' } : { phase: 'failed', message: errorMessage(err) },
+    );
+    throw err;
+  } finally {
+    controller = null;
+  }
+}
+
+export { modelKey };

@@ -1,0 +1,195 @@
+// The workbench's state beyond the opened model. Settings, result rows and sweep rows persist
+// in localStorage (summaries only: compressed bytes stay in memory and are rebuilt on demand);
+// datasets and the progress of running steps are per session.
+import { create } from 'zustand';
+import { createJSONStorage, persist } from 'zustand/middleware';
+import type { DatasetSummary } from '../../../workers/eval.worker.ts';
+import type { PreprocessSpec } from '../../core/data/types.ts';
+import type { SweepRow } from '../../core/sweep/types.ts';
+import { type CompressSettings, DEFAULT_SETTINGS } from './settings.ts';
+
+export interface EvalSettings {
+  subset: 'quick' | 'full';
+  /** A smaller stratified subset (200 or 500 images) for fast looks; null uses `subset`. */
+  limit: number | null;
+  /** The user's preprocessing; null uses the spec guessed from the model input. */
+  spec: PreprocessSpec | null;
+}
+
+export interface LatencySummary {
+  median: number;
+  p90: number;
+}
+
+export interface EvalSummary {
+  accuracy: number | null;
+  top5: number | null;
+  agreement: number | null;
+  klDiv: number | null;
+  images: number;
+  latencyMs: LatencySummary | null;
+  referenceLatencyMs: LatencySummary | null;
+  threads: number;
+}
+
+export interface LayerSummary {
+  name: string;
+  rank: number;
+  error: number;
+}
+
+/** One compressed configuration: what was asked and what it measured. */
+export interface ResultRow {
+  id: string;
+  createdAt: number;
+  modelFileName: string;
+  settings: CompressSettings;
+  /** Layers compressed, in graph order. */
+  layers: LayerSummary[];
+  calibrated: boolean;
+  meanError: number;
+  bopPercent: number;
+  params: number;
+  sizeBytes: number;
+  floatSizeBytes: number;
+  evaluation: EvalSummary | null;
+  /** Name of the evaluation file, when evaluated. */
+  dataFileName: string | null;
+}
+
+/** Float-model accuracy per model + data + image count (the charts' reference line). */
+export type Baselines = Record<string, { accuracy: number; images: number }>;
+
+export interface WorkbenchState {
+  settings: CompressSettings;
+  evalSettings: EvalSettings;
+  results: ResultRow[];
+  sweepRows: (SweepRow & { modelFileName: string })[];
+  baselines: Baselines;
+}
+
+export const useWorkbench = create<WorkbenchState>()(
+  persist(
+    () => ({
+      settings: DEFAULT_SETTINGS,
+      evalSettings: { subset: 'quick', limit: null, spec: null } as EvalSettings,
+      results: [] as ResultRow[],
+      sweepRows: [] as WorkbenchState['sweepRows'],
+      baselines: {} as Baselines,
+    }),
+    {
+      name: 'qaf-workbench',
+      version: 1,
+      storage: createJSONStorage(() => localStorage),
+      // Settings saved by an older version gain the fields added since.
+      merge: (saved, current) => {
+        const s = (saved ?? {}) as Partial<WorkbenchState>;
+        return {
+          ...current,
+          ...s,
+          settings: { ...current.settings, ...s.settings },
+          evalSettings: { ...current.evalSettings, ...s.evalSettings },
+        };
+      },
+    },
+  ),
+);
+
+export function updateSettings(patch: Partial<CompressSettings>): void {
+  useWorkbench.setState((s) => ({ settings: { ...s.settings, ...patch } }));
+}
+
+export function updateEvalSettings(patch: Partial<EvalSettings>): void {
+  useWorkbench.setState((s) => ({ evalSettings: { ...s.evalSettings, ...patch } }));
+}
+
+export function removeResult(id: string): void {
+  useWorkbench.setState((s) => ({ results: s.results.filter((r) => r.id !== id) }));
+}
+
+export type DatasetRole = 'evaluation' | 'calibration';
+
+export interface DatasetLoad {
+  fileName: string;
+  status: string;
+  progress: number | null;
+}
+
+/** A step of the run, as the progress panel shows it. */
+export type RunPhase =
+  | 'idle'
+  | 'compressing'
+  | 'rewriting'
+  | 'calibrating'
+  | 'evaluating'
+  | 'done'
+  | 'cancelled'
+  | 'failed';
+
+export interface LayerRunState {
+  status: string;
+  outerStep: number;
+  error: number;
+  progress: number;
+}
+
+export interface RunState {
+  phase: RunPhase;
+  /** What the run does now, in words. */
+  detail: string;
+  /** Overall progress in [0, 1]. */
+  progress: number;
+  layers: Record<string, LayerRunState>;
+  layerOrder: string[];
+  /** Progress events seen (the e2e checks that they arrive). */
+  events: number;
+  message: string | null;
+}
+
+export interface SweepState {
+  running: boolean;
+  detail: string;
+  progress: number;
+  status: 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
+  message: string | null;
+}
+
+export interface SessionState {
+  datasets: Record<DatasetRole, DatasetSummary | null>;
+  datasetLoads: Record<DatasetRole, DatasetLoad | null>;
+  datasetErrors: Record<DatasetRole, string | null>;
+  run: RunState;
+  sweep: SweepState;
+  kernelsName: string | null;
+}
+
+export const IDLE_RUN: RunState = {
+  phase: 'idle',
+  detail: '',
+  progress: 0,
+  layers: {},
+  layerOrder: [],
+  events: 0,
+  message: null,
+};
+
+export const useSession = create<SessionState>()(() => ({
+  datasets: { evaluation: null, calibration: null },
+  datasetLoads: { evaluation: null, calibration: null },
+  datasetErrors: { evaluation: null, calibration: null },
+  run: IDLE_RUN,
+  sweep: { running: false, detail: '', progress: 0, status: 'idle', message: null },
+  kernelsName: null,
+}));
+
+export function patchRun(patch: Partial<RunState>): void {
+  useSession.setState((s) => ({ run: { ...s.run, ...patch } }));
+}
+
+export function patchSweep(patch: Partial<SweepState>): void {
+  useSession.setState((s) => ({ sweep: { ...s.sweep, ...patch } }));
+}
+
+export function isBusy(run: RunState): boolean {
+  return !['idle', 'done', 'cancelled', 'failed'].includes(run.phase);
+}

@@ -1,0 +1,90 @@
+// "Run baseline sweep": FTQ / PTQ / QAF over rates x bits with the loaded data, in the eval
+// worker, each point cached in IndexedDB (a repeated point costs one lookup). Rows stream into
+// the store as they come; Cancel stops at once (the worker is restarted if it does not yield).
+import * as Comlink from 'comlink';
+import type { ProgressEvent } from '../../core/data/types.ts';
+import type { SweepGridSpec, SweepRow } from '../../core/sweep/types.ts';
+import { evalWorker, restartEvalWorker } from '../bridge/evalClient.ts';
+import { useAppStore } from '../store.ts';
+import { abortable, isAbort } from './abortable.ts';
+import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
+import { originalBytes } from './pipeline.ts';
+import { patchSweep, useSession, useWorkbench } from './store.ts';
+
+export const SWEEP_RATES = [1.5, 2, 3];
+export const SWEEP_BITS = [4, 8];
+
+let controller: AbortController | null = null;
+
+function sameRow(a: SweepRow, b: SweepRow): boolean {
+  return (
+    a.method === b.method &&
+    a.rate === b.rate &&
+    a.bits === b.bits &&
+    a.actBits === b.actBits &&
+    a.calibrated === b.calibrated
+  );
+}
+
+function addRow(modelFileName: string, row: SweepRow): void {
+  useWorkbench.setState((s) => ({
+    sweepRows: [
+      ...s.sweepRows.filter((r) => r.modelFileName !== modelFileName || !sameRow(r, row)),
+      { ...row, modelFileName },
+    ],
+  }));
+}
+
+export function sweepGrid(rates: number[], bits: number[]): SweepGridSpec {
+  return { methods: ['admm', 'ftq', 'ptq'], rates, bits, calibration: true, includeFloat: true };
+}
+
+export async function runBaselineSweep(rates = SWEEP_RATES, bits = SWEEP_BITS): Promise<void> {
+  const model = useAppStore.getState().model;
+  if (!model || controller) return;
+  controller = new AbortController();
+  const { signal } = controller;
+  patchSweep({ running: true, status: 'running', detail: 'starting', progress: 0, message: null });
+  try {
+    await ensureDatasetsLoaded();
+    const { evaluation, calibration } = useSession.getState().datasets;
+    if (!evaluation) throw new Error('load evaluation data first');
+    const bytes = (await originalBytes(model)).buffer as ArrayBuffer;
+    const { evalSettings } = useWorkbench.getState();
+    const onRow = Comlink.proxy((row: SweepRow) => addRow(model.fileName, row));
+    const onProgress = Comlink.proxy((p: ProgressEvent) =>
+      patchSweep({ detail: p.status, progress: p.progress }),
+    );
+    const call = evalWorker().sweep(
+      Comlink.transfer(
+        {
+          modelBytes: bytes,
+          datasetId: evaluation.datasetId,
+          calibrationDatasetId: calibration?.datasetId ?? null,
+          subset: evalSettings.subset,
+          limit: evalSettings.limit ?? undefined,
+          grid: sweepGrid(rates, bits),
+        },
+        [bytes],
+      ),
+      onRow,
+      onProgress,
+    );
+    await abortable(call, signal);
+    patchSweep({ status: 'done', detail: 'done', progress: 1 });
+  } catch (err) {
+    if (isAbort(err)) patchSweep({ status: 'cancelled', detail: 'cancelled' });
+    else patchSweep({ status: 'failed', message: errorMessage(err) });
+  } finally {
+    patchSweep({ running: false });
+    controller = null;
+  }
+}
+
+/** Stops the sweep now: a factorization in flight cannot yield, so the worker is replaced. */
+export function cancelSweep(): void {
+  if (!controller) return;
+  controller.abort();
+  restartEvalWorker();
+  void ensureDatasetsLoaded();
+}

@@ -1,0 +1,22 @@
+// A window for the e2e tests, opened only with ?testHooks in the URL: the integer codes of the
+// last run's layers, so a test can compare them with a Node-side compression of the same layer.
+import type { LayerResult } from '../../core/factor/types.ts';
+
+export interface LayerCodes {
+  name: string;
+  rank: number;
+  codes: number[][];
+}
+
+const enabled =
+  typeof location !== 'undefined' && new URLSearchParams(location.search).has('testHooks');
+
+export function exposeLayerResults(results: readonly LayerResult[]): void {
+  if (!enabled) return;
+  const codes: LayerCodes[] = results.map((r) => ({
+    name: r.name,
+    rank: r.rank,
+    codes: r.factors.map((f) => Array.from(f.codes ?? [])),
+  }));
+  (globalThis as { __qafLayerCodes?: LayerCodes[] }).__qafLayerCodes = codes;
+}
