@@ -335,6 +335,19 @@ describe('rewrite errors and other-layer bits', () => {
     expect(out.report.layers.every((l) => l.bits === 4 && l.error > 0 && l.error < 0.2)).toBe(true);
   });
 
+  it('an all-zero output channel (scale 0) dequantizes to zeros', async () => {
+    const zeroed = structuredClone(model);
+    const w2 = zeroed.graph.initializer?.find((t) => t.name === 'w2');
+    if (w2?.rawData) w2.rawData.fill(0, 0, 6 * 4);
+    const out = await buildCompressedModel(zeroed, layers, []);
+    const ref = buildReferenceModel(zeroed, layers, []);
+    const [y, yRef] = await Promise.all([
+      runModel(out.bytes, x, [1, 4, 9, 9]),
+      runModel(ref, x, [1, 4, 9, 9]),
+    ]);
+    expect(maxRelativeDiff(y, yRef)).toBeLessThan(1e-4);
+  });
+
   it('nothing quantized: the model stays float and unchanged in form', async () => {
     const out = await buildCompressedModel(model, layers, []);
     expect(ops(out.model)).toEqual(ops(model));

@@ -2,6 +2,7 @@
 // every weight layer, with ranges calibrated by running the float model in onnxruntime-web with
 // those tensors added as graph outputs. Tensors inside a factorized chain stay float.
 import * as ort from 'onnxruntime-web/wasm';
+import { withGraphOutputs } from '../calibrate/graphEdit.ts';
 import { createSession } from '../eval/session.ts';
 import { writeModel } from '../onnx/reader.ts';
 import { DataType, type NodeProto, type OnnxModel, type TensorProto } from '../onnx/types.ts';
@@ -29,12 +30,7 @@ export async function calibrateActivations(
   tensorNames: readonly string[],
   calibration: ActCalibration,
 ): Promise<Map<string, ActRange>> {
-  const probe = structuredClone(model);
-  const outputs = new Set((probe.graph.output ?? []).map((o) => o.name));
-  for (const name of tensorNames) {
-    if (!outputs.has(name))
-      probe.graph.output?.push({ name, type: { tensorType: { elemType: 1 } } });
-  }
+  const probe = withGraphOutputs(model, tensorNames);
   const session = await createSession(writeModel(probe), { graphOptimizationLevel: 'disabled' });
   const method = calibration.method ?? 'minmax';
   const all = [...batches(calibration)];

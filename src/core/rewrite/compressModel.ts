@@ -8,8 +8,13 @@ import {
   type LayerChoice,
   type LayerCost,
 } from '../cost/costModel.ts';
+import { ptqWeight } from '../factor/baselines.ts';
+import { relativeErrorOf } from '../factor/cpTensor.ts';
 import type { LayerResult } from '../factor/types.ts';
+import { jsKernels } from '../kernels/js.ts';
+import type { Kernels } from '../kernels/types.ts';
 import { readModel, writeModel } from '../onnx/reader.ts';
+import { defaultOpset } from '../onnx/shapes/inferShapes.ts';
 import { DataType, type OnnxModel } from '../onnx/types.ts';
 import {
   actQuantParams,
@@ -18,8 +23,8 @@ import {
   layerInputNames,
 } from './activations.ts';
 import { GraphEditor } from './graphEdit.ts';
-import { initializersRead, outputAxis, quantizeOtherLayer, rewriteLayer } from './layerRewrite.ts';
-import { checkOpsetUpgrade, defaultOpset, upgradeOpset } from './opset.ts';
+import { initializersRead, quantizeOtherLayer, rewriteLayer } from './layerRewrite.ts';
+import { checkOpsetUpgrade, upgradeOpset } from './opset.ts';
 import { floatTensor, readFloat32, tensorPayloadBytes } from './tensors.ts';
 import {
   type CompressionReport,
@@ -29,7 +34,7 @@ import {
   type RewriteLayer,
   type RewriteOptions,
 } from './types.ts';
-import { quantizePerChannel, reconstructWeight, relativeError } from './weights.ts';
+import { reconstructWeight } from './weights.ts';
 
 export interface CompressedModel {
   model: OnnxModel;
@@ -41,6 +46,7 @@ export interface CompressedModel {
 
 interface Plan {
   results: Map<string, LayerResult>;
+  kernels: Kernels;
   otherWeightBits: number;
   actBits: number;
   targetOpset: number;
@@ -76,7 +82,13 @@ function plan(
   const targetOpset = usesInt4 ? 21 : usesDq ? 13 : 0;
   const from = defaultOpset(model);
   if (checkOpset && targetOpset > from) checkOpsetUpgrade(model, from, targetOpset);
-  return { results: byName, otherWeightBits, actBits, targetOpset };
+  return {
+    results: byName,
+    kernels: options.kernels ?? jsKernels,
+    otherWeightBits,
+    actBits,
+    targetOpset,
+  };
 }
 
 /** Builds the compressed model; async because activation calibration runs the model. */
@@ -124,6 +136,7 @@ async function addActivationQuantization(
   // a large factorization error the original weights give ranges the compressed model exceeds.
   const withCompressedWeights = buildReferenceModel(model, layers, results, {
     otherWeightBits: p.otherWeightBits,
+    kernels: p.kernels,
   });
   const names = layerInputNames(model, layers);
   const ranges = await calibrateActivations(withCompressedWeights, names, cal);
@@ -136,7 +149,8 @@ function rewriteOne(ed: GraphEditor, layer: RewriteLayer, p: Plan): LayerNames {
   const result = p.results.get(layer.name);
   if (result) return rewriteLayer(ed, layer, result);
   checkFloatWeight(ed.model, layer);
-  if (p.otherWeightBits < FLOAT_BITS) return quantizeOtherLayer(ed, layer, p.otherWeightBits);
+  if (p.otherWeightBits < FLOAT_BITS)
+    return quantizeOtherLayer(ed, layer, p.otherWeightBits, p.kernels);
   const node = ed.nodes[layer.nodeIndex];
   return {
     lastWeightScaleName: null,
@@ -217,12 +231,9 @@ function layerReport(original: OnnxModel, layer: RewriteLayer, c: LayerCost, p: 
   if (r)
     error = Number.isFinite(r.error)
       ? r.error
-      : relativeError(weightOf(original, layer), reconstructWeight(r));
+      : relativeErrorOf(weightOf(original, layer), reconstructWeight(r));
   else if (p.otherWeightBits < FLOAT_BITS)
-    error = relativeError(
-      weightOf(original, layer),
-      otherValues(original, layer, p.otherWeightBits),
-    );
+    error = relativeErrorOf(weightOf(original, layer), otherValues(original, layer, p));
   return {
     name: layer.name,
     method: c.method,
@@ -260,10 +271,9 @@ function weightOf(model: OnnxModel, layer: RewriteLayer): Float32Array {
   return readFloat32(t);
 }
 
-function otherValues(model: OnnxModel, layer: RewriteLayer, bits: number): Float32Array {
-  const node = model.graph.node?.[layer.nodeIndex] ?? {};
-  const axis = outputAxis(layer, node);
-  return quantizePerChannel(weightOf(model, layer), layer.weightShape, axis, bits).values;
+function otherValues(model: OnnxModel, layer: RewriteLayer, p: Plan): Float32Array {
+  return ptqWeight(p.kernels, weightOf(model, layer), layer.weightShape, p.otherWeightBits, true)
+    .values;
 }
 
 /**
@@ -275,16 +285,16 @@ export function buildReferenceModel(
   model: OnnxModel,
   layers: readonly RewriteLayer[],
   results: readonly LayerResult[],
-  options: Pick<RewriteOptions, 'otherWeightBits'> = {},
+  options: Pick<RewriteOptions, 'otherWeightBits' | 'kernels'> = {},
 ): OnnxModel {
-  const p = plan(model, layers, results, { otherWeightBits: options.otherWeightBits }, false);
+  const p = plan(model, layers, results, options, false);
   const out = structuredClone(model);
   const inits = out.graph.initializer ?? [];
   for (const layer of layers) {
     const r = p.results.get(layer.name);
     if (!r && p.otherWeightBits >= FLOAT_BITS) continue;
     checkFloatWeight(model, layer);
-    const values = r ? reconstructWeight(r) : otherValues(model, layer, p.otherWeightBits);
+    const values = r ? reconstructWeight(r) : otherValues(model, layer, p);
     const i = inits.findIndex((t) => t.name === layer.weightName);
     inits[i] = floatTensor(layer.weightName, layer.weightShape, values);
   }

@@ -1,13 +1,7 @@
 // A small editor over a cloned graph: fresh unique names, new initializers, and node
 // replacements keyed by the original node index (so LayerInfo.nodeIndex stays valid until the
 // edit is committed in one pass, which keeps the topological order of the original graph).
-import {
-  type AttributeProto,
-  AttributeType,
-  type NodeProto,
-  type OnnxModel,
-  type TensorProto,
-} from '../onnx/types.ts';
+import type { AttributeProto, NodeProto, OnnxModel, TensorProto } from '../onnx/types.ts';
 import { RewriteError } from './types.ts';
 
 export class GraphEditor {
@@ -115,28 +109,4 @@ function collectSubgraphInputs(a: AttributeProto, read: Set<string>): void {
       for (const b of n.attribute ?? []) collectSubgraphInputs(b, read);
     }
   }
-}
-
-export function intAttr(name: string, i: number): AttributeProto {
-  return { name, type: AttributeType.INT, i };
-}
-
-export function intsAttr(name: string, ints: readonly number[]): AttributeProto {
-  return { name, type: AttributeType.INTS, ints: [...ints] };
-}
-
-export function floatAttr(name: string, f: number): AttributeProto {
-  return { name, type: AttributeType.FLOAT, f };
-}
-
-export function findAttr(node: NodeProto, name: string): AttributeProto | undefined {
-  return node.attribute?.find((a) => a.name === name);
-}
-
-export function intAttrOf(node: NodeProto, name: string, fallback: number): number {
-  return findAttr(node, name)?.i ?? fallback;
-}
-
-export function floatAttrOf(node: NodeProto, name: string, fallback: number): number {
-  return findAttr(node, name)?.f ?? fallback;
 }

@@ -3,13 +3,17 @@
 // dilations), 1x1 R->Cout with the original bias; 2-way layers: two 1x1 convs, two Gemm or two
 // MatMul. The last node always writes the original output name, so the rest of the graph and
 // every consumer stay untouched.
+
+import { ptqWeight } from '../factor/baselines.ts';
 import type { LayerResult } from '../factor/types.ts';
+import type { Kernels } from '../kernels/types.ts';
+import { attrInt } from '../onnx/attributes.ts';
+import { makeAttribute } from '../onnx/builders.ts';
 import type { AttributeProto, NodeProto } from '../onnx/types.ts';
-import { type GraphEditor, intAttr, intAttrOf, intsAttr } from './graphEdit.ts';
+import type { GraphEditor } from './graphEdit.ts';
 import { readFloat32 } from './tensors.ts';
 import { type LayerNames, RewriteError, type RewriteLayer } from './types.ts';
 import { type EmittedWeight, emitWeight, factorSpec } from './weightNodes.ts';
-import { quantizePerChannel } from './weights.ts';
 
 /** Rewrites layer `layer` as `result` says; returns the names calibration will need. */
 export function rewriteLayer(
@@ -73,21 +77,21 @@ function rewritePtq(ed: GraphEditor, layer: RewriteLayer, result: LayerResult): 
   return swapWeight(ed, layer, node, emitWeight(ed, layer.weightName, spec));
 }
 
-/** Non-factorized layer at `bits`: per-output-channel INT8/INT4 DequantizeLinear. */
-export function quantizeOtherLayer(ed: GraphEditor, layer: RewriteLayer, bits: number): LayerNames {
+/**
+ * Non-factorized layer at `bits`: the engine's per-output-channel PTQ (rows of the stored
+ * weight, so axis 0) feeding DequantizeLinear.
+ */
+export function quantizeOtherLayer(
+  ed: GraphEditor,
+  layer: RewriteLayer,
+  bits: number,
+  kernels: Kernels,
+): LayerNames {
   const node = ed.nodes[layer.nodeIndex];
   const w = readFloat32(ed.initializer(layer.weightName));
-  const axis = outputAxis(layer, node);
-  const q = quantizePerChannel(w, layer.weightShape, axis, bits);
-  const spec = { dims: [...layer.weightShape], bits, ...q };
+  const q = ptqWeight(kernels, w, layer.weightShape, bits, true);
+  const spec = { dims: [...layer.weightShape], bits, axis: 0, ...q };
   return swapWeight(ed, layer, node, emitWeight(ed, layer.weightName, spec));
-}
-
-/** The weight axis that indexes output channels/features. */
-export function outputAxis(layer: RewriteLayer, node: NodeProto): number {
-  if (layer.op === 'Conv') return 0;
-  if (layer.op === 'Gemm') return intAttrOf(node, 'transB', 0) === 1 ? 0 : 1;
-  return layer.weightShape.length - 1;
 }
 
 function swapWeight(
@@ -116,7 +120,7 @@ function rewriteConv(
   node: NodeProto,
   result: LayerResult,
 ): LayerNames {
-  if ((layer.group ?? intAttrOf(node, 'group', 1)) !== 1) {
+  if ((layer.group ?? attrInt(node, 'group', 1)) !== 1) {
     throw new RewriteError(`layer ${layer.name}: grouped convolutions are not factorized`);
   }
   const [cout, cin, ...kernel] = layer.weightShape;
@@ -160,8 +164,8 @@ function conv(
   group: number,
   extra: AttributeProto[],
 ): NodeProto {
-  const attribute = [intsAttr('kernel_shape', kernel), ...extra];
-  if (group !== 1) attribute.push(intAttr('group', group));
+  const attribute = [makeAttribute('kernel_shape', kernel), ...extra];
+  if (group !== 1) attribute.push(makeAttribute('group', group));
   return { name: ed.unique(name), opType: 'Conv', input, output: [output], attribute };
 }
 
@@ -177,7 +181,7 @@ function rewriteGemm(
   result: LayerResult,
 ): LayerNames {
   const [a, b] = twoFactors(layer, result);
-  const transB = intAttrOf(node, 'transB', 0) === 1;
+  const transB = attrInt(node, 'transB', 0) === 1;
   const [first, second] = transB ? [b, a] : [a, b];
   const base = baseName(layer, node);
   const w1 = emitWeight(
@@ -191,7 +195,7 @@ function rewriteGemm(
     factorSpec(second, result.bits, [second.rows, result.rank]),
   );
   const t1 = ed.unique(`${base}_cp_in`);
-  const transA = intAttrOf(node, 'transA', 0);
+  const transA = attrInt(node, 'transA', 0);
   const keep = (node.attribute ?? []).filter((x) => x.name === 'alpha' || x.name === 'beta');
   const bias = node.input?.[2] ? node.input[2] : null;
   const g1: NodeProto = {
@@ -199,14 +203,14 @@ function rewriteGemm(
     opType: 'Gemm',
     input: [node.input?.[0] ?? '', w1.input],
     output: [t1],
-    attribute: transA ? [intAttr('transA', 1)] : [],
+    attribute: transA ? [makeAttribute('transA', 1)] : [],
   };
   const g2: NodeProto = {
     name: ed.unique(`${base}_cp_out`),
     opType: 'Gemm',
     input: bias ? [t1, w2.input, bias] : [t1, w2.input],
     output: [node.output?.[0] ?? ''],
-    attribute: [intAttr('transB', 1), ...keep],
+    attribute: [makeAttribute('transB', 1), ...keep],
   };
   return finish(ed, layer, [...w1.nodes, g1, ...w2.nodes, g2], w2, bias);
 }

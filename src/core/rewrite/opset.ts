@@ -2,8 +2,11 @@
 // opset 13 (IR 7), INT4 tensors need opset 21 (IR 10). Most CNN ops mean the same from 13 to 21;
 // the ones whose inputs or meaning changed are converted where that is mechanical (an `axes` or
 // `split` attribute that became an input) and refused otherwise, naming the op.
+
+import { makeAttribute } from '../onnx/builders.ts';
+import { defaultOpset } from '../onnx/shapes/inferShapes.ts';
 import type { NodeProto, OnnxModel } from '../onnx/types.ts';
-import { type GraphEditor, intAttr } from './graphEdit.ts';
+import type { GraphEditor } from './graphEdit.ts';
 import { int64Tensor } from './tensors.ts';
 import { RewriteError } from './types.ts';
 
@@ -18,11 +21,6 @@ export function irVersionFor(opset: number): number {
   if (opset >= 11) return 6;
   if (opset >= 10) return 5;
   return 3;
-}
-
-export function defaultOpset(model: OnnxModel): number {
-  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
-  return entry?.version ?? 1;
 }
 
 // Op -> the opset where its signature changed incompatibly. An op listed here, present in a
@@ -132,5 +130,5 @@ function moveAttrToInput(ed: GraphEditor, n: NodeProto, attr: string, slot: numb
 function addSplitOutputs(n: NodeProto): void {
   if (n.opType !== 'Split' || !isDefaultDomain(n) || n.input?.[1]) return;
   if (n.attribute?.some((a) => a.name === 'num_outputs')) return;
-  n.attribute = [...(n.attribute ?? []), intAttr('num_outputs', n.output?.length ?? 1)];
+  n.attribute = [...(n.attribute ?? []), makeAttribute('num_outputs', n.output?.length ?? 1)];
 }

@@ -1,6 +1,7 @@
 // Inputs, options and the report of the compressed-model rewrite.
 import type { CostLayer, CostMethod } from '../cost/costModel.ts';
 import type { LayerResult } from '../factor/types.ts';
+import type { Kernels } from '../kernels/types.ts';
 
 /** The model cannot be rewritten as asked; the message names the layer or op and why. */
 export class RewriteError extends Error {
@@ -43,6 +44,8 @@ export interface RewriteOptions {
   actCalibration?: ActCalibration;
   /** Size of the float model's file, for the report (default: the re-encoded input model). */
   floatSizeBytes?: number;
+  /** Kernels for quantizing the other layers (the engine's PTQ); default the plain-JS ones. */
+  kernels?: Kernels;
 }
 
 /** Names inside the rewritten graph that calibration after compression needs to change. */

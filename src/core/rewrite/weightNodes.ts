@@ -2,8 +2,9 @@
 // DequantizeLinear(codes, scale) with a symmetric grid (zero point omitted: it defaults to 0,
 // which onnxruntime-web accepts for INT8 and for opset-21 INT4 alike).
 import type { FactorResult } from '../factor/types.ts';
+import { makeAttribute } from '../onnx/builders.ts';
 import type { NodeProto } from '../onnx/types.ts';
-import { type GraphEditor, intAttr } from './graphEdit.ts';
+import type { GraphEditor } from './graphEdit.ts';
 import { codesTensor, floatTensor } from './tensors.ts';
 import { RewriteError } from './types.ts';
 import { transpose } from './weights.ts';
@@ -42,8 +43,8 @@ export function emitWeight(ed: GraphEditor, base: string, spec: WeightSpec): Emi
   );
   const perAxis = spec.scales !== undefined;
   const scaleValues = perAxis ? spec.scales! : new Float32Array([spec.scale ?? Number.NaN]);
-  if (!scaleValues.every((s) => s > 0 && Number.isFinite(s))) {
-    throw new RewriteError(`weight ${base}: scales must be positive and finite`);
+  if (!scaleValues.every((s) => s >= 0 && Number.isFinite(s))) {
+    throw new RewriteError(`weight ${base}: scales must be finite and not negative`);
   }
   const scaleDims = perAxis ? [scaleValues.length] : [];
   const scaleName = ed.addInitializer(
@@ -55,7 +56,7 @@ export function emitWeight(ed: GraphEditor, base: string, spec: WeightSpec): Emi
     opType: 'DequantizeLinear',
     input: [codesName, scaleName],
     output: [output],
-    attribute: perAxis ? [intAttr('axis', spec.axis ?? 0)] : [],
+    attribute: perAxis ? [makeAttribute('axis', spec.axis ?? 0)] : [],
   };
   return { input: output, scaleName, nodes: [dq], initializers: [codesName, scaleName] };
 }
