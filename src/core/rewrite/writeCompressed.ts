@@ -4,6 +4,7 @@
 import { defaultPreprocessSpec, makeBatch } from '../data/preprocess.ts';
 import type { Dataset, PreprocessSpec } from '../data/types.ts';
 import type { LayerResult } from '../factor/types.ts';
+import type { Kernels } from '../kernels/types.ts';
 import { discoverLayers } from '../onnx/layers.ts';
 import { readModel } from '../onnx/reader.ts';
 import { inferShapes } from '../onnx/shapes/inferShapes.ts';
@@ -33,6 +34,8 @@ export interface WriteCompressedInput {
   /** 8 quantizes activations (needs `calibration`); default 32, float activations. */
   actBits?: number;
   calibration?: CalibrationSource;
+  /** For the per-channel PTQ of the other layers; default the plain-JS kernels. */
+  kernels?: Kernels;
 }
 
 export async function writeCompressed(input: WriteCompressedInput): Promise<CompressedModel> {
@@ -46,6 +49,7 @@ export async function writeCompressed(input: WriteCompressedInput): Promise<Comp
     actBits,
     actCalibration,
     floatSizeBytes: input.modelBytes.length,
+    kernels: input.kernels,
   });
 }
 
