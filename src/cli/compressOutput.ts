@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
 import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
 import type { LayerResult } from '../core/factor/types.ts';
+import { loadKernels } from '../core/kernels/index.ts';
 import type { CompressionReport } from '../core/rewrite/types.ts';
 import { writeCompressed } from '../core/rewrite/writeCompressed.ts';
 import { formatBytes, readInputFile, UsageError } from './util.ts';
@@ -99,6 +100,7 @@ export async function writeOutput(
     otherWeightBits: args.otherBits,
     actBits: args.actBits,
     calibration,
+    kernels: await loadKernels(),
   });
   writeFileSync(args.path, bytes);
   return report;
