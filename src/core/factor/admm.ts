@@ -7,10 +7,12 @@ import {
   type CpTarget,
   cpRelativeError,
   cpTarget,
+  type GramCache,
   gramExcept,
   lastModeError,
   type MttkrpCache,
   mttkrp,
+  newGramCache,
   newMttkrpCache,
 } from './cpTensor.ts';
 import { sumSquares, trace } from './linalg.ts';
@@ -117,8 +119,9 @@ export function admmQuantizedCp(
   let best: { factors: GridFactor[]; error: number } | null = null;
   let innerSteps = 0;
   let sinceImproved = 0;
+  const grams = newGramCache();
   for (let t = 0; t < params.maxOuter; t++) {
-    const step = outerStep(kernels, target, h, duals, rank, bits, params);
+    const step = outerStep(kernels, target, h, duals, rank, bits, params, grams);
     step.factors.forEach((f, n) => {
       grid[n] = f;
       h[n] = f.values;
@@ -151,18 +154,19 @@ function outerStep(
   rank: number,
   bits: number,
   params: AdmmParams,
+  grams: GramCache,
 ): { factors: GridFactor[]; error: number; innerSteps: number } {
   const cache = newMttkrpCache();
   const factors: GridFactor[] = [];
   let step: FactorStep | null = null;
   let innerSteps = 0;
   for (let n = 0; n < target.dims.length; n++) {
-    step = admmFactorStep(kernels, target, h, duals[n], rank, n, bits, params, cache);
+    step = admmFactorStep(kernels, target, h, duals[n], rank, n, bits, params, cache, grams);
     factors.push(step.factor);
     h[n] = step.factor.values; // the next modes see the grid values
     innerSteps += step.innerSteps;
   }
-  const error = lastModeError(kernels, target, step!.f, step!.g, h[h.length - 1], rank);
+  const error = lastModeError(kernels, target, step!.f, step!.g, h[h.length - 1], rank, grams);
   return { factors, error, innerSteps };
 }
 
@@ -194,8 +198,9 @@ function admmFactorStep(
   bits: number,
   p: AdmmParams,
   cache: MttkrpCache,
+  grams: GramCache,
 ): FactorStep {
-  const g = gramExcept(kernels, target.dims, h, rank, mode);
+  const g = gramExcept(kernels, target.dims, h, rank, mode, grams);
   const f = mttkrp(kernels, target, h, rank, mode, cache);
   const system = shiftedSystem(kernels, g, f, target.dims[mode], rank);
   const inner = innerSteps(kernels, system, h[mode], u, bits, p);

@@ -6,9 +6,11 @@ import {
   type CpTarget,
   cpRelativeError,
   cpTarget,
+  type GramCache,
   gramExcept,
   lastModeError,
   mttkrp,
+  newGramCache,
   newMttkrpCache,
 } from './cpTensor.ts';
 import { dsyev, trace } from './linalg.ts';
@@ -56,8 +58,9 @@ export function cpAls(
       : hosvdInit(target, rank, options.seed ?? 0);
   const errorHistory: number[] = [];
   let iterations = 0;
+  const grams = newGramCache();
   for (let it = 0; it < maxIterations; it++) {
-    const error = alsSweep(kernels, target, factors, rank, ridge);
+    const error = alsSweep(kernels, target, factors, rank, ridge, grams);
     errorHistory.push(error);
     iterations = it + 1;
     options.onIteration?.(iterations, error);
@@ -77,6 +80,7 @@ export function alsSweep(
   factors: Float32Array[],
   rank: number,
   ridge: number,
+  grams: GramCache = newGramCache(),
 ): number {
   const cache = newMttkrpCache();
   const last = target.dims.length - 1;
@@ -84,12 +88,12 @@ export function alsSweep(
   let g: Float64Array = new Float64Array(0);
   for (let n = 0; n <= last; n++) {
     // The least-squares factor with the others fixed: F (G + ridge I)^-1.
-    g = gramExcept(kernels, target.dims, factors, rank, n);
+    g = gramExcept(kernels, target.dims, factors, rank, n, grams);
     const lambda = Math.max(ridge * (trace(g, rank) / rank), Number.MIN_VALUE);
     f = mttkrp(kernels, target, factors, rank, n, cache);
     factors[n] = solveRightSpd(kernels, g, rank, f, target.dims[n], lambda);
   }
-  const estimate = lastModeError(kernels, target, f, g, factors[last], rank);
+  const estimate = lastModeError(kernels, target, f, g, factors[last], rank, grams);
   // The estimate's float32 noise floor is about 1e-3: be exact where that matters.
   return estimate < 1e-2 ? cpRelativeError(kernels, target, factors, rank) : estimate;
 }

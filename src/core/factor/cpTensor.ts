@@ -121,15 +121,52 @@ export function lastModeError(
   g: Float64Array,
   h: Float32Array,
   rank: number,
+  cache: GramCache = newGramCache(),
 ): number {
-  const rows = target.dims[target.dims.length - 1];
-  const gh = kernels.gram(h, rows, rank);
+  const last = target.dims.length - 1;
+  const gh = factorGram(kernels, h, target.dims[last], rank, last, cache);
   let inner = 0;
   for (let i = 0; i < f.length; i++) inner += f[i] * h[i];
   let model = 0;
   for (let i = 0; i < g.length; i++) model += g[i] * gh[i];
   const sq = Math.max(target.normSq - 2 * inner + model, 0);
   return target.normSq > 0 ? Math.sqrt(sq / target.normSq) : Math.sqrt(sq);
+}
+
+/**
+ * Gram matrices of the factors, memoised by array identity: ALS and ADMM replace a factor's
+ * array when they update it, so a stale entry can only come from an in-place update, and
+ * whoever does that must `forgetGram`.
+ */
+export interface GramCache {
+  factors: (Float32Array | null)[];
+  grams: (Float32Array | null)[];
+}
+
+export function newGramCache(): GramCache {
+  return { factors: [], grams: [] };
+}
+
+export function forgetGram(cache: GramCache, mode: number): void {
+  cache.factors[mode] = null;
+  cache.grams[mode] = null;
+}
+
+/** F^T F of factor `mode` (rows x rank), from the cache when that factor is unchanged. */
+export function factorGram(
+  kernels: Kernels,
+  factor: Float32Array,
+  rows: number,
+  rank: number,
+  mode: number,
+  cache: GramCache = newGramCache(),
+): Float32Array {
+  const hit = cache.factors[mode] === factor ? cache.grams[mode] : null;
+  if (hit) return hit;
+  const g = kernels.gram(factor, rows, rank);
+  cache.factors[mode] = factor;
+  cache.grams[mode] = g;
+  return g;
 }
 
 /** Elementwise product of the Gram matrices of every factor except `mode`, in float64. */
@@ -139,11 +176,12 @@ export function gramExcept(
   factors: readonly Float32Array[],
   rank: number,
   mode: number,
+  cache: GramCache = newGramCache(),
 ): Float64Array {
   const g = new Float64Array(rank * rank).fill(1);
   for (let n = 0; n < dims.length; n++) {
     if (n === mode) continue;
-    const gn = kernels.gram(factors[n], dims[n], rank);
+    const gn = factorGram(kernels, factors[n], dims[n], rank, n, cache);
     for (let i = 0; i < g.length; i++) g[i] *= gn[i];
   }
   return g;

@@ -4,7 +4,14 @@
 // per-factor grid.
 
 import type { Kernels } from '../kernels/types.ts';
-import { type CpTarget, gramExcept, mttkrp, newMttkrpCache } from './cpTensor.ts';
+import {
+  type CpTarget,
+  forgetGram,
+  gramExcept,
+  mttkrp,
+  newGramCache,
+  newMttkrpCache,
+} from './cpTensor.ts';
 import type { GridFactor } from './types.ts';
 
 /** `rounds` sweeps over all factors; returns new grid factors (inputs untouched). */
@@ -22,13 +29,15 @@ export function polishGridFactors(
     values: Float32Array.from(f.values),
   }));
   const values = out.map((f) => f.values);
+  const grams = newGramCache();
   for (let round = 0; round < rounds; round++) {
     let moved = 0;
     const cache = newMttkrpCache();
     for (let n = 0; n < out.length; n++) {
-      const g = gramExcept(kernels, target.dims, values, rank, n);
+      const g = gramExcept(kernels, target.dims, values, rank, n, grams);
       const f = mttkrp(kernels, target, values, rank, n, cache);
       moved += polishFactor(kernels, out[n], g, f, target.dims[n], rank, bits);
+      forgetGram(grams, n); // polished in place
     }
     if (moved === 0) break;
   }
