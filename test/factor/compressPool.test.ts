@@ -84,6 +84,23 @@ describe('CompressPool', () => {
     const bad = { ...job('bad', 1), rank: 0 };
     await expect(pool.compressLayers([bad])).rejects.toThrow(/rank must be/);
   });
+
+  it('fails the layer of a worker that dies instead of hanging', async () => {
+    const log = { created: 0, terminated: 0 };
+    let port: MessagePort | null = null;
+    const never = { compress: () => new Promise(() => {}) };
+    const pool = new CompressPool(1, () => {
+      const w = channelWorker(never, log);
+      port = w as unknown as MessagePort;
+      return w;
+    });
+    pools.push(pool);
+    const call = pool.compressLayers([job('a', 1)]);
+    await new Promise((r) => setTimeout(r, 10));
+    port!.dispatchEvent(Object.assign(new Event('error'), { message: 'boom' }));
+    await expect(call).rejects.toThrow(/compression worker: boom/);
+    expect(pool.liveWorkers).toBe(0);
+  });
 });
 
 describe('throttleProgress', () => {

@@ -147,7 +147,19 @@ export class CompressPool {
 
   private spawn(): Slot {
     const worker = this.createWorker();
-    return { worker, api: Comlink.wrap<CompressWorkerApi>(worker), task: null };
+    const slot: Slot = { worker, api: Comlink.wrap<CompressWorkerApi>(worker), task: null };
+    // A worker that dies (script failed to load, out of memory) never answers its pending call:
+    // fail that layer instead of hanging, and replace the worker on next use.
+    worker.addEventListener('error', (event) => {
+      const i = this.slots.indexOf(slot);
+      if (i < 0) return;
+      this.slots[i] = null;
+      worker.terminate();
+      const message = (event as ErrorEvent).message || 'worker failed';
+      slot.task?.reject(new Error(`compression worker: ${message}`));
+      this.pump();
+    });
+    return slot;
   }
 
   private async run(slot: Slot, task: Task): Promise<void> {
