@@ -19,7 +19,8 @@ export interface ProjectOptions {
 }
 
 export interface Kernels {
-  readonly name: 'wasm-simd' | 'js';
+  /** 'wasm-relaxed-simd' is the opt-in fused multiply-add build (see loadKernels). */
+  readonly name: 'wasm-simd' | 'wasm-relaxed-simd' | 'js';
   /** C = alpha * op(A) * op(B) + beta * C; op(A) is M x K, op(B) is K x N, C is M x N. */
   sgemm(
     transA: boolean,

@@ -1,6 +1,9 @@
 // The Kernels interface over kernels.wasm (AssemblyScript, f32x4 SIMD; sources in
-// workers/kernels/assembly). hadamard stays in JS: copying both operands into wasm memory
-// costs as much as the product itself.
+// workers/kernels/assembly). Precision: sgemm, gram and mttkrp3 accumulate in float32 (sgemm
+// over at most 256 terms per pass into C), which keeps ~1e-6 relative error at our sizes;
+// potrf/potrs run in float64 (ADMM's systems are ill-conditioned early on); the projection
+// decides in float64 (see gridProjection.ts). hadamard stays in JS: copying both operands
+// into wasm memory costs as much as the product itself.
 import { hadamard } from './jsBlas.ts';
 import type { Kernels } from './types.ts';
 import { WasmArena } from './wasmArena.ts';
@@ -16,6 +19,7 @@ import {
 interface KernelExports extends BlasExports, NumericExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
+  relaxedSimd(): number;
 }
 
 /** Kernels over an instantiated kernels.wasm. */
@@ -23,7 +27,7 @@ export function wasmKernelsFrom(instance: WebAssembly.Instance): Kernels {
   const ex = instance.exports as unknown as KernelExports;
   const arena = new WasmArena(ex.memory, ex.heapBase());
   return {
-    name: 'wasm-simd',
+    name: ex.relaxedSimd() ? 'wasm-relaxed-simd' : 'wasm-simd',
     sgemm: (ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) =>
       wasmSgemm(ex, arena, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),
     gram(a, rows, cols, out) {

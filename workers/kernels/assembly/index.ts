@@ -1,7 +1,7 @@
 // The exports of kernels.wasm. Memory is owned by the TypeScript side (src/core/kernels/wasm.ts):
 // it lays inputs, outputs and scratch out above heapBase() for each call; nothing here allocates.
 export { potrf, potrs, potrsWorkBytes } from './cholesky';
-export { copyPadded, copyUnpadded, heapBase } from './memory';
+export { copyPadded, copyUnpadded, heapBase, relaxedSimd } from './memory';
 export { mttkrp3 } from './mttkrp';
 export { projectToGrid, projectWorkBytes } from './project';
 export { sgemm, sgemmWorkBytes } from './sgemm';

@@ -26,3 +26,8 @@ export function copyUnpadded(src: usize, blocks: i32, len: i32, stride: i32, dst
     dst += lenBytes;
   }
 }
+
+/** 1 in the relaxed-SIMD build (kernels-relaxed.wasm), 0 in kernels.wasm. */
+export function relaxedSimd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

@@ -4,6 +4,8 @@
 // 2-vector (8-column) chunks and full j-blocks. Accumulation is float32 in registers.
 // Flops counted as 2*I*J*K*R; mode 0 and 1 add 2*I*J*R for the Hadamard-reduction.
 
+import { madd } from './simd';
+
 // @ts-ignore: decorator
 @inline
 function at(base: usize, row: i32, stride: i32, col: i32): usize {
@@ -25,30 +27,30 @@ function mode0(x: usize, ni: i32, jp: i32, nk: i32, b: usize, c: usize, rp: i32,
           const c0 = v128.load(pc);
           const c1 = v128.load(pc, 16);
           let v = v128.load32_splat(px);
-          t00 = f32x4.add(t00, f32x4.mul(v, c0));
-          t01 = f32x4.add(t01, f32x4.mul(v, c1));
+          t00 = madd(v, c0, t00);
+          t01 = madd(v, c1, t01);
           v = v128.load32_splat(px + xs);
-          t10 = f32x4.add(t10, f32x4.mul(v, c0));
-          t11 = f32x4.add(t11, f32x4.mul(v, c1));
+          t10 = madd(v, c0, t10);
+          t11 = madd(v, c1, t11);
           v = v128.load32_splat(px + 2 * xs);
-          t20 = f32x4.add(t20, f32x4.mul(v, c0));
-          t21 = f32x4.add(t21, f32x4.mul(v, c1));
+          t20 = madd(v, c0, t20);
+          t21 = madd(v, c1, t21);
           v = v128.load32_splat(px + 3 * xs);
-          t30 = f32x4.add(t30, f32x4.mul(v, c0));
-          t31 = f32x4.add(t31, f32x4.mul(v, c1));
+          t30 = madd(v, c0, t30);
+          t31 = madd(v, c1, t31);
           px += 4;
           pc += <usize>rp << 2;
         }
         const pb = at(b, j, rp, r);
         const bs = <usize>rp << 2;
-        acc0 = f32x4.add(acc0, f32x4.mul(v128.load(pb), t00));
-        acc1 = f32x4.add(acc1, f32x4.mul(v128.load(pb, 16), t01));
-        acc0 = f32x4.add(acc0, f32x4.mul(v128.load(pb + bs), t10));
-        acc1 = f32x4.add(acc1, f32x4.mul(v128.load(pb + bs, 16), t11));
-        acc0 = f32x4.add(acc0, f32x4.mul(v128.load(pb + 2 * bs), t20));
-        acc1 = f32x4.add(acc1, f32x4.mul(v128.load(pb + 2 * bs, 16), t21));
-        acc0 = f32x4.add(acc0, f32x4.mul(v128.load(pb + 3 * bs), t30));
-        acc1 = f32x4.add(acc1, f32x4.mul(v128.load(pb + 3 * bs, 16), t31));
+        acc0 = madd(v128.load(pb), t00, acc0);
+        acc1 = madd(v128.load(pb, 16), t01, acc1);
+        acc0 = madd(v128.load(pb + bs), t10, acc0);
+        acc1 = madd(v128.load(pb + bs, 16), t11, acc1);
+        acc0 = madd(v128.load(pb + 2 * bs), t20, acc0);
+        acc1 = madd(v128.load(pb + 2 * bs, 16), t21, acc1);
+        acc0 = madd(v128.load(pb + 3 * bs), t30, acc0);
+        acc1 = madd(v128.load(pb + 3 * bs, 16), t31, acc1);
       }
       const po = at(out, i, rp, r);
       v128.store(po, acc0);
@@ -71,21 +73,21 @@ function mode1(x: usize, ni: i32, jp: i32, nk: i32, a: usize, c: usize, rp: i32,
           const c0 = v128.load(pc);
           const c1 = v128.load(pc, 16);
           let v = v128.load32_splat(px);
-          t00 = f32x4.add(t00, f32x4.mul(v, c0));
-          t01 = f32x4.add(t01, f32x4.mul(v, c1));
+          t00 = madd(v, c0, t00);
+          t01 = madd(v, c1, t01);
           v = v128.load32_splat(px + xs);
-          t10 = f32x4.add(t10, f32x4.mul(v, c0));
-          t11 = f32x4.add(t11, f32x4.mul(v, c1));
+          t10 = madd(v, c0, t10);
+          t11 = madd(v, c1, t11);
           px += 4;
           pc += <usize>rp << 2;
         }
         const pa = at(a, i, rp, r);
         const a0 = v128.load(pa);
         const a1 = v128.load(pa, 16);
-        o00 = f32x4.add(o00, f32x4.mul(a0, t00));
-        o01 = f32x4.add(o01, f32x4.mul(a1, t01));
-        o10 = f32x4.add(o10, f32x4.mul(a0, t10));
-        o11 = f32x4.add(o11, f32x4.mul(a1, t11));
+        o00 = madd(a0, t00, o00);
+        o01 = madd(a1, t01, o01);
+        o10 = madd(a0, t10, o10);
+        o11 = madd(a1, t11, o11);
       }
       const po = at(out, j, rp, r);
       v128.store(po, o00);
@@ -112,17 +114,17 @@ function mode2Block4(
       const w0 = f32x4.mul(a0, v128.load(pb));
       const w1 = f32x4.mul(a1, v128.load(pb, 16));
       let v = v128.load32_splat(px);
-      o00 = f32x4.add(o00, f32x4.mul(v, w0));
-      o01 = f32x4.add(o01, f32x4.mul(v, w1));
+      o00 = madd(v, w0, o00);
+      o01 = madd(v, w1, o01);
       v = v128.load32_splat(px, 4);
-      o10 = f32x4.add(o10, f32x4.mul(v, w0));
-      o11 = f32x4.add(o11, f32x4.mul(v, w1));
+      o10 = madd(v, w0, o10);
+      o11 = madd(v, w1, o11);
       v = v128.load32_splat(px, 8);
-      o20 = f32x4.add(o20, f32x4.mul(v, w0));
-      o21 = f32x4.add(o21, f32x4.mul(v, w1));
+      o20 = madd(v, w0, o20);
+      o21 = madd(v, w1, o21);
       v = v128.load32_splat(px, 12);
-      o30 = f32x4.add(o30, f32x4.mul(v, w0));
-      o31 = f32x4.add(o31, f32x4.mul(v, w1));
+      o30 = madd(v, w0, o30);
+      o31 = madd(v, w1, o31);
       pb += <usize>rp << 2;
       px += <usize>nk << 2;
     }
@@ -152,8 +154,8 @@ function mode2Block1(
     let px = at(x, i * jp, nk, k0);
     for (let j = 0; j < jp; j++) {
       const v = v128.load32_splat(px);
-      o0 = f32x4.add(o0, f32x4.mul(v, f32x4.mul(a0, v128.load(pb))));
-      o1 = f32x4.add(o1, f32x4.mul(v, f32x4.mul(a1, v128.load(pb, 16))));
+      o0 = madd(v, f32x4.mul(a0, v128.load(pb)), o0);
+      o1 = madd(v, f32x4.mul(a1, v128.load(pb, 16)), o1);
       pb += <usize>rp << 2;
       px += <usize>nk << 2;
     }
