@@ -1,23 +1,38 @@
 // `npm run bench:kernels`: kernel speed, single thread, against peers in the same process
 // (onnxruntime-web's MatMul, the plain JS kernels, the published projection search). Prints a
-// table, then one JSON line. Medians of several repetitions after warm-up; the machine is shared,
-// so read the numbers next to `uptime`'s load.
+// table, then one JSON line with the default kernels' numbers. Medians of several repetitions
+// after warm-up, in this process's CPU time (user + system): everything here runs on one
+// thread, and on a machine shared with other jobs the wall clock mostly measures the queue for
+// the cores. Wall-clock medians are printed beside them.
 import { loadavg } from 'node:os';
 import * as ort from 'onnxruntime-web';
-import { jsKernels, type Kernels, loadKernels } from '../src/core/kernels/index.ts';
+import {
+  jsKernels,
+  type Kernels,
+  loadKernels,
+  wasmRelaxedSimdSupported,
+} from '../src/core/kernels/index.ts';
 import { matMulModel } from './onnxMatMul.ts';
 
-/** Median milliseconds per call of fn, after `warmup` calls. */
-async function medianMs(fn: () => unknown, reps: number, inner = 1, warmup = 2): Promise<number> {
+interface Timing {
+  cpuMs: number;
+  wallMs: number;
+}
+
+async function time(fn: () => unknown, reps: number, inner = 1, warmup = 2): Promise<Timing> {
   for (let i = 0; i < warmup; i++) await fn();
-  const times: number[] = [];
+  const cpu: number[] = [];
+  const wall: number[] = [];
   for (let r = 0; r < reps; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < inner; i++) await fn();
-    times.push((performance.now() - t0) / inner);
+    wall.push((performance.now() - t0) / inner);
+    const used = process.cpuUsage(c0);
+    cpu.push((used.user + used.system) / 1000 / inner);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  const median = (v: number[]) => v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return { cpuMs: median(cpu), wallMs: median(wall) };
 }
 
 function seeded(n: number, seed: number): Float32Array {
@@ -28,43 +43,42 @@ function seeded(n: number, seed: number): Float32Array {
   });
 }
 
-const rows: [string, string, string][] = [];
-const row = (what: string, impl: string, value: string) => rows.push([what, impl, value]);
+const rows: string[][] = [['what', 'kernels', 'result (CPU time)', 'wall clock']];
 const gflops = (flops: number, ms: number) => flops / ms / 1e6;
+function row(what: string, impl: string, t: Timing, flops?: number) {
+  const rate = flops ? `${gflops(flops, t.cpuMs).toFixed(2)} GFLOP/s, ` : '';
+  rows.push([what, impl, `${rate}${t.cpuMs.toFixed(3)} ms`, `${t.wallMs.toFixed(3)} ms`]);
+}
 
-async function benchSgemm(k: Kernels, n: number) {
+async function benchSgemm(k: Kernels, n: number, withPeers: boolean) {
   const a = seeded(n * n, 1);
   const b = seeded(n * n, 2);
   const c = new Float32Array(n * n);
   const flops = 2 * n ** 3;
-  const wasmMs = await medianMs(() => k.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n), 9, 3);
-  const jsMs = await medianMs(
-    () => jsKernels.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n),
-    3,
-    1,
-    1,
-  );
+  const wasm = await time(() => k.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n), 9, 3);
+  row(`sgemm ${n}^3`, k.name, wasm, flops);
+  if (!withPeers) return undefined;
   ort.env.wasm.numThreads = 1;
   const session = await ort.InferenceSession.create(matMulModel(n, n, n));
   const feeds = {
     A: new ort.Tensor('float32', a, [n, n]),
     B: new ort.Tensor('float32', b, [n, n]),
   };
-  const ortMs = await medianMs(() => session.run(feeds), 9, 3);
+  const onnx = await time(() => session.run(feeds), 9, 3);
   await session.release();
-  const res = {
-    gflops: gflops(flops, wasmMs),
-    ortMatMulGflops: gflops(flops, ortMs),
-    jsGflops: gflops(flops, jsMs),
-  };
-  row(`sgemm ${n}^3`, k.name, `${res.gflops.toFixed(1)} GFLOP/s (${wasmMs.toFixed(2)} ms)`);
-  row(
-    `sgemm ${n}^3`,
-    'onnxruntime-web MatMul',
-    `${res.ortMatMulGflops.toFixed(1)} GFLOP/s (${ortMs.toFixed(2)} ms)`,
+  row(`sgemm ${n}^3`, 'onnxruntime-web MatMul', onnx, flops);
+  const js = await time(
+    () => jsKernels.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n),
+    3,
+    1,
+    1,
   );
-  row(`sgemm ${n}^3`, 'js', `${res.jsGflops.toFixed(2)} GFLOP/s (${jsMs.toFixed(1)} ms)`);
-  return res;
+  row(`sgemm ${n}^3`, 'js', js, flops);
+  return {
+    gflops: gflops(flops, wasm.cpuMs),
+    ortMatMulGflops: gflops(flops, onnx.cpuMs),
+    jsGflops: gflops(flops, js.cpuMs),
+  };
 }
 
 async function benchMttkrp(k: Kernels) {
@@ -75,40 +89,49 @@ async function benchMttkrp(k: Kernels) {
   const flops = 2 * dims[0] * dims[1] * dims[2] * rank;
   let totalMs = 0;
   for (const mode of [0, 1, 2] as const) {
-    const ms = await medianMs(() => k.mttkrp3(x, dims, f, rank, mode), 15, 5);
-    totalMs += ms;
-    row(
-      `mttkrp3 64x64x9 R=134 mode ${mode}`,
-      k.name,
-      `${gflops(flops, ms).toFixed(1)} GFLOP/s (${ms.toFixed(3)} ms)`,
-    );
+    const t = await time(() => k.mttkrp3(x, dims, f, rank, mode), 15, 5);
+    totalMs += t.cpuMs;
+    row(`mttkrp3 64x64x9 R=134 mode ${mode}`, k.name, t, flops);
   }
-  const jsMs = await medianMs(() => jsKernels.mttkrp3(x, dims, f, rank, 0), 3, 1, 1);
-  row('mttkrp3 64x64x9 R=134 mode 0', 'js', `${gflops(flops, jsMs).toFixed(2)} GFLOP/s`);
   return { shape: dims, rank, gflops: gflops(3 * flops, totalMs) };
 }
 
 async function benchProject(k: Kernels) {
   const n = 64 * 134;
-  // Trained factors look roughly Gaussian: sum of uniforms.
+  // Trained factors look roughly Gaussian: sums of uniforms.
   const u = seeded(4 * n, 7);
   const x = Float32Array.from(
     { length: n },
     (_, i) => u[4 * i] + u[4 * i + 1] + u[4 * i + 2] + u[4 * i + 3],
   );
-  const msPer = await medianMs(() => k.projectToGrid(x, 4), 15, 10);
-  const plainSearchMsPer = await medianMs(() => k.projectToGridPlain(x, 4), 9, 2);
-  const jsFast = await medianMs(() => jsKernels.projectToGrid(x, 4), 9, 3);
-  const jsPlain = await medianMs(() => jsKernels.projectToGridPlain(x, 4), 3, 1);
-  row('project 64x134 4-bit, fast search', k.name, `${msPer.toFixed(3)} ms`);
+  const fast = await time(() => k.projectToGrid(x, 4), 15, 10);
+  const plain = await time(() => k.projectToGridPlain(x, 4), 9, 2);
+  row('project 64x134 4-bit, fast exact search', k.name, fast);
+  row('project 64x134 4-bit, plain 200 passes', k.name, plain);
+  row(
+    'project 64x134 4-bit, fast exact search',
+    'js',
+    await time(() => jsKernels.projectToGrid(x, 4), 9, 3),
+  );
   row(
     'project 64x134 4-bit, plain 200 passes',
-    k.name,
-    `${plainSearchMsPer.toFixed(3)} ms (${(plainSearchMsPer / msPer).toFixed(1)}x slower)`,
+    'js',
+    await time(() => jsKernels.projectToGridPlain(x, 4), 3, 1),
   );
-  row('project 64x134 4-bit, fast search', 'js', `${jsFast.toFixed(3)} ms`);
-  row('project 64x134 4-bit, plain 200 passes', 'js', `${jsPlain.toFixed(3)} ms`);
-  return { n, msPer, plainSearchMsPer };
+  return { n, msPer: fast.cpuMs, plainSearchMsPer: plain.cpuMs };
+}
+
+function spd(n: number): Float64Array {
+  const m = seeded(n * n, 8);
+  const g = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = i === j ? n : 0;
+      for (let p = 0; p < n; p++) s += m[i * n + p] * m[j * n + p];
+      g[i * n + j] = s;
+    }
+  }
+  return g;
 }
 
 async function benchCholesky(k: Kernels) {
@@ -116,38 +139,48 @@ async function benchCholesky(k: Kernels) {
     [134, 64],
     [512, 64],
   ]) {
-    const m = seeded(n * n, 8);
-    const g = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = i === j ? n : 0;
-        for (let p = 0; p < n; p++) s += m[i * n + p] * m[j * n + p];
-        g[i * n + j] = s;
-      }
-    }
+    const g = spd(n);
     const b = Float64Array.from(seeded(n * nrhs, 9));
     for (const impl of [k, jsKernels]) {
       const l = impl.potrf(g, n);
-      const fMs = await medianMs(() => impl.potrf(g, n), 7, 2);
-      const sMs = await medianMs(() => impl.potrs(l, n, b.slice(), nrhs), 9, 10);
-      row(`potrf n=${n}`, impl.name, `${fMs.toFixed(3)} ms`);
-      row(
-        `potrs n=${n} nrhs=${nrhs}`,
-        impl.name,
-        `${sMs.toFixed(3)} ms (${gflops(2 * n * n * nrhs, sMs).toFixed(2)} GFLOP/s)`,
-      );
+      row(`potrf n=${n}`, impl.name, await time(() => impl.potrf(g, n), 7, 2), n ** 3 / 3);
+      const solve = await time(() => impl.potrs(l, n, b.slice(), nrhs), 9, 10);
+      row(`potrs n=${n} nrhs=${nrhs}`, impl.name, solve, 2 * n * n * nrhs);
     }
   }
 }
 
+// The opt-in relaxed-SIMD build, when this Node has relaxed SIMD (the npm script passes
+// --experimental-wasm-relaxed-simd); table only, the JSON line reports the default build.
+async function benchRelaxed() {
+  if (!wasmRelaxedSimdSupported()) {
+    rows.push([
+      'relaxed-SIMD build',
+      '-',
+      'not measured: needs --experimental-wasm-relaxed-simd',
+      '',
+    ]);
+    return;
+  }
+  const r = await loadKernels({ relaxedSimd: true });
+  await benchSgemm(r, 512, false);
+  await benchMttkrp(r);
+}
+
 const k = await loadKernels();
 if (k.name !== 'wasm-simd') console.warn('WASM kernels not found: run `npm run build:wasm` first');
-const load = loadavg()[0];
-const sgemm512 = await benchSgemm(k, 512);
+const loadAtStart = loadavg()[0];
+const sgemm512 = await benchSgemm(k, 512, true);
 const mttkrp = await benchMttkrp(k);
+await benchRelaxed();
 const project = await benchProject(k);
 await benchCholesky(k);
-row('load average (1 min) at start', '', load.toFixed(2));
-const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
+rows.push([
+  'load average (1 min)',
+  '',
+  `${loadAtStart.toFixed(2)} at start`,
+  `${loadavg()[0].toFixed(2)} at end`,
+]);
+const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  '));
 console.log(JSON.stringify({ sgemm512, mttkrp, project }));
