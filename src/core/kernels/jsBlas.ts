@@ -18,54 +18,72 @@ export function sgemm(
   c: Float32Array,
   ldc: number,
 ): void {
-  const acc = new Float64Array(n);
-  for (let i = 0; i < m; i++) {
-    if (transB) dotRow(transA, i, n, k, a, lda, b, ldb, acc);
-    else axpyRow(transA, i, n, k, a, lda, b, ldb, acc);
-    const row = i * ldc;
-    for (let j = 0; j < n; j++) {
-      c[row + j] = beta === 0 ? alpha * acc[j] : alpha * acc[j] + beta * c[row + j];
+  const acc = new Float64Array(4 * n);
+  const ai = new Float64Array(4 * k);
+  for (let i0 = 0; i0 < m; i0 += 4) {
+    const rows = Math.min(4, m - i0);
+    // Rows of op(A), gathered once so the inner loops below are branch-free and contiguous.
+    ai.fill(0);
+    for (let r = 0; r < rows; r++) {
+      for (let p = 0; p < k; p++)
+        ai[r * k + p] = transA ? a[p * lda + i0 + r] : a[(i0 + r) * lda + p];
+    }
+    if (transB) {
+      for (let r = 0; r < rows; r++) dotRow(ai.subarray(r * k), n, k, b, ldb, acc.subarray(r * n));
+    } else {
+      axpyRows4(ai, n, k, b, ldb, acc);
+    }
+    for (let r = 0; r < rows; r++) {
+      const row = (i0 + r) * ldc;
+      for (let j = 0; j < n; j++) {
+        const v = alpha * acc[r * n + j];
+        c[row + j] = beta === 0 ? v : v + beta * c[row + j];
+      }
     }
   }
 }
 
 // op(B) = Bᵀ: row j of B is contiguous, so each C entry is one dot product.
 function dotRow(
-  transA: boolean,
-  i: number,
+  ai: Float64Array,
   n: number,
   k: number,
-  a: Float32Array,
-  lda: number,
   b: Float32Array,
   ldb: number,
   acc: Float64Array,
-): void {
+) {
   for (let j = 0; j < n; j++) {
     let s = 0;
     const bj = j * ldb;
-    for (let p = 0; p < k; p++) s += (transA ? a[p * lda + i] : a[i * lda + p]) * b[bj + p];
+    for (let p = 0; p < k; p++) s += ai[p] * b[bj + p];
     acc[j] = s;
   }
 }
 
-// op(B) = B: rows of B are contiguous, so accumulate the C row as a sum of scaled B rows.
-function axpyRow(
-  transA: boolean,
-  i: number,
+// op(B) = B: rows of B are contiguous, so four C rows accumulate as sums of scaled B rows,
+// each B value loaded once for all four.
+function axpyRows4(
+  ai: Float64Array,
   n: number,
   k: number,
-  a: Float32Array,
-  lda: number,
   b: Float32Array,
   ldb: number,
   acc: Float64Array,
-): void {
+) {
   acc.fill(0);
   for (let p = 0; p < k; p++) {
-    const aip = transA ? a[p * lda + i] : a[i * lda + p];
+    const a0 = ai[p];
+    const a1 = ai[k + p];
+    const a2 = ai[2 * k + p];
+    const a3 = ai[3 * k + p];
     const bp = p * ldb;
-    for (let j = 0; j < n; j++) acc[j] += aip * b[bp + j];
+    for (let j = 0; j < n; j++) {
+      const v = b[bp + j];
+      acc[j] += a0 * v;
+      acc[n + j] += a1 * v;
+      acc[2 * n + j] += a2 * v;
+      acc[3 * n + j] += a3 * v;
+    }
   }
 }
 
