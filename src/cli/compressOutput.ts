@@ -7,6 +7,13 @@ import type { LayerResult } from '../core/factor/types.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import type { CompressionReport } from '../core/rewrite/types.ts';
 import { writeCompressed } from '../core/rewrite/writeCompressed.ts';
+import {
+  type CalibrationCliArgs,
+  calibrateCompressedBytes,
+  calibrationCliOptions,
+  calibrationCliUsage,
+  parseCalibrationArgs,
+} from './sweep.ts';
 import { formatBytes, readInputFile, UsageError } from './util.ts';
 
 export const compressOutputOptions = {
@@ -16,6 +23,7 @@ export const compressOutputOptions = {
   calib: { type: 'string' },
   'calib-count': { type: 'string' },
   'calib-method': { type: 'string' },
+  ...calibrationCliOptions,
 } as const;
 
 export const compressOutputUsage = `
@@ -29,7 +37,8 @@ writing the compressed model:
                      32 (default): float activations
   --calib FILE       calibration images for --act-bits 8 (CIFAR-10 .bin, .zip or .npy)
   --calib-count N    calibration images, spread over the file (default 256)
-  --calib-method M   minmax (default) or percentile (99.99 %)`;
+  --calib-method M   minmax (default) or percentile (99.99 %)
+${calibrationCliUsage}`;
 
 export interface OutputArgs {
   path: string;
@@ -38,6 +47,8 @@ export interface OutputArgs {
   calib: string | null;
   calibCount: number;
   calibMethod: 'minmax' | 'percentile';
+  /** Calibration after compression (src/core/calibrate), when --calibration-data is given. */
+  calibration: CalibrationCliArgs | null;
 }
 
 function intOption(name: string, value: unknown, allowed: (n: number) => boolean) {
@@ -53,6 +64,7 @@ function intOption(name: string, value: unknown, allowed: (n: number) => boolean
 export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | null {
   const path = values.output as string | undefined;
   const rest = ['act-bits', 'other-bits', 'calib', 'calib-count', 'calib-method'];
+  rest.push(...Object.keys(calibrationCliOptions));
   if (!path) {
     const stray = rest.find((k) => values[k] !== undefined);
     if (stray) throw new UsageError(`compress: --${stray} needs -o OUT.onnx`);
@@ -73,7 +85,8 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
     throw new UsageError(`compress: --calib-method must be minmax or percentile, got "${method}"`);
   }
   const calibCount = intOption('calib-count', values['calib-count'], (n) => n > 0) ?? 256;
-  return { path, actBits, otherBits, calib, calibCount, calibMethod: method };
+  const calibration = parseCalibrationArgs(values);
+  return { path, actBits, otherBits, calib, calibCount, calibMethod: method, calibration };
 }
 
 /** Builds the compressed model from the results and writes it to `args.path`. */
@@ -94,7 +107,7 @@ export async function writeOutput(
     const dataset = await loadDataset(bytes, format, nodeImageDecoder);
     calibration = { dataset, count: args.calibCount, method: args.calibMethod };
   }
-  const { bytes, report } = await writeCompressed({
+  let { bytes, report } = await writeCompressed({
     modelBytes,
     results,
     otherWeightBits: args.otherBits,
@@ -102,6 +115,11 @@ export async function writeOutput(
     calibration,
     kernels: await loadKernels(),
   });
+  if (args.calibration) {
+    const names = results.map((r) => r.name);
+    bytes = await calibrateCompressedBytes(args.calibration, modelBytes, bytes, names);
+    report = { ...report, totals: { ...report.totals, sizeBytes: bytes.length } };
+  }
   writeFileSync(args.path, bytes);
   return report;
 }

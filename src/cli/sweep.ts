@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/batches.ts';
+import { calibrateCompressed } from '../core/calibrate/index.ts';
 import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
 import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
 import { subsetIndices } from '../core/data/subset.ts';
@@ -294,4 +295,65 @@ export async function sweepCommand(argv: string[]): Promise<number> {
 function limitIndices(dataset: Dataset, limit: number | null): Int32Array | undefined {
   if (limit === null || limit >= dataset.count) return undefined;
   return subsetIndices(dataset, 'quick', limit);
+}
+
+/** The calibration flags `qaf compress` shares with `qaf sweep`. */
+export const calibrationCliOptions = {
+  'calibration-data': { type: 'string' },
+  'calibration-format': { type: 'string' },
+  'calibration-images': { type: 'string' },
+} as const;
+
+export const calibrationCliUsage = `
+calibration after compression (needs -o):
+  --calibration-data FILE   images kept apart from any evaluation set (CIFAR-10 .bin, .zip,
+                            .npy): per output channel of each compressed layer, match the float
+                            model's output mean and variance (folded into the last factor's
+                            per-channel scale and the bias; integer codes unchanged)
+  --calibration-format F    cifar10, zip or npy (default: from the extension)
+  --calibration-images N    images used (default ${DEFAULT_CALIBRATION_IMAGES})`;
+
+export interface CalibrationCliArgs {
+  file: string;
+  format: DatasetFormat;
+  images: number;
+}
+
+/** The calibration flags of `command`, or null when --calibration-data is absent. */
+export function parseCalibrationArgs(values: Record<string, unknown>): CalibrationCliArgs | null {
+  const file = values['calibration-data'] as string | undefined;
+  if (!file) {
+    if (values['calibration-format'] || values['calibration-images']) {
+      throw new UsageError('--calibration-format and --calibration-images need --calibration-data');
+    }
+    return null;
+  }
+  const images = values['calibration-images'] as string | undefined;
+  return {
+    file,
+    format: formatOf(
+      'calibration-format',
+      file,
+      values['calibration-format'] as string | undefined,
+    ),
+    images: wholeNumber('calibration-images', images, DEFAULT_CALIBRATION_IMAGES)!,
+  };
+}
+
+/** Calibrates a compressed model (bytes in, bytes out) on the images of `args.file`. */
+export async function calibrateCompressedBytes(
+  args: CalibrationCliArgs,
+  referenceBytes: Uint8Array,
+  compressedBytes: Uint8Array,
+  layerNames: readonly string[],
+): Promise<Uint8Array> {
+  const { dataset } = await loadData(args.file, args.format, 'calibration data');
+  const report = await calibrateCompressed({
+    referenceBytes,
+    compressedBytes,
+    layerNames,
+    dataset,
+    images: args.images,
+  });
+  return report.bytes;
 }
