@@ -6,8 +6,12 @@
 // plus an exact scan of the one (rarely two) bins the threshold falls in. Cost
 // O(n + bins + candidates * 2^bits * values-per-bin) instead of O(candidates * n).
 //
-// Determinism: every decision uses float64 arithmetic in a fixed order, written identically
-// in workers/kernels/assembly/project.ts, so JS and WASM pick the same scale and the same codes
+// Rounding: x / s is a float32 division, as in the published (PyTorch, float32) code and as
+// f32x4 computes it; JS gets the identical quotient from Math.fround(x / s) (double rounding
+// is exact for one division of float32 operands). Everything else is float64.
+//
+// Determinism: every decision is made in a fixed order, written identically in
+// workers/kernels/assembly/project.ts, so JS and WASM pick the same scale and the same codes
 // on every engine. Inputs must be finite.
 import type { GridProjection, ProjectOptions } from './types.ts';
 
@@ -20,9 +24,9 @@ export function roundHalfAway(v: number): number {
   return (Math.abs(v - t) >= 0.5 ? t + Math.sign(v) : t) + 0;
 }
 
-/** The integer code of x on the grid of scale s: clamp(roundHalfAway(x / s)), float64 division. */
+/** The integer code of x on the grid of scale s (both float32): clamp(roundHalfAway(x / s)). */
 export function gridCode(x: number, s: number, qMin: number, qMax: number): number {
-  const q = roundHalfAway(x / s);
+  const q = roundHalfAway(Math.fround(x / s));
   return q < qMin ? qMin : Math.min(q, qMax);
 }
 
@@ -136,11 +140,12 @@ function binValues(x: Float32Array, maxAbs: number): Binned {
 // Count and sum of the values whose code is >= q (q in (qMin, qMax]): code >= q means
 // x/s >= q - 0.5 for q > 0 and x/s > q - 0.5 for q <= 0 (half away from zero). All values in
 // bins above the one of t = (q - 0.5) s qualify (suffix sums); the values of t's bin (two bins
-// if t is within the slack of a bin edge) are tested one by one. The slack is far wider than
-// the rounding of x/s, so only values within it need the exact division test.
+// if t is within the slack of a bin edge) are tested one by one. The slack (1e-6 relative) is
+// far wider than the float32 rounding of x/s (6e-8), so only values within it need the exact
+// division test.
 function tail(b: Binned, s: number, q: number, out: Float64Array): void {
   const t = (q - 0.5) * s;
-  const slack = Math.abs(t) * 1e-9;
+  const slack = Math.abs(t) * 1e-6;
   const tLo = t - slack;
   const tHi = t + slack;
   const above = b.start[binOf(tHi, b) + 1];
@@ -149,7 +154,7 @@ function tail(b: Binned, s: number, q: number, out: Float64Array): void {
   let sum = b.suffix[above];
   for (let i = b.start[binOf(tLo, b)]; i < above; i++) {
     const v = b.binned[i];
-    if (v > tHi || (v >= tLo && (q > 0 ? v / s >= half : v / s > half))) {
+    if (v > tHi || (v >= tLo && (q > 0 ? Math.fround(v / s) >= half : Math.fround(v / s) > half))) {
       count++;
       sum += v;
     }

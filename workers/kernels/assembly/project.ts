@@ -1,7 +1,7 @@
 // Grid projection with the MSE-searched clipping range. The fast search mirrors
-// src/core/kernels/gridProjection.ts operation for operation in float64 (same bins, same
-// summation order), so JS and WASM pick the same scale and the same codes; read that file for
-// the method. The plain search is the published one, vectorised in f32x4, as a fair baseline.
+// src/core/kernels/gridProjection.ts operation for operation (float32 division x / s, float64
+// sums in the same order, same bins), so JS and WASM pick the same scale and the same codes;
+// read that file for the method. The plain search is the published one, vectorised in f32x4, as a fair baseline.
 
 function binCount(n: i32): i32 {
   let h = 16;
@@ -132,7 +132,7 @@ let tailSum: f64 = 0;
 // real data a branch here mispredicts often.
 function tail(s: f64, q: i32): void {
   const t = (<f64>q - 0.5) * s;
-  const slack = Math.abs(t) * 1e-9;
+  const slack = Math.abs(t) * 1e-6;
   const tLo = t - slack;
   const tHi = t + slack;
   const above = load<i32>(start + (<usize>(binOf(tHi) + 1) << 2));
@@ -142,7 +142,10 @@ function tail(s: f64, q: i32): void {
   for (let i = load<i32>(start + (<usize>binOf(tLo) << 2)); i < above; i++) {
     const v = <f64>load<f32>(sorted + (<usize>i << 2));
     let inside = v > tHi;
-    if (!inside && v >= tLo) inside = q > 0 ? v / s >= half : v / s > half;
+    if (!inside && v >= tLo) {
+      const r = <f64>(<f32>v / <f32>s);
+      inside = q > 0 ? r >= half : r > half;
+    }
     count += <i32>inside;
     sum += select<f64>(v, 0, inside);
   }
@@ -223,7 +226,7 @@ function plainSse(x: usize, n: i32, s: f32, bits: i32): f64 {
   const hi = <f64>((1 << (bits - 1)) - 1);
   for (; i < n; i++) {
     const v = <f64>load<f32>(x + (<usize>i << 2));
-    const q = min(max(roundHalfAway(v / <f64>s), lo), hi);
+    const q = min(max(roundHalfAway(<f64>(<f32>v / s)), lo), hi);
     const e = v - <f64>s * q;
     total += e * e;
   }
@@ -247,48 +250,37 @@ function plainSearchScale(x: usize, n: i32, bits: i32, candidates: i32): f64 {
   return bestScale;
 }
 
-// clamp(roundHalfAway(v / s)) on two lanes, exactly as the scalar float64 code rounds.
-// @ts-ignore: decorator
-@inline
-function codeLanes(v: v128, sv: v128, lov: v128, hiv: v128): v128 {
-  const r = f64x2.div(v, sv);
-  const t = f64x2.trunc(r);
-  const d = f64x2.sub(r, t);
-  const step = v128.or(v128.and(d, i64x2.splat(0x8000000000000000)), f64x2.splat(1));
-  const q = v128.bitselect(f64x2.add(t, step), t, f64x2.ge(f64x2.abs(d), f64x2.splat(0.5)));
-  // pmin/pmax are plain minpd/maxpd; + 0 turns -0 into +0.
-  return f64x2.add(f64x2.pmax(f64x2.pmin(q, hiv), lov), f64x2.splat(0));
-}
-
-// The final rounding, identical to gridCode() in gridProjection.ts: float64 division, half
-// away from zero, clamp; two lanes at a time (f64x2 ops round exactly like scalar ones).
+// The final rounding, identical to gridCode() in gridProjection.ts: float32 division, half
+// away from zero (trunc, then a step away where the exact remainder is >= 0.5), clamp.
 function quantizeRow(x: usize, n: i32, s: f64, bits: i32, codes: usize, values: usize): void {
-  const lo = <f64>-(1 << (bits - 1));
-  const hi = <f64>((1 << (bits - 1)) - 1);
+  const lo = <f32>-(1 << (bits - 1));
+  const hi = <f32>((1 << (bits - 1)) - 1);
   if (s == 0) {
     memory.fill(codes, 0, <usize>n);
     memory.fill(values, 0, <usize>n << 2);
     return;
   }
-  const sv = f64x2.splat(s);
-  const lov = f64x2.splat(lo);
-  const hiv = f64x2.splat(hi);
+  const s32 = <f32>s;
+  const sv = f32x4.splat(s32);
+  const lov = f32x4.splat(lo);
+  const hiv = f32x4.splat(hi);
+  const signBit = i32x4.splat(0x80000000);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const v = v128.load(x + (<usize>i << 2));
-    const q0 = codeLanes(f64x2.promote_low_f32x4(v), sv, lov, hiv);
-    const q1 = codeLanes(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), sv, lov, hiv);
-    const c = i32x4.shuffle(
-      i32x4.trunc_sat_f64x2_s_zero(q0), i32x4.trunc_sat_f64x2_s_zero(q1), 0, 1, 4, 5,
-    );
-    const c16 = i16x8.narrow_i32x4_s(c, c);
+    const r = f32x4.div(v128.load(x + (<usize>i << 2)), sv);
+    const t = f32x4.trunc(r);
+    const d = f32x4.sub(r, t);
+    const step = v128.or(v128.and(d, signBit), f32x4.splat(1));
+    let q = v128.bitselect(f32x4.add(t, step), t, f32x4.ge(f32x4.abs(d), f32x4.splat(0.5)));
+    // pmin/pmax are plain minps/maxps; + 0 turns -0 into +0.
+    q = f32x4.add(f32x4.pmax(f32x4.pmin(q, hiv), lov), f32x4.splat(0));
+    const c16 = i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(q), i32x4.splat(0));
     v128.store32_lane(codes + <usize>i, i8x16.narrow_i16x8_s(c16, c16), 0);
-    const w0 = f32x4.demote_f64x2_zero(f64x2.mul(sv, q0));
-    const w1 = f32x4.demote_f64x2_zero(f64x2.mul(sv, q1));
-    v128.store(values + (<usize>i << 2), i32x4.shuffle(w0, w1, 0, 1, 4, 5));
+    v128.store(values + (<usize>i << 2), f32x4.mul(sv, q));
   }
   for (; i < n; i++) {
-    const q = clampF64(roundHalfAway(<f64>load<f32>(x + (<usize>i << 2)) / s), lo, hi);
+    const r = <f64>(load<f32>(x + (<usize>i << 2)) / s32);
+    const q = clampF64(roundHalfAway(r), <f64>lo, <f64>hi);
     store<i8>(codes + <usize>i, <i8>q);
     store<f32>(values + (<usize>i << 2), <f32>(s * q));
   }
