@@ -31,7 +31,7 @@ export interface BuildResult {
 }
 
 /** Images used for activation scales and calibration statistics (class-balanced). */
-const CALIBRATION_IMAGES = 512;
+const CALIBRATION_IMAGES = 256;
 
 export async function buildCompressed(
   request: BuildRequest,

@@ -92,6 +92,7 @@ function Chart({
             <Legend verticalAlign="top" height={28} />
             {spec.reference && floatAccuracy !== null && (
               <ReferenceLine
+                ifOverflow="extendDomain"
                 y={floatAccuracy}
                 stroke="#667085"
                 strokeDasharray="5 4"

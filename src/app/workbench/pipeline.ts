@@ -33,9 +33,17 @@ export async function factorizeLayers(
   );
   const keys = jobs.map((job) => layerKey(modelKey(model), job));
   const missing = jobs.filter((_, i) => !cachedLayer(keys[i]));
-  for (const [i, job] of jobs.entries()) {
-    if (cachedLayer(keys[i]))
-      onProgress({ layer: job.name, status: 'done', outerStep: 0, error: Number.NaN, progress: 1 });
+  // Layers reused from this session's cache show as done at once, with their error.
+  for (const key of keys) {
+    const hit = cachedLayer(key);
+    if (hit)
+      onProgress({
+        layer: hit.name,
+        status: 'done',
+        outerStep: hit.iterations,
+        error: hit.error,
+        progress: 1,
+      });
   }
   const fresh = await compressLayers(missing, { onProgress, signal });
   for (const result of fresh) {

@@ -61,7 +61,7 @@ function stepProgress(phase: RunPhase, from: number, span: number) {
     useSession.setState((s) => ({
       run: {
         ...s.run,
-        phase,
+        phase: p.status.startsWith('calibrat') ? 'calibrating' : phase,
         detail: p.status,
         progress: from + span * (p.progress || 0),
         events: s.run.events + 1,
