@@ -18,7 +18,9 @@ export interface NumericExports {
     rp: number,
     mode: number,
     out: number,
+    work: number,
   ): void;
+  mttkrpWorkBytes(ni: number, jp: number, nk: number, mode: number): number;
   potrf(g: number, n: number, l: number): number;
   potrs(l: number, n: number, b: number, nrhs: number, work: number): void;
   potrsWorkBytes(n: number, nrhs: number): number;
@@ -57,7 +59,7 @@ export function wasmMttkrp3(
   const rows = [ni, jp, nk];
   const xLen = ni * nj * nk;
   const xPadded = jp !== nj;
-  const [px, pxp, pStage, pa, pb, pc, po, pout] = arena.layout(
+  const [px, pxp, pStage, pa, pb, pc, po, pout, pw] = arena.layout(
     xPadded ? xLen * 4 : 0,
     ni * jp * nk * 4,
     Math.max(ni, nj, nk) * rank * 4,
@@ -66,6 +68,7 @@ export function wasmMttkrp3(
     nk * rp * 4,
     rows[mode] * rp * 4,
     dims[mode] * rank * 4,
+    ex.mttkrpWorkBytes(ni, jp, nk, mode),
   );
   // X is the big operand: copy it straight into place unless J needs padding.
   arena.f32(xPadded ? px : pxp, xLen).set(x.subarray(0, xLen));
@@ -79,7 +82,7 @@ export function wasmMttkrp3(
     ex.copyPadded(pStage, dims[f], rank, padded[f], rp);
     arena.f32(padded[f] + dims[f] * rp * 4, (rows[f] - dims[f]) * rp).fill(0);
   }
-  ex.mttkrp3(pxp, ni, jp, nk, pa, pb, pc, rp, mode, po);
+  ex.mttkrp3(pxp, ni, jp, nk, pa, pb, pc, rp, mode, po, pw);
   ex.copyUnpadded(po, dims[mode], rank, rp, pout);
   const res = out ?? new Float32Array(dims[mode] * rank);
   res.set(arena.f32(pout, dims[mode] * rank));

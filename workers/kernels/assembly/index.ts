@@ -3,5 +3,6 @@
 export { potrf, potrs, potrsWorkBytes } from './cholesky';
 export { copyPadded, copyUnpadded, heapBase, relaxedSimd } from './memory';
 export { mttkrp3 } from './mttkrp';
+export { mttkrpWorkBytes } from './mttkrpGemm';
 export { projectToGrid, projectWorkBytes } from './project';
 export { sgemm, sgemmWorkBytes } from './sgemm';

@@ -144,7 +144,7 @@ function packB(
 // tile (4 x 8, row-major) = packed A panel (kc x 4) times packed B panel (kc x 8).
 // @ts-ignore: decorator
 @inline
-function kernel4x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
+export function kernel4x8(kc: i32, pa: usize, pb: usize, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
