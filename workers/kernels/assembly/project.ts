@@ -1,7 +1,8 @@
 // Grid projection with the MSE-searched clipping range. The fast search mirrors
 // src/core/kernels/gridProjection.ts operation for operation (float32 division x / s, float64
 // sums in the same order, same bins), so JS and WASM pick the same scale and the same codes;
-// read that file for the method. The plain search is the published one, vectorised in f32x4, as a fair baseline.
+// read that file for the method. The plain search is the published one, vectorised in f32x4
+// (with f32 partial sums), as a fair baseline.
 
 function binCount(n: i32): i32 {
   let h = 16;
@@ -60,7 +61,7 @@ let bins: i32 = 0;
 let binScale: f32 = 0;
 let binMax: f32 = 0;
 let start: usize = 0;
-let sorted: usize = 0;
+let binned: usize = 0;
 let suffix: usize = 0;
 let rowN: i32 = 0;
 let sumSq: f64 = 0;
@@ -84,7 +85,7 @@ function binIndices(x: usize, n: i32, dst: usize): void {
   for (; i < n; i++) store<i32>(dst + (<usize>i << 2), binOf(<f64>load<f32>(x + (<usize>i << 2))));
 }
 
-// Stable counting sort of x into value bins, then suffix sums of the sorted values.
+// Stable counting sort of x into value bins, then suffix sums in that order.
 function binValues(x: usize, n: i32, maxAbs: f64, work: usize): void {
   rowN = n;
   bins = binCount(n);
@@ -93,8 +94,8 @@ function binValues(x: usize, n: i32, maxAbs: f64, work: usize): void {
   const binIdx = (work + 15) & ~(<usize>15);
   start = binIdx + (<usize>n << 2);
   const fill = start + (<usize>(bins + 1) << 2);
-  sorted = fill + (<usize>bins << 2);
-  suffix = (sorted + (<usize>n << 2) + 7) & ~(<usize>7);
+  binned = fill + (<usize>bins << 2);
+  suffix = (binned + (<usize>n << 2) + 7) & ~(<usize>7);
   memory.fill(start, 0, <usize>(bins + 1) << 2);
   binIndices(x, n, binIdx);
   for (let i = 0; i < n; i++) {
@@ -109,14 +110,14 @@ function binValues(x: usize, n: i32, maxAbs: f64, work: usize): void {
   for (let i = 0; i < n; i++) {
     const f = fill + (<usize>load<i32>(binIdx + (<usize>i << 2)) << 2);
     const slot = load<i32>(f);
-    store<f32>(sorted + (<usize>slot << 2), load<f32>(x + (<usize>i << 2)));
+    store<f32>(binned + (<usize>slot << 2), load<f32>(x + (<usize>i << 2)));
     store<i32>(f, slot + 1);
   }
   let acc: f64 = 0;
   let sq: f64 = 0;
   store<f64>(suffix + (<usize>n << 3), 0);
   for (let i = n - 1; i >= 0; i--) {
-    const v = <f64>load<f32>(sorted + (<usize>i << 2));
+    const v = <f64>load<f32>(binned + (<usize>i << 2));
     acc += v;
     sq += v * v;
     store<f64>(suffix + (<usize>i << 3), acc);
@@ -140,7 +141,7 @@ function tail(s: f64, q: i32): void {
   let count = rowN - above;
   let sum = load<f64>(suffix + (<usize>above << 3));
   for (let i = load<i32>(start + (<usize>binOf(tLo) << 2)); i < above; i++) {
-    const v = <f64>load<f32>(sorted + (<usize>i << 2));
+    const v = <f64>load<f32>(binned + (<usize>i << 2));
     let inside = v > tHi;
     if (!inside && v >= tLo) {
       const r = <f64>(<f32>v / <f32>s);
