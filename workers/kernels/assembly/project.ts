@@ -251,6 +251,65 @@ function plainSearchScale(x: usize, n: i32, bits: i32, candidates: i32): f64 {
   return bestScale;
 }
 
+// Sum of squared errors exactly as gridSse() in gridProjection.ts computes it: codes from
+// the float32 division, errors and squares in float64, lane 0 summing even and lane 1 odd
+// indices.
+function directSse(x: usize, n: i32, s: f64, bits: i32): f64 {
+  const s32 = <f32>s;
+  const sv = f32x4.splat(s32);
+  const sd = f64x2.splat(s);
+  const lov = f32x4.splat(<f32>-(1 << (bits - 1)));
+  const hiv = f32x4.splat(<f32>((1 << (bits - 1)) - 1));
+  const signBit = i32x4.splat(0x80000000);
+  let acc = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const r = f32x4.div(v, sv);
+    const t = f32x4.trunc(r);
+    const d = f32x4.sub(r, t);
+    const step = v128.or(v128.and(d, signBit), f32x4.splat(1));
+    let q = v128.bitselect(f32x4.add(t, step), t, f32x4.ge(f32x4.abs(d), f32x4.splat(0.5)));
+    q = f32x4.pmax(f32x4.pmin(q, hiv), lov);
+    const e0 = f64x2.sub(f64x2.promote_low_f32x4(v), f64x2.mul(sd, f64x2.promote_low_f32x4(q)));
+    acc = f64x2.add(acc, f64x2.mul(e0, e0));
+    const vh = i32x4.shuffle(v, v, 2, 3, 0, 1);
+    const qh = i32x4.shuffle(q, q, 2, 3, 0, 1);
+    const e1 = f64x2.sub(f64x2.promote_low_f32x4(vh), f64x2.mul(sd, f64x2.promote_low_f32x4(qh)));
+    acc = f64x2.add(acc, f64x2.mul(e1, e1));
+  }
+  let lane0 = f64x2.extract_lane(acc, 0);
+  let lane1 = f64x2.extract_lane(acc, 1);
+  const lo = <f64>-(1 << (bits - 1));
+  const hi = <f64>((1 << (bits - 1)) - 1);
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    const q = clampF64(roundHalfAway(<f64>(v / s32)), lo, hi);
+    const e = <f64>v - s * q;
+    if (i & 1) lane1 += e * e;
+    else lane0 += e * e;
+  }
+  return lane0 + lane1;
+}
+
+// One direct pass per candidate, for rows where the fast search does not pay.
+function directSearchScale(x: usize, n: i32, bits: i32, candidates: i32): f64 {
+  const maxAbs = maxAbsOf(x, n);
+  if (maxAbs == 0) return 0;
+  let best = Infinity;
+  let bestScale: f64 = 0;
+  for (let c = 0; c < candidates; c++) {
+    const s = candidateScale(maxAbs, c, candidates, bits);
+    if (s == 0) continue;
+    const sse = directSse(x, n, s, bits);
+    if (sse < best) {
+      best = sse;
+      bestScale = s;
+    }
+  }
+  return bestScale;
+}
+
 // The final rounding, identical to gridCode() in gridProjection.ts: float32 division, half
 // away from zero (trunc, then a step away where the exact remainder is >= 0.5), clamp.
 function quantizeRow(x: usize, n: i32, s: f64, bits: i32, codes: usize, values: usize): void {
@@ -295,9 +354,11 @@ export function projectToGrid(
   const n = total / channels;
   for (let ch = 0; ch < channels; ch++) {
     const row = x + (<usize>(ch * n) << 2);
-    const s = plain
-      ? plainSearchScale(row, n, bits, candidates)
-      : fastSearchScale(row, n, bits, candidates, work);
+    // Same choice as projectToGrid() in gridProjection.ts (fastSearchPays).
+    let s: f64;
+    if (plain) s = plainSearchScale(row, n, bits, candidates);
+    else if (n >= 16 * ((1 << bits) - 1)) s = fastSearchScale(row, n, bits, candidates, work);
+    else s = directSearchScale(row, n, bits, candidates);
     store<f32>(scales + (<usize>ch << 2), <f32>s);
     quantizeRow(row, n, s, bits, codes + <usize>(ch * n), values + (<usize>(ch * n) << 2));
   }
