@@ -118,6 +118,22 @@ async function benchProject(k: Kernels) {
     'js',
     await time(() => jsKernels.projectToGridPlain(x, 4), 3, 1),
   );
+  // Per-channel (64 rows of 134) and 8 bits: rows too small for the fast search, which then
+  // falls back to a direct float64 search (fastSearchPays in gridProjection.ts).
+  for (const [bits, channels] of [
+    [8, 1],
+    [4, 64],
+    [8, 64],
+  ]) {
+    const opts = { channels };
+    const what = `project 64x134 ${bits}-bit, ${channels === 1 ? 'per tensor' : 'per channel'}`;
+    row(`${what}, projectToGrid`, k.name, await time(() => k.projectToGrid(x, bits, opts), 9, 2));
+    row(
+      `${what}, plain 200 passes`,
+      k.name,
+      await time(() => k.projectToGridPlain(x, bits, opts), 9, 2),
+    );
+  }
   return { n, msPer: fast.cpuMs, plainSearchMsPer: plain.cpuMs };
 }
 
