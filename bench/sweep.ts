@@ -71,12 +71,14 @@ const headlineImages = imagesArg ? Number(imagesArg) : test.count;
 const headlineIndices =
   headlineImages < test.count ? subsetIndices(test, 'quick', headlineImages) : undefined;
 const headline = await sweep(skipHeadline ? [] : headlinePoints, headlineIndices, 'headline');
-console.log(
-  `ResNet-20 / CIFAR-10, ${headline.layers.length} block 3x3 convs, rate 2, 4-bit weights, ` +
-    `float activations; ${headline.images} test images, calibrated on ${headline.calibrationImages} ` +
-    `training images; ${headline.seconds.toFixed(0)} s, load ${loadavg()[0].toFixed(1)}`,
-);
-console.log(sweepTable(headline.rows));
+if (!skipHeadline) {
+  console.log(
+    `ResNet-20 / CIFAR-10, ${headline.layers.length} block 3x3 convs, rate 2, 4-bit weights, ` +
+      `float activations; ${headline.images} test images, calibrated on ${headline.calibrationImages} ` +
+      `training images; ${headline.seconds.toFixed(0)} s, load ${loadavg()[0].toFixed(1)}`,
+  );
+  console.log(sweepTable(headline.rows));
+}
 
 const summary = {
   admm: find(headline.rows, 'admm', false),
