@@ -129,6 +129,37 @@ test.describe('compress and evaluate ResNet-20', () => {
     await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 120_000 });
     await expect(page.getByTestId('result-row')).toHaveCount(1);
     await expect(page.getByTestId('result-accuracy')).toHaveText('—');
+
+    // Results persist across a reload; the model bytes are rebuilt for a download.
+    await page.reload();
+    await expect(page.getByTestId('result-row')).toHaveCount(1);
+    await openResnet20(page);
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download model' }).click();
+    expect((await download).suggestedFilename()).toBe('resnet20_qaf-admm_r2_w4.onnx');
+    expect(foreign).toEqual([]);
+  });
+
+  test('the baseline sweep streams points to the charts, cancels at once, and a run works after it', async ({
+    page,
+    baseURL,
+  }) => {
+    const foreign = watchRequests(page, baseURL);
+    await openResnet20(page);
+    await choose(page, 'Load evaluation data', testBatch);
+    await expect(page.getByTestId('dataset-evaluation-summary')).toBeVisible({ timeout: 60_000 });
+    await page.getByRole('button', { name: '200', exact: true }).click();
+    await page.getByRole('button', { name: 'Run baseline sweep' }).click();
+    const controls = page.getByTestId('sweep-controls');
+    await expect(controls).toContainText('admm', { timeout: 60_000 });
+    await expect(page.locator('.recharts-reference-line')).toHaveCount(2);
+    await page.getByRole('button', { name: 'Cancel sweep' }).click();
+    await expect(controls).toContainText('sweep cancelled', { timeout: 3_000 });
+
+    // The evaluation worker was replaced; the data is loaded into the new one by itself.
+    await page.getByRole('button', { name: 'Compress & evaluate' }).click();
+    await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 150_000 });
+    await expect(page.getByTestId('result-accuracy')).toContainText('%');
     expect(foreign).toEqual([]);
   });
 });

@@ -37,7 +37,10 @@ export function App() {
             <LayerTable model={model} />
           </div>
         ) : (
-          <Welcome />
+          <div className="model-area">
+            <Welcome />
+            <ResultsTable />
+          </div>
         )}
       </main>
       <StatusFooter />

@@ -6,12 +6,14 @@ import type { EvalWorkerApi } from '../../../workers/eval.worker.ts';
 
 let worker: Worker | null = null;
 let remote: Comlink.Remote<EvalWorkerApi> | null = null;
-let onCrash: (message: string) => void = () => {};
+const crashListeners = new Set<(message: string) => void>();
 /** Bumped on every restart, so callers can tell their datasets belong to a dead worker. */
 let generation = 0;
 
-export function onEvalWorkerCrash(listener: (message: string) => void): void {
-  onCrash = listener;
+/** Called when the worker dies or fails to start; its pending calls never settle. */
+export function onEvalWorkerCrash(listener: (message: string) => void): () => void {
+  crashListeners.add(listener);
+  return () => crashListeners.delete(listener);
 }
 
 export function evalWorkerGeneration(): number {
@@ -27,7 +29,8 @@ export function evalWorker(): Comlink.Remote<EvalWorkerApi> {
     created.addEventListener('error', (event) => {
       if (worker !== created) return;
       restartEvalWorker();
-      onCrash(event.message || 'the evaluation worker could not start');
+      const message = event.message || 'the evaluation worker could not start';
+      for (const listener of crashListeners) listener(message);
     });
     worker = created;
     remote = Comlink.wrap<EvalWorkerApi>(created);

@@ -111,6 +111,8 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
   const run = useSession((st) => st.run);
   const hasCalibration = useSession((st) => st.datasets.calibration !== null);
   const hasEval = useSession((st) => st.datasets.evaluation !== null);
+  // One heavy job at a time: the sweep and a run share the evaluation worker.
+  const sweeping = useSession((st) => st.sweep.running);
   const busy = isBusy(run);
   return (
     <section className="panel compress-panel" aria-labelledby="compress-title">
@@ -204,7 +206,8 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
           <button
             type="button"
             className="button button-primary"
-            disabled={busy}
+            disabled={busy || sweeping}
+            title={sweeping ? 'Wait for the sweep to finish' : undefined}
             onClick={() => void compressAndEvaluate()}
           >
             {hasEval ? 'Compress & evaluate' : 'Compress'}

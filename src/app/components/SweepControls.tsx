@@ -1,4 +1,4 @@
-import { useSession } from '../workbench/store.ts';
+import { isBusy, useSession } from '../workbench/store.ts';
 import {
   cancelSweep,
   runBaselineSweep,
@@ -10,6 +10,7 @@ import {
 export function SweepControls() {
   const sweep = useSession((s) => s.sweep);
   const hasData = useSession((s) => s.datasets.evaluation !== null);
+  const running = useSession((s) => isBusy(s.run));
   const title = `FTQ, PTQ and QAF at rates ${SWEEP_RATES.join(', ')} × ${SWEEP_BITS.join(', ')} bits; cached points cost nothing`;
   return (
     <div className="sweep-controls" data-testid="sweep-controls">
@@ -29,7 +30,7 @@ export function SweepControls() {
           <button
             type="button"
             className="button"
-            disabled={!hasData}
+            disabled={!hasData || running}
             title={hasData ? title : 'Load evaluation data first'}
             onClick={() => void runBaselineSweep()}
           >

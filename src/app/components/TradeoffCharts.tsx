@@ -71,7 +71,7 @@ function Chart({
       {visible.length === 0 ? (
         <div className="chart-empty muted small">No points yet</div>
       ) : (
-        <ResponsiveContainer width="100%" height={240}>
+        <ResponsiveContainer width="100%" height={320}>
           <ScatterChart margin={{ top: 8, right: 16, bottom: 24, left: 4 }}>
             <CartesianGrid stroke="#e3e6eb" />
             <XAxis
@@ -89,7 +89,7 @@ function Chart({
               width={56}
             />
             <Tooltip cursor={{ strokeDasharray: '3 3' }} />
-            <Legend verticalAlign="top" height={28} />
+            <Legend verticalAlign="bottom" wrapperStyle={{ fontSize: 12, paddingTop: 28 }} />
             {spec.reference && floatAccuracy !== null && (
               <ReferenceLine
                 ifOverflow="extendDomain"
@@ -105,6 +105,7 @@ function Chart({
             )}
             {visible.map((s) => (
               <Scatter
+                legendType={s.shape}
                 key={s.name}
                 name={s.name}
                 data={s.points}

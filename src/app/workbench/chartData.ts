@@ -30,6 +30,11 @@ const SWEEP_STYLE: Record<string, { name: string; color: string }> = {
   cp: { name: 'Float CP', color: '#7c3aed' },
 };
 
+/** 4-bit circles, 8-bit triangles, other widths squares: the method keeps the colour. */
+function shapeForBits(bits: number): ChartSeries['shape'] {
+  return bits === 4 ? 'circle' : bits === 8 ? 'triangle' : 'square';
+}
+
 function sweepSeries(rows: readonly SweepRow[]): ChartSeries[] {
   const groups = new Map<string, SweepRow[]>();
   for (const row of rows) {
@@ -56,7 +61,7 @@ function sweepSeries(rows: readonly SweepRow[]): ChartSeries[] {
       color: style.color,
       points,
       line: points.length > 1,
-      shape: first.calibrated ? 'diamond' : 'circle',
+      shape: first.calibrated ? 'diamond' : shapeForBits(first.bits),
     };
   });
 }

@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { guessDatasetFormat } from '../../core/data/loadDataset.ts';
 import type { ProgressEvent } from '../../core/data/types.ts';
 import { evalWorker, evalWorkerGeneration, onEvalWorkerCrash } from '../bridge/evalClient.ts';
-import { type DatasetRole, patchRun, useSession } from './store.ts';
+import { type DatasetRole, useSession } from './store.ts';
 
 const files: Record<DatasetRole, File | null> = { evaluation: null, calibration: null };
 let loadedGeneration = -1;
@@ -68,18 +68,21 @@ export function unloadDataset(role: DatasetRole): void {
   if (summary) void evalWorker().closeDataset(summary.datasetId);
 }
 
-/** After the worker was restarted, loads the kept files into the new one. */
-export async function ensureDatasetsLoaded(): Promise<void> {
-  if (loadedGeneration === evalWorkerGeneration()) return;
+let reloading: Promise<void> = Promise.resolve();
+
+/** After the worker was restarted, loads the kept files into the new one (once; callers wait). */
+export function ensureDatasetsLoaded(): Promise<void> {
+  if (loadedGeneration === evalWorkerGeneration()) return reloading;
   loadedGeneration = evalWorkerGeneration();
-  for (const role of ['evaluation', 'calibration'] as const) {
-    setRole('datasets', role, null);
-    const file = files[role];
-    if (file) await loadDatasetFile(role, file);
-  }
+  reloading = (async () => {
+    for (const role of ['evaluation', 'calibration'] as const) {
+      setRole('datasets', role, null);
+      const file = files[role];
+      if (file) await loadDatasetFile(role, file);
+    }
+  })();
+  return reloading;
 }
 
-onEvalWorkerCrash((message) => {
-  patchRun({ phase: 'failed', message: `The evaluation worker stopped (${message}).` });
-  void ensureDatasetsLoaded();
-});
+// The datasets died with the worker: give the kept files to a fresh one.
+onEvalWorkerCrash(() => void ensureDatasetsLoaded());

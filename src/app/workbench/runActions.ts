@@ -3,7 +3,7 @@
 import type { ProgressEvent } from '../../core/data/types.ts';
 import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { CompressionReport } from '../../core/rewrite/index.ts';
-import { evalWorker } from '../bridge/evalClient.ts';
+import { evalWorker, onEvalWorkerCrash } from '../bridge/evalClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';
 import { isAbort } from './abortable.ts';
@@ -17,6 +17,7 @@ import {
   patchRun,
   type ResultRow,
   type RunPhase,
+  type RunState,
   useSession,
   useWorkbench,
 } from './store.ts';
@@ -30,6 +31,21 @@ export interface Artifacts {
 /** Compressed models of this session by result row (reload drops them: they are rebuilt). */
 const artifacts = new Map<string, Artifacts>();
 let controller: AbortController | null = null;
+/** Why the running step stopped when it was not the user: a crashed worker. */
+let crash: string | null = null;
+
+// A crashed worker never answers: stop waiting, and say what happened instead of "cancelled".
+onEvalWorkerCrash((message) => {
+  if (!controller) return;
+  crash = `The evaluation worker stopped (${message}). Data is being reloaded; run again.`;
+  controller.abort();
+});
+
+function failure(err: unknown): Partial<RunState> {
+  if (crash) return { phase: 'failed', message: crash };
+  if (isAbort(err)) return { phase: 'cancelled', detail: 'cancelled' };
+  return { phase: 'failed', message: errorMessage(err) };
+}
 
 export function keptArtifacts(rowId: string): Artifacts | undefined {
   return artifacts.get(rowId);
@@ -149,6 +165,7 @@ export async function compressAndEvaluate(): Promise<void> {
   if (!model || controller) return;
   const settings = useWorkbench.getState().settings;
   controller = new AbortController();
+  crash = null;
   const { signal } = controller;
   useSession.setState({ run: { ...IDLE_RUN, phase: 'compressing', detail: 'starting' } });
   try {
@@ -178,10 +195,10 @@ export async function compressAndEvaluate(): Promise<void> {
       detail: data ? 'evaluated' : 'compressed (no evaluation data)',
     });
   } catch (err) {
-    if (isAbort(err)) patchRun({ phase: 'cancelled', detail: 'cancelled' });
-    else patchRun({ phase: 'failed', message: errorMessage(err) });
+    patchRun(failure(err));
   } finally {
     controller = null;
+    crash = null;
   }
 }
 
@@ -195,6 +212,7 @@ export async function artifactsFor(row: ResultRow): Promise<Artifacts> {
   }
   if (controller) throw new Error('wait for the running step to finish');
   controller = new AbortController();
+  crash = null;
   useSession.setState({ run: { ...IDLE_RUN, phase: 'compressing', detail: 'rebuilding' } });
   try {
     const { built } = await compressConfiguration(model, row.settings, controller.signal);

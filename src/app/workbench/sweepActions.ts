@@ -4,7 +4,7 @@
 import * as Comlink from 'comlink';
 import type { ProgressEvent } from '../../core/data/types.ts';
 import type { SweepGridSpec, SweepRow } from '../../core/sweep/types.ts';
-import { evalWorker, restartEvalWorker } from '../bridge/evalClient.ts';
+import { evalWorker, onEvalWorkerCrash, restartEvalWorker } from '../bridge/evalClient.ts';
 import { useAppStore } from '../store.ts';
 import { abortable, isAbort } from './abortable.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
@@ -15,6 +15,13 @@ export const SWEEP_RATES = [1.5, 2, 3];
 export const SWEEP_BITS = [4, 8];
 
 let controller: AbortController | null = null;
+let crash: string | null = null;
+
+onEvalWorkerCrash((message) => {
+  if (!controller) return;
+  crash = `The evaluation worker stopped (${message}); finished points are kept.`;
+  controller.abort();
+});
 
 function sameRow(a: SweepRow, b: SweepRow): boolean {
   return (
@@ -73,11 +80,13 @@ export async function runBaselineSweep(rates = SWEEP_RATES, bits = SWEEP_BITS): 
     await abortable(call, signal);
     patchSweep({ status: 'done', detail: 'done', progress: 1 });
   } catch (err) {
-    if (isAbort(err)) patchSweep({ status: 'cancelled', detail: 'cancelled' });
+    if (crash) patchSweep({ status: 'failed', message: crash });
+    else if (isAbort(err)) patchSweep({ status: 'cancelled', detail: 'cancelled' });
     else patchSweep({ status: 'failed', message: errorMessage(err) });
   } finally {
     patchSweep({ running: false });
     controller = null;
+    crash = null;
   }
 }
 
