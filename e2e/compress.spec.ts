@@ -69,13 +69,15 @@ test.describe('compress and evaluate ResNet-20', () => {
     });
     await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 150_000 });
     const events = Number(
-      /(\d+) progress events/.exec(await page.getByTestId('run-detail').innerText())?.[1],
+      /(\d+) progress events/.exec((await page.getByTestId('run-detail').textContent()) ?? '')?.[1],
     );
     expect(events).toBeGreaterThan(18);
 
     const row = page.getByTestId('result-row');
     await expect(row).toHaveCount(1);
-    const accuracy = Number.parseFloat(await row.getByTestId('result-accuracy').innerText());
+    const accuracy = Number.parseFloat(
+      (await row.getByTestId('result-accuracy').textContent()) ?? '',
+    );
     expect(accuracy).toBeGreaterThan(50);
     expect(accuracy).toBeLessThanOrEqual(100);
     await expect(row.getByTestId('result-bop')).toContainText('%');

@@ -45,3 +45,13 @@ export function restartEvalWorker(): void {
   remote = null;
   generation++;
 }
+
+/** Settles with `promise`, or rejects as soon as the worker crashes (its answer would never come). */
+export function untilCrash<T>(promise: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const stop = onEvalWorkerCrash((message) =>
+      reject(new Error(`the evaluation worker stopped (${message})`)),
+    );
+    promise.then(resolve, reject).finally(stop);
+  });
+}

@@ -3,11 +3,18 @@
 import * as Comlink from 'comlink';
 import { guessDatasetFormat } from '../../core/data/loadDataset.ts';
 import type { ProgressEvent } from '../../core/data/types.ts';
-import { evalWorker, evalWorkerGeneration, onEvalWorkerCrash } from '../bridge/evalClient.ts';
+import {
+  evalWorker,
+  evalWorkerGeneration,
+  onEvalWorkerCrash,
+  untilCrash,
+} from '../bridge/evalClient.ts';
 import { type DatasetRole, useSession } from './store.ts';
 
 const files: Record<DatasetRole, File | null> = { evaluation: null, calibration: null };
 let loadedGeneration = -1;
+/** Worker crashes since the last dataset load that worked. */
+let crashesInARow = 0;
 
 function setRole<K extends 'datasets' | 'datasetLoads' | 'datasetErrors'>(
   key: K,
@@ -44,13 +51,11 @@ export async function loadDatasetFile(role: DatasetRole, file: File): Promise<vo
         progress: p.progress,
       }),
     );
-    const summary = await evalWorker().loadDataset(
-      Comlink.transfer(buffer, [buffer]),
-      format,
-      file.name,
-      onProgress,
+    const summary = await untilCrash(
+      evalWorker().loadDataset(Comlink.transfer(buffer, [buffer]), format, file.name, onProgress),
     );
     files[role] = file;
+    crashesInARow = 0;
     loadedGeneration = evalWorkerGeneration();
     setRole('datasets', role, summary);
     if (previous) void evalWorker().closeDataset(previous.datasetId);
@@ -84,5 +89,8 @@ export function ensureDatasetsLoaded(): Promise<void> {
   return reloading;
 }
 
-// The datasets died with the worker: give the kept files to a fresh one.
-onEvalWorkerCrash(() => void ensureDatasetsLoaded());
+// The datasets died with the worker: give the kept files to a fresh one, but not in a loop
+// when every fresh worker dies too.
+onEvalWorkerCrash(() => {
+  if (++crashesInARow <= 2) void ensureDatasetsLoaded();
+});
