@@ -158,7 +158,7 @@ test.describe('compress and evaluate ResNet-20', () => {
     await page.getByRole('button', { name: 'Cancel sweep' }).click();
     await expect(controls).toContainText('sweep cancelled', { timeout: 3_000 });
 
-    // The evaluation worker was replaced; the data is loaded into the new one by itself.
+    // The next run starts at once; the worker drops the sweep at its next check.
     await page.getByRole('button', { name: 'Compress & evaluate' }).click();
     await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 150_000 });
     await expect(page.getByTestId('result-accuracy')).toContainText('%');

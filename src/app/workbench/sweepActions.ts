@@ -1,10 +1,10 @@
 // "Run baseline sweep": FTQ / PTQ / QAF over rates x bits with the loaded data, in the eval
 // worker, each point cached in IndexedDB (a repeated point costs one lookup). Rows stream into
-// the store as they come; Cancel stops at once (the worker is restarted if it does not yield).
+// the store as they come; Cancel stops waiting at once and the worker at its next check.
 import * as Comlink from 'comlink';
 import type { ProgressEvent } from '../../core/data/types.ts';
 import type { SweepGridSpec, SweepRow } from '../../core/sweep/types.ts';
-import { evalWorker, onEvalWorkerCrash, restartEvalWorker } from '../bridge/evalClient.ts';
+import { evalWorker, onEvalWorkerCrash } from '../bridge/evalClient.ts';
 import { useAppStore } from '../store.ts';
 import { abortable, isAbort } from './abortable.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
@@ -90,10 +90,13 @@ export async function runBaselineSweep(rates = SWEEP_RATES, bits = SWEEP_BITS): 
   }
 }
 
-/** Stops the sweep now: a factorization in flight cannot yield, so the worker is replaced. */
+/**
+ * Stops the sweep: the page stops waiting at once; the worker stops at its next check (a point's
+ * factorization in flight finishes first, a few seconds at most). Restarting the worker instead
+ * would also drop its loaded datasets.
+ */
 export function cancelSweep(): void {
   if (!controller) return;
   controller.abort();
-  restartEvalWorker();
-  void ensureDatasetsLoaded();
+  void evalWorker().cancel();
 }
