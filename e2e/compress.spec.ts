@@ -72,6 +72,8 @@ test.describe('compress and evaluate ResNet-20', () => {
       /(\d+) progress events/.exec((await page.getByTestId('run-detail').textContent()) ?? '')?.[1],
     );
     expect(events).toBeGreaterThan(18);
+    // The pool compressed every layer in the browser's workers.
+    await expect(page.getByTestId('layer-progress').locator('li.layer-done')).toHaveCount(18);
 
     const row = page.getByTestId('result-row');
     await expect(row).toHaveCount(1);
