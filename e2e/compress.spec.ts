@@ -120,6 +120,13 @@ test.describe('compress and evaluate ResNet-20', () => {
   }) => {
     const foreign = watchRequests(page, baseURL);
     await openResnet20(page);
+    // The what-if costs follow the sliders at once (cost model on the page).
+    const bop = page.getByTestId('preview-bop');
+    const before = await bop.textContent();
+    await page.getByRole('slider', { name: 'Weight bits' }).fill('2');
+    await expect(bop).not.toHaveText(before ?? '');
+    await page.getByRole('slider', { name: 'Weight bits' }).fill('4');
+    await expect(bop).toHaveText(before ?? '');
     await page.getByLabel('Method').selectOption('admm');
     await page.getByRole('button', { name: 'Published', exact: true }).click();
     await page.getByRole('button', { name: 'Compress', exact: true }).click();
