@@ -1,12 +1,22 @@
 // What the UI can do with models: open a file, give input shapes, check the runtime. Each step
 // updates the store; failures become a readable error and leave the loaded model as it was.
 import { createThrottledProgress } from '../core/data/progress.ts';
-import { modelWorker, onModelWorkerCrash, openModelBytes } from './bridge/modelClient.ts';
+import {
+  modelWorker,
+  onModelWorkerCrash,
+  openModelBytes,
+  restartModelWorker,
+} from './bridge/modelClient.ts';
 import type { InputShapes } from './bridge/modelTypes.ts';
 import { useAppStore } from './store.ts';
+import { abortable, isAbort } from './workbench/abortable.ts';
 
 // Only the latest open counts: an older one that finishes later is dropped.
 let latestOpen = 0;
+/** The open in progress, so Cancel can stop it. */
+let opening: AbortController | null = null;
+/** The file of the open model, to reopen it when a cancelled parse took the worker down. */
+let openFile: File | null = null;
 
 // The models lived in the worker, so they are gone with it; a fresh worker starts on next use.
 onModelWorkerCrash((message) => {
@@ -22,6 +32,9 @@ onModelWorkerCrash((message) => {
 export async function openModelFile(file: File): Promise<void> {
   const openId = ++latestOpen;
   const isLatest = () => openId === latestOpen;
+  opening?.abort();
+  const controller = new AbortController();
+  opening = controller;
   useAppStore.setState({ error: null });
   try {
     const buffer = await readFileBytes(file, isLatest);
@@ -29,22 +42,44 @@ export async function openModelFile(file: File): Promise<void> {
     useAppStore.setState({
       loading: { status: 'parsing', fileName: file.name, loaded: 0, total: 0, progress: null },
     });
-    const overview = await openModelBytes(buffer, file.name);
+    const overview = await abortable(openModelBytes(buffer, file.name), controller.signal);
     if (!isLatest()) {
       void modelWorker().close(overview.modelId);
       return;
     }
     const previous = useAppStore.getState().model;
+    openFile = file;
     useAppStore.setState({ model: overview, loading: null, runtime: { status: 'idle' } });
     if (previous) void modelWorker().close(previous.modelId);
     void checkRuntime(overview.modelId);
   } catch (err) {
-    if (!isLatest()) return;
+    if (!isLatest() || isAbort(err)) return;
     useAppStore.setState({
       loading: null,
       error: `Could not open ${file.name}: ${errorMessage(err)}`,
     });
+  } finally {
+    if (opening === controller) opening = null;
   }
+}
+
+/**
+ * Stops the model being read or parsed. A parse cannot be interrupted, so the worker is
+ * terminated; the model that was open before lived there too and is opened again.
+ */
+export function cancelModelOpen(): void {
+  const loading = useAppStore.getState().loading;
+  if (!opening || !loading) return;
+  latestOpen++;
+  opening.abort();
+  opening = null;
+  useAppStore.setState({ loading: null });
+  if (loading.status === 'reading') return;
+  restartModelWorker();
+  const previous = openFile;
+  openFile = null;
+  useAppStore.setState({ model: null, runtime: { status: 'idle' } });
+  if (previous) void openModelFile(previous);
 }
 
 /** Reads the whole file in chunks so a 100 MB model shows how far along it is. */
@@ -58,6 +93,10 @@ async function readFileBytes(file: File, isLatest: () => boolean): Promise<Array
   const reader = file.stream().getReader();
   let offset = 0;
   for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    if (!isLatest()) {
+      void reader.cancel();
+      break;
+    }
     bytes.set(chunk.value, offset);
     offset += chunk.value.byteLength;
     report(offset);

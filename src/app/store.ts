@@ -5,7 +5,7 @@ import type { ModelOverview, RuntimeCheck } from './bridge/modelTypes.ts';
 
 /** One progress shape for every long operation (transformers.js style). */
 export interface LoadProgress {
-  status: 'reading' | 'parsing' | 'inferring';
+  status: 'downloading' | 'reading' | 'parsing' | 'inferring';
   fileName: string;
   loaded: number;
   total: number;

@@ -2,6 +2,7 @@
 import * as Comlink from 'comlink';
 import type { ModelWorkerApi } from '../../../workers/model.worker.ts';
 
+let worker: Worker | null = null;
 let remote: Comlink.Remote<ModelWorkerApi> | null = null;
 let onCrash: (message: string) => void = () => {};
 
@@ -15,18 +16,29 @@ export function onModelWorkerCrash(listener: (message: string) => void): void {
 
 export function modelWorker(): Comlink.Remote<ModelWorkerApi> {
   if (!remote) {
-    const worker = new Worker(new URL('../../../workers/model.worker.ts', import.meta.url), {
+    const created = new Worker(new URL('../../../workers/model.worker.ts', import.meta.url), {
       type: 'module',
       name: 'model',
     });
-    worker.addEventListener('error', (event) => {
-      worker.terminate();
-      remote = null;
+    created.addEventListener('error', (event) => {
+      if (worker !== created) return;
+      restartModelWorker();
       onCrash(event.message || 'the model worker could not start');
     });
-    remote = Comlink.wrap<ModelWorkerApi>(worker);
+    worker = created;
+    remote = Comlink.wrap<ModelWorkerApi>(created);
   }
   return remote;
+}
+
+/**
+ * Terminates the worker at once (a parse the user cancelled); its pending calls never settle and
+ * the models it held are gone. The next call starts a fresh worker.
+ */
+export function restartModelWorker(): void {
+  worker?.terminate();
+  worker = null;
+  remote = null;
 }
 
 /** Sends a file's bytes to the worker without copying them (the buffer moves to the worker). */

@@ -1,7 +1,10 @@
 import { formatBytes } from '../format.ts';
+import { cancelModelOpen } from '../modelActions.ts';
 import { useAppStore } from '../store.ts';
+import { cancelDemo } from '../workbench/demoActions.ts';
 
 const labels = {
+  downloading: 'Downloading',
   reading: 'Reading',
   parsing: 'Parsing',
   inferring: 'Inferring shapes of',
@@ -14,7 +17,7 @@ export function LoadingBar() {
   const { status, fileName, loaded, total, progress } = loading;
   const percent = progress === null ? null : Math.round(progress * 100);
   const detail =
-    status === 'reading'
+    status === 'reading' || status === 'downloading'
       ? `${formatBytes(loaded)} of ${formatBytes(total)}`
       : 'in a background worker';
   return (
@@ -24,7 +27,18 @@ export function LoadingBar() {
         <strong aria-live="polite">
           {labels[status]} {fileName}…
         </strong>
-        <span className="muted">{detail}</span>
+        <span className="loading-actions">
+          <span className="muted">{detail}</span>
+          {status !== 'inferring' && (
+            <button
+              type="button"
+              className="button button-small"
+              onClick={status === 'downloading' ? cancelDemo : cancelModelOpen}
+            >
+              Cancel
+            </button>
+          )}
+        </span>
       </div>
       <div
         className={percent === null ? 'progress progress-indeterminate' : 'progress'}

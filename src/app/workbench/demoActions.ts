@@ -1,0 +1,119 @@
+// "Try the demo": ResNet-20 (CIFAR-10) with an evaluation and a calibration set, bundled with the
+// app under public/demo/ (scripts/makeDemo.mjs) and fetched from the app's own origin, so the
+// demo works offline and never needs ../shared. It lands on a ready QAF rate 2 / 4-bit panel.
+import { openModelFile } from '../modelActions.ts';
+import { useAppStore } from '../store.ts';
+import { isAbort } from './abortable.ts';
+import { errorMessage, loadDatasetFile } from './datasetActions.ts';
+import { DEFAULT_SETTINGS } from './settings.ts';
+import { updateEvalSettings, updateSettings } from './store.ts';
+
+/** The bundled files and their sizes (for progress when the server sends no length). */
+export const DEMO_FILES = {
+  model: { name: 'resnet20_cifar10.onnx', sizeBytes: 1_093_637 },
+  evaluation: { name: 'cifar10_test_1000.bin', sizeBytes: 3_073_000 },
+  calibration: { name: 'cifar10_train_1024.bin', sizeBytes: 3_146_752 },
+} as const;
+
+const LABEL = 'the demo (ResNet-20 + CIFAR-10 images)';
+let downloading: AbortController | null = null;
+
+export function demoUrl(name: string): string {
+  return `${import.meta.env.BASE_URL}demo/${name}`;
+}
+
+/** Reads one response body, adding its bytes to the shared counter as they arrive. */
+async function readBody(response: Response, onBytes: (count: number) => void): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(await response.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+    chunks.push(chunk.value);
+    onBytes(chunk.value.byteLength);
+  }
+  const bytes = new Uint8Array(chunks.reduce((a, c) => a + c.byteLength, 0));
+  let offset = 0;
+  for (const c of chunks) {
+    bytes.set(c, offset);
+    offset += c.byteLength;
+  }
+  return bytes;
+}
+
+async function fetchDemoFile(name: string, signal: AbortSignal, onBytes: (n: number) => void) {
+  const response = await fetch(demoUrl(name), { signal });
+  // A server's fallback page (index.html for unknown paths) is not the file either.
+  const type = response.headers.get('content-type') ?? '';
+  if (!response.ok || type.includes('text/html')) {
+    throw new Error(`${name} is missing from this build (HTTP ${response.status})`);
+  }
+  const bytes = await readBody(response, onBytes);
+  return new File([bytes as Uint8Array<ArrayBuffer>], name);
+}
+
+/** Downloads the three files with one progress bar; null when cancelled. */
+async function downloadDemo(signal: AbortSignal): Promise<File[] | null> {
+  const files = Object.values(DEMO_FILES);
+  const total = files.reduce((a, f) => a + f.sizeBytes, 0);
+  let loaded = 0;
+  const report = () =>
+    useAppStore.setState({
+      loading: {
+        status: 'downloading',
+        fileName: LABEL,
+        loaded,
+        total,
+        progress: Math.min(1, loaded / total),
+      },
+    });
+  report();
+  const onBytes = (n: number) => {
+    loaded += n;
+    report();
+  };
+  try {
+    return await Promise.all(files.map((f) => fetchDemoFile(f.name, signal, onBytes)));
+  } catch (err) {
+    if (isAbort(err) || signal.aborted) return null;
+    throw err;
+  }
+}
+
+/** Fetches the bundled demo, opens it and sets the panel to QAF, rate 2, 4 bits. */
+export async function startDemo(): Promise<void> {
+  if (downloading) return;
+  const controller = new AbortController();
+  downloading = controller;
+  useAppStore.setState({ error: null });
+  try {
+    const files = await downloadDemo(controller.signal);
+    if (!files) return;
+    useAppStore.setState({ loading: null });
+    const [model, evaluation, calibration] = files;
+    updateSettings({ ...DEFAULT_SETTINGS, method: 'admm', sizeBy: 'rate', rate: 2, bits: 4 });
+    updateEvalSettings({ subset: 'quick', limit: null, spec: null });
+    await Promise.all([
+      openModelFile(model),
+      loadDatasetFile('evaluation', evaluation),
+      loadDatasetFile('calibration', calibration),
+    ]);
+    // Land on the panel with the run button, ready to go.
+    document.getElementById('compress-title')?.scrollIntoView({ block: 'start' });
+  } catch (err) {
+    if (isAbort(err)) return;
+    useAppStore.setState({ loading: null, error: `Could not load the demo: ${errorMessage(err)}` });
+  } finally {
+    if (downloading === controller) downloading = null;
+  }
+}
+
+/** Stops the demo download (opening the files is the model's own Cancel). */
+export function cancelDemo(): void {
+  downloading?.abort();
+  downloading = null;
+  useAppStore.setState({ loading: null });
+}
+
+export function isDemoLoading(): boolean {
+  return downloading !== null;
+}
