@@ -1,16 +1,13 @@
 // `qaf inspect MODEL.onnx [--input-shape N,C,H,W] [--json]`
 import {
+  analyzeModel,
   type Dim,
-  discoverLayers,
   formatShape,
   type InferredShapes,
-  inferShapes,
-  inferShapesWithRuntime,
   type LayerInfo,
   type ModelSummary,
   type OnnxModel,
   readModel,
-  summarizeModel,
 } from '../core/onnx/index.ts';
 import {
   formatBytes,
@@ -48,20 +45,10 @@ export async function inspectParsed(
   sizeBytes: number,
   inputShapes: Record<string, Dim[]> = {},
 ): Promise<InspectReport> {
-  let shapes = inferShapes(model, { inputShapes });
-  let runtimeError: string | undefined;
-  const usedRuntime = shapes.unresolved.length > 0;
-  if (usedRuntime) {
-    try {
-      shapes = await inferShapesWithRuntime(model, inputShapes);
-    } catch (err) {
-      // The static shapes still describe most layers; say why the rest are unknown.
-      runtimeError = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    }
-  }
-  const layers = discoverLayers(model, shapes);
-  const summary = { ...summarizeModel(model, layers), sizeBytes };
-  return { model: summary, layers, shapes, usedRuntime, runtimeError };
+  const { shapes, layers, summary, usedRuntime, runtimeError } = await analyzeModel(model, {
+    inputShapes,
+  });
+  return { model: { ...summary, sizeBytes }, layers, shapes, usedRuntime, runtimeError };
 }
 
 export function inspectModel(

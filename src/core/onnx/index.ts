@@ -1,5 +1,6 @@
 // Public surface of the ONNX core. Pure: no DOM, no workers, no onnxruntime at load time
 // (inferShapesWithRuntime imports onnxruntime-web lazily).
+export { type AnalyzeOptions, analyzeModel, type ModelAnalysis } from './analyzeModel.ts';
 export {
   attrFloat,
   attrInt,
