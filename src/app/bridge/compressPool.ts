@@ -1,6 +1,8 @@
 // The page's handle on the compression workers: a pool of one worker per spare core behind one
 // typed comlink bridge. Layers are queued FIFO; a cancel terminates the workers busy with the
-// cancelled call (they are re-created lazily) and rejects at once with an AbortError.
+// cancelled call (they are re-created lazily) and rejects at once with an AbortError. A worker
+// that crashes fails its call with a message naming the layer; the other layers of that call are
+// dropped and a fresh worker serves the next call.
 import * as Comlink from 'comlink';
 import type { CompressWorkerApi } from '../../../workers/compress.worker.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../../core/factor/types.ts';
@@ -88,20 +90,18 @@ export class CompressPool {
         }),
     );
     this.pump();
-    const all = Promise.all(settled);
-    if (!signal) return all;
     return new Promise<LayerResult[]>((resolve, reject) => {
       const onAbort = () => {
         this.cancel(owner);
         reject(abortError());
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-      all
+      signal?.addEventListener('abort', onAbort, { once: true });
+      Promise.all(settled)
         .then(resolve, (err) => {
           this.cancel(owner); // one failed layer ends the whole call
           reject(err);
         })
-        .finally(() => signal.removeEventListener('abort', onAbort));
+        .finally(() => signal?.removeEventListener('abort', onAbort));
     });
   }
 
@@ -148,17 +148,30 @@ export class CompressPool {
   private spawn(): Slot {
     const worker = this.createWorker();
     const slot: Slot = { worker, api: Comlink.wrap<CompressWorkerApi>(worker), task: null };
-    // A worker that dies (script failed to load, out of memory) never answers its pending call:
-    // fail that layer instead of hanging, and replace the worker on next use.
-    worker.addEventListener('error', (event) => {
+    // A worker that dies (script failed to load, uncaught error, out of memory) or cannot read
+    // a message never answers its pending call: fail that layer instead of hanging, and replace
+    // the worker on next use.
+    const fail = (reason: string) => {
       const i = this.slots.indexOf(slot);
       if (i < 0) return;
       this.slots[i] = null;
       worker.terminate();
-      const message = (event as ErrorEvent).message || 'worker failed';
-      slot.task?.reject(new Error(`compression worker: ${message}`));
-      this.pump();
-    });
+      const task = slot.task;
+      if (!task) {
+        this.pump();
+        return;
+      }
+      task.reject(
+        new Error(
+          `compression worker: ${reason} while compressing ${task.job.name}. Run again: a fresh worker will start.`,
+        ),
+      );
+      this.cancel(task.owner); // the call has failed: drop its other layers now (this pumps)
+    };
+    worker.addEventListener('error', (event) =>
+      fail((event as ErrorEvent).message || 'it failed to start or crashed'),
+    );
+    worker.addEventListener('messageerror', () => fail('a message could not be read'));
     return slot;
   }
 

@@ -9,12 +9,18 @@ import {
   onEvalWorkerCrash,
   untilCrash,
 } from '../bridge/evalClient.ts';
+import { createStepGate } from './stepGate.ts';
 import { type DatasetRole, useSession } from './store.ts';
 
 const files: Record<DatasetRole, File | null> = { evaluation: null, calibration: null };
 let loadedGeneration = -1;
 /** Worker crashes since the last dataset load that worked. */
 let crashesInARow = 0;
+/** A load's late progress must not bring back its bar after it ended (see stepGate.ts). */
+const loadSteps: Record<DatasetRole, ReturnType<typeof createStepGate>> = {
+  evaluation: createStepGate(),
+  calibration: createStepGate(),
+};
 
 function setRole<K extends 'datasets' | 'datasetLoads' | 'datasetErrors'>(
   key: K,
@@ -44,12 +50,14 @@ export async function loadDatasetFile(role: DatasetRole, file: File): Promise<vo
   try {
     const previous = useSession.getState().datasets[role];
     const buffer = await file.arrayBuffer();
-    const onProgress = Comlink.proxy((p: ProgressEvent) =>
-      setRole('datasetLoads', role, {
-        fileName: file.name,
-        status: p.status,
-        progress: p.progress,
-      }),
+    const onProgress = Comlink.proxy(
+      loadSteps[role].open((p: ProgressEvent) =>
+        setRole('datasetLoads', role, {
+          fileName: file.name,
+          status: p.status,
+          progress: p.progress,
+        }),
+      ),
     );
     const summary = await untilCrash(
       evalWorker().loadDataset(Comlink.transfer(buffer, [buffer]), format, file.name, onProgress),
@@ -62,6 +70,7 @@ export async function loadDatasetFile(role: DatasetRole, file: File): Promise<vo
   } catch (err) {
     setRole('datasetErrors', role, `Could not load ${file.name}: ${errorMessage(err)}`);
   } finally {
+    loadSteps[role].close();
     setRole('datasetLoads', role, null);
   }
 }

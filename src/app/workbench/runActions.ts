@@ -10,6 +10,7 @@ import { isAbort } from './abortable.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
 import { buildModel, evaluateBytes, factorizeLayers, modelKey, originalBytes } from './pipeline.ts';
 import type { CompressSettings } from './settings.ts';
+import { createStepGate } from './stepGate.ts';
 import {
   type EvalSummary,
   IDLE_RUN,
@@ -31,6 +32,8 @@ export interface Artifacts {
 /** Compressed models of this session by result row (reload drops them: they are rebuilt). */
 const artifacts = new Map<string, Artifacts>();
 let controller: AbortController | null = null;
+/** Late progress of a finished step must not overwrite the run's state (see stepGate.ts). */
+const steps = createStepGate();
 /** Why the running step stopped when it was not the user: a crashed worker. */
 let crash: string | null = null;
 
@@ -73,7 +76,7 @@ function onLayerProgress(p: LayerProgress): void {
 }
 
 function stepProgress(phase: RunPhase, from: number, span: number) {
-  return (p: ProgressEvent) =>
+  return steps.open((p: ProgressEvent) =>
     useSession.setState((s) => ({
       run: {
         ...s.run,
@@ -82,7 +85,8 @@ function stepProgress(phase: RunPhase, from: number, span: number) {
         progress: from + span * (p.progress || 0),
         events: s.run.events + 1,
       },
-    }));
+    })),
+  );
 }
 
 /** Factorize + rewrite (+ calibrate): the configuration's compressed model. */
@@ -92,7 +96,7 @@ async function compressConfiguration(
   signal: AbortSignal,
 ) {
   patchRun({ phase: 'compressing', detail: 'preparing layers' });
-  const results = await factorizeLayers(model, settings, signal, onLayerProgress);
+  const results = await factorizeLayers(model, settings, signal, steps.open(onLayerProgress));
   exposeLayerResults(results);
   const original = await originalBytes(model);
   await ensureDatasetsLoaded();
@@ -197,6 +201,7 @@ export async function compressAndEvaluate(): Promise<void> {
   } catch (err) {
     patchRun(failure(err));
   } finally {
+    steps.close();
     controller = null;
     crash = null;
   }
@@ -226,6 +231,7 @@ export async function artifactsFor(row: ResultRow): Promise<Artifacts> {
     );
     throw err;
   } finally {
+    steps.close();
     controller = null;
   }
 }

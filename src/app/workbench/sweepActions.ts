@@ -9,6 +9,7 @@ import { useAppStore } from '../store.ts';
 import { abortable, isAbort } from './abortable.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
 import { originalBytes } from './pipeline.ts';
+import { createStepGate } from './stepGate.ts';
 import { patchSweep, useSession, useWorkbench } from './store.ts';
 
 export const SWEEP_RATES = [1.5, 2, 3];
@@ -16,6 +17,8 @@ export const SWEEP_BITS = [4, 8];
 
 let controller: AbortController | null = null;
 let crash: string | null = null;
+/** Progress that arrives after the sweep ended is dropped (see stepGate.ts). */
+const steps = createStepGate();
 
 onEvalWorkerCrash((message) => {
   if (!controller) return;
@@ -59,8 +62,8 @@ export async function runBaselineSweep(rates = SWEEP_RATES, bits = SWEEP_BITS): 
     const bytes = (await originalBytes(model)).buffer as ArrayBuffer;
     const { evalSettings } = useWorkbench.getState();
     const onRow = Comlink.proxy((row: SweepRow) => addRow(model.fileName, row));
-    const onProgress = Comlink.proxy((p: ProgressEvent) =>
-      patchSweep({ detail: p.status, progress: p.progress }),
+    const onProgress = Comlink.proxy(
+      steps.open((p: ProgressEvent) => patchSweep({ detail: p.status, progress: p.progress })),
     );
     const call = evalWorker().sweep(
       Comlink.transfer(
@@ -84,6 +87,7 @@ export async function runBaselineSweep(rates = SWEEP_RATES, bits = SWEEP_BITS): 
     else if (isAbort(err)) patchSweep({ status: 'cancelled', detail: 'cancelled' });
     else patchSweep({ status: 'failed', message: errorMessage(err) });
   } finally {
+    steps.close();
     patchSweep({ running: false });
     controller = null;
     crash = null;
