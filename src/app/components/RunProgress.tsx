@@ -1,4 +1,5 @@
-import { useSession } from '../workbench/store.ts';
+import { cancelRun, retryRun } from '../workbench/runActions.ts';
+import { isBusy, useSession } from '../workbench/store.ts';
 
 const PHASE_TEXT: Record<string, string> = {
   compressing: 'Factorizing layers',
@@ -12,6 +13,25 @@ const PHASE_TEXT: Record<string, string> = {
 
 function errorText(error: number): string {
   return Number.isFinite(error) ? error.toFixed(4) : '—';
+}
+
+function StallNotice() {
+  return (
+    <div className="stall-notice" role="alert" data-testid="run-stalled">
+      <p>
+        No progress for a while. The worker may be stuck, or the machine busy with something else.
+        Retry starts the run again with fresh workers; your data stays loaded.
+      </p>
+      <div className="stall-actions">
+        <button type="button" className="button button-primary" onClick={() => void retryRun()}>
+          Retry
+        </button>
+        <button type="button" className="button" onClick={cancelRun}>
+          Cancel run
+        </button>
+      </div>
+    </div>
+  );
 }
 
 /** The run's overall bar, its status, and one line per layer (step and current error). */
@@ -42,6 +62,7 @@ export function RunProgress() {
           {run.detail} · {run.events} progress events
         </p>
         {run.message && <p className="field-error">{run.message}</p>}
+        {run.stalled && isBusy(run) && <StallNotice />}
         {run.layerOrder.length > 0 && (
           <ol className="layer-progress" data-testid="layer-progress">
             {run.layerOrder.map((name) => {

@@ -3,13 +3,14 @@
 import type { ProgressEvent } from '../../core/data/types.ts';
 import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { CompressionReport } from '../../core/rewrite/index.ts';
-import { evalWorker, onEvalWorkerCrash } from '../bridge/evalClient.ts';
+import { evalWorker, onEvalWorkerCrash, restartEvalWorker } from '../bridge/evalClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';
 import { isAbort } from './abortable.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
 import { buildModel, evaluateBytes, factorizeLayers, modelKey, originalBytes } from './pipeline.ts';
 import type { CompressSettings } from './settings.ts';
+import { stallMsFromLocation, startStallWatchdog } from './stallWatchdog.ts';
 import { createStepGate } from './stepGate.ts';
 import {
   type EvalSummary,
@@ -52,6 +53,35 @@ function failure(err: unknown): Partial<RunState> {
 
 export function keptArtifacts(rowId: string): Artifacts | undefined {
   return artifacts.get(rowId);
+}
+
+/** Raises `run.stalled` while no progress comes; returns the function that stops watching. */
+function watchForStall(): () => void {
+  const dog = startStallWatchdog(
+    stallMsFromLocation(),
+    () => patchRun({ stalled: true }),
+    () => patchRun({ stalled: false }),
+  );
+  const unsubscribe = useSession.subscribe((s, prev) => {
+    if (s.run.events !== prev.run.events || s.run.phase !== prev.run.phase) dog.poke();
+  });
+  return () => {
+    unsubscribe();
+    dog.stop();
+    patchRun({ stalled: false });
+  };
+}
+
+/**
+ * After a stall: a stuck worker never answers, so end the evaluation worker (its datasets are
+ * loaded again from the kept files) and the busy compression workers, then run again.
+ */
+export async function retryRun(): Promise<void> {
+  if (!controller) return;
+  restartEvalWorker();
+  controller.abort();
+  await finished;
+  await compressAndEvaluate();
 }
 
 export function cancelRun(): void {
@@ -164,12 +194,22 @@ function resultRow(
   };
 }
 
-export async function compressAndEvaluate(): Promise<void> {
+/** The running compressAndEvaluate, so Retry can wait for it to wind down. */
+let finished: Promise<void> = Promise.resolve();
+
+export function compressAndEvaluate(): Promise<void> {
+  if (controller) return finished;
+  finished = compressAndEvaluateOnce();
+  return finished;
+}
+
+async function compressAndEvaluateOnce(): Promise<void> {
   const model = useAppStore.getState().model;
   if (!model || controller) return;
   const settings = useWorkbench.getState().settings;
   controller = new AbortController();
   crash = null;
+  const stopWatching = watchForStall();
   const { signal } = controller;
   useSession.setState({ run: { ...IDLE_RUN, phase: 'compressing', detail: 'starting' } });
   try {
@@ -201,6 +241,7 @@ export async function compressAndEvaluate(): Promise<void> {
   } catch (err) {
     patchRun(failure(err));
   } finally {
+    stopWatching();
     steps.close();
     controller = null;
     crash = null;

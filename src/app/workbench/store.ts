@@ -144,6 +144,8 @@ export interface RunState {
   /** Progress events seen (the e2e checks that they arrive). */
   events: number;
   message: string | null;
+  /** No progress for a long while (stallWatchdog.ts): the panel offers Retry / Cancel. */
+  stalled: boolean;
 }
 
 export interface SweepState {
@@ -171,6 +173,7 @@ export const IDLE_RUN: RunState = {
   layerOrder: [],
   events: 0,
   message: null,
+  stalled: false,
 };
 
 export const useSession = create<SessionState>()(() => ({
