@@ -66,3 +66,34 @@ test('the demo download can be cancelled, and the welcome screen stays usable', 
   await expect(page.getByRole('button', { name: 'Try the demo' })).toBeEnabled();
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
+
+test('the sweep grid is editable: point count and time follow the choice; a small grid runs', async ({
+  page,
+}) => {
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
+    timeout: 30_000,
+  });
+  const estimate = page.getByTestId('sweep-estimate');
+  // Defaults: ADMM, FTQ, PTQ × rates 1.5, 2, 3 × bits 4, 8, calibrated twins, float.
+  await expect(estimate).toContainText('29 points (calibrated twins included) on 1,000 images');
+  const grid = page.getByTestId('sweep-grid');
+  const methods = grid.getByRole('group', { name: 'Sweep methods' });
+  for (const name of ['QAF (ADMM)', 'FTQ']) await methods.getByLabel(name).uncheck();
+  await grid.getByRole('group', { name: 'Weight bits' }).getByLabel('4').uncheck();
+  await page.getByRole('button', { name: '200', exact: true }).click();
+  await expect(estimate).toContainText('3 points (calibrated twins included) on 200 images');
+  await grid.getByRole('group', { name: 'Weight bits' }).getByLabel('8').uncheck();
+  await expect(estimate).toContainText('Choose at least one method');
+  await expect(page.getByRole('button', { name: 'Run baseline sweep' })).toBeDisabled();
+  await grid.getByRole('group', { name: 'Weight bits' }).getByLabel('8').check();
+  await page.getByRole('button', { name: 'Run baseline sweep' }).click();
+  await expect(page.getByTestId('sweep-controls')).toContainText('Run baseline sweep', {
+    timeout: 120_000,
+  });
+  await expect(page.getByTestId('sweep-controls').locator('.field-error')).toHaveCount(0);
+  // The choice persists across a reload.
+  await page.reload();
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  await expect(page.getByTestId('sweep-estimate')).toContainText('3 points', { timeout: 30_000 });
+});

@@ -12,7 +12,7 @@ import {
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { type ChartPoint, type ChartSeries, chartSeries } from '../workbench/chartData.ts';
 import { useSession, useWorkbench } from '../workbench/store.ts';
-import { SweepControls } from './SweepControls.tsx';
+import { SweepControls, SweepGrid } from './SweepControls.tsx';
 
 interface ChartSpec {
   title: string;
@@ -141,6 +141,7 @@ export function TradeoffCharts({ model }: { model: ModelOverview }) {
         <h2 id="charts-title">Trade-offs</h2>
         <SweepControls />
       </div>
+      <SweepGrid model={model} />
       <div className="charts">
         {CHARTS.map((spec) => (
           <Chart key={spec.title} spec={spec} series={series} floatAccuracy={floatAccuracy} />

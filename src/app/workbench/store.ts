@@ -7,6 +7,7 @@ import type { DatasetSummary } from '../../../workers/eval.worker.ts';
 import type { PreprocessSpec } from '../../core/data/types.ts';
 import type { SweepRow } from '../../core/sweep/types.ts';
 import { type CompressSettings, DEFAULT_SETTINGS } from './settings.ts';
+import { DEFAULT_SWEEP_CHOICE, type SweepChoice } from './sweepGrid.ts';
 
 export interface EvalSettings {
   subset: 'quick' | 'full';
@@ -66,6 +67,8 @@ export interface WorkbenchState {
   results: ResultRow[];
   sweepRows: (SweepRow & { modelFileName: string })[];
   baselines: Baselines;
+  /** What "Run baseline sweep" measures. */
+  sweepChoice: SweepChoice;
 }
 
 export const useWorkbench = create<WorkbenchState>()(
@@ -76,6 +79,7 @@ export const useWorkbench = create<WorkbenchState>()(
       results: [] as ResultRow[],
       sweepRows: [] as WorkbenchState['sweepRows'],
       baselines: {} as Baselines,
+      sweepChoice: DEFAULT_SWEEP_CHOICE,
     }),
     {
       name: 'qaf-workbench',

@@ -1,9 +1,9 @@
-// "Run baseline sweep": FTQ / PTQ / QAF over rates x bits with the loaded data, in the eval
+// "Run baseline sweep": the chosen methods over rates x bits (sweepGrid.ts) with the loaded data, in the eval
 // worker, each point cached in IndexedDB (a repeated point costs one lookup). Rows stream into
 // the store as they come; Cancel stops waiting at once and the worker at its next check.
 import * as Comlink from 'comlink';
 import type { ProgressEvent } from '../../core/data/types.ts';
-import type { SweepGridSpec, SweepRow } from '../../core/sweep/types.ts';
+import type { SweepRow } from '../../core/sweep/types.ts';
 import { evalWorker, onEvalWorkerCrash } from '../bridge/evalClient.ts';
 import { useAppStore } from '../store.ts';
 import { abortable, isAbort } from './abortable.ts';
@@ -11,9 +11,7 @@ import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
 import { originalBytes } from './pipeline.ts';
 import { createStepGate } from './stepGate.ts';
 import { patchSweep, useSession, useWorkbench } from './store.ts';
-
-export const SWEEP_RATES = [1.5, 2, 3];
-export const SWEEP_BITS = [4, 8];
+import { sweepGridSpec, sweepPointCount } from './sweepGrid.ts';
 
 let controller: AbortController | null = null;
 let crash: string | null = null;
@@ -45,11 +43,8 @@ function addRow(modelFileName: string, row: SweepRow): void {
   }));
 }
 
-export function sweepGrid(rates: number[], bits: number[]): SweepGridSpec {
-  return { methods: ['admm', 'ftq', 'ptq'], rates, bits, calibration: true, includeFloat: true };
-}
-
-export async function runBaselineSweep(rates = SWEEP_RATES, bits = SWEEP_BITS): Promise<void> {
+/** Runs the grid the user chose (store `sweepChoice`) on the loaded data. */
+export async function runBaselineSweep(): Promise<void> {
   const model = useAppStore.getState().model;
   if (!model || controller) return;
   controller = new AbortController();
@@ -60,7 +55,9 @@ export async function runBaselineSweep(rates = SWEEP_RATES, bits = SWEEP_BITS): 
     const { evaluation, calibration } = useSession.getState().datasets;
     if (!evaluation) throw new Error('load evaluation data first');
     const bytes = (await originalBytes(model)).buffer as ArrayBuffer;
-    const { evalSettings } = useWorkbench.getState();
+    const { evalSettings, sweepChoice } = useWorkbench.getState();
+    if (sweepPointCount(sweepChoice, calibration !== null) === 0)
+      throw new Error('choose at least one method, rate and bit width');
     const onRow = Comlink.proxy((row: SweepRow) => addRow(model.fileName, row));
     const onProgress = Comlink.proxy(
       steps.open((p: ProgressEvent) => patchSweep({ detail: p.status, progress: p.progress })),
@@ -73,7 +70,7 @@ export async function runBaselineSweep(rates = SWEEP_RATES, bits = SWEEP_BITS): 
           calibrationDatasetId: calibration?.datasetId ?? null,
           subset: evalSettings.subset,
           limit: evalSettings.limit ?? undefined,
-          grid: sweepGrid(rates, bits),
+          grid: sweepGridSpec(sweepChoice, calibration !== null),
         },
         [bytes],
       ),

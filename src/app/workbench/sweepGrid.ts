@@ -1,0 +1,93 @@
+// The baseline sweep's grid as the user edits it (methods × rates × bits), the core grid spec it
+// becomes, how many points that is, and a rough time so nobody starts an hour by accident.
+import { expandGrid } from '../../core/sweep/grid.ts';
+import type { SweepGridSpec, SweepMethod } from '../../core/sweep/types.ts';
+
+export type SweepChoiceMethod = Extract<SweepMethod, 'admm' | 'ftq' | 'ptq' | 'cp'>;
+
+export interface SweepChoice {
+  methods: SweepChoiceMethod[];
+  rates: number[];
+  bits: number[];
+}
+
+export const SWEEP_METHOD_LABELS: Record<SweepChoiceMethod, string> = {
+  admm: 'QAF (ADMM)',
+  ftq: 'FTQ',
+  ptq: 'PTQ',
+  cp: 'Float CP',
+};
+
+export const SWEEP_RATE_OPTIONS = [1.2, 1.5, 2, 2.5, 3, 4];
+export const SWEEP_BIT_OPTIONS = [2, 3, 4, 5, 6, 8];
+
+export const DEFAULT_SWEEP_CHOICE: SweepChoice = {
+  methods: ['admm', 'ftq', 'ptq'],
+  rates: [1.5, 2, 3],
+  bits: [4, 8],
+};
+
+/** The core grid: PTQ only when chosen; calibrated twins only with a calibration set. */
+export function sweepGridSpec(choice: SweepChoice, hasCalibration: boolean): SweepGridSpec {
+  return {
+    methods: [...choice.methods],
+    rates: [...choice.rates].sort((a, b) => a - b),
+    bits: [...choice.bits].sort((a, b) => a - b),
+    calibration: hasCalibration,
+    quantizationOnly: choice.methods.includes('ptq'),
+    includeFloat: true,
+  };
+}
+
+/** Points the sweep will measure (the float model included); 0 when nothing is chosen. */
+export function sweepPointCount(choice: SweepChoice, hasCalibration: boolean): number {
+  if (choice.methods.length === 0) return 0;
+  const needsRates = choice.methods.some((m) => m !== 'ptq');
+  if ((needsRates && choice.rates.length === 0) || choice.bits.length === 0) return 0;
+  return expandGrid(sweepGridSpec(choice, hasCalibration)).length;
+}
+
+export interface SweepCostModel {
+  params: number;
+  /** Per image; null when unknown (ResNet-20's is assumed). */
+  macs: number | null;
+  images: number;
+}
+
+// Seconds for a ResNet-20-sized model (0.27 M parameters, 41 M MACs) on one laptop core,
+// measured roughly in the workbench; other models scale by parameters (factorization) and
+// MACs (evaluation, calibration).
+const REF_PARAMS = 269_034;
+const REF_MACS = 40_551_424;
+const FACTORIZE_S: Record<SweepMethod, number> = { admm: 6, ftq: 2, cp: 2, ptq: 0.1, float: 0 };
+const CALIBRATE_S = 3;
+const EVAL_S_PER_IMAGE = 0.004;
+
+/** A rough upper estimate of a sweep without cached points, in seconds. */
+export function estimateSweepSeconds(
+  choice: SweepChoice,
+  hasCalibration: boolean,
+  model: SweepCostModel,
+): number {
+  if (sweepPointCount(choice, hasCalibration) === 0) return 0;
+  const paramScale = model.params / REF_PARAMS;
+  const macScale = (model.macs ?? REF_MACS) / REF_MACS;
+  const evalS = EVAL_S_PER_IMAGE * model.images * macScale;
+  return expandGrid(sweepGridSpec(choice, hasCalibration)).reduce((total, p) => {
+    // A calibrated point reuses its twin's factors: calibration and evaluation only.
+    const build = p.calibrated ? CALIBRATE_S * macScale : FACTORIZE_S[p.method] * paramScale;
+    return total + build + evalS;
+  }, 0);
+}
+
+/** "about 40 s", "about 6 min", "about 1.5 h". */
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `about ${Math.max(5, Math.round(seconds / 5) * 5)} s`;
+  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min`;
+  return `about ${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** Adds or removes one value of a chosen list. */
+export function toggled<T>(list: readonly T[], value: T): T[] {
+  return list.includes(value) ? list.filter((v) => v !== value) : [...list, value];
+}
