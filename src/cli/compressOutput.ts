@@ -1,8 +1,6 @@
 // `qaf compress ... -o OUT.onnx [--act-bits 8 --calib FILE] [--other-bits B]`: writes the
 // compressed model (src/core/rewrite) and reports its costs and its real size on disk.
 import { writeFileSync } from 'node:fs';
-import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
-import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
 import type { LayerResult } from '../core/factor/types.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import type { CompressionReport } from '../core/rewrite/types.ts';
@@ -12,9 +10,11 @@ import {
   calibrateCompressedBytes,
   calibrationCliOptions,
   calibrationCliUsage,
+  datasetFormat,
+  loadDataFile,
   parseCalibrationArgs,
-} from './sweep.ts';
-import { formatBytes, readInputFile, UsageError } from './util.ts';
+} from './data.ts';
+import { formatBytes, UsageError } from './util.ts';
 
 export const compressOutputOptions = {
   output: { type: 'string', short: 'o' },
@@ -97,14 +97,8 @@ export async function writeOutput(
 ): Promise<CompressionReport> {
   let calibration: Parameters<typeof writeCompressed>[0]['calibration'];
   if (args.actBits < 32 && args.calib) {
-    const format = guessDatasetFormat(args.calib);
-    if (!format || !isDatasetFormat(format)) {
-      throw new UsageError(
-        `compress: cannot tell the format of "${args.calib}" (.bin, .zip, .npy)`,
-      );
-    }
-    const bytes = readInputFile(args.calib, 'calibration data');
-    const dataset = await loadDataset(bytes, format, nodeImageDecoder);
+    const format = datasetFormat('compress', args.calib, undefined, null);
+    const { dataset } = await loadDataFile(args.calib, format, 'calibration data');
     calibration = { dataset, count: args.calibCount, method: args.calibMethod };
   }
   let { bytes, report } = await writeCompressed({

@@ -1,10 +1,9 @@
 // `qaf eval MODEL.onnx --data FILE`: accuracy, agreement, KL and latency in onnxruntime-web.
 import { basename } from 'node:path';
-import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
-import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
 import { rangeIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat, ProgressEvent } from '../core/data/types.ts';
 import { type EvalReport, evaluateModel } from '../core/eval/evaluate.ts';
+import { datasetFormat, loadDataFile } from './data.ts';
 import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const evalUsage = `usage: qaf eval MODEL.onnx --data FILE [--format cifar10|zip|npy] [--limit N]
@@ -60,12 +59,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs | null {
     );
   }
   if (!values.data) throw new UsageError('eval: --data FILE is required (see qaf eval --help)');
-  const format = values.format ?? guessDatasetFormat(values.data);
-  if (!format || !isDatasetFormat(format)) {
-    throw new UsageError(
-      `eval: cannot tell the format of "${values.data}": pass --format cifar10, zip or npy`,
-    );
-  }
+  const format = datasetFormat('eval', values.data, values.format, 'format');
   return {
     model: positionals[0],
     data: values.data,
@@ -139,11 +133,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const referenceBytes = args.reference
     ? readInputFile(args.reference, 'reference model')
     : undefined;
-  const dataset = await loadDataset(
-    readInputFile(args.data, 'data'),
-    args.format,
-    nodeImageDecoder,
-  );
+  const { dataset } = await loadDataFile(args.data, args.format, 'data');
   const count = args.limit === null ? dataset.count : Math.min(args.limit, dataset.count);
   const report = await evaluateModel({
     modelBytes,

@@ -3,14 +3,12 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/batches.ts';
-import { calibrateCompressed } from '../core/calibrate/index.ts';
-import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
-import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
 import { subsetIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat, ProgressEvent } from '../core/data/types.ts';
 import { pointId } from '../core/sweep/grid.ts';
 import { runModelSweep } from '../core/sweep/modelSweep.ts';
 import type { SweepCache, SweepMeasurement, SweepMethod, SweepRow } from '../core/sweep/types.ts';
+import { countOption, datasetFormat, loadDataFile } from './data.ts';
 import { formatBytes, formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods admm,ftq,ptq] [--rates 1.5,2,3]
@@ -85,24 +83,6 @@ function numberList(flag: string, value: string | undefined, fallback: number[])
   return list;
 }
 
-function wholeNumber(flag: string, value: string | undefined, fallback: number | null) {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new UsageError(`sweep: --${flag} must be a whole number >= 1`);
-  return n;
-}
-
-function formatOf(flag: string, file: string, given: string | undefined): DatasetFormat {
-  const format = given ?? guessDatasetFormat(file);
-  if (!format || !isDatasetFormat(format)) {
-    throw new UsageError(
-      `sweep: cannot tell the format of "${file}": pass --${flag} cifar10, zip or npy`,
-    );
-  }
-  return format;
-}
-
 /** Parsed arguments, or null for --help. */
 export function parseSweepArgs(argv: string[]): SweepArgs | null {
   const { values: v, positionals } = parseCommandArgs('sweep', argv, sweepOptions);
@@ -132,22 +112,22 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
   return {
     model: positionals[0],
     data: v.data,
-    format: formatOf('format', v.data, v.format),
+    format: datasetFormat('sweep', v.data, v.format, 'format'),
     methods: methods as SweepMethod[],
     rates: numberList('rates', v.rates, [2]),
     bits,
     calibrationData,
     calibrationFormat: calibrationData
-      ? formatOf('calibration-format', calibrationData, v['calibration-format'])
+      ? datasetFormat('sweep', calibrationData, v['calibration-format'], 'calibration-format')
       : null,
-    calibrationImages: wholeNumber(
+    calibrationImages: countOption(
       'calibration-images',
       v['calibration-images'],
       DEFAULT_CALIBRATION_IMAGES,
     )!,
     actBits: actBits.map((b) => (b === 32 ? null : b)),
     layers: layers === 'spatial' || layers === 'factorizable' ? layers : layers.split(','),
-    limit: wholeNumber('limit', v.limit, null),
+    limit: countOption('limit', v.limit, null),
     runs: v.runs === undefined ? 20 : Math.max(0, Number(v.runs) | 0),
     preset: v.preset === 'published' ? 'published' : 'default',
     cacheDir: v['no-cache'] ? null : (v['cache-dir'] ?? '.qaf-cache'),
@@ -182,11 +162,6 @@ export class JsonFileSweepCache implements SweepCache {
     writeFileSync(tmp, JSON.stringify({ version: 1, entries: this.entries }));
     renameSync(tmp, this.file);
   }
-}
-
-async function loadData(path: string, format: DatasetFormat, what: string) {
-  const bytes = readInputFile(path, what);
-  return { bytes, dataset: await loadDataset(bytes, format, nodeImageDecoder) };
 }
 
 const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}` : '-');
@@ -235,9 +210,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const modelBytes = readInputFile(args.model, 'model');
-  const data = await loadData(args.data, args.format, 'data');
+  const data = await loadDataFile(args.data, args.format, 'data');
   const calibration = args.calibrationData
-    ? await loadData(args.calibrationData, args.calibrationFormat!, 'calibration data')
+    ? await loadDataFile(args.calibrationData, args.calibrationFormat!, 'calibration data')
     : null;
   const indices = limitIndices(data.dataset, args.limit);
   const tty = !args.json && process.stderr.isTTY === true;
@@ -295,65 +270,4 @@ export async function sweepCommand(argv: string[]): Promise<number> {
 function limitIndices(dataset: Dataset, limit: number | null): Int32Array | undefined {
   if (limit === null || limit >= dataset.count) return undefined;
   return subsetIndices(dataset, 'quick', limit);
-}
-
-/** The calibration flags `qaf compress` shares with `qaf sweep`. */
-export const calibrationCliOptions = {
-  'calibration-data': { type: 'string' },
-  'calibration-format': { type: 'string' },
-  'calibration-images': { type: 'string' },
-} as const;
-
-export const calibrationCliUsage = `
-calibration after compression (needs -o):
-  --calibration-data FILE   images kept apart from any evaluation set (CIFAR-10 .bin, .zip,
-                            .npy): per output channel of each compressed layer, match the float
-                            model's output mean and variance (folded into the last factor's
-                            per-channel scale and the bias; integer codes unchanged)
-  --calibration-format F    cifar10, zip or npy (default: from the extension)
-  --calibration-images N    images used (default ${DEFAULT_CALIBRATION_IMAGES})`;
-
-export interface CalibrationCliArgs {
-  file: string;
-  format: DatasetFormat;
-  images: number;
-}
-
-/** The calibration flags of `command`, or null when --calibration-data is absent. */
-export function parseCalibrationArgs(values: Record<string, unknown>): CalibrationCliArgs | null {
-  const file = values['calibration-data'] as string | undefined;
-  if (!file) {
-    if (values['calibration-format'] || values['calibration-images']) {
-      throw new UsageError('--calibration-format and --calibration-images need --calibration-data');
-    }
-    return null;
-  }
-  const images = values['calibration-images'] as string | undefined;
-  return {
-    file,
-    format: formatOf(
-      'calibration-format',
-      file,
-      values['calibration-format'] as string | undefined,
-    ),
-    images: wholeNumber('calibration-images', images, DEFAULT_CALIBRATION_IMAGES)!,
-  };
-}
-
-/** Calibrates a compressed model (bytes in, bytes out) on the images of `args.file`. */
-export async function calibrateCompressedBytes(
-  args: CalibrationCliArgs,
-  referenceBytes: Uint8Array,
-  compressedBytes: Uint8Array,
-  layerNames: readonly string[],
-): Promise<Uint8Array> {
-  const { dataset } = await loadData(args.file, args.format, 'calibration data');
-  const report = await calibrateCompressed({
-    referenceBytes,
-    compressedBytes,
-    layerNames,
-    dataset,
-    images: args.images,
-  });
-  return report.bytes;
 }
