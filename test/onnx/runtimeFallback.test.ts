@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  analyzeModel,
   DataType,
   discoverLayers,
   inferShapes,
@@ -62,5 +63,26 @@ describe('runtime shape fallback', () => {
     const given = await inferShapesWithRuntime(m, { x: [2, 3, 32, 16] });
     expect(given.shapes.get('y')).toEqual([2, 8, 16, 8]);
     expect(discoverLayers(m, given)[0].macs).toBe(8 * 12 * 9 * 128);
+  });
+});
+
+describe('analyzeModel', () => {
+  it('runs the runtime pass only when static inference leaves something open', async () => {
+    const m = unknownOpModel([1, 3, 16, 16]);
+    const a = await analyzeModel(m);
+    expect(a.usedRuntime).toBe(true);
+    expect(a.runtimeError).toBeUndefined();
+    expect(a.layers[0].macs).toBe(8 * 12 * 9 * 64);
+    expect(a.summary.macs).toBe(8 * 12 * 9 * 64);
+    expect(a.summary.layerCount).toBe(1);
+  });
+
+  it('keeps the static shapes and says why when the runtime cannot run the model', async () => {
+    const m = unknownOpModel([1, 5, 16, 16]);
+    const a = await analyzeModel(m);
+    expect(a.usedRuntime).toBe(true);
+    expect(a.runtimeError).toMatch(/\S/);
+    expect(a.layers[0].macs).toBeNull();
+    expect(a.summary.macs).toBeNull();
   });
 });
