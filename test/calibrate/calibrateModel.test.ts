@@ -18,16 +18,9 @@ import {
 } from '../../src/core/onnx/builders.ts';
 import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { DataType, type TensorProto } from '../../src/core/onnx/types.ts';
+import { centeredLcg } from '../support/random.ts';
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
-
-const rand = lcg(11);
+const rand = centeredLcg(11);
 const w1 = Float32Array.from({ length: 4 * 3 * 3 * 3 }, () => rand());
 const b1 = Float32Array.from({ length: 4 }, () => rand());
 const w2 = Float32Array.from({ length: 2 * 4 }, () => rand());
@@ -101,7 +94,7 @@ function compressedModel(): Uint8Array {
 }
 
 function batches(): CalibrationBatch[] {
-  const r = lcg(5);
+  const r = centeredLcg(5);
   return [16, 16, 7].map((n) => ({
     data: Float32Array.from({ length: n * 3 * 25 }, () => 2 * r() + 0.3),
     dims: [n, 3, 5, 5],
@@ -179,7 +172,7 @@ describe('calibrateModel on a synthetic two-conv model (onnxruntime-web)', () =>
   });
 
   it('calibrateCompressed finds layers by name and images from a dataset', async () => {
-    const r = lcg(9);
+    const r = centeredLcg(9);
     const images = Array.from({ length: 40 }, () =>
       Float32Array.from({ length: 25 * 3 }, () => 2 * r() + 0.3),
     );

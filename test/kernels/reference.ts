@@ -2,19 +2,11 @@
 // for checking both kernel implementations.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '../../src/core/factor/prng.ts';
 import { instantiateKernels, jsKernels, type Kernels } from '../../src/core/kernels/index.ts';
 
-/** mulberry32: small, fast, and the same sequence on every engine. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the core's seeded PRNG): the same sequence on every engine. */
+export const rng = mulberry32;
 
 /** Uniform values in [-1, 1). */
 export function randomF32(n: number, next: () => number): Float32Array {

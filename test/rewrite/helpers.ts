@@ -4,14 +4,7 @@ import { createSession } from '../../src/core/eval/session.ts';
 import type { FactorResult, LayerResult } from '../../src/core/factor/types.ts';
 import { writeModel } from '../../src/core/onnx/reader.ts';
 import type { OnnxModel } from '../../src/core/onnx/types.ts';
-
-export function lcg(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { lcg } from '../support/random.ts';
 
 /** A rows x cols factor on the symmetric b-bit grid (per-row scales when perRow). */
 export function gridFactor(
