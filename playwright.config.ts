@@ -8,6 +8,8 @@ export default defineConfig({
   timeout: 180_000,
   workers: 1,
   reporter: [['list'], ['json', { outputFile: 'test-results/e2e.json' }]],
+  // Playwright empties its output folder at start: keep it apart from the unit report.
+  outputDir: 'test-results/playwright',
   use: {
     baseURL: `http://localhost:${port}`,
     launchOptions: {
