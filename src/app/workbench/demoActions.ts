@@ -97,8 +97,9 @@ export async function startDemo(): Promise<void> {
       loadDatasetFile('evaluation', evaluation),
       loadDatasetFile('calibration', calibration),
     ]);
-    // Land on the panel with the run button, ready to go.
-    document.getElementById('compress-title')?.scrollIntoView({ block: 'start' });
+    // Land on the data and compression panels, the run button focused (in view), ready to go.
+    document.getElementById('data-title')?.scrollIntoView({ block: 'start' });
+    document.querySelector<HTMLButtonElement>('.compress-panel .button-primary')?.focus();
   } catch (err) {
     if (isAbort(err)) return;
     useAppStore.setState({ loading: null, error: `Could not load the demo: ${errorMessage(err)}` });
