@@ -3,6 +3,7 @@ import {
   analyzeModel,
   type Dim,
   formatShape,
+  graphInputs,
   type InferredShapes,
   type LayerInfo,
   type ModelSummary,
@@ -35,8 +36,7 @@ export interface InspectReport {
 }
 
 function graphInputNames(model: OnnxModel): string[] {
-  const inits = new Set((model.graph.initializer ?? []).map((t) => t.name));
-  return (model.graph.input ?? []).map((v) => v.name ?? '').filter((n) => !inits.has(n));
+  return graphInputs(model).map((v) => v.name ?? '');
 }
 
 /** Static inference first; onnxruntime runs only if some op had no static rule. */

@@ -3,19 +3,15 @@
 import { defaultPreprocessSpec, makeBatch } from '../data/preprocess.ts';
 import { subsetIndices } from '../data/subset.ts';
 import type { Dataset, PreprocessSpec } from '../data/types.ts';
+import { modelInputShape } from '../onnx/graphInputs.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import type { CalibrationBatch } from './outputStats.ts';
 
 export const DEFAULT_CALIBRATION_IMAGES = 1024;
 const DEFAULT_BATCH = 128;
 
-/** The first graph input's shape: numbers for fixed dims, names for symbolic ones. */
-export function modelInputShape(model: OnnxModel): (number | string)[] {
-  const initializers = new Set((model.graph.initializer ?? []).map((t) => t.name));
-  const input = (model.graph.input ?? []).find((v) => !initializers.has(v.name));
-  const dims = input?.type?.tensorType?.shape?.dim ?? [];
-  return dims.map((d) => d.dimValue ?? d.dimParam ?? '?');
-}
+// Re-exported: calibrate's public surface has always offered it.
+export { modelInputShape };
 
 export interface CalibrationBatchOptions {
   images?: number;

@@ -20,6 +20,7 @@ export {
   makeValueInfo,
   type TensorData,
 } from './builders.ts';
+export { graphInputs, modelInputShape } from './graphInputs.ts';
 export {
   discoverLayers,
   type LayerInfo,

@@ -5,6 +5,7 @@ import { defaultPreprocessSpec, makeBatch } from '../data/preprocess.ts';
 import type { Dataset, PreprocessSpec } from '../data/types.ts';
 import type { LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
+import { modelInputShape } from '../onnx/graphInputs.ts';
 import { discoverLayers } from '../onnx/layers.ts';
 import { readModel } from '../onnx/reader.ts';
 import { inferShapes } from '../onnx/shapes/inferShapes.ts';
@@ -72,11 +73,4 @@ export function calibrationInputs(model: OnnxModel, source: CalibrationSource): 
     method: source.method,
     type: source.type,
   };
-}
-
-function modelInputShape(model: OnnxModel): (number | string)[] {
-  const inits = new Set((model.graph.initializer ?? []).map((t) => t.name));
-  const input = (model.graph.input ?? []).find((v) => !inits.has(v.name));
-  const dims = input?.type?.tensorType?.shape?.dim ?? [];
-  return dims.map((d) => d.dimValue ?? d.dimParam ?? '?');
 }

@@ -1,12 +1,13 @@
 // From model bytes to what a sweep needs: the layers to compress (with their weights and output
 // names) and a ModelBuilder over the rewrite. Layer shapes are inferred at batch 1 so the cost
 // model gets static numbers.
-import { modelInputShape } from '../calibrate/batches.ts';
 import type { CalibrationBatch } from '../calibrate/outputStats.ts';
 import {
   discoverLayers,
+  graphInputs,
   inferShapesWithRuntime,
   type LayerInfo,
+  modelInputShape,
   type OnnxModel,
   readModel,
 } from '../onnx/index.ts';
@@ -76,8 +77,7 @@ function batchOneShape(model: OnnxModel): number[] {
 
 /** Layers with static shapes at batch 1; onnxruntime fills what static inference cannot. */
 async function discoverAtBatchOne(model: OnnxModel): Promise<LayerInfo[]> {
-  const initializers = new Set((model.graph.initializer ?? []).map((t) => t.name));
-  const input = (model.graph.input ?? []).find((v) => !initializers.has(v.name));
+  const input = graphInputs(model)[0];
   const inputShapes = input?.name ? { [input.name]: batchOneShape(model) } : {};
   return discoverLayers(model, await inferShapesWithRuntime(model, inputShapes));
 }
