@@ -61,7 +61,11 @@ export function RunProgress() {
         <p className="small muted" data-testid="run-detail">
           {run.detail} · {run.events} progress events
         </p>
-        {run.message && <p className="field-error">{run.message}</p>}
+        {run.message && (
+          <p className="field-error" role="alert" data-testid="run-panel-message">
+            {run.message}
+          </p>
+        )}
         {run.stalled && isBusy(run) && <StallNotice />}
         {run.layerOrder.length > 0 && (
           <ol className="layer-progress" data-testid="layer-progress">
