@@ -10,15 +10,7 @@ import {
 } from '../src/core/eval/session.ts';
 import { type JobSettings, modelLayerJobs } from '../src/core/factor/modelJobs.ts';
 import type { CompressJob } from '../src/core/factor/types.ts';
-import {
-  discoverLayers,
-  type InferredShapes,
-  inferShapes,
-  inferShapesWithRuntime,
-  type OnnxModel,
-  readModel,
-  summarizeModel,
-} from '../src/core/onnx/index.ts';
+import { analyzeModel, type OnnxModel, readModel } from '../src/core/onnx/index.ts';
 
 interface LoadedModel {
   fileName: string;
@@ -32,32 +24,20 @@ const models = new Map<string, LoadedModel>();
 const wasmPaths = new URL(`${import.meta.env.BASE_URL}ort/`, self.location.origin).href;
 configureOrt({ wasmPaths });
 
-/** Static inference first; onnxruntime runs the model only if an op had no static rule. */
-async function shapesOf(
-  model: OnnxModel,
-  inputShapes: InputShapes | null,
-): Promise<InferredShapes> {
-  const shapes = inferShapes(model, inputShapes ? { inputShapes } : {});
-  if (shapes.unresolved.length === 0) return shapes;
-  try {
-    return await inferShapesWithRuntime(model, inputShapes ?? {});
-  } catch {
-    // Symbolic inputs or an op the runtime rejects: those layers keep "unknown" MACs.
-    return shapes;
-  }
-}
-
 async function overview(
   modelId: string,
   entry: LoadedModel,
   inputShapes: InputShapes | null,
 ): Promise<ModelOverview> {
-  const layers = discoverLayers(entry.model, await shapesOf(entry.model, inputShapes));
+  // Static inference first; onnxruntime runs the model only if an op had no static rule.
+  const { layers, summary } = await analyzeModel(entry.model, {
+    inputShapes: inputShapes ?? undefined,
+  });
   return {
     modelId,
     fileName: entry.fileName,
     sizeBytes: entry.bytes.byteLength,
-    summary: summarizeModel(entry.model, layers),
+    summary,
     layers,
     inputShapes,
   };
