@@ -36,7 +36,11 @@ export function CostPreview({ model }: { model: ModelOverview }) {
         </dd>
       </div>
       <div className="fact">
-        <dt>Size estimate</dt>
+        {/* Ideal bytes (bits / 8) of the weights plus float biases; the written file adds the
+            graph, names and scales, and the result row shows that real size. */}
+        <dt title="weights at their bit width plus float biases; the written file adds the graph and scales">
+          Weight bytes (ideal)
+        </dt>
         <dd>
           {formatBytes(t.idealWeightBytes + biasBytes)}{' '}
           <span className="muted small">of {formatBytes(t.floatWeightBytes + biasBytes)}</span>
