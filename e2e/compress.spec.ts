@@ -51,7 +51,7 @@ test.describe('compress and evaluate ResNet-20', () => {
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await openResnet20(page);
-    await expect(page.getByTestId('kernels-name')).toHaveText('kernels: wasm-simd', {
+    await expect(page.getByTestId('kernels-name')).toHaveText('kernels: wasm-relaxed-simd', {
       timeout: 30_000,
     });
     await choose(page, 'Load evaluation data', testBatch);

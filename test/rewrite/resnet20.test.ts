@@ -33,7 +33,7 @@ function weightOf(model: OnnxModel, layer: LayerInfo): Float32Array {
 // rank-R codes on a grid.
 async function blockResults(model: OnnxModel, blocks: LayerInfo[]): Promise<LayerResult[]> {
   const kernels = await loadKernels();
-  if (kernels.name === 'wasm-simd') {
+  if (kernels.name !== 'js') {
     const jobs = modelLayerJobs(model, { method: 'admm', rate: 2, bits: 4 });
     return jobs.map((job) => compressLayer(kernels, job));
   }

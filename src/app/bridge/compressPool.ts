@@ -116,7 +116,7 @@ export class CompressPool {
     });
   }
 
-  /** Which kernels the pool's workers run ('wasm-simd' or 'js'), asked of the first worker. */
+  /** Which kernels the pool's workers run ('wasm-relaxed-simd', 'wasm-simd' or 'js'), asked of the first worker. */
   kernelsName(): Promise<string> {
     this.slots[0] ??= this.spawn();
     return this.slots[0].api.kernelsName();

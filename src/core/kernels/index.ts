@@ -72,10 +72,13 @@ async function readWasmBytes(file: string): Promise<BufferSource> {
 
 export interface LoadKernelsOptions {
   /**
-   * Use kernels-relaxed.wasm where the engine has relaxed SIMD: sgemm and mttkrp3 use fused
-   * multiply-adds (about 1.4x faster on CPUs with two FMA ports). Off by default because their
-   * last bits then depend on the CPU, so results would no longer match the default build's (or
-   * another machine's) bit for bit. The projection is the same in both builds.
+   * Use kernels-relaxed.wasm (sgemm and mttkrp3 with fused multiply-adds) where the engine has
+   * relaxed SIMD; the default. On CPUs with FMA (every x86-64 since 2013, every arm64) V8 lowers
+   * `f32x4.relaxed_madd` to one fused, singly rounded multiply-add, so results are the same on
+   * all of them, Node or Chromium; only a CPU without FMA rounds twice and differs in the last
+   * bits. The projection never uses it, so grid codes are the same in both builds. On Intel
+   * cores (FP multiply and add share two ports) this is about 1.7x faster; on AMD Zen it is a
+   * wash. `false`, or QAF_KERNELS=plain in Node, selects kernels.wasm.
    */
   relaxedSimd?: boolean;
 }
@@ -94,10 +97,37 @@ async function loadFirst(files: string[]): Promise<Kernels> {
   return jsKernels;
 }
 
-/** The fastest kernels available here: WASM SIMD if supported and found, else plain JS. */
-export function loadKernels(options: LoadKernelsOptions = {}): Promise<Kernels> {
+// Node 20's V8 implements relaxed SIMD but only behind --experimental-wasm-relaxed-simd (it is
+// on by default from V8 11.4, Node 22). Wasm feature flags are read at validation time, so
+// turning it on here, before the first compile, is enough; the probe then says whether it took.
+let relaxedFlagTried = false;
+async function relaxedSimdAvailable(): Promise<boolean> {
+  if (wasmRelaxedSimdSupported()) return true;
+  if (!isNode || relaxedFlagTried) return false;
+  relaxedFlagTried = true;
+  try {
+    const v8Module = 'node:v8';
+    const v8: typeof import('node:v8') = await import(/* @vite-ignore */ v8Module);
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    return false;
+  }
+  return wasmRelaxedSimdSupported();
+}
+
+function envWantsPlain(): boolean {
+  return isNode && process.env.QAF_KERNELS === 'plain';
+}
+
+/**
+ * The fastest kernels available here: the relaxed-SIMD build where the engine has it (Chromium
+ * 114+, Firefox 146+, Node 20 with the flag this turns on), else the plain SIMD build, else
+ * plain JS. Memoised per choice.
+ */
+export async function loadKernels(options: LoadKernelsOptions = {}): Promise<Kernels> {
+  const wantRelaxed = options.relaxedSimd ?? !envWantsPlain();
   const files: string[] = [];
-  if (options.relaxedSimd && wasmRelaxedSimdSupported()) files.push('kernels-relaxed.wasm');
+  if (wantRelaxed && (await relaxedSimdAvailable())) files.push('kernels-relaxed.wasm');
   if (wasmSimdSupported()) files.push('kernels.wasm');
   const key = files.join();
   let pending = loading.get(key);
