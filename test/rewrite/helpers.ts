@@ -88,3 +88,26 @@ export function maxRelativeDiff(a: Float32Array, b: Float32Array): number {
   }
   return diff / ref;
 }
+
+/**
+ * Names of the weight nodes (Conv, Gemm, MatMul) whose data input does not come out of an
+ * activation QuantizeLinear -> DequantizeLinear pair, or whose weight is not dequantized codes.
+ */
+export function nodesWithFloatInputs(model: OnnxModel): string[] {
+  const nodes = model.graph.node ?? [];
+  const producer = new Map(nodes.flatMap((n) => (n.output ?? []).map((o) => [o, n] as const)));
+  const dequantized = (name: string, from: 'QuantizeLinear' | 'codes') => {
+    const dq = producer.get(name);
+    if (dq?.opType !== 'DequantizeLinear') return false;
+    const src = producer.get(dq.input?.[0] ?? '');
+    return from === 'codes' ? src === undefined : src?.opType === 'QuantizeLinear';
+  };
+  return nodes
+    .filter((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.opType ?? ''))
+    .filter(
+      (n) =>
+        !dequantized(n.input?.[0] ?? '', 'QuantizeLinear') ||
+        !dequantized(n.input?.[1] ?? '', 'codes'),
+    )
+    .map((n) => n.name ?? '');
+}

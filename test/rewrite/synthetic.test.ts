@@ -16,6 +16,7 @@ import {
   gridFactor,
   layerResult,
   maxRelativeDiff,
+  nodesWithFloatInputs,
   randomArray,
   runModel,
 } from './helpers.ts';
@@ -238,12 +239,15 @@ describe('rewrite of a small conv net', () => {
     expect(Number.isFinite(c1.error)).toBe(true);
   });
 
-  it('8-bit activations: Q/DQ before the first node of each layer, calibrated in ORT', async () => {
+  it('8-bit activations: Q/DQ on every input of every weight node, calibrated in ORT', async () => {
     const actCalibration = { inputs: randomArray(8 * 324, 17), batchDims: [3, 4, 9, 9] };
     const out = await buildCompressedModel(model, layers, results, { actBits: 8, actCalibration });
     const seq = ops(out.model);
     expect(seq.slice(0, 3)).toEqual(['QuantizeLinear', 'DequantizeLinear', 'DequantizeLinear']);
-    expect(seq.filter((o) => o === 'QuantizeLinear')).toHaveLength(3);
+    // 3 layer inputs + 2 tensors inside conv1's 3-way chain + 1 inside conv2's 2-way chain
+    expect(seq.filter((o) => o === 'QuantizeLinear')).toHaveLength(6);
+    expect(out.names.get('conv1')?.chainTensorNames).toHaveLength(2);
+    expect(nodesWithFloatInputs(out.model)).toEqual([]);
     const first = out.model.graph.node?.find(
       (n) => n.name === out.names.get('conv1')?.nodeNames[0],
     );
@@ -389,5 +393,15 @@ describe('rewrite of a Gemm/MatMul net', () => {
     const [y, yRef] = await Promise.all([runModel(out.bytes, x, [5, 8]), runModel(ref, x, [5, 8])]);
     expect(maxRelativeDiff(y, yRef)).toBeLessThan(1e-4);
     expect(readModel(out.bytes).graph.output?.[0].name).toBe('y');
+  });
+
+  it('8-bit activations reach the inner Gemm and MatMul of each chain', async () => {
+    const actCalibration = { inputs: randomArray(16 * 8, 19), batchDims: [4, 8] };
+    const out = await buildCompressedModel(model, layers, results, { actBits: 8, actCalibration });
+    expect(ops(out.model).filter((o) => o === 'QuantizeLinear')).toHaveLength(6);
+    expect(nodesWithFloatInputs(out.model)).toEqual([]);
+    const y = await runModel(out.bytes, x, [5, 8]);
+    const ref = await runModel(buildReferenceModel(model, layers, results), x, [5, 8]);
+    expect(maxRelativeDiff(y, ref)).toBeLessThan(0.05);
   });
 });

@@ -1,6 +1,9 @@
-// Optional 8-bit activation quantization: QuantizeLinear -> DequantizeLinear on the input of
-// every weight layer, with ranges calibrated by running the float model in onnxruntime-web with
-// those tensors added as graph outputs. Tensors inside a factorized chain stay float.
+// Optional 8-bit activation quantization: QuantizeLinear -> DequantizeLinear on every input of
+// every weight node, so each Conv/Gemm/MatMul the cost model charges at 8-bit activations really
+// reads 8-bit values. Two calibration passes in onnxruntime-web, each with the tensors added as
+// graph outputs: layer inputs on the original graph carrying the compressed weights, before the
+// rewrite; then the tensors inside factorized chains (1x1 -> depthwise -> 1x1, which only exist
+// after the rewrite) on the rewritten graph, whose layer inputs are already quantized.
 import * as ort from 'onnxruntime-web/wasm';
 import { withGraphOutputs } from '../calibrate/graphEdit.ts';
 import { createSession } from '../eval/session.ts';
@@ -161,6 +164,36 @@ export function insertActivationQdq(
     }
     node.input = [dq, ...(node.input ?? []).slice(1)];
   }
+}
+
+/**
+ * Inserts Q/DQ for each tensor in `params` before its first consumer and points every consumer
+ * at the dequantized copy: for the tensors inside factorized chains, which only the next factor
+ * reads. Works on a committed graph (node indices of ed.nodes).
+ */
+export function insertQdqBeforeConsumers(
+  ed: GraphEditor,
+  params: ReadonlyMap<string, ActQuantParams>,
+): void {
+  const inserted = new Map<string, string>();
+  ed.nodes.forEach((node, i) => {
+    const input = node.input ?? [];
+    if (!input.some((x) => params.has(x))) return;
+    node.input = input.map((x) => {
+      const q = params.get(x);
+      if (!q) return x;
+      let dq = inserted.get(x);
+      if (!dq) {
+        const made = qdqNodes(ed, x, q);
+        ed.insertBefore(i, made.nodes);
+        dq = made.output;
+        inserted.set(x, dq);
+      }
+      return dq;
+    });
+  });
+  const missing = [...params.keys()].filter((x) => !inserted.has(x));
+  if (missing.length) throw new RewriteError(`no node reads the activation ${missing[0]}`);
 }
 
 function qdqNodes(ed: GraphEditor, x: string, q: ActQuantParams) {

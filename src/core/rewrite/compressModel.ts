@@ -20,6 +20,7 @@ import {
   actQuantParams,
   calibrateActivations,
   insertActivationQdq,
+  insertQdqBeforeConsumers,
   layerInputNames,
 } from './activations.ts';
 import { GraphEditor } from './graphEdit.ts';
@@ -105,7 +106,8 @@ export async function buildCompressedModel(
   const names = new Map<string, LayerNames>();
   for (const layer of layers) names.set(layer.name, rewriteOne(ed, layer, p));
   upgradeOpset(ed, p.targetOpset);
-  const out = ed.commit();
+  let out = ed.commit();
+  if (p.actBits < FLOAT_BITS) out = await quantizeChainTensors(out, names, options);
   const bytes = writeModel(out);
   const floatSizeBytes = options.floatSizeBytes ?? writeModel(model).length;
   const report = buildReport(
@@ -145,6 +147,27 @@ async function addActivationQuantization(
   insertActivationQdq(ed, layers, params);
 }
 
+/**
+ * Q/DQ on the tensors between the factors of each factorized layer. Their ranges come from the
+ * rewritten graph itself (they exist nowhere else), run with its layer inputs already quantized
+ * so each range is the one the deployed model sees.
+ */
+async function quantizeChainTensors(
+  model: OnnxModel,
+  names: ReadonlyMap<string, LayerNames>,
+  options: RewriteOptions,
+): Promise<OnnxModel> {
+  const chain = [...names.values()].flatMap((n) => n.chainTensorNames);
+  const cal = options.actCalibration;
+  if (chain.length === 0 || !cal) return model;
+  const ranges = await calibrateActivations(model, chain, cal);
+  const type = cal.type ?? 'uint8';
+  const params = new Map([...ranges].map(([name, r]) => [name, actQuantParams(r, type)]));
+  const ed = new GraphEditor(model);
+  insertQdqBeforeConsumers(ed, params);
+  return ed.commit();
+}
+
 function rewriteOne(ed: GraphEditor, layer: RewriteLayer, p: Plan): LayerNames {
   const result = p.results.get(layer.name);
   if (result) return rewriteLayer(ed, layer, result);
@@ -158,6 +181,7 @@ function rewriteOne(ed: GraphEditor, layer: RewriteLayer, p: Plan): LayerNames {
     outputName: node.output?.[0] ?? '',
     nodeNames: [node.name ?? ''],
     initializerNames: initializersRead(ed, [node]),
+    chainTensorNames: [],
   };
 }
 
@@ -256,7 +280,7 @@ function notes(p: Plan): string[] {
     out.push('codes under 4 bits are stored in 4-bit (INT4) containers');
   if (p.actBits < FLOAT_BITS) {
     out.push(
-      'activations: Q/DQ on the inputs of weight layers; tensors inside factorized chains stay float',
+      'activations: 8-bit Q/DQ on every input of every weight node, the tensors inside factorized chains included',
     );
   }
   return out;

@@ -55,13 +55,15 @@ function finish(
   biasName: string | null,
 ): LayerNames {
   ed.replaceNode(layer.nodeIndex, nodes);
+  const compute = nodes.filter((n) => n.opType !== 'DequantizeLinear');
   const out = nodes[nodes.length - 1].output?.[0] ?? '';
   return {
     lastWeightScaleName: last?.scaleName ?? null,
     biasName,
     outputName: out,
-    nodeNames: nodes.filter((n) => n.opType !== 'DequantizeLinear').map((n) => n.name ?? ''),
+    nodeNames: compute.map((n) => n.name ?? ''),
     initializerNames: initializersRead(ed, nodes),
+    chainTensorNames: compute.slice(1).map((n) => n.input?.[0] ?? ''),
   };
 }
 

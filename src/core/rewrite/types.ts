@@ -38,7 +38,10 @@ export interface RewriteOptions {
    * when any quantization is on, 32 leaves them float.
    */
   otherWeightBits?: number;
-  /** 8 inserts QuantizeLinear/DequantizeLinear on the inputs of weight layers; 32 (default) none. */
+  /**
+   * 8 inserts QuantizeLinear/DequantizeLinear on every input of every weight node (layer inputs
+   * and the tensors inside factorized chains); 32 (default) none.
+   */
   actBits?: number;
   /** Needed when actBits < 32. */
   actCalibration?: ActCalibration;
@@ -60,6 +63,11 @@ export interface LayerNames {
   nodeNames: string[];
   /** Every initializer the layer's nodes read (codes, scales, float weights, bias). */
   initializerNames: string[];
+  /**
+   * Tensors between the layer's factors (the inputs of its second and later compute nodes), in
+   * order; empty when the layer is not factorized. Activation Q/DQ goes on these too.
+   */
+  chainTensorNames: string[];
 }
 
 export interface LayerReport {
