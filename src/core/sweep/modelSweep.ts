@@ -15,8 +15,12 @@ import { type LayerSelection, prepareSweepModel } from './prepareModel.ts';
 import { runSweep } from './runSweep.ts';
 import type { SweepCache, SweepContext, SweepGridSpec, SweepPoint, SweepRow } from './types.ts';
 
-/** Bump when a change to the pipeline changes results, so old cache entries stop matching. */
-export const SWEEP_PIPELINE_VERSION = 1;
+/**
+ * Bump when a change to the pipeline changes results, so old cache entries stop matching (the
+ * CLI's JSON cache and the app's IndexedDB both key on it). 2: act-8 models also quantize the
+ * tensors inside factorized chains.
+ */
+export const SWEEP_PIPELINE_VERSION = 2;
 
 export interface ModelSweepOptions {
   modelBytes: Uint8Array;
