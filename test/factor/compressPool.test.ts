@@ -101,6 +101,27 @@ describe('CompressPool', () => {
     await expect(call).rejects.toThrow(/compression worker: boom/);
     expect(pool.liveWorkers).toBe(0);
   });
+
+  it('answers which kernels run, and fails that question when the worker cannot start', async () => {
+    const log = { created: 0, terminated: 0 };
+    const good = new CompressPool(1, () => channelWorker(compressWorkerApi, log));
+    pools.push(good);
+    expect(await good.kernelsName()).toMatch(/^(wasm-relaxed-simd|wasm-simd|js)$/);
+
+    let port: MessagePort | null = null;
+    const silent = { kernelsName: () => new Promise(() => {}) };
+    const broken = new CompressPool(1, () => {
+      const w = channelWorker(silent, log);
+      port = w as unknown as MessagePort;
+      return w;
+    });
+    pools.push(broken);
+    const asked = broken.kernelsName();
+    await new Promise((r) => setTimeout(r, 10));
+    port!.dispatchEvent(Object.assign(new Event('error'), { message: 'script failed to load' }));
+    await expect(asked).rejects.toThrow(/compression worker: script failed to load/);
+    expect(broken.liveWorkers).toBe(0);
+  });
 });
 
 describe('throttleProgress', () => {

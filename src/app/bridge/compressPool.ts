@@ -28,6 +28,8 @@ interface Slot {
   worker: WorkerLike;
   api: Comlink.Remote<CompressWorkerApi>;
   task: Task | null;
+  /** Rejects when the worker dies, so a question put to it fails instead of hanging. */
+  dead: Promise<never>;
 }
 
 export function defaultPoolSize(): number {
@@ -119,7 +121,8 @@ export class CompressPool {
   /** Which kernels the pool's workers run ('wasm-relaxed-simd', 'wasm-simd' or 'js'), asked of the first worker. */
   kernelsName(): Promise<string> {
     this.slots[0] ??= this.spawn();
-    return this.slots[0].api.kernelsName();
+    const slot = this.slots[0];
+    return Promise.race([slot.api.kernelsName(), slot.dead]);
   }
 
   /** Workers alive right now (for tests and the UI's status line). */
@@ -147,11 +150,18 @@ export class CompressPool {
 
   private spawn(): Slot {
     const worker = this.createWorker();
-    const slot: Slot = { worker, api: Comlink.wrap<CompressWorkerApi>(worker), task: null };
+    let died: (reason: Error) => void = () => {};
+    const dead = new Promise<never>((_, reject) => {
+      died = reject;
+    });
+    dead.catch(() => {}); // nobody may be asking right now
+    const api = Comlink.wrap<CompressWorkerApi>(worker);
+    const slot: Slot = { worker, api, task: null, dead };
     // A worker that dies (script failed to load, uncaught error, out of memory) or cannot read
     // a message never answers its pending call: fail that layer instead of hanging, and replace
     // the worker on next use.
     const fail = (reason: string) => {
+      died(new Error(`compression worker: ${reason}`));
       const i = this.slots.indexOf(slot);
       if (i < 0) return;
       this.slots[i] = null;
