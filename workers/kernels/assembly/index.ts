@@ -4,5 +4,6 @@ export { potrf, potrs, potrsWorkBytes } from './cholesky';
 export { copyPadded, copyUnpadded, heapBase, relaxedSimd } from './memory';
 export { mttkrp3 } from './mttkrp';
 export { mttkrpWorkBytes } from './mttkrpGemm';
+export { peakGflopsProbe } from './peak';
 export { projectToGrid, projectWorkBytes } from './project';
 export { sgemm, sgemmWorkBytes } from './sgemm';
