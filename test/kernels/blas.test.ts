@@ -64,6 +64,25 @@ describe.each(kernels)('sgemm ($name)', (k) => {
     expect(c[0]).toBe(11);
   });
 
+  it('beta = 0 overwrites C whatever the previous call left in memory, and keeps row gaps', () => {
+    const next = rng(11);
+    const a = randomF32(6 * 5, next);
+    const b = randomF32(5 * 7, next);
+    // A first call leaves its C in the kernels' memory; C is not copied in when beta = 0.
+    k.sgemm(false, false, 6, 7, 5, 1, a, 5, b, 7, 1, randomF32(6 * 7, next), 7);
+    const zeroed = new Float32Array(6 * 7).fill(Number.NaN);
+    k.sgemm(false, false, 6, 7, 0, 1, a, 5, b, 7, 0, zeroed, 7);
+    expect([...zeroed]).toEqual(new Array(6 * 7).fill(0));
+    const c = randomF32(6 * 9, next);
+    const got = c.slice();
+    k.sgemm(false, false, 6, 7, 5, 1, a, 5, b, 7, 0, got, 9);
+    const want = refSgemm(false, false, 6, 7, 5, 1, a, 5, b, 7, 0, c, 9);
+    expect(relError(got, want)).toBeLessThan(1e-5);
+    for (let i = 0; i < 6; i++) {
+      for (let j = 7; j < 9; j++) expect(got[i * 9 + j]).toBe(c[i * 9 + j]);
+    }
+  });
+
   it('k = 0 only scales C', () => {
     const c = new Float32Array([2, 4]);
     k.sgemm(false, false, 1, 2, 0, 1, new Float32Array(0), 0, new Float32Array(0), 2, 0.5, c, 2);

@@ -33,6 +33,27 @@ describe.each(kernels)('mttkrp3 ($name)', (k) => {
     });
   }
 
+  // Mode 2 holds K in row blocks of at most 5 (relaxed build) or 4 (plain build) rows, split
+  // into near-equal sizes: these K reach every block size and split.
+  it('matches the reference for every K block split (K = 1, 2, 3, 4, 5, 6, 7, 9, 25)', () => {
+    const next = rng(300);
+    for (const nk of [1, 2, 3, 4, 5, 6, 7, 9, 25]) {
+      const dims: [number, number, number] = [6, 11, nk];
+      for (const rank of [3, 16]) {
+        const x = randomF32(dims[0] * dims[1] * dims[2], next);
+        const f = [0, 1, 2].map((d) => randomF32(dims[d] * rank, next)) as [
+          Float32Array,
+          Float32Array,
+          Float32Array,
+        ];
+        for (const mode of [0, 1, 2] as const) {
+          const got = k.mttkrp3(x, dims, f, rank, mode);
+          expect(relError(got, refMttkrp3(x, dims, f, rank, mode))).toBeLessThan(1e-5);
+        }
+      }
+    }
+  });
+
   it('ignores the factor of its own mode and writes into out', () => {
     const next = rng(7);
     const dims: [number, number, number] = [5, 6, 7];

@@ -13,6 +13,8 @@ for (const [m, n, kk] of [
   [3, 7, 5],
   [33, 130, 17],
   [67, 129, 260],
+  [130, 7, 9],
+  [260, 33, 300],
 ]) {
   for (const ta of [false, true]) {
     for (const tb of [false, true]) {
@@ -27,10 +29,12 @@ for (const [m, n, kk] of [
   }
 }
 let mttkrpErr = 0;
+// K = 1 .. 7, 9, 25: every mode-2 block size (at most 5 rows here) and split.
 for (const dims of [
   [7, 3, 9],
   [64, 64, 9],
   [5, 33, 7],
+  ...[1, 2, 3, 4, 5, 6, 25].map((nk) => [6, 11, nk]),
 ] as [number, number, number][]) {
   const x = randomF32(dims[0] * dims[1] * dims[2], next);
   const f = dims.map((d) => randomF32(d * 13, next)) as [Float32Array, Float32Array, Float32Array];

@@ -65,7 +65,8 @@ export function wasmSgemm(
   arena.f32(pa, aLen).set(a.subarray(0, aLen));
   arena.f32(pb, bLen).set(b.subarray(0, bLen));
   // C goes in whole, gaps between rows included, so copying it back leaves them untouched.
-  arena.f32(pc, cLen).set(c.subarray(0, cLen));
+  // With beta = 0 and no gaps, sgemm overwrites every element: nothing to copy in.
+  if (beta !== 0 || ldc !== n) arena.f32(pc, cLen).set(c.subarray(0, cLen));
   ex.sgemm(+transA, +transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, pw);
   c.set(arena.f32(pc, cLen));
 }
