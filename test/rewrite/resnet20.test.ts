@@ -2,64 +2,23 @@ import { beforeAll, expect, it } from 'vitest';
 import { parseCifar10 } from '../../src/core/data/cifar10.ts';
 import { defaultPreprocessSpec, makeBatch } from '../../src/core/data/preprocess.ts';
 import { argmaxRows } from '../../src/core/eval/metrics.ts';
-import { ftqFactors, ptqWeight } from '../../src/core/factor/baselines.ts';
+import { ptqWeight } from '../../src/core/factor/baselines.ts';
 import { compressLayer } from '../../src/core/factor/compressLayer.ts';
-import { cpAls } from '../../src/core/factor/cpAls.ts';
 import { modelLayerJobs } from '../../src/core/factor/modelJobs.ts';
 import type { LayerResult } from '../../src/core/factor/types.ts';
-import { jsKernels, loadKernels } from '../../src/core/kernels/index.ts';
+import { jsKernels } from '../../src/core/kernels/index.ts';
 import { discoverLayers, type LayerInfo } from '../../src/core/onnx/layers.ts';
 import { readModel } from '../../src/core/onnx/reader.ts';
 import { inferShapes } from '../../src/core/onnx/shapes/inferShapes.ts';
-import { tensorToFloat32 } from '../../src/core/onnx/tensor.ts';
 import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
 import { buildCompressedModel, buildReferenceModel } from '../../src/core/rewrite/compressModel.ts';
 import { writeCompressed } from '../../src/core/rewrite/writeCompressed.ts';
 import { describeShared, readShared } from '../support/shared.ts';
 import { layerResult, maxRelativeDiff, runModel } from './helpers.ts';
+import { blockResults, testImages, weightOf } from './resnet20Fixture.ts';
 
 const FLOAT_FILE_BYTES = 1_093_637;
 const IMAGES = 100;
-
-function weightOf(model: OnnxModel, layer: LayerInfo): Float32Array {
-  const t = model.graph.initializer?.find((x) => x.name === layer.weightName);
-  if (!t) throw new Error(`no weight for ${layer.name}`);
-  return tensorToFloat32(t);
-}
-
-// The real engine (ADMM, rate 2, 4 bits, via the same job builder as the CLI) when the SIMD
-// kernels are built (about 20 s); with the plain-JS fallback that would take minutes, so then
-// FTQ from the engine's own pieces with a short CP-ALS stands in: the rewrite only needs
-// rank-R codes on a grid.
-async function blockResults(model: OnnxModel, blocks: LayerInfo[]): Promise<LayerResult[]> {
-  const kernels = await loadKernels();
-  if (kernels.name !== 'js') {
-    const jobs = modelLayerJobs(model, { method: 'admm', rate: 2, bits: 4 });
-    return jobs.map((job) => compressLayer(kernels, job));
-  }
-  console.warn('rewrite test: SIMD kernels not built, using a quick FTQ instead of ADMM');
-  return blocks.map((l) => quickFtq(model, l, 2, 4));
-}
-
-function quickFtq(model: OnnxModel, layer: LayerInfo, rate: number, bits: number): LayerResult {
-  const [i, j, kh, kw] = layer.weightShape;
-  const dims = [i, j, kh * kw];
-  const rank = Math.floor((i * j * kh * kw) / ((i + j + kh * kw) * rate));
-  const float = cpAls(jsKernels, weightOf(model, layer), dims, rank, { maxIterations: 8 });
-  const grid = ftqFactors(jsKernels, float.factors, bits);
-  const factors = grid.map((g, n) => ({ rows: dims[n], cols: rank, ...g }));
-  return layerResult(layer.name, 'ftq', [...layer.weightShape], rank, bits, factors);
-}
-
-function testImages(count: number): Float32Array {
-  const dataset = parseCifar10(readShared('data/cifar10_test_batch.bin'));
-  const spec = defaultPreprocessSpec([1, 3, 32, 32], dataset);
-  return makeBatch(
-    dataset,
-    spec,
-    Int32Array.from({ length: count }, (_, k) => k),
-  );
-}
 
 describeShared('ResNet-20 rewritten at rate 2, 4-bit block convs, 8-bit other weights', () => {
   let model: OnnxModel;
@@ -73,7 +32,7 @@ describeShared('ResNet-20 rewritten at rate 2, 4-bit block convs, 8-bit other we
     layers = discoverLayers(model, inferShapes(model, { inputShapes: { input: [1, 3, 32, 32] } }));
     const blocks = layers.filter((l) => l.op === 'Conv' && l.factorizable);
     results = await blockResults(model, blocks);
-    images = testImages(IMAGES);
+    images = testImages(IMAGES).images;
   });
 
   it('factorizes exactly the 18 block 3x3 convs, not the stem', () => {
@@ -149,7 +108,7 @@ describeShared('ResNet-20 with PTQ only and with 8-bit activations', () => {
   beforeAll(() => {
     model = readModel(readShared('models/resnet20_cifar10.onnx'));
     layers = discoverLayers(model, inferShapes(model, { inputShapes: { input: [1, 3, 32, 32] } }));
-    images = testImages(IMAGES);
+    images = testImages(IMAGES).images;
   });
 
   it('per-channel 4-bit PTQ keeps every node and equals its reference', async () => {

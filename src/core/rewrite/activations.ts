@@ -9,7 +9,7 @@ import { withGraphOutputs } from '../calibrate/graphEdit.ts';
 import { createSession } from '../eval/session.ts';
 import { writeModel } from '../onnx/reader.ts';
 import { DataType, type NodeProto, type OnnxModel, type TensorProto } from '../onnx/types.ts';
-import type { GraphEditor } from './graphEdit.ts';
+import { GraphEditor } from './graphEdit.ts';
 import { floatTensor } from './tensors.ts';
 import { type ActCalibration, RewriteError, type RewriteLayer } from './types.ts';
 
@@ -164,6 +164,24 @@ export function insertActivationQdq(
     }
     node.input = [dq, ...(node.input ?? []).slice(1)];
   }
+}
+
+/**
+ * Q/DQ on the tensors between the factors of the factorized layers of a rewritten, committed
+ * model. Their ranges come from that model itself (they exist nowhere else), run with its layer
+ * inputs already quantized, so each range is the one the deployed model sees.
+ */
+export async function quantizeChainTensors(
+  model: OnnxModel,
+  chainTensorNames: readonly string[],
+  calibration: ActCalibration,
+): Promise<OnnxModel> {
+  const ranges = await calibrateActivations(model, chainTensorNames, calibration);
+  const type = calibration.type ?? 'uint8';
+  const params = new Map([...ranges].map(([name, r]) => [name, actQuantParams(r, type)]));
+  const ed = new GraphEditor(model);
+  insertQdqBeforeConsumers(ed, params);
+  return ed.commit();
 }
 
 /**

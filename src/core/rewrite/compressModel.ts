@@ -20,8 +20,8 @@ import {
   actQuantParams,
   calibrateActivations,
   insertActivationQdq,
-  insertQdqBeforeConsumers,
   layerInputNames,
+  quantizeChainTensors,
 } from './activations.ts';
 import { GraphEditor } from './graphEdit.ts';
 import { initializersRead, quantizeOtherLayer, rewriteLayer } from './layerRewrite.ts';
@@ -107,7 +107,10 @@ export async function buildCompressedModel(
   for (const layer of layers) names.set(layer.name, rewriteOne(ed, layer, p));
   upgradeOpset(ed, p.targetOpset);
   let out = ed.commit();
-  if (p.actBits < FLOAT_BITS) out = await quantizeChainTensors(out, names, options);
+  const chain = [...names.values()].flatMap((n) => n.chainTensorNames);
+  if (p.actBits < FLOAT_BITS && options.actCalibration && chain.length) {
+    out = await quantizeChainTensors(out, chain, options.actCalibration);
+  }
   const bytes = writeModel(out);
   const floatSizeBytes = options.floatSizeBytes ?? writeModel(model).length;
   const report = buildReport(
@@ -145,27 +148,6 @@ async function addActivationQuantization(
   const type = cal.type ?? 'uint8';
   const params = new Map([...ranges].map(([name, r]) => [name, actQuantParams(r, type)]));
   insertActivationQdq(ed, layers, params);
-}
-
-/**
- * Q/DQ on the tensors between the factors of each factorized layer. Their ranges come from the
- * rewritten graph itself (they exist nowhere else), run with its layer inputs already quantized
- * so each range is the one the deployed model sees.
- */
-async function quantizeChainTensors(
-  model: OnnxModel,
-  names: ReadonlyMap<string, LayerNames>,
-  options: RewriteOptions,
-): Promise<OnnxModel> {
-  const chain = [...names.values()].flatMap((n) => n.chainTensorNames);
-  const cal = options.actCalibration;
-  if (chain.length === 0 || !cal) return model;
-  const ranges = await calibrateActivations(model, chain, cal);
-  const type = cal.type ?? 'uint8';
-  const params = new Map([...ranges].map(([name, r]) => [name, actQuantParams(r, type)]));
-  const ed = new GraphEditor(model);
-  insertQdqBeforeConsumers(ed, params);
-  return ed.commit();
 }
 
 function rewriteOne(ed: GraphEditor, layer: RewriteLayer, p: Plan): LayerNames {
