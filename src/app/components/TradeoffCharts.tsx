@@ -128,7 +128,7 @@ export function TradeoffCharts({ model }: { model: ModelOverview }) {
   const sweepRows = useWorkbench((s) => s.sweepRows);
   const baselines = useWorkbench((s) => s.baselines);
   const data = useSession((s) => s.datasets.evaluation);
-  const { series, floatAccuracy } = chartSeries(
+  const { series, floatAccuracy, precomputed } = chartSeries(
     model,
     results,
     sweepRows,
@@ -142,6 +142,12 @@ export function TradeoffCharts({ model }: { model: ModelOverview }) {
         <SweepControls />
       </div>
       <SweepGrid model={model} />
+      {precomputed && (
+        <p className="muted small" data-testid="charts-precomputed">
+          Curves measured in advance on these images ({precomputed}); latency there is Node's. “Run
+          baseline sweep” measures them again in this browser.
+        </p>
+      )}
       <div className="charts">
         {CHARTS.map((spec) => (
           <Chart key={spec.title} spec={spec} series={series} floatAccuracy={floatAccuracy} />

@@ -3,7 +3,7 @@
 import type { SweepRow } from '../../core/sweep/types.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { isFactorizingMethod, METHOD_LABELS } from './settings.ts';
-import type { Baselines, ResultRow } from './store.ts';
+import type { Baselines, ResultRow, StoredSweepRow } from './store.ts';
 
 export interface ChartPoint {
   bopPercent: number;
@@ -89,11 +89,13 @@ function runSeries(results: readonly ResultRow[]): ChartSeries {
 export function chartSeries(
   model: ModelOverview,
   results: readonly ResultRow[],
-  sweepRows: readonly (SweepRow & { modelFileName: string })[],
+  sweepRows: readonly StoredSweepRow[],
   baselines: Baselines,
   dataHash: string | null,
-): { series: ChartSeries[]; floatAccuracy: number | null } {
-  const mine = sweepRows.filter((r) => r.modelFileName === model.fileName);
+): { series: ChartSeries[]; floatAccuracy: number | null; precomputed: string | null } {
+  const mine = sweepRows.filter(
+    (r) => r.modelFileName === model.fileName && (!r.precomputed || r.dataHash === dataHash),
+  );
   const floatRow = mine.find((r) => r.method === 'float');
   const prefix = JSON.stringify([model.fileName, model.sizeBytes, dataHash]).slice(0, -1);
   const baseline = Object.entries(baselines).find(([key]) => dataHash && key.startsWith(prefix));
@@ -103,5 +105,6 @@ export function chartSeries(
       ? baseline[1].accuracy * 100
       : null;
   const runs = results.filter((r) => r.modelFileName === model.fileName);
-  return { series: [...sweepSeries(mine), runSeries(runs)], floatAccuracy };
+  const precomputed = mine.find((r) => r.precomputed)?.precomputed ?? null;
+  return { series: [...sweepSeries(mine), runSeries(runs)], floatAccuracy, precomputed };
 }

@@ -1,12 +1,21 @@
 // "Try the demo": ResNet-20 (CIFAR-10) with an evaluation and a calibration set, bundled with the
 // app under public/demo/ (scripts/makeDemo.mjs) and fetched from the app's own origin, so the
 // demo works offline and never needs ../shared. It lands on a ready QAF rate 2 / 4-bit panel.
+
+import type { SweepRow } from '../../core/sweep/types.ts';
 import { openModelFile } from '../modelActions.ts';
 import { useAppStore } from '../store.ts';
 import { isAbort } from './abortable.ts';
 import { errorMessage, loadDatasetFile } from './datasetActions.ts';
 import { DEFAULT_SETTINGS } from './settings.ts';
-import { updateEvalSettings, updateSettings } from './store.ts';
+import {
+  type StoredSweepRow,
+  updateEvalSettings,
+  updateSettings,
+  useSession,
+  useWorkbench,
+} from './store.ts';
+import { sameRow } from './sweepActions.ts';
 
 /** The bundled files and their sizes (for progress when the server sends no length). */
 export const DEMO_FILES = {
@@ -14,6 +23,14 @@ export const DEMO_FILES = {
   evaluation: { name: 'cifar10_test_1000.bin', sizeBytes: 3_073_000 },
   calibration: { name: 'cifar10_train_1024.bin', sizeBytes: 3_146_752 },
 } as const;
+
+/** The demo's default sweep measured in advance (scripts/makeDemoSweep.mjs); optional. */
+export const DEMO_SWEEP = 'sweep.json';
+
+interface DemoSweepFile {
+  measuredWith: { command: string; date: string; node: string };
+  points: SweepRow[];
+}
 
 const LABEL = 'the demo (ResNet-20 + CIFAR-10 images)';
 let downloading: AbortController | null = null;
@@ -97,6 +114,9 @@ export async function startDemo(): Promise<void> {
       loadDatasetFile('evaluation', evaluation),
       loadDatasetFile('calibration', calibration),
     ]);
+    await addPrecomputedSweep(model.name).catch((err) =>
+      console.warn(`demo: no curves measured in advance (${errorMessage(err)})`),
+    );
     // Land on the data and compression panels, the run button focused (in view), ready to go.
     document.getElementById('data-title')?.scrollIntoView({ block: 'start' });
     document.querySelector<HTMLButtonElement>('.compress-panel .button-primary')?.focus();
@@ -106,6 +126,32 @@ export async function startDemo(): Promise<void> {
   } finally {
     if (downloading === controller) downloading = null;
   }
+}
+
+/**
+ * Puts the demo's curves measured in advance on the charts, tagged with how they were measured
+ * and the evaluation data they belong to. Points the browser has measured itself win; the next
+ * "Run baseline sweep" replaces the rest.
+ */
+async function addPrecomputedSweep(modelFileName: string): Promise<void> {
+  const response = await fetch(demoUrl(DEMO_SWEEP));
+  const type = response.headers.get('content-type') ?? '';
+  if (!response.ok || type.includes('text/html')) throw new Error(`HTTP ${response.status}`);
+  const file = (await response.json()) as DemoSweepFile;
+  const dataHash = useSession.getState().datasets.evaluation?.dataHash;
+  if (!dataHash || !Array.isArray(file.points)) throw new Error('unexpected sweep.json');
+  const m = file.measuredWith;
+  const precomputed = `${m.date}, in Node ${m.node} (${m.command.split(' --')[0]} …)`;
+  useWorkbench.setState((s) => {
+    const mine = (r: StoredSweepRow) => r.modelFileName === modelFileName;
+    const measuredHere = s.sweepRows.filter(
+      (r) => mine(r) && !r.precomputed && r.images === file.points[0]?.images,
+    );
+    const added = file.points
+      .filter((p) => !measuredHere.some((r) => sameRow(r, p)))
+      .map((p) => ({ ...p, cached: true, modelFileName, precomputed, dataHash }));
+    return { sweepRows: [...s.sweepRows.filter((r) => !(mine(r) && r.precomputed)), ...added] };
+  });
 }
 
 /** Stops the demo download (opening the files is the model's own Cancel). */

@@ -58,6 +58,17 @@ export interface ResultRow {
   dataFileName: string | null;
 }
 
+/** A sweep row as the charts keep it: whose model it is, and where it was measured. */
+export type StoredSweepRow = SweepRow & {
+  modelFileName: string;
+  /**
+   * Set on points measured in advance (the demo's public/demo/sweep.json): how they were
+   * measured. They only count for the evaluation data they were measured on (dataHash).
+   */
+  precomputed?: string;
+  dataHash?: string;
+};
+
 /** Float-model accuracy per model + data + image count (the charts' reference line). */
 export type Baselines = Record<string, { accuracy: number; images: number }>;
 
@@ -65,7 +76,7 @@ export interface WorkbenchState {
   settings: CompressSettings;
   evalSettings: EvalSettings;
   results: ResultRow[];
-  sweepRows: (SweepRow & { modelFileName: string })[];
+  sweepRows: StoredSweepRow[];
   baselines: Baselines;
   /** What "Run baseline sweep" measures. */
   sweepChoice: SweepChoice;

@@ -3,7 +3,10 @@
 // the store as they come; Cancel stops waiting at once and the worker at its next check.
 import * as Comlink from 'comlink';
 import type { ProgressEvent } from '../../core/data/types.ts';
-import type { SweepRow } from '../../core/sweep/types.ts';
+import type { SweepPoint, SweepRow } from '../../core/sweep/types.ts';
+
+type SweepPointLike = Pick<SweepPoint, 'method' | 'rate' | 'bits' | 'actBits' | 'calibrated'>;
+
 import { evalWorker, onEvalWorkerCrash } from '../bridge/evalClient.ts';
 import { useAppStore } from '../store.ts';
 import { abortable, isAbort } from './abortable.ts';
@@ -24,7 +27,8 @@ onEvalWorkerCrash((message) => {
   controller.abort();
 });
 
-function sameRow(a: SweepRow, b: SweepRow): boolean {
+/** The same grid point (method, rate, bits, activations, calibration). */
+export function sameRow(a: SweepPointLike, b: SweepPointLike): boolean {
   return (
     a.method === b.method &&
     a.rate === b.rate &&

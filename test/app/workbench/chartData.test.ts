@@ -60,4 +60,20 @@ describe('chart series', () => {
       chartSeries(model, [], [], { [key]: { accuracy: 0.9, images: 1 } }, 'other').floatAccuracy,
     ).toBeNull();
   });
+
+  it('points measured in advance count only for the data they were measured on, and say so', () => {
+    const note = '2026-11-28, in Node v20 (qaf sweep …)';
+    const ahead = { ...row('admm', 2, 4, 0.85), precomputed: note, dataHash: 'demo' };
+    const here = row('ptq', null, 4, 0.88);
+    const onDemo = chartSeries(model, [], [ahead, here], {}, 'demo');
+    expect(onDemo.precomputed).toBe(note);
+    expect(onDemo.series.map((s) => s.name)).toEqual([
+      'QAF (ADMM) 4-bit',
+      'PTQ 4-bit',
+      'Your runs',
+    ]);
+    const onOther = chartSeries(model, [], [ahead, here], {}, 'full-test-set');
+    expect(onOther.precomputed).toBeNull();
+    expect(onOther.series.map((s) => s.name)).toEqual(['PTQ 4-bit', 'Your runs']);
+  });
 });
