@@ -1,12 +1,17 @@
 // `npm run bench:kernels`: kernel speed, single thread, against peers in the same process
-// (onnxruntime-web's MatMul, the plain JS kernels, the published projection search). Prints a
-// table, then one JSON line with the default kernels' numbers. Medians of several repetitions
+// (onnxruntime-web's MatMul, the plain JS kernels, the published projection search) and against
+// the machine's ceiling for each build (a register-only multiply-add loop, measured in the same
+// run). Prints a table, then one JSON line with the numbers of the kernels loadKernels() returns
+// (`kernels`), the other WASM build's sgemm and mttkrp3 (`otherBuild`) and the ceilings.
+// Medians of several repetitions
 // after warm-up, in this process's CPU time (user + system): everything here runs on one
 // thread, and on a machine shared with other jobs the wall clock mostly measures the queue for
 // the cores. Wall-clock medians are printed beside them.
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as ort from 'onnxruntime-web';
 import {
+  instantiateKernels,
   jsKernels,
   type Kernels,
   loadKernels,
@@ -20,7 +25,21 @@ interface Timing {
 }
 
 async function time(fn: () => unknown, reps: number, inner = 1, warmup = 2): Promise<Timing> {
-  for (let i = 0; i < warmup; i++) await fn();
+  // V8 first runs new wasm code from Liftoff and swaps in TurboFan's once a background compile
+  // finishes, which takes long when the other core is busy: keep warming up (up to 2 s) while
+  // calls still get faster, or the medians would mix both tiers.
+  const start = performance.now();
+  let best = Number.POSITIVE_INFINITY;
+  let flat = 0;
+  for (let i = 0; i < warmup || (flat < 3 && performance.now() - start < 2000); i++) {
+    const t0 = performance.now();
+    await fn();
+    const ms = performance.now() - t0;
+    if (ms < best * 0.97) {
+      best = ms;
+      flat = 0;
+    } else flat++;
+  }
   const cpu: number[] = [];
   const wall: number[] = [];
   for (let r = 0; r < reps; r++) {
@@ -45,9 +64,40 @@ function seeded(n: number, seed: number): Float32Array {
 
 const rows: string[][] = [['what', 'kernels', 'result (CPU time)', 'wall clock']];
 const gflops = (flops: number, ms: number) => flops / ms / 1e6;
-function row(what: string, impl: string, t: Timing, flops?: number) {
-  const rate = flops ? `${gflops(flops, t.cpuMs).toFixed(2)} GFLOP/s, ` : '';
+// GFLOP/s of the f32x4 multiply-add ceiling, by kernels name (measured before the kernels).
+const ceilingOf = new Map<string, number>();
+function row(what: string, impl: string, t: Timing, flops?: number, vsCeiling = false) {
+  let rate = '';
+  if (flops) {
+    const g = gflops(flops, t.cpuMs);
+    const ceiling = vsCeiling ? ceilingOf.get(impl) : undefined;
+    const share = ceiling ? ` (${((100 * g) / ceiling).toFixed(0)}% of ceiling)` : '';
+    rate = `${g.toFixed(2)} GFLOP/s${share}, `;
+  }
   rows.push([what, impl, `${rate}${t.cpuMs.toFixed(3)} ms`, `${t.wallMs.toFixed(3)} ms`]);
+}
+
+const wasmFiles = { 'wasm-simd': 'kernels.wasm', 'wasm-relaxed-simd': 'kernels-relaxed.wasm' };
+type WasmName = keyof typeof wasmFiles;
+const wasmBytes = (name: WasmName) =>
+  new Uint8Array(readFileSync(new URL(`../public/wasm/${wasmFiles[name]}`, import.meta.url)));
+const relaxedHere = wasmRelaxedSimdSupported();
+
+// 12 independent chains of x = x * m + c on f32x4 in registers (peakGflopsProbe in
+// workers/kernels/assembly/peak.ts): a multiply then an add in kernels.wasm, one fused
+// multiply-add in kernels-relaxed.wasm. No kernel of that build can beat it.
+async function benchCeiling(name: WasmName): Promise<number | null> {
+  if (name === 'wasm-relaxed-simd' && !relaxedHere) return null;
+  const { instance } = await WebAssembly.instantiate(wasmBytes(name), {});
+  const probe = instance.exports.peakGflopsProbe as (iters: number) => number;
+  const iters = 1e7;
+  const t = await time(() => probe(iters), 7);
+  const what =
+    name === 'wasm-simd' ? 'ceiling: 12 chains x*m+c (mul, add)' : 'ceiling: 12 chains x*m+c (fma)';
+  row(what, name, t, iters * 12 * 4 * 2);
+  const g = gflops(iters * 12 * 4 * 2, t.cpuMs);
+  ceilingOf.set(name, g);
+  return g;
 }
 
 async function benchSgemm(k: Kernels, n: number, withPeers: boolean) {
@@ -56,8 +106,8 @@ async function benchSgemm(k: Kernels, n: number, withPeers: boolean) {
   const c = new Float32Array(n * n);
   const flops = 2 * n ** 3;
   const wasm = await time(() => k.sgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n), 9, 3);
-  row(`sgemm ${n}^3`, k.name, wasm, flops);
-  if (!withPeers) return undefined;
+  row(`sgemm ${n}^3`, k.name, wasm, flops, true);
+  if (!withPeers) return { gflops: gflops(flops, wasm.cpuMs) };
   ort.env.wasm.numThreads = 1;
   const session = await ort.InferenceSession.create(matMulModel(n, n, n));
   const feeds = {
@@ -91,7 +141,7 @@ async function benchMttkrp(k: Kernels) {
   for (const mode of [0, 1, 2] as const) {
     const t = await time(() => k.mttkrp3(x, dims, f, rank, mode), 15, 5);
     totalMs += t.cpuMs;
-    row(`mttkrp3 64x64x9 R=134 mode ${mode}`, k.name, t, flops);
+    row(`mttkrp3 64x64x9 R=134 mode ${mode}`, k.name, t, flops, true);
   }
   return { shape: dims, rank, gflops: gflops(3 * flops, totalMs) };
 }
@@ -166,29 +216,34 @@ async function benchCholesky(k: Kernels) {
   }
 }
 
-// The opt-in relaxed-SIMD build, when this Node has relaxed SIMD (the npm script passes
-// --experimental-wasm-relaxed-simd); table only, the JSON line reports the default build.
-async function benchRelaxed() {
-  if (!wasmRelaxedSimdSupported()) {
-    rows.push([
-      'relaxed-SIMD build',
-      '-',
-      'not measured: needs --experimental-wasm-relaxed-simd',
-      '',
-    ]);
-    return;
+// The WASM build loadKernels() did not pick: relaxed SIMD where the default is plain and this
+// Node has it (the npm script passes --experimental-wasm-relaxed-simd), else the plain one.
+async function otherBuild(k: Kernels): Promise<Kernels | null> {
+  if (k.name === 'wasm-relaxed-simd') return instantiateKernels(wasmBytes('wasm-simd'));
+  if (k.name === 'wasm-simd' && relaxedHere) {
+    return instantiateKernels(wasmBytes('wasm-relaxed-simd'));
   }
-  const r = await loadKernels({ relaxedSimd: true });
-  await benchSgemm(r, 512, false);
-  await benchMttkrp(r);
+  rows.push(['other WASM build', '-', 'not measured: needs relaxed SIMD', '']);
+  return null;
 }
 
 const k = await loadKernels();
-if (k.name !== 'wasm-simd') console.warn('WASM kernels not found: run `npm run build:wasm` first');
+if (!k.name.startsWith('wasm')) {
+  console.warn('WASM kernels not found: run `npm run build:wasm` first');
+}
 const loadAtStart = loadavg()[0];
+const ceiling = {
+  mulAddGflops: await benchCeiling('wasm-simd'),
+  fmaGflops: await benchCeiling('wasm-relaxed-simd'),
+};
 const sgemm512 = await benchSgemm(k, 512, true);
 const mttkrp = await benchMttkrp(k);
-await benchRelaxed();
+const other = await otherBuild(k);
+const otherResults = other && {
+  kernels: other.name,
+  sgemm512Gflops: (await benchSgemm(other, 512, false)).gflops,
+  mttkrpGflops: (await benchMttkrp(other)).gflops,
+};
 const project = await benchProject(k);
 await benchCholesky(k);
 rows.push([
@@ -199,4 +254,13 @@ rows.push([
 ]);
 const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  '));
-console.log(JSON.stringify({ sgemm512, mttkrp, project }));
+console.log(
+  JSON.stringify({
+    sgemm512,
+    mttkrp,
+    project,
+    kernels: k.name,
+    ceiling,
+    otherBuild: otherResults,
+  }),
+);

@@ -13,8 +13,10 @@ const entry = resolve(root, 'workers/kernels/assembly/index.ts');
 const outDir = resolve(root, 'public/wasm');
 const wantText = process.argv.includes('--text');
 
-// kernels.wasm runs wherever fixed-width SIMD does and is the default everywhere; the relaxed
-// build (fused multiply-add in sgemm and mttkrp3) is opt-in, see loadKernels().
+// kernels.wasm runs wherever fixed-width SIMD does; kernels-relaxed.wasm (fused multiply-adds
+// and a 5x8 sgemm tile instead of 4x8, see workers/kernels/assembly/sgemm.ts) is what
+// loadKernels() picks where the engine has relaxed SIMD. Both export peakGflopsProbe, the
+// multiply-add ceiling bench/kernels.ts compares the kernels with.
 const builds = [
   { file: 'kernels.wasm', features: ['simd'] },
   { file: 'kernels-relaxed.wasm', features: ['simd', 'relaxed-simd'] },
