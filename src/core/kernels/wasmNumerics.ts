@@ -61,7 +61,8 @@ export function wasmMttkrp3(
   const xPadded = jp !== nj;
   const [px, pxp, pStage, pa, pb, pc, po, pout, pw] = arena.layout(
     xPadded ? xLen * 4 : 0,
-    ni * jp * nk * 4,
+    // + 16: mode 2 reads X in whole vectors, up to 12 bytes past its last element.
+    ni * jp * nk * 4 + 16,
     Math.max(ni, nj, nk) * rank * 4,
     ni * rp * 4,
     jp * rp * 4,

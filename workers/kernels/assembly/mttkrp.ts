@@ -69,7 +69,9 @@ function mode2Block(
         t31 = madd(v, b1, t31);
       }
       if (rows > 4) {
-        v = v128.load32_splat(px, 16);
+        // A full load, not load32_splat: V8 folds a plain load's offset into the address but
+        // keeps a second base register for a splat load's, and registers are short here.
+        v = lane(v128.load(px, 16), 0);
         t40 = madd(v, b0, t40);
         t41 = madd(v, b1, t41);
       }
@@ -120,7 +122,8 @@ function mode2Columns(
 }
 
 /**
- * MTTKRP for `mode` of X (ni x jp x nk, J padded to jp, a multiple of 4) with factors
+ * MTTKRP for `mode` of X (ni x jp x nk, J padded to jp, a multiple of 4, followed by 12
+ * readable bytes: mode 2 loads whole vectors) with factors
  * A (ni x rp), B (jp x rp), C (nk x rp), rp a multiple of 8; out is dims[mode] x rp
  * (jp x rp for mode 1); `work` holds mttkrpWorkBytes(ni, jp, nk, mode) bytes.
  */
