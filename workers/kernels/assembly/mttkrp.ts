@@ -91,7 +91,9 @@ function mode2Block(
 
 // Mode 2 for columns r .. r + 7: the K rows split into as few blocks of at most M2 rows as
 // possible, of near-equal sizes (K = 9: 5 + 4 relaxed, 3 + 3 + 3 plain; never a lone 1-row
-// block after a full one).
+// block after a full one). Inlined, so a constant nk makes the X stride an immediate.
+// @ts-ignore: decorator
+@inline
 function mode2Columns(
   x: usize, ni: i32, jp: i32, nk: i32, a: usize, b: usize, rp: i32, r: i32, out: usize,
   panel: usize,
@@ -137,6 +139,12 @@ export function mttkrp3(
     mttkrpGemm(x, ni, jp, nk, a, c, rp, 1, out, work);
   } else {
     const panel = (work + 15) & ~(<usize>15);
-    for (let r = 0; r < rp; r += 8) mode2Columns(x, ni, jp, nk, a, b, rp, r, out, panel);
+    // K = 9 (3x3 convolutions) compiled apart with its stride a constant: V8 is short of
+    // general registers in the j loop and would reload the stride from the stack each step.
+    if (nk == 9) {
+      for (let r = 0; r < rp; r += 8) mode2Columns(x, ni, jp, 9, a, b, rp, r, out, panel);
+    } else {
+      for (let r = 0; r < rp; r += 8) mode2Columns(x, ni, jp, nk, a, b, rp, r, out, panel);
+    }
   }
 }
