@@ -13,6 +13,7 @@ import type {
 import { type EvalReport, evaluateModel } from '../src/core/eval/evaluate.ts';
 import type { RuntimeOptions } from '../src/core/eval/session.ts';
 import { sha256Hex } from '../src/core/sweep/configKey.ts';
+import { SWEEP_CALIBRATION_IMAGES } from '../src/core/sweep/grid.ts';
 import { type ModelSweepOptions, runModelSweep } from '../src/core/sweep/modelSweep.ts';
 import type { SweepGridSpec, SweepRow } from '../src/core/sweep/types.ts';
 import { type BuildRequest, type BuildResult, buildCompressed } from './compressedBuild.ts';
@@ -154,7 +155,11 @@ const api = {
         indices: indicesOf(entry.dataset, request.subset, request.limit),
         grid: request.grid,
         calibration: cal
-          ? { dataset: cal.dataset, dataBytes: cal.summary.dataHash, images: 512 }
+          ? {
+              dataset: cal.dataset,
+              dataBytes: cal.summary.dataHash,
+              images: SWEEP_CALIBRATION_IMAGES,
+            }
           : undefined,
         preset: request.preset,
         latencyRuns: 5,

@@ -61,6 +61,7 @@ export function SweepGrid({ model }: { model: ModelOverview }) {
     params: model.summary.params,
     macs: model.summary.macs,
     images,
+    layers: model.layers.filter((l) => l.factorizable).length,
   });
   const methods = Object.keys(SWEEP_METHOD_LABELS) as SweepChoiceMethod[];
   return (

@@ -1,6 +1,6 @@
 // The baseline sweep's grid as the user edits it (methods × rates × bits), the core grid spec it
 // becomes, how many points that is, and a rough time so nobody starts an hour by accident.
-import { expandGrid } from '../../core/sweep/grid.ts';
+import { expandGrid, SWEEP_CALIBRATION_IMAGES } from '../../core/sweep/grid.ts';
 import type { SweepGridSpec, SweepMethod } from '../../core/sweep/types.ts';
 
 export type SweepChoiceMethod = Extract<SweepMethod, 'admm' | 'ftq' | 'ptq' | 'cp'>;
@@ -52,16 +52,20 @@ export interface SweepCostModel {
   /** Per image; null when unknown (ResNet-20's is assumed). */
   macs: number | null;
   images: number;
+  /** Layers a sweep compresses (calibration runs the network once per layer); default 18. */
+  layers?: number;
 }
 
-// Seconds for a ResNet-20-sized model (0.27 M parameters, 41 M MACs) on one laptop core,
-// measured roughly in the workbench; other models scale by parameters (factorization) and
-// MACs (evaluation, calibration).
+// Seconds for a ResNet-20-sized model (0.27 M parameters, 41 M MACs) on one core, from the demo's
+// default sweep (29 points, 14 of them calibrated, 1,000 images) measured at 960 s in Node on the
+// development VM (npm run demo:sweep, 2026-11-28): evaluation about 9-12 ms per image, and
+// calibration, which runs the network truncated after each compressed layer in turn (on average
+// half of it, plus one full pass for the reference), about 70 s for 512 images. Other models
+// scale by parameters (factorization) and MACs (evaluation, calibration).
 const REF_PARAMS = 269_034;
 const REF_MACS = 40_551_424;
-const FACTORIZE_S: Record<SweepMethod, number> = { admm: 6, ftq: 2, cp: 2, ptq: 0.1, float: 0 };
-const CALIBRATE_S = 3;
-const EVAL_S_PER_IMAGE = 0.004;
+const FACTORIZE_S: Record<SweepMethod, number> = { admm: 6, ftq: 4, cp: 4, ptq: 0.2, float: 0 };
+const EVAL_S_PER_IMAGE = 0.012;
 
 /** A rough upper estimate of a sweep without cached points, in seconds. */
 export function estimateSweepSeconds(
@@ -73,9 +77,11 @@ export function estimateSweepSeconds(
   const paramScale = model.params / REF_PARAMS;
   const macScale = (model.macs ?? REF_MACS) / REF_MACS;
   const evalS = EVAL_S_PER_IMAGE * model.images * macScale;
+  const passes = (model.layers ?? 18) / 2 + 1;
+  const calibrateS = EVAL_S_PER_IMAGE * SWEEP_CALIBRATION_IMAGES * passes * macScale;
   return expandGrid(sweepGridSpec(choice, hasCalibration)).reduce((total, p) => {
     // A calibrated point reuses its twin's factors: calibration and evaluation only.
-    const build = p.calibrated ? CALIBRATE_S * macScale : FACTORIZE_S[p.method] * paramScale;
+    const build = p.calibrated ? calibrateS : FACTORIZE_S[p.method] * paramScale;
     return total + build + evalS;
   }, 0);
 }

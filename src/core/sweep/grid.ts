@@ -76,3 +76,6 @@ export function pointConfig(p: SweepPoint): SweepPoint {
     calibrated: p.calibrated,
   };
 }
+
+/** Calibration images per calibrated point of the app's sweeps (the eval worker's setting). */
+export const SWEEP_CALIBRATION_IMAGES = 512;

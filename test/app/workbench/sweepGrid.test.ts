@@ -44,6 +44,16 @@ describe('sweep grid', () => {
     expect(estimateSweepSeconds({ ...DEFAULT_SWEEP_CHOICE, methods: [] }, false, resnet20)).toBe(0);
   });
 
+  it('prices calibration by its images and layers: the demo grid is in the range measured', () => {
+    // npm run demo:sweep measured the default grid with calibration (29 points, 1,000 images)
+    // at 960 s; the old constants said about 3 min.
+    const demo = estimateSweepSeconds(DEFAULT_SWEEP_CHOICE, true, { ...resnet20, images: 1000 });
+    expect(demo).toBeGreaterThan(600);
+    expect(demo).toBeLessThan(1800);
+    const fewerLayers = { ...resnet20, images: 1000, layers: 4 };
+    expect(estimateSweepSeconds(DEFAULT_SWEEP_CHOICE, true, fewerLayers)).toBeLessThan(demo);
+  });
+
   it('formats durations and toggles values', () => {
     expect(formatDuration(12)).toBe('about 10 s');
     expect(formatDuration(400)).toBe('about 7 min');
