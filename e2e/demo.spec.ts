@@ -33,6 +33,12 @@ test('Try the demo: ResNet-20 with bundled data, QAF rate 2 / 4 bits on 200 imag
   await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
     timeout: 30_000,
   });
+  // The demo's own sweep, measured in advance, is on the charts at once, and says so.
+  await expect(page.getByTestId('charts-precomputed')).toContainText('measured in advance');
+  const charts = page.getByRole('region', { name: 'Trade-offs' });
+  for (const series of ['QAF (ADMM) 4-bit', 'FTQ 4-bit', 'PTQ 4-bit']) {
+    await expect(charts.getByText(series, { exact: true }).first()).toBeVisible();
+  }
   await expect(page.getByLabel('Method')).toHaveValue('admm');
   await expect(page.getByRole('slider', { name: 'Rate' })).toHaveValue('2');
   await expect(page.getByRole('slider', { name: 'Weight bits' })).toHaveValue('4');
