@@ -53,7 +53,12 @@ writeFileSync(join(repoRoot, demo('sweep.json')), `${JSON.stringify(file)}\n`);
 // In the repo's one style, so `npm run lint` stays clean.
 execFileSync(
   process.execPath,
-  [join(repoRoot, 'node_modules/@biomejs/biome/bin/biome'), 'format', '--write', demo('sweep.json')],
+  [
+    join(repoRoot, 'node_modules/@biomejs/biome/bin/biome'),
+    'format',
+    '--write',
+    demo('sweep.json'),
+  ],
   { cwd: repoRoot, stdio: 'ignore' },
 );
 console.log(
