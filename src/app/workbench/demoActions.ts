@@ -141,7 +141,7 @@ async function addPrecomputedSweep(modelFileName: string): Promise<void> {
   const dataHash = useSession.getState().datasets.evaluation?.dataHash;
   if (!dataHash || !Array.isArray(file.points)) throw new Error('unexpected sweep.json');
   const m = file.measuredWith;
-  const precomputed = `${m.date}, in Node ${m.node} (${m.command.split(' --')[0]} …)`;
+  const precomputed = `${m.date}, qaf sweep in Node ${m.node}`;
   useWorkbench.setState((s) => {
     const mine = (r: StoredSweepRow) => r.modelFileName === modelFileName;
     const measuredHere = s.sweepRows.filter(

@@ -62,7 +62,7 @@ describe('chart series', () => {
   });
 
   it('points measured in advance count only for the data they were measured on, and say so', () => {
-    const note = '2026-11-28, in Node v20 (qaf sweep …)';
+    const note = '2026-11-28, qaf sweep in Node v20.20.2';
     const ahead = { ...row('admm', 2, 4, 0.85), precomputed: note, dataHash: 'demo' };
     const here = row('ptq', null, 4, 0.88);
     const onDemo = chartSeries(model, [], [ahead, here], {}, 'demo');
