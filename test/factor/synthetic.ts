@@ -1,7 +1,7 @@
 // Synthetic CP tensors of known rank for the factor tests, from a seeded PRNG.
 import { cpReconstruct } from '../../src/core/factor/index.ts';
-import { mulberry32 } from '../../src/core/factor/prng.ts';
 import type { Kernels } from '../../src/core/kernels/index.ts';
+import { mulberry32 } from '../../src/core/util/prng.ts';
 
 /** Random factors with entries uniform in [-1, 1), or on a b-bit grid of scale 1 when `bits`. */
 export function randomFactors(dims: readonly number[], rank: number, seed: number, bits?: number) {

@@ -2,8 +2,8 @@
 // for checking both kernel implementations.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { mulberry32 } from '../../src/core/factor/prng.ts';
 import { instantiateKernels, jsKernels, type Kernels } from '../../src/core/kernels/index.ts';
+import { mulberry32 } from '../../src/core/util/prng.ts';
 
 /** mulberry32 (the core's seeded PRNG): the same sequence on every engine. */
 export const rng = mulberry32;

@@ -1,6 +1,6 @@
 // Which images an evaluation uses. "quick" is a fixed, class-balanced sample so that numbers from
 // different runs and different models are comparable; "full" is everything.
-import { mulberry32 } from '../factor/prng.ts';
+import { mulberry32 } from '../util/prng.ts';
 import type { Dataset } from './types.ts';
 
 export type SubsetName = 'quick' | 'full';

@@ -2,6 +2,7 @@
 // deterministic HOSVD-style start: the leading eigenvectors of each unfolding's Gram matrix.
 
 import type { Kernels } from '../kernels/types.ts';
+import { normalSampler } from '../util/prng.ts';
 import {
   type CpTarget,
   cpRelativeError,
@@ -14,7 +15,6 @@ import {
   newMttkrpCache,
 } from './cpTensor.ts';
 import { dsyev, trace } from './linalg.ts';
-import { normalSampler } from './prng.ts';
 import { solveRightSpd } from './solve.ts';
 
 export interface CpAlsOptions {
