@@ -1,6 +1,6 @@
 // What the UI can do with models: open a file, give input shapes, check the runtime. Each step
 // updates the store; failures become a readable error and leave the loaded model as it was.
-import { createThrottledProgress } from '../core/data/progress.ts';
+import { createThrottledProgress } from '../core/util/progress.ts';
 import {
   modelWorker,
   onModelWorkerCrash,

@@ -1,8 +1,9 @@
 // `qaf eval MODEL.onnx --data FILE`: accuracy, agreement, KL and latency in onnxruntime-web.
 import { basename } from 'node:path';
 import { rangeIndices } from '../core/data/subset.ts';
-import type { Dataset, DatasetFormat, ProgressEvent } from '../core/data/types.ts';
+import type { Dataset, DatasetFormat } from '../core/data/types.ts';
 import { type EvalReport, evaluateModel } from '../core/eval/evaluate.ts';
+import type { ProgressEvent } from '../core/util/progress.ts';
 import { datasetFormat, loadDataFile } from './data.ts';
 import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 

@@ -4,10 +4,11 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/batches.ts';
 import { subsetIndices } from '../core/data/subset.ts';
-import type { Dataset, DatasetFormat, ProgressEvent } from '../core/data/types.ts';
+import type { Dataset, DatasetFormat } from '../core/data/types.ts';
 import { pointId } from '../core/sweep/grid.ts';
 import { runModelSweep } from '../core/sweep/modelSweep.ts';
 import type { SweepCache, SweepMeasurement, SweepMethod, SweepRow } from '../core/sweep/types.ts';
+import type { ProgressEvent } from '../core/util/progress.ts';
 import { countOption, datasetFormat, loadDataFile } from './data.ts';
 import { formatBytes, formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
 

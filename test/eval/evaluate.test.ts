@@ -4,10 +4,10 @@ import { nodeImageDecoder } from '../../src/core/data/nodeImageDecoder.ts';
 import { parseNpyImages } from '../../src/core/data/npy.ts';
 import { defaultPreprocessSpec, makeBatch } from '../../src/core/data/preprocess.ts';
 import { rangeIndices } from '../../src/core/data/subset.ts';
-import type { ProgressEvent } from '../../src/core/data/types.ts';
 import { parseImageZip } from '../../src/core/data/zipImages.ts';
 import { evaluateModel } from '../../src/core/eval/evaluate.ts';
 import { readModel, writeModel } from '../../src/core/onnx/index.ts';
+import type { ProgressEvent } from '../../src/core/util/progress.ts';
 import { npyBytes, pngBytes, zipBytes } from '../data/fixtures.ts';
 import { describeShared, readShared, sharedSkipReason } from '../support/shared.ts';
 

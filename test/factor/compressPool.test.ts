@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CompressPool, type WorkerLike } from '../../src/app/bridge/compressPool.ts';
 import type { CompressJob, LayerProgress } from '../../src/core/factor/index.ts';
-import { compressWorkerApi, throttleProgress } from '../../workers/compress.worker.ts';
+import { compressWorkerApi } from '../../workers/compress.worker.ts';
 import { randomFactors } from './synthetic.ts';
 
 const pools: CompressPool[] = [];
@@ -121,19 +121,5 @@ describe('CompressPool', () => {
     port!.dispatchEvent(Object.assign(new Event('error'), { message: 'script failed to load' }));
     await expect(asked).rejects.toThrow(/compression worker: script failed to load/);
     expect(broken.liveWorkers).toBe(0);
-  });
-});
-
-describe('throttleProgress', () => {
-  it('passes status changes and the final event, drops the flood in between', () => {
-    const seen: LayerProgress[] = [];
-    const throttled = throttleProgress((p) => seen.push(p), 1e9);
-    const base = { layer: 'l', outerStep: 0, error: 0 };
-    throttled({ ...base, status: 'init', progress: 0 });
-    for (let i = 1; i < 100; i++) throttled({ ...base, status: 'init', progress: i / 1000 });
-    throttled({ ...base, status: 'running', progress: 0.3 });
-    throttled({ ...base, status: 'running', progress: 0.5 });
-    throttled({ ...base, status: 'done', progress: 1 });
-    expect(seen.map((p) => p.status)).toEqual(['init', 'running', 'done']);
   });
 });

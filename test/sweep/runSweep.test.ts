@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ProgressEvent } from '../../src/core/data/types.ts';
 import { MemorySweepCache, PromiseMemo } from '../../src/core/sweep/cache.ts';
 import { canonicalJson, configKey, sha256Hex } from '../../src/core/sweep/configKey.ts';
 import { expandGrid, pointId } from '../../src/core/sweep/grid.ts';
 import { runSweep } from '../../src/core/sweep/runSweep.ts';
 import type { SweepMeasurement, SweepPoint } from '../../src/core/sweep/types.ts';
+import type { ProgressEvent } from '../../src/core/util/progress.ts';
 
 const context = { modelHash: 'm', dataHash: 'd', settings: { images: 100 } };
 

@@ -2,7 +2,7 @@
 // its bytes) so a restarted worker can be given the same data again without asking the user.
 import * as Comlink from 'comlink';
 import { guessDatasetFormat } from '../../core/data/loadDataset.ts';
-import type { ProgressEvent } from '../../core/data/types.ts';
+import type { ProgressEvent } from '../../core/util/progress.ts';
 import {
   evalWorker,
   evalWorkerGeneration,

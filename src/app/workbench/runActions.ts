@@ -1,8 +1,9 @@
 // "Compress & evaluate" and its Cancel: the pipeline's steps with the run state kept in the
 // store, the result row appended, and the compressed bytes kept for downloads. One run at a time.
-import type { ProgressEvent } from '../../core/data/types.ts';
+
 import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { CompressionReport } from '../../core/rewrite/index.ts';
+import type { ProgressEvent } from '../../core/util/progress.ts';
 import { evalWorker, onEvalWorkerCrash, restartEvalWorker } from '../bridge/evalClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';

@@ -2,8 +2,8 @@
 // worker, each point cached in IndexedDB (a repeated point costs one lookup). Rows stream into
 // the store as they come; Cancel stops waiting at once and the worker at its next check.
 import * as Comlink from 'comlink';
-import type { ProgressEvent } from '../../core/data/types.ts';
 import type { SweepPoint, SweepRow } from '../../core/sweep/types.ts';
+import type { ProgressEvent } from '../../core/util/progress.ts';
 
 type SweepPointLike = Pick<SweepPoint, 'method' | 'rate' | 'bits' | 'actBits' | 'calibrated'>;
 

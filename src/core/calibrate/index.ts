@@ -1,6 +1,7 @@
 // Public surface of calibration after compression, and the one-call entry the shells use.
-import type { Dataset, ProgressCallback } from '../data/types.ts';
+import type { Dataset } from '../data/types.ts';
 import { discoverLayers, inferShapes, readModel } from '../onnx/index.ts';
+import type { ProgressCallback } from '../util/progress.ts';
 import { DEFAULT_CALIBRATION_IMAGES, makeCalibrationBatches } from './batches.ts';
 import {
   type CalibrationReport,

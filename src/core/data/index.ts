@@ -10,7 +10,6 @@ export {
   makeBatch,
   specChannels,
 } from './preprocess.ts';
-export { createThrottledProgress } from './progress.ts';
 export { QUICK_SUBSET_SIZE, rangeIndices, type SubsetName, subsetIndices } from './subset.ts';
 export * from './types.ts';
 export { parseImageZip, sniffImageMime, type ZipImagesOptions } from './zipImages.ts';

@@ -1,5 +1,8 @@
 // The evaluation-data contract shared by every format loader, the batcher and the evaluator.
 
+// The progress shape lives in util/progress.ts; re-exported here until every importer has moved.
+export type { ProgressCallback, ProgressEvent } from '../util/progress.ts';
+
 /** A user-facing problem with an input file: the message says what is wrong and where. */
 export class DatasetFormatError extends Error {
   constructor(message: string) {
@@ -45,16 +48,6 @@ export type ImageDecoder = (
   bytes: Uint8Array,
   mime: 'image/png' | 'image/jpeg',
 ) => Promise<DecodedImage>;
-
-/** One progress shape for every long operation; `progress` is loaded / total in [0, 1]. */
-export interface ProgressEvent {
-  status: string;
-  loaded: number;
-  total: number;
-  progress: number;
-}
-
-export type ProgressCallback = (event: ProgressEvent) => void;
 
 /** How a model wants its input tensor built from dataset images. */
 export interface PreprocessSpec {

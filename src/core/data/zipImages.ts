@@ -3,15 +3,9 @@
 // A single wrapping folder ("mydata/cat/1.png") is stripped first; so a zip of one folder of
 // images is unlabelled (a one-class labelled set would say nothing about accuracy anyway).
 import { unzipSync } from 'fflate';
+import { createThrottledProgress, type ProgressCallback } from '../util/progress.ts';
 import { assignClassLabels } from './classFolders.ts';
-import { createThrottledProgress } from './progress.ts';
-import {
-  type Dataset,
-  DatasetFormatError,
-  type DatasetImage,
-  type ImageDecoder,
-  type ProgressCallback,
-} from './types.ts';
+import { type Dataset, DatasetFormatError, type DatasetImage, type ImageDecoder } from './types.ts';
 
 export interface ZipImagesOptions {
   onProgress?: ProgressCallback;

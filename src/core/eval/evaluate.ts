@@ -1,9 +1,9 @@
 // Accuracy, agreement with a reference model, KL and latency, all in onnxruntime-web.
 import type * as ort from 'onnxruntime-web/wasm';
 import { defaultPreprocessSpec, makeBatch, specChannels } from '../data/preprocess.ts';
-import { createThrottledProgress } from '../data/progress.ts';
 import { rangeIndices } from '../data/subset.ts';
-import type { Dataset, PreprocessSpec, ProgressCallback } from '../data/types.ts';
+import type { Dataset, PreprocessSpec } from '../data/types.ts';
+import { createThrottledProgress, type ProgressCallback } from '../util/progress.ts';
 import { ScoreAccumulator, type ScoreTotals } from './accumulate.ts';
 import { type LatencyStats, measureLatency } from './latency.ts';
 import {

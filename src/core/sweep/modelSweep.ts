@@ -4,10 +4,11 @@
 import type { AffineOptions } from '../calibrate/affine.ts';
 import { DEFAULT_CALIBRATION_IMAGES, makeCalibrationBatches } from '../calibrate/batches.ts';
 import type { CalibrationStrategy } from '../calibrate/calibrateModel.ts';
-import type { Dataset, ProgressCallback } from '../data/types.ts';
+import type { Dataset } from '../data/types.ts';
 import type { AdmmPresetName } from '../factor/types.ts';
 import { loadKernels } from '../kernels/index.ts';
 import type { Kernels } from '../kernels/types.ts';
+import type { ProgressCallback } from '../util/progress.ts';
 import { sha256Hex } from './configKey.ts';
 import { createSweepEvaluator } from './evaluator.ts';
 import { expandGrid } from './grid.ts';

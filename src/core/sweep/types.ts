@@ -1,5 +1,5 @@
 // Plain-data shapes of a sweep: the grid of configurations, one row per evaluated point.
-import type { ProgressCallback } from '../data/types.ts';
+import type { ProgressCallback } from '../util/progress.ts';
 
 /** 'float' is the uncompressed model; 'ptq' quantizes without factorizing; 'cp' is float CP. */
 export type SweepMethod = 'float' | 'admm' | 'ftq' | 'ptq' | 'cp';
