@@ -1,5 +1,6 @@
 // The evaluation worker: holds datasets (decoded images stay here, the page gets summaries) and
 // runs onnxruntime-web evaluations. A thin comlink shell over src/core/data and src/core/eval.
+import './lifeline.ts'; // first: its lock is taken before the heavier modules load
 import * as Comlink from 'comlink';
 import { browserImageDecoder } from '../src/core/data/browserImageDecoder.ts';
 import { loadDataset } from '../src/core/data/loadDataset.ts';
