@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { calibrateModel } from '../../src/core/calibrate/calibrateModel.ts';
 import { channelStd } from '../../src/core/calibrate/channelStats.ts';
-import { findFoldSite, withGraphOutputs } from '../../src/core/calibrate/graphEdit.ts';
+import { findFoldSite } from '../../src/core/calibrate/graphEdit.ts';
 import { calibrateCompressed } from '../../src/core/calibrate/index.ts';
 import { type CalibrationBatch, collectOutputStats } from '../../src/core/calibrate/outputStats.ts';
 import { floatValues } from '../../src/core/calibrate/tensorData.ts';
@@ -16,6 +16,7 @@ import {
   makeTensor,
   makeValueInfo,
 } from '../../src/core/onnx/builders.ts';
+import { withGraphOutputs } from '../../src/core/onnx/graphOutputs.ts';
 import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { DataType, type TensorProto } from '../../src/core/onnx/types.ts';
 import { centeredLcg } from '../support/random.ts';

@@ -8,12 +8,13 @@
 // upstream corrections then remove, so deep layers over-correct (ADMM r2 w4, 500 test images:
 // 77.8 % uncalibrated, 17.6 / 11.6 / 9.0 % after 1 / 2 / 3 joint passes, 87.4 % sequential).
 
+import { prunedToOutputs } from '../onnx/graphOutputs.ts';
 import { readModel, writeModel } from '../onnx/reader.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import { createThrottledProgress, type ProgressCallback } from '../util/progress.ts';
 import { type AffineOptions, affineDistance, channelAffine } from './affine.ts';
 import type { ChannelStats } from './channelStats.ts';
-import { foldIntoGraph, prunedToOutputs } from './graphEdit.ts';
+import { foldIntoGraph } from './graphEdit.ts';
 import { type CalibrationBatch, collectOutputStats } from './outputStats.ts';
 
 export type CalibrationStrategy = 'joint' | 'sequential';

@@ -18,7 +18,7 @@ export {
   calibrateModel,
 } from './calibrateModel.ts';
 export { type ChannelStats, channelStd } from './channelStats.ts';
-export { foldIntoGraph, prunedToOutputs, withGraphOutputs } from './graphEdit.ts';
+export { foldIntoGraph } from './graphEdit.ts';
 export { type CalibrationBatch, collectOutputStats } from './outputStats.ts';
 
 export interface CalibrateCompressedOptions {
