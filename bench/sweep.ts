@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { sweepTable } from '../src/cli/sweep.ts';
 import { parseCifar10 } from '../src/core/data/cifar10.ts';
 import { subsetIndices } from '../src/core/data/subset.ts';
 import { expandGrid, pointId } from '../src/core/sweep/grid.ts';
 import { runModelSweep } from '../src/core/sweep/modelSweep.ts';
+import { sweepTable } from '../src/core/sweep/table.ts';
 import type { SweepMethod, SweepPoint, SweepRow } from '../src/core/sweep/types.ts';
 
 const shared = process.env.QAF_SHARED_DIR ?? join(import.meta.dirname, '../../shared');

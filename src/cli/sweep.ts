@@ -7,10 +7,11 @@ import { subsetIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat } from '../core/data/types.ts';
 import { pointId } from '../core/sweep/grid.ts';
 import { runModelSweep } from '../core/sweep/modelSweep.ts';
-import type { SweepCache, SweepMeasurement, SweepMethod, SweepRow } from '../core/sweep/types.ts';
+import { formatPercent, sweepTable } from '../core/sweep/table.ts';
+import type { SweepCache, SweepMeasurement, SweepMethod } from '../core/sweep/types.ts';
 import type { ProgressEvent } from '../core/util/progress.ts';
 import { countOption, datasetFormat, loadDataFile } from './data.ts';
-import { formatBytes, formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
+import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods admm,ftq,ptq] [--rates 1.5,2,3]
                  [--bits 3,4,6,8] [--calibration-data FILE] [--act-bits 8] [--limit N] [--json]
@@ -165,40 +166,6 @@ export class JsonFileSweepCache implements SweepCache {
   }
 }
 
-const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(2)}` : '-');
-
-export function sweepTable(rows: readonly SweepRow[]): string {
-  const body = rows.map((r) => [
-    r.method,
-    r.rate === null ? '-' : String(r.rate),
-    String(r.bits),
-    r.actBits === null ? '32' : String(r.actBits),
-    r.calibrated ? 'yes' : 'no',
-    pct(r.accuracy),
-    pct(r.agreement),
-    r.bopPercent.toFixed(2),
-    formatBytes(r.sizeBytes),
-    Number.isFinite(r.latencyMs) ? r.latencyMs.toFixed(2) : '-',
-    r.meanError.toFixed(4),
-    r.cached ? 'cached' : '',
-  ]);
-  const headers = [
-    'method',
-    'rate',
-    'w bits',
-    'a bits',
-    'calibrated',
-    'top-1 %',
-    'agree %',
-    'BOP %',
-    'size',
-    'latency ms',
-    'mean err',
-    '',
-  ];
-  return formatTable(headers, body, new Set([1, 2, 3, 5, 6, 7, 8, 9, 10]));
-}
-
 function progressLine(enabled: boolean) {
   if (!enabled) return undefined;
   return (e: ProgressEvent) => process.stderr.write(`\r${e.status} (${e.loaded}/${e.total})\x1b[K`);
@@ -237,7 +204,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     cache: args.cacheDir ? new JsonFileSweepCache(args.cacheDir) : undefined,
     onProgress: progressLine(tty),
     onRow: (row) => {
-      if (tty) process.stderr.write(`\r${pointId(row)}: top-1 ${pct(row.accuracy)} %\x1b[K\n`);
+      if (tty)
+        process.stderr.write(`\r${pointId(row)}: top-1 ${formatPercent(row.accuracy)} %\x1b[K\n`);
     },
   });
   if (tty) process.stderr.write('\n');

@@ -4,6 +4,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Dim } from '../core/onnx/index.ts';
 
+export { formatBytes, formatTable } from '../core/util/textFormat.ts';
+
 /** A problem with the command line or its files: printed as one line, exit code 1. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -72,27 +74,6 @@ export function parseInputShapes(
 /** 40551040 -> "40,551,040"; null -> "?" */
 export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined ? '?' : n.toLocaleString('en-US');
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 ** 2).toFixed(2)} MiB`;
-}
-
-/** Columns padded to their widest cell; `rightAlign` lists numeric columns. */
-export function formatTable(
-  headers: string[],
-  rows: string[][],
-  rightAlign: ReadonlySet<number> = new Set(),
-): string {
-  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, c) => (rightAlign.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
-      .join('  ')
-      .trimEnd();
-  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
 /** The one line a user sees for a failure; stack traces only with QAF_DEBUG=1. */
