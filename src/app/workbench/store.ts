@@ -3,9 +3,9 @@
 // datasets and the progress of running steps are per session.
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import type { DatasetSummary } from '../../../workers/eval.worker.ts';
 import type { PreprocessSpec } from '../../core/data/types.ts';
 import type { SweepRow } from '../../core/sweep/types.ts';
+import type { DatasetSummary } from '../bridge/evalTypes.ts';
 import { type CompressSettings, DEFAULT_SETTINGS } from './settings.ts';
 import { DEFAULT_SWEEP_CHOICE, type SweepChoice } from './sweepGrid.ts';
 

@@ -1,0 +1,10 @@
+// The evaluation worker's message types, for the rest of the app: only src/app/bridge/ imports
+// from workers/ (test/architecture/imports.test.ts), so the workbench takes them from here.
+export type {
+  BuildRequest,
+  BuildResult,
+  DatasetSummary,
+  EvaluateRequest,
+  EvalWorkerApi,
+  SweepRequest,
+} from '../../../workers/eval.worker.ts';
