@@ -1,7 +1,7 @@
 // The model worker: parses ONNX files off the main thread and keeps the parsed models (and
 // their bytes) by id, so the page only ever holds summaries. A thin comlink shell over the core.
+import './lifeline.ts'; // first: its lock is taken before the heavier modules load
 import * as Comlink from 'comlink';
-import type { InputShapes, ModelOverview, RuntimeCheck } from '../src/app/bridge/modelTypes.ts';
 import {
   activeThreads,
   configureOrt,
@@ -11,6 +11,7 @@ import {
 import { type JobSettings, modelLayerJobs } from '../src/core/factor/modelJobs.ts';
 import type { CompressJob } from '../src/core/factor/types.ts';
 import { analyzeModel, type OnnxModel, readModel } from '../src/core/onnx/index.ts';
+import type { InputShapes, ModelOverview, RuntimeCheck } from './protocol/modelTypes.ts';
 
 interface LoadedModel {
   fileName: string;

