@@ -1,9 +1,12 @@
 // protobufjs <-> plain objects (types.ts), driven by the schema's reflection so that every
 // declared field, nested message and oneof is converted without hand-written per-message code.
+// The wire format is read and written by a small interpreter over protobufjs' Reader/Writer
+// (end of this file), not by Type.encode/decode: those compile code with Function(), which the
+// app's Content-Security-Policy forbids (no 'unsafe-eval'; see deploy/securityHeaders.ts).
 import protobuf from 'protobufjs';
 import { onnxProtoText } from './onnxSchema.ts';
 
-const root = protobuf.parse(onnxProtoText, { keepCase: false }).root;
+const root = protobuf.parse(onnxProtoText, { keepCase: false }).root.resolveAll();
 export const modelType = root.lookupType('onnx.ModelProto');
 // int64 values come out of protobufjs as {low, high} 32-bit halves (long.js objects) and go
 // back in the same shape; converting through BigInt here keeps them exact without relying on
@@ -103,10 +106,173 @@ export function fromPlain(type: protobuf.Type, obj: Plain): Plain {
   return out;
 }
 
+/** Bytes -> the message as protobufjs' decoder would give it (Longs, views), for toPlain. */
 export function decodeModelMessage(bytes: Uint8Array): Plain {
-  return modelType.decode(bytes) as unknown as Plain;
+  return decodeMessage(modelType, bytes);
 }
 
 export function encodeModelMessage(obj: Plain): Uint8Array {
-  return modelType.encode(fromPlain(modelType, obj)).finish();
+  return encodeMessage(modelType, fromPlain(modelType, obj));
+}
+
+// ---- The wire interpreter: what protobufjs' generated decoder/encoder do, for proto2 schemas
+// without maps or groups (onnx.proto). Same output: messages hold only the fields present on the
+// wire, int64s as Longs, bytes as views; fields written in id order, packed where declared.
+
+type Method = (...args: unknown[]) => unknown;
+type Methods = Record<string, Method>;
+
+interface FieldPlan {
+  name: string;
+  /** Reader/Writer method: the scalar type, 'int32' for enums; unused for messages. */
+  method: string;
+  message: protobuf.Type | null;
+  repeated: boolean;
+  /** Written packed (declared [packed = true]). */
+  packed: boolean;
+  /** Accepted packed on read (every numeric scalar, whatever the declaration). */
+  packable: boolean;
+  /** Wire type of one unpacked value. */
+  wire: number;
+  tag: number;
+  /** proto2 enums are closed: a value they do not list is dropped, as protobufjs does. */
+  closedEnum: protobuf.Enum | null;
+  /** Other members of its oneof, cleared when this one is read. */
+  oneofSiblings: string[];
+}
+
+interface TypePlan {
+  byId: Map<number, FieldPlan>;
+  /** Fields by id: "known fields should be written sequentially by field number". */
+  ordered: FieldPlan[];
+}
+
+const plans = new WeakMap<protobuf.Type, TypePlan>();
+const basicWire = protobuf.types.basic as Record<string, number | undefined>;
+const packedWire = protobuf.types.packed as Record<string, number | undefined>;
+
+function fieldPlan(field: protobuf.Field): FieldPlan {
+  if (field.map) throw new Error(`map field ${field.fullName} is not supported`);
+  const resolved = field.resolvedType;
+  const message = resolved instanceof protobuf.Type ? resolved : null;
+  const closedEnum = resolved instanceof protobuf.Enum ? resolved : null;
+  const method = closedEnum ? 'int32' : field.type;
+  const wire = message ? 2 : basicWire[method];
+  if (wire === undefined) throw new Error(`field ${field.fullName} has unknown type ${method}`);
+  const packable = !message && packedWire[method] !== undefined;
+  return {
+    name: field.name,
+    method,
+    message,
+    repeated: field.repeated,
+    packed: field.repeated && field.packed && packable,
+    packable,
+    wire,
+    tag: ((field.id << 3) | wire) >>> 0,
+    closedEnum,
+    oneofSiblings: field.partOf ? field.partOf.oneof.filter((n) => n !== field.name) : [],
+  };
+}
+
+function planOf(type: protobuf.Type): TypePlan {
+  let plan = plans.get(type);
+  if (!plan) {
+    const fields = type.fieldsArray.map((f) => f.resolve());
+    const byId = new Map(fields.map((f) => [f.id, fieldPlan(f)] as const));
+    const ordered = [...fields].sort((a, b) => a.id - b.id).map((f) => byId.get(f.id)!);
+    plan = { byId, ordered };
+    plans.set(type, plan);
+  }
+  return plan;
+}
+
+function isKnown(f: FieldPlan, v: unknown): boolean {
+  return !f.closedEnum || f.closedEnum.valuesById[v as number] !== undefined;
+}
+
+function readEmbedded(type: protobuf.Type, r: protobuf.Reader, depth: number, into?: Plain) {
+  const end = r.size() + r.pos;
+  if (end > r.len) throw new RangeError('index out of range');
+  const outer = r.len;
+  r.len = end;
+  const msg = readFields(type, r, depth + 1, into ?? {});
+  if (r.pos !== end) throw new RangeError('index out of range');
+  r.len = outer;
+  return msg;
+}
+
+/** Reads one occurrence of a field; false when its wire type is not the field's (skip it). */
+function readField(f: FieldPlan, r: protobuf.Reader, wire: number, depth: number, msg: Plain) {
+  const reader = r as unknown as Methods;
+  if (f.repeated) {
+    if (wire === 2 && f.packable) {
+      const values = reader[`${f.method}s`]() as unknown[];
+      const list = (msg[f.name] ??= []) as unknown[];
+      for (const v of values) if (isKnown(f, v)) list.push(v);
+      return true;
+    }
+    if (wire !== f.wire) return false;
+    const v = f.message ? readEmbedded(f.message, r, depth) : reader[f.method]();
+    if (isKnown(f, v)) ((msg[f.name] ??= []) as unknown[]).push(v);
+    return true;
+  }
+  if (wire !== f.wire) return false;
+  // A message field seen twice merges, as protobuf requires.
+  const v = f.message
+    ? readEmbedded(f.message, r, depth, msg[f.name] as Plain | undefined)
+    : reader[f.method]();
+  if (!isKnown(f, v)) return true;
+  msg[f.name] = v;
+  for (const name of f.oneofSiblings) delete msg[name];
+  return true;
+}
+
+function readFields(type: protobuf.Type, r: protobuf.Reader, depth: number, msg: Plain): Plain {
+  if (depth > protobuf.util.recursionLimit) throw new Error('max depth exceeded');
+  const { byId } = planOf(type);
+  while (r.pos < r.len) {
+    const tag = r.tag();
+    const id = tag >>> 3;
+    const f = byId.get(id);
+    if (!f || !readField(f, r, tag & 7, depth, msg)) r.skipType(tag & 7, depth, id);
+  }
+  return msg;
+}
+
+/** Decodes `bytes` as one `type` message, interpreting the reflected schema. */
+export function decodeMessage(type: protobuf.Type, bytes: Uint8Array): Plain {
+  return readFields(type, protobuf.Reader.create(bytes), 0, {});
+}
+
+function writeValue(f: FieldPlan, w: protobuf.Writer, v: unknown, depth: number): void {
+  w.uint32(f.tag);
+  if (f.message) {
+    writeFields(f.message, w.fork(), v as Plain, depth + 1).ldelim();
+  } else {
+    (w as unknown as Methods)[f.method](v);
+  }
+}
+
+function writeFields(type: protobuf.Type, w: protobuf.Writer, msg: Plain, depth: number) {
+  if (depth > protobuf.util.recursionLimit) throw new Error('max depth exceeded');
+  for (const f of planOf(type).ordered) {
+    const v = msg[f.name];
+    if (v == null || !Object.hasOwn(msg, f.name)) continue;
+    if (!f.repeated) {
+      writeValue(f, w, v, depth);
+    } else if ((v as unknown[]).length === 0) {
+      // nothing on the wire
+    } else if (f.packed) {
+      const packedTag = ((f.tag >>> 3) << 3) | 2;
+      (w.uint32(packedTag >>> 0) as unknown as Methods)[`${f.method}s`](v);
+    } else {
+      for (const item of v as unknown[]) writeValue(f, w, item, depth);
+    }
+  }
+  return w;
+}
+
+/** Encodes a message shaped like protobufjs' (fromPlain's output) as `type`. */
+export function encodeMessage(type: protobuf.Type, msg: Plain): Uint8Array {
+  return writeFields(type, protobuf.Writer.create(), msg, 0).finish();
 }
