@@ -1,12 +1,13 @@
-// The eval worker's rewrite step: layer results -> compressed .onnx bytes and report, with
-// activation scales and calibration after compression taken from the calibration set. Lives
-// beside the datasets (they stay in this worker) so no image crosses to the page.
+// The eval worker's build step: layer results from the compression pool -> the core pipeline
+// (write, calibrate, check) -> compressed .onnx bytes and report. Lives beside the datasets
+// (they stay in this worker) so no image crosses to the page.
 import { makeCalibrationBatches } from '../src/core/calibrate/batches.ts';
-import { calibrateModel } from '../src/core/calibrate/calibrateModel.ts';
-import type { Dataset, PreprocessSpec, ProgressCallback } from '../src/core/data/types.ts';
+import { APP_CALIBRATION_IMAGES } from '../src/core/calibrate/defaults.ts';
+import type { Dataset, PreprocessSpec } from '../src/core/data/types.ts';
 import type { LayerResult } from '../src/core/factor/types.ts';
-import { readModel } from '../src/core/onnx/reader.ts';
-import { type CompressionReport, writeCompressed } from '../src/core/rewrite/index.ts';
+import { compressModel, prepareModel, type RunCheck } from '../src/core/pipeline/index.ts';
+import type { CompressionReport } from '../src/core/rewrite/index.ts';
+import type { ProgressCallback } from '../src/core/util/progress.ts';
 
 export interface BuildRequest {
   /** The original model file; transferred. */
@@ -28,10 +29,9 @@ export interface BuildResult {
   calibrated: boolean;
   /** Model runs the calibration made (0 when not calibrated). */
   calibrationRuns: number;
+  /** The written model run next to the original in onnxruntime. */
+  check: RunCheck | null;
 }
-
-/** Images used for activation scales and calibration statistics (class-balanced). */
-const CALIBRATION_IMAGES = 256;
 
 export async function buildCompressed(
   request: BuildRequest,
@@ -39,44 +39,26 @@ export async function buildCompressed(
   onProgress?: ProgressCallback,
   signal?: AbortSignal,
 ): Promise<BuildResult> {
-  const modelBytes = new Uint8Array(request.modelBytes);
-  if (request.actBits < 32 && !calibrationSet) {
-    throw new Error('8-bit activations need a calibration set for their scales');
-  }
-  onProgress?.({ status: 'rewriting', loaded: 0, total: 1, progress: 0 });
-  const built = await writeCompressed({
-    modelBytes,
+  const prepared = await prepareModel(new Uint8Array(request.modelBytes));
+  const batches = calibrationSet
+    ? makeCalibrationBatches(prepared.model, calibrationSet, {
+        images: APP_CALIBRATION_IMAGES,
+        spec: request.spec,
+      })
+    : null;
+  const built = await compressModel({
+    prepared,
     results: request.results,
-    otherWeightBits: request.otherWeightBits,
-    actBits: request.actBits,
-    calibration: calibrationSet
-      ? { dataset: calibrationSet, spec: request.spec, count: 256 }
-      : undefined,
-  });
-  onProgress?.({ status: 'rewriting', loaded: 1, total: 1, progress: 1 });
-  if (!request.calibrate || !calibrationSet) {
-    return { bytes: built.bytes, report: built.report, calibrated: false, calibrationRuns: 0 };
-  }
-  // Graph order of the compressed layers is the order of their names in the rewrite's map.
-  const layerOutputs = [...built.names.entries()]
-    .filter(([name]) => request.results.some((r) => r.name === name))
-    .map(([, names]) => names.outputName);
-  const batches = makeCalibrationBatches(readModel(modelBytes), calibrationSet, {
-    images: CALIBRATION_IMAGES,
-    spec: request.spec,
-  });
-  const calibrated = await calibrateModel({
-    referenceBytes: modelBytes,
-    compressedBytes: built.bytes,
-    layerOutputs,
-    batches,
+    output: { otherWeightBits: request.otherWeightBits, actBits: request.actBits },
+    calibration: batches && { batches, calibrate: request.calibrate },
     signal,
     onProgress,
   });
-  const report = {
-    ...built.report,
-    totals: { ...built.report.totals, sizeBytes: calibrated.bytes.length },
-    notes: [...built.report.notes, `calibrated after compression (${calibrated.runs} model runs)`],
+  return {
+    bytes: built.bytes,
+    report: built.report,
+    calibrated: built.calibrated,
+    calibrationRuns: built.calibrationRuns,
+    check: built.check,
   };
-  return { bytes: calibrated.bytes, report, calibrated: true, calibrationRuns: calibrated.runs };
 }

@@ -5,18 +5,14 @@ import * as Comlink from 'comlink';
 import { browserImageDecoder } from '../src/core/data/browserImageDecoder.ts';
 import { loadDataset } from '../src/core/data/loadDataset.ts';
 import { type SubsetName, subsetIndices } from '../src/core/data/subset.ts';
-import type {
-  Dataset,
-  DatasetFormat,
-  PreprocessSpec,
-  ProgressCallback,
-} from '../src/core/data/types.ts';
+import type { Dataset, DatasetFormat, PreprocessSpec } from '../src/core/data/types.ts';
 import { type EvalReport, evaluateModel } from '../src/core/eval/evaluate.ts';
 import type { RuntimeOptions } from '../src/core/eval/session.ts';
 import { sha256Hex } from '../src/core/sweep/configKey.ts';
 import { SWEEP_CALIBRATION_IMAGES } from '../src/core/sweep/grid.ts';
 import { type ModelSweepOptions, runModelSweep } from '../src/core/sweep/modelSweep.ts';
 import type { SweepGridSpec, SweepRow } from '../src/core/sweep/types.ts';
+import type { ProgressCallback } from '../src/core/util/progress.ts';
 import { type BuildRequest, type BuildResult, buildCompressed } from './compressedBuild.ts';
 import { sweepCache } from './idbSweepCache.ts';
 

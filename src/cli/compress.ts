@@ -1,17 +1,20 @@
 // `qaf compress MODEL.onnx --method admm|ftq|ptq|cp (--rate R | --rank N) --bits B ...`:
-// compresses the selected layers and prints per-layer errors. compressModel is the reusable
-// part (model in, results out) that writing a compressed model builds on.
+// compresses the selected layers and prints per-layer errors; with -o the core pipeline writes,
+// calibrates and checks the model (compressOutput.ts).
 import {
+  type Allocation,
+  allocationJobs,
   type CompressMethod,
-  compressLayer,
+  isMethodId,
   type JobSettings,
   type LayerResult,
-  type LayerSelection,
-  modelLayerJobs,
+  METHOD_IDS,
+  METHODS,
+  methodSpec,
 } from '../core/factor/index.ts';
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
-import { type OnnxModel, readModel } from '../core/onnx/index.ts';
+import { type PreparedModel, prepareModel, sequentialFactorizer } from '../core/pipeline/index.ts';
 import {
   compressOutputOptions,
   compressOutputUsage,
@@ -21,10 +24,15 @@ import {
 } from './compressOutput.ts';
 import { formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
-export const compressUsage = `usage: qaf compress MODEL.onnx --method admm|ftq|ptq|cp (--rate R | --rank N) --bits B
+const methodLines = METHOD_IDS.map(
+  (id) => `                   ${id.padEnd(5)} ${METHODS[id].summary}`,
+).join('\n');
+
+export const compressUsage = `usage: qaf compress MODEL.onnx --method ${METHOD_IDS.join('|')} (--rate R | --rank N) --bits B
                     [--preset default|published] [--layers REGEX] [--seed S] [--per-channel] [--json]
 
-  --method M       admm (QAF), ftq (float CP then round), ptq (quantize the weight), cp (float CP)
+  --method M       one of:
+${methodLines}
   --rate R         parameter-reduction rate; rank = floor(IJK / ((I+J+K) R)) per layer
   --rank N         explicit CP rank for every selected layer
   --bits B         weight bits, 2..8
@@ -40,23 +48,38 @@ export interface CompressModelReport {
   totals: { meanError: number; ms: number };
 }
 
-/** Compresses the selected layers of a parsed model, one after another. */
-export function compressModel(
+/** Compresses the allocated layers of a prepared model, one after another. */
+export async function compressModelLayers(
   kernels: Kernels,
-  model: OnnxModel,
-  settings: JobSettings,
-  selection: LayerSelection = {},
+  prepared: PreparedModel,
+  allocation: Allocation,
   onLayer?: (result: LayerResult, index: number, count: number) => void,
-): CompressModelReport {
-  const jobs = modelLayerJobs(model, settings, selection);
-  if (jobs.length === 0) throw new UsageError('compress: no layer matches the selection');
-  const layers = jobs.map((job, i) => {
-    const result = compressLayer(kernels, job);
+): Promise<CompressModelReport> {
+  const jobs = allocationJobs(prepared.model, prepared.layers, allocation);
+  if (jobs.length === 0) throw new UsageError(noLayerMessage(prepared, allocation));
+  const factorize = sequentialFactorizer(kernels);
+  const layers: LayerResult[] = [];
+  for (const [i, job] of jobs.entries()) {
+    const [result] = await factorize([job], {});
     onLayer?.(result, i, jobs.length);
-    return result;
-  });
+    layers.push(result);
+  }
   const meanError = layers.reduce((s, r) => s + r.error, 0) / layers.length;
   return { layers, totals: { meanError, ms: layers.reduce((s, r) => s + r.ms, 0) } };
+}
+
+/** "No layer" in words a user can act on: what the model has and why none was taken. */
+function noLayerMessage(prepared: PreparedModel, allocation: Allocation): string {
+  const all = prepared.layers;
+  if (all.length === 0) {
+    return 'compress: the model has no Conv, Gemm or MatMul layer with a constant weight to compress';
+  }
+  const method = methodSpec(allocation.settings.method);
+  const reasons = [...new Set(all.map((l) => l.reason))].slice(0, 5).join('; ');
+  const pattern = allocation.selection?.layers;
+  return pattern
+    ? `compress: no layer matches --layers ${pattern.source} (the model has ${all.length} weight layers)`
+    : `compress: none of the model's ${all.length} weight layers can take ${method.label} (${reasons})`;
 }
 
 export function compressJson(report: CompressModelReport): string {
@@ -105,8 +128,6 @@ export function compressTable(report: CompressModelReport): string {
   return `${table}\n\n${report.layers.length} layers, mean relative error ${meanError.toFixed(4)}, ${(ms / 1000).toFixed(1)} s`;
 }
 
-const methods: readonly CompressMethod[] = ['admm', 'ftq', 'ptq', 'cp'];
-
 function numberOption(
   name: string,
   value: string | undefined,
@@ -126,16 +147,17 @@ function numberOption(
 export function compressSettings(
   values: Record<string, string | boolean | undefined>,
 ): JobSettings {
-  const method = values.method as CompressMethod | undefined;
-  if (!method || !methods.includes(method)) {
-    throw new UsageError(`compress: --method must be one of ${methods.join(', ')}`);
+  const given = values.method as string | undefined;
+  if (!given || !isMethodId(given)) {
+    throw new UsageError(`compress: --method must be one of ${METHOD_IDS.join(', ')}`);
   }
+  const method: CompressMethod = given;
   const rate = numberOption('rate', values.rate as string | undefined, false);
   const rank = numberOption('rank', values.rank as string | undefined, true);
   const bits = numberOption('bits', values.bits as string | undefined, true);
   const seed = numberOption('seed', values.seed as string | undefined, true);
   if (bits === undefined) throw new UsageError('compress: --bits is required');
-  if (method !== 'ptq' && (rate === undefined) === (rank === undefined)) {
+  if (METHODS[method].factorizes && (rate === undefined) === (rank === undefined)) {
     throw new UsageError('compress: give exactly one of --rate R or --rank N');
   }
   const preset = (values.preset as string | undefined) ?? 'default';
@@ -177,7 +199,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     throw new UsageError(`compress: --layers "${values.layers}" is not a valid regular expression`);
   }
   const modelBytes = readInputFile(positionals[0], 'model file');
-  const model = readModel(modelBytes);
+  const prepared = await prepareModel(modelBytes);
   const kernels = await loadKernels();
   const onLayer = values.json
     ? undefined
@@ -185,9 +207,10 @@ export async function compressCommand(argv: string[]): Promise<number> {
         process.stderr.write(
           `[${i + 1}/${n}] ${r.name}: error ${r.error.toFixed(4)} (${r.ms.toFixed(0)} ms)\n`,
         );
-  const report = compressModel(kernels, model, settings, { layers }, onLayer);
+  const allocation: Allocation = { settings, selection: { layers } };
+  const report = await compressModelLayers(kernels, prepared, allocation, onLayer);
   if (output) {
-    const written = await writeOutput(output, modelBytes, report.layers);
+    const written = await writeOutput(output, prepared, report.layers, kernels);
     const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;
     console.log(values.json ? JSON.stringify(written) : summary);
     return 0;

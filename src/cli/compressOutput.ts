@@ -1,13 +1,14 @@
 // `qaf compress ... -o OUT.onnx [--act-bits 8 --calib FILE] [--other-bits B]`: writes the
 // compressed model (src/core/rewrite) and reports its costs and its real size on disk.
 import { writeFileSync } from 'node:fs';
+import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
+import type { DatasetFormat } from '../core/data/types.ts';
 import type { LayerResult } from '../core/factor/types.ts';
-import { loadKernels } from '../core/kernels/index.ts';
+import type { Kernels } from '../core/kernels/types.ts';
+import { compressModel, type PreparedModel, type RunCheck } from '../core/pipeline/index.ts';
 import type { CompressionReport } from '../core/rewrite/types.ts';
-import { writeCompressed } from '../core/rewrite/writeCompressed.ts';
 import {
   type CalibrationCliArgs,
-  calibrateCompressedBytes,
   calibrationCliOptions,
   calibrationCliUsage,
   datasetFormat,
@@ -89,36 +90,62 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
   return { path, actBits, otherBits, calib, calibCount, calibMethod: method, calibration };
 }
 
-/** Builds the compressed model from the results and writes it to `args.path`. */
+/** Writes, calibrates and checks the compressed model (the core pipeline), then saves it. */
 export async function writeOutput(
   args: OutputArgs,
-  modelBytes: Uint8Array,
+  prepared: PreparedModel,
   results: readonly LayerResult[],
-): Promise<CompressionReport> {
-  let calibration: Parameters<typeof writeCompressed>[0]['calibration'];
-  if (args.actBits < 32 && args.calib) {
-    const format = datasetFormat('compress', args.calib, undefined, null);
-    const { dataset } = await loadDataFile(args.calib, format, 'calibration data');
-    calibration = { dataset, count: args.calibCount, method: args.calibMethod };
-  }
-  let { bytes, report } = await writeCompressed({
-    modelBytes,
+  kernels: Kernels,
+): Promise<CompressionReport & { check: RunCheck | null }> {
+  const batchesOf = async (file: string, format: DatasetFormat, images: number, what: string) => {
+    const { dataset } = await loadDataFile(file, format, what);
+    return makeCalibrationBatches(prepared.model, dataset, { images });
+  };
+  const calibration = args.calibration
+    ? await batchesOf(
+        args.calibration.file,
+        args.calibration.format,
+        args.calibration.images,
+        'calibration data',
+      )
+    : null;
+  // --calib (activation ranges) may name other images than --calibration-data.
+  const actBatches =
+    args.actBits < 32 && args.calib
+      ? await batchesOf(
+          args.calib,
+          datasetFormat('compress', args.calib, undefined, null),
+          args.calibCount,
+          'calibration data',
+        )
+      : null;
+  const built = await compressModel({
+    prepared,
+    kernels,
     results,
-    otherWeightBits: args.otherBits,
-    actBits: args.actBits,
-    calibration,
-    kernels: await loadKernels(),
+    output: {
+      otherWeightBits: args.otherBits,
+      actBits: args.actBits,
+      actMethod: args.calibMethod,
+      actImages: args.calibCount,
+    },
+    calibration:
+      calibration || actBatches
+        ? {
+            batches: calibration ?? actBatches!,
+            actBatches: actBatches ?? undefined,
+            calibrate: calibration !== null,
+          }
+        : null,
   });
-  if (args.calibration) {
-    const names = results.map((r) => r.name);
-    bytes = await calibrateCompressedBytes(args.calibration, modelBytes, bytes, names);
-    report = { ...report, totals: { ...report.totals, sizeBytes: bytes.length } };
-  }
-  writeFileSync(args.path, bytes);
-  return report;
+  writeFileSync(args.path, built.bytes);
+  return { ...built.report, check: built.check };
 }
 
-export function outputSummary(report: CompressionReport, path: string): string {
+export function outputSummary(
+  report: CompressionReport & { check: RunCheck | null },
+  path: string,
+): string {
   const t = report.totals;
   const lines = [
     `wrote ${path}: ${formatBytes(t.sizeBytes)} (float ${formatBytes(t.floatSizeBytes)}, ` +
@@ -127,6 +154,18 @@ export function outputSummary(report: CompressionReport, path: string): string {
     `BOPs ${(t.bopPercent).toFixed(3)} % of float (weights of other layers at ` +
       `${report.otherWeightBits} bits, activations at ${report.actBits} bits), MACs ${t.macs}`,
     ...report.notes,
+    checkLine(report.check),
   ];
   return lines.join('\n');
+}
+
+/** What the check run found, in one line. */
+function checkLine(check: RunCheck | null): string {
+  if (!check) return 'not checked in onnxruntime';
+  const diffs = check.outputs
+    .map((o) => `${o.name}: relative L2 ${o.relativeL2.toFixed(4)}, cosine ${o.cosine.toFixed(4)}`)
+    .join('; ');
+  const agree =
+    check.agreement === null ? '' : `, top-1 agreement ${(check.agreement * 100).toFixed(1)} %`;
+  return `loads and runs in onnxruntime next to the original (${check.samples} ${check.inputs}${agree}): ${diffs}`;
 }

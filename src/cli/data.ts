@@ -1,7 +1,6 @@
 // Datasets for the qaf subcommands: the format from a flag or the file extension, the file read
 // and parsed (images decoded in Node), and the calibration flags `compress` shares with `sweep`.
 import { DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/batches.ts';
-import { calibrateCompressed } from '../core/calibrate/index.ts';
 import { guessDatasetFormat, isDatasetFormat, loadDataset } from '../core/data/loadDataset.ts';
 import { nodeImageDecoder } from '../core/data/nodeImageDecoder.ts';
 import type { Dataset, DatasetFormat } from '../core/data/types.ts';
@@ -86,22 +85,4 @@ export function parseCalibrationArgs(values: Record<string, unknown>): Calibrati
     format: datasetFormat('sweep', file, given, 'calibration-format'),
     images: countOption('calibration-images', images, DEFAULT_CALIBRATION_IMAGES)!,
   };
-}
-
-/** Calibrates a compressed model (bytes in, bytes out) on the images of `args.file`. */
-export async function calibrateCompressedBytes(
-  args: CalibrationCliArgs,
-  referenceBytes: Uint8Array,
-  compressedBytes: Uint8Array,
-  layerNames: readonly string[],
-): Promise<Uint8Array> {
-  const { dataset } = await loadDataFile(args.file, args.format, 'calibration data');
-  const report = await calibrateCompressed({
-    referenceBytes,
-    compressedBytes,
-    layerNames,
-    dataset,
-    images: args.images,
-  });
-  return report.bytes;
 }

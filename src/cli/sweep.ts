@@ -1,10 +1,12 @@
 // `qaf sweep MODEL.onnx --data FILE ...`: a grid of compression settings, one row per point,
 // results cached in .qaf-cache/ by content hash so a repeated point costs nothing.
+
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/batches.ts';
 import { subsetIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat } from '../core/data/types.ts';
+import { isMethodId, METHOD_IDS } from '../core/factor/methods/index.ts';
 import { pointId } from '../core/sweep/grid.ts';
 import { runModelSweep } from '../core/sweep/modelSweep.ts';
 import { formatPercent, sweepTable } from '../core/sweep/table.ts';
@@ -55,8 +57,6 @@ const sweepOptions = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const METHODS: readonly SweepMethod[] = ['admm', 'ftq', 'ptq', 'cp'];
-
 export interface SweepArgs {
   model: string;
   data: string;
@@ -96,9 +96,9 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
   }
   if (!v.data) throw new UsageError('sweep: --data FILE is required (see qaf sweep --help)');
   const methods = (v.methods ?? 'admm,ftq,ptq').split(',').map((m) => m.trim());
-  const unknown = methods.filter((m) => !METHODS.includes(m as SweepMethod));
+  const unknown = methods.filter((m) => !isMethodId(m));
   if (unknown.length)
-    throw new UsageError(`sweep: unknown method ${unknown.join(', ')} (admm, ftq, ptq, cp)`);
+    throw new UsageError(`sweep: unknown method ${unknown.join(', ')} (${METHOD_IDS.join(', ')})`);
   const bits = numberList('bits', v.bits, [4]);
   if (bits.some((b) => !Number.isInteger(b) || b < 2 || b > 8)) {
     throw new UsageError('sweep: --bits must be whole numbers from 2 to 8');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { calibrateModel } from '../../src/core/calibrate/calibrateModel.ts';
 import { channelStd } from '../../src/core/calibrate/channelStats.ts';
 import { findFoldSite } from '../../src/core/calibrate/graphEdit.ts';
-import { calibrateCompressed } from '../../src/core/calibrate/index.ts';
+import { makeCalibrationBatches } from '../../src/core/calibrate/index.ts';
 import { type CalibrationBatch, collectOutputStats } from '../../src/core/calibrate/outputStats.ts';
 import { floatValues } from '../../src/core/calibrate/tensorData.ts';
 import type { Dataset } from '../../src/core/data/types.ts';
@@ -19,6 +19,8 @@ import {
 import { withGraphOutputs } from '../../src/core/onnx/graphOutputs.ts';
 import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { DataType, type TensorProto } from '../../src/core/onnx/types.ts';
+import { calibrateCompressedModel, prepareModel } from '../../src/core/pipeline/index.ts';
+import type { CompressionReport } from '../../src/core/rewrite/types.ts';
 import { centeredLcg } from '../support/random.ts';
 
 const rand = centeredLcg(11);
@@ -172,7 +174,7 @@ describe('calibrateModel on a synthetic two-conv model (onnxruntime-web)', () =>
     for (let i = 0; i < back.length; i++) expect(back[i]).toBeCloseTo(w2[i], 4);
   });
 
-  it('calibrateCompressed finds layers by name and images from a dataset', async () => {
+  it('the pipeline stage finds layers by name and images from a dataset', async () => {
     const r = centeredLcg(9);
     const images = Array.from({ length: 40 }, () =>
       Float32Array.from({ length: 25 * 3 }, () => 2 * r() + 0.3),
@@ -189,13 +191,14 @@ describe('calibrateModel on a synthetic two-conv model (onnxruntime-web)', () =>
       getImage: (i) => ({ width: 5, height: 5, channels: 3, data: images[i] }),
     };
     const reference = floatModel();
-    const result = await calibrateCompressed({
-      referenceBytes: reference,
-      compressedBytes: compressedModel(),
-      layerNames: ['conv1', 'conv2'],
-      dataset,
-      images: 32,
-    });
+    const prepared = await prepareModel(reference);
+    const written = { bytes: compressedModel(), report: emptyReport() };
+    const result = await calibrateCompressedModel(
+      prepared,
+      written,
+      ['conv1', 'conv2'],
+      makeCalibrationBatches(prepared.model, dataset, { images: 32 }),
+    );
     expect(result.runs).toBe(3);
     const data = batches();
     const want = await statsOf(reference, data);
@@ -210,3 +213,24 @@ describe('calibrateModel on a synthetic two-conv model (onnxruntime-web)', () =>
     }
   });
 });
+
+function emptyReport(): CompressionReport {
+  const totals = {
+    params: 0,
+    macs: 0,
+    bops: 0,
+    bopPercent: 0,
+    sizeBytes: 0,
+    idealWeightBytes: 0,
+    floatSizeBytes: 0,
+  };
+  return {
+    layers: [],
+    totals,
+    otherWeightBits: 32,
+    actBits: 32,
+    opsetVersion: 13,
+    irVersion: 7,
+    notes: [],
+  };
+}

@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   compressJson,
-  compressModel,
+  compressModelLayers,
   compressSettings,
   compressTable,
 } from '../../src/cli/compress.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
-import { readModel } from '../../src/core/onnx/index.ts';
+import { prepareModel } from '../../src/core/pipeline/index.ts';
 import { describeShared, readShared } from '../support/shared.ts';
 
 describe('compressSettings', () => {
@@ -45,9 +45,12 @@ describe('compressSettings', () => {
 describeShared('qaf compress on ResNet-20', () => {
   it('--json prints exactly one object with per-layer results and totals', async () => {
     const kernels = await loadKernels();
-    const model = readModel(readShared('models/resnet20_cifar10.onnx'));
+    const prepared = await prepareModel(readShared('models/resnet20_cifar10.onnx'));
     const settings = compressSettings({ method: 'admm', rate: '2', bits: '4' });
-    const report = compressModel(kernels, model, settings, { layers: /layer1\.0\/conv/ });
+    const report = await compressModelLayers(kernels, prepared, {
+      settings,
+      selection: { layers: /layer1\.0\/conv/ },
+    });
     const json = JSON.parse(compressJson(report));
     expect(Object.keys(json)).toEqual(['layers', 'totals']);
     expect(json.layers).toHaveLength(2);
@@ -75,8 +78,9 @@ describeShared('qaf compress on ResNet-20', () => {
 
   it('selects every weight layer for ptq (stem and classifier included)', async () => {
     const kernels = await loadKernels();
-    const model = readModel(readShared('models/resnet20_cifar10.onnx'));
-    const report = compressModel(kernels, model, compressSettings({ method: 'ptq', bits: '8' }));
+    const prepared = await prepareModel(readShared('models/resnet20_cifar10.onnx'));
+    const settings = compressSettings({ method: 'ptq', bits: '8' });
+    const report = await compressModelLayers(kernels, prepared, { settings });
     expect(report.layers).toHaveLength(20);
     expect(report.totals.meanError).toBeLessThan(0.02);
   });

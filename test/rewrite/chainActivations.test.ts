@@ -1,4 +1,5 @@
 import { beforeAll, expect, it } from 'vitest';
+import { makeCalibrationBatches } from '../../src/core/calibrate/index.ts';
 import { parseCifar10 } from '../../src/core/data/cifar10.ts';
 import { top1 } from '../../src/core/eval/metrics.ts';
 import type { LayerResult } from '../../src/core/factor/types.ts';
@@ -6,9 +7,13 @@ import { discoverLayers, type LayerInfo } from '../../src/core/onnx/layers.ts';
 import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { inferShapes } from '../../src/core/onnx/shapes/inferShapes.ts';
 import type { OnnxModel } from '../../src/core/onnx/types.ts';
+import {
+  type PreparedModel,
+  prepareModel,
+  writeCompressedModel,
+} from '../../src/core/pipeline/index.ts';
 import type { CompressedModel } from '../../src/core/rewrite/compressModel.ts';
 import { GraphEditor } from '../../src/core/rewrite/graphEdit.ts';
-import { writeCompressed } from '../../src/core/rewrite/writeCompressed.ts';
 import { describeShared, readShared } from '../support/shared.ts';
 import { nodesWithFloatInputs, runModel } from './helpers.ts';
 import { blockResults, testImages } from './resnet20Fixture.ts';
@@ -42,6 +47,7 @@ describeShared('ResNet-20 at rate 2, w4, act 8: the tensors inside factorized ch
   let layers: LayerInfo[];
   let results: LayerResult[];
   let built: CompressedModel;
+  let prepared: PreparedModel;
   let images: Float32Array;
   let labels: Int32Array;
   const dims = [IMAGES, 3, 32, 32];
@@ -55,14 +61,10 @@ describeShared('ResNet-20 at rate 2, w4, act 8: the tensors inside factorized ch
       layers.filter((l) => l.op === 'Conv' && l.factorizable),
     );
     const dataset = parseCifar10(readShared('data/cifar10_train_5k.bin'));
+    prepared = await prepareModel(modelBytes);
     // The app's setting: 256 calibration images, min-max ranges, uint8.
-    built = await writeCompressed({
-      modelBytes,
-      layers,
-      results,
-      actBits: 8,
-      calibration: { dataset, count: 256 },
-    });
+    const batches = makeCalibrationBatches(prepared.model, dataset, { images: 256 });
+    built = await writeCompressedModel(prepared, results, { actBits: 8 }, batches);
     ({ images, labels } = testImages(IMAGES));
   });
 
@@ -93,11 +95,7 @@ describeShared('ResNet-20 at rate 2, w4, act 8: the tensors inside factorized ch
   it('still runs in onnxruntime-web; top-1 within 5 points of the model without chain Q/DQ', async () => {
     const chain = new Set([...built.names.values()].flatMap((n) => n.chainTensorNames));
     const without = writeModel(withoutQdqOn(built.model, chain));
-    const float32Acts = await writeCompressed({
-      modelBytes: readShared('models/resnet20_cifar10.onnx'),
-      layers,
-      results,
-    });
+    const float32Acts = await writeCompressedModel(prepared, results, {}, null);
     const acc = async (m: OnnxModel | Uint8Array) => {
       const y = await runModel(m, images, dims);
       expect(y.every(Number.isFinite)).toBe(true);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rangeOf } from '../../src/core/calibrate/index.ts';
 import {
   makeGraph,
   makeModel,
@@ -7,7 +8,7 @@ import {
   makeValueInfo,
 } from '../../src/core/onnx/builders.ts';
 import { DataType, type NodeProto, type OnnxModel } from '../../src/core/onnx/types.ts';
-import { actQuantParams, rangeOf } from '../../src/core/rewrite/activations.ts';
+import { actQuantParams } from '../../src/core/rewrite/activations.ts';
 import { buildCompressedModel, buildReferenceModel } from '../../src/core/rewrite/compressModel.ts';
 import { irVersionFor } from '../../src/core/rewrite/opset.ts';
 import { RewriteError, type RewriteLayer } from '../../src/core/rewrite/types.ts';

@@ -1,18 +1,21 @@
 import { beforeAll, expect, it } from 'vitest';
+import { activationRangeProbe, makeCalibrationBatches } from '../../src/core/calibrate/index.ts';
 import { parseCifar10 } from '../../src/core/data/cifar10.ts';
 import { defaultPreprocessSpec, makeBatch } from '../../src/core/data/preprocess.ts';
 import { argmaxRows } from '../../src/core/eval/metrics.ts';
 import { ptqWeight } from '../../src/core/factor/baselines.ts';
-import { compressLayer } from '../../src/core/factor/compressLayer.ts';
-import { modelLayerJobs } from '../../src/core/factor/modelJobs.ts';
 import type { LayerResult } from '../../src/core/factor/types.ts';
 import { jsKernels } from '../../src/core/kernels/index.ts';
 import { discoverLayers, type LayerInfo } from '../../src/core/onnx/layers.ts';
 import { readModel } from '../../src/core/onnx/reader.ts';
 import { inferShapes } from '../../src/core/onnx/shapes/inferShapes.ts';
 import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
+import {
+  compressModel,
+  prepareModel,
+  writeCompressedModel,
+} from '../../src/core/pipeline/index.ts';
 import { buildCompressedModel, buildReferenceModel } from '../../src/core/rewrite/compressModel.ts';
-import { writeCompressed } from '../../src/core/rewrite/writeCompressed.ts';
 import { describeShared, readShared } from '../support/shared.ts';
 import { layerResult, maxRelativeDiff, runModel } from './helpers.ts';
 import { blockResults, testImages, weightOf } from './resnet20Fixture.ts';
@@ -80,15 +83,16 @@ describeShared('ResNet-20 rewritten at rate 2, 4-bit block convs, 8-bit other we
     const bytes = report.layers.reduce((s, l) => s + l.bytes, 0);
     expect(bytes).toBeLessThan(report.totals.sizeBytes);
   });
-  it('writeCompressed: the published 4/8 setting has the hand-computed BOP% 1.6873', async () => {
+  it('the pipeline: the published 4/8 setting has the hand-computed BOP% 1.6873', async () => {
     const dataset = parseCifar10(readShared('data/cifar10_train_5k.bin'));
-    const { report, bytes } = await writeCompressed({
-      modelBytes: readShared('models/resnet20_cifar10.onnx'),
-      layers,
+    const prepared = await prepareModel(readShared('models/resnet20_cifar10.onnx'));
+    const batches = makeCalibrationBatches(prepared.model, dataset, { images: 32, batchSize: 16 });
+    const { report, bytes } = await writeCompressedModel(
+      prepared,
       results,
-      actBits: 8,
-      calibration: { dataset, count: 32, batch: 16, method: 'percentile' },
-    });
+      { actBits: 8, actMethod: 'percentile', actImages: 32 },
+      batches,
+    );
     expect(report.totals.floatSizeBytes).toBe(FLOAT_FILE_BYTES);
     expect(report.totals.bops).toBe(700_639_232);
     expect(report.totals.bopPercent).toBeCloseTo(1.6873007449, 8);
@@ -127,11 +131,15 @@ describeShared('ResNet-20 with PTQ only and with 8-bit activations', () => {
     expect(maxRelativeDiff(y, yRef)).toBeLessThan(1e-4);
   });
 
-  it('the CLI path: modelLayerJobs -> compressLayer -> writeCompressed (layers discovered)', async () => {
-    const modelBytes = readShared('models/resnet20_cifar10.onnx');
-    const jobs = modelLayerJobs(model, { method: 'ptq', bits: 8, perChannel: true });
-    const results = jobs.map((job) => compressLayer(jsKernels, job));
-    const { bytes, report } = await writeCompressed({ modelBytes, results });
+  it('the CLI path: the pipeline from an allocation (layers discovered), checked in onnxruntime', async () => {
+    const prepared = await prepareModel(readShared('models/resnet20_cifar10.onnx'));
+    const { bytes, report, check } = await compressModel({
+      prepared,
+      kernels: jsKernels,
+      allocation: { settings: { method: 'ptq', bits: 8, perChannel: true } },
+    });
+    expect(check?.inputs).toBe('generated inputs');
+    expect(check?.outputs[0].relativeL2).toBeLessThan(0.1);
     expect(report.layers).toHaveLength(20);
     expect(report.layers.every((l) => l.method === 'ptq' && l.bits === 8)).toBe(true);
     expect(report.totals.sizeBytes).toBeLessThan(FLOAT_FILE_BYTES / 3);
@@ -154,7 +162,7 @@ describeShared('ResNet-20 with PTQ only and with 8-bit activations', () => {
     for (const method of ['minmax', 'percentile'] as const) {
       const out = await buildCompressedModel(model, layers, [], {
         actBits: 8,
-        actCalibration: { inputs, batchDims: [32, 3, 32, 32], method },
+        activationRanges: activationRangeProbe({ inputs, batchDims: [32, 3, 32, 32], method }),
       });
       const q = (out.model.graph.node ?? []).filter((n) => n.opType === 'QuantizeLinear');
       expect(q.length).toBe(

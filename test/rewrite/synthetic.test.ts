@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { activationRangeProbe } from '../../src/core/calibrate/index.ts';
 import {
   makeAttribute,
   makeGraph,
@@ -241,7 +242,10 @@ describe('rewrite of a small conv net', () => {
 
   it('8-bit activations: Q/DQ on every input of every weight node, calibrated in ORT', async () => {
     const actCalibration = { inputs: randomArray(8 * 324, 17), batchDims: [3, 4, 9, 9] };
-    const out = await buildCompressedModel(model, layers, results, { actBits: 8, actCalibration });
+    const out = await buildCompressedModel(model, layers, results, {
+      actBits: 8,
+      activationRanges: activationRangeProbe(actCalibration),
+    });
     const seq = ops(out.model);
     expect(seq.slice(0, 3)).toEqual(['QuantizeLinear', 'DequantizeLinear', 'DequantizeLinear']);
     // 3 layer inputs + 2 tensors inside conv1's 3-way chain + 1 inside conv2's 2-way chain
@@ -397,7 +401,10 @@ describe('rewrite of a Gemm/MatMul net', () => {
 
   it('8-bit activations reach the inner Gemm and MatMul of each chain', async () => {
     const actCalibration = { inputs: randomArray(16 * 8, 19), batchDims: [4, 8] };
-    const out = await buildCompressedModel(model, layers, results, { actBits: 8, actCalibration });
+    const out = await buildCompressedModel(model, layers, results, {
+      actBits: 8,
+      activationRanges: activationRangeProbe(actCalibration),
+    });
     expect(ops(out.model).filter((o) => o === 'QuantizeLinear')).toHaveLength(6);
     expect(nodesWithFloatInputs(out.model)).toEqual([]);
     const y = await runModel(out.bytes, x, [5, 8]);

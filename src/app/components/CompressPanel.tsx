@@ -3,6 +3,7 @@ import { cancelRun, compressAndEvaluate } from '../workbench/runActions.ts';
 import {
   type CompressSettings,
   isFactorizingMethod,
+  isQuantizingMethod,
   METHOD_LABELS,
   PUBLISHED_RATES,
   type UiMethod,
@@ -135,7 +136,7 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
           </select>
         </label>
         <SizeControl s={s} />
-        {s.method !== 'cp' && (
+        {isQuantizingMethod(s.method) && (
           <label className="slider">
             <span className="field-label">Weight bits</span>
             <input

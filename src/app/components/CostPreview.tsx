@@ -12,12 +12,13 @@ function percent(value: number): string {
 /** The "what if": costs of the current settings, recomputed on every slider move (cost model). */
 export function CostPreview({ model }: { model: ModelOverview }) {
   const settings = useWorkbench((s) => s.settings);
-  const costs = useMemo(() => {
-    const choices = costChoices(model.layers, settings);
-    return computeCosts(model.layers, choices, {
+  const { costs, rankErrors } = useMemo(() => {
+    const { choices, rankErrors } = costChoices(model.layers, settings);
+    const costs = computeCosts(model.layers, choices, {
       actBits: settings.actBits,
       otherWeightBits: settings.otherBits,
     });
+    return { costs, rankErrors };
   }, [model.layers, settings]);
   const t = costs.totals;
   const layers = chosenLayers(model.layers, settings).length;
@@ -56,6 +57,13 @@ export function CostPreview({ model }: { model: ModelOverview }) {
         <dt>Layers compressed</dt>
         <dd>{layers}</dd>
       </div>
+      {rankErrors.length > 0 && (
+        <p className="warning small" role="alert" data-testid="rank-errors">
+          {rankErrors.length === 1 ? 'Layer' : `${rankErrors.length} layers, e.g.`}{' '}
+          {rankErrors[0].layer}: {rankErrors[0].reason}. A run with these settings would stop there;
+          choose a smaller rate or rank, or leave the layer out.
+        </p>
+      )}
     </dl>
   );
 }

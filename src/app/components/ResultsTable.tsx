@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { formatBytes } from '../format.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
 import { downloadModel, downloadReport } from '../workbench/download.ts';
-import { METHOD_LABELS, sizeLabel } from '../workbench/settings.ts';
+import { isQuantizingMethod, METHOD_LABELS, sizeLabel } from '../workbench/settings.ts';
 import { type ResultRow, removeResult, useWorkbench } from '../workbench/store.ts';
 
 function pct(v: number | null | undefined, digits = 2): string {
@@ -80,7 +80,7 @@ export function ResultsTable() {
                 <tr key={row.id} data-testid="result-row">
                   <td title={row.modelFileName}>{METHOD_LABELS[s.method]}</td>
                   <td>{sizeLabel(s)}</td>
-                  <td className="num">{s.method === 'cp' ? 'float' : s.bits}</td>
+                  <td className="num">{isQuantizingMethod(s.method) ? s.bits : 'float'}</td>
                   <td className="num">{s.actBits < 32 ? s.actBits : 'float'}</td>
                   <td>{row.calibrated ? 'yes' : 'no'}</td>
                   <td className="num">{row.meanError.toFixed(4)}</td>

@@ -1,5 +1,6 @@
 // Result and sweep rows -> chart series: one per method (sweep points joined by a line), the
 // user's own runs as their own series, and the float model's accuracy for the reference line.
+import { METHODS, type MethodId } from '../../core/factor/methods/index.ts';
 import type { SweepRow } from '../../core/sweep/types.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { isFactorizingMethod, METHOD_LABELS } from './settings.ts';
@@ -23,13 +24,6 @@ export interface ChartSeries {
   shape: 'circle' | 'square' | 'triangle' | 'diamond' | 'star' | 'cross';
 }
 
-const SWEEP_STYLE: Record<string, { name: string; color: string }> = {
-  admm: { name: 'QAF (ADMM)', color: '#2f5bd3' },
-  ftq: { name: 'FTQ', color: '#d97706' },
-  ptq: { name: 'PTQ', color: '#18794e' },
-  cp: { name: 'Float CP', color: '#7c3aed' },
-};
-
 /** 4-bit circles, 8-bit triangles, other widths squares: the method keeps the colour. */
 function shapeForBits(bits: number): ChartSeries['shape'] {
   return bits === 4 ? 'circle' : bits === 8 ? 'triangle' : 'square';
@@ -44,7 +38,7 @@ function sweepSeries(rows: readonly SweepRow[]): ChartSeries[] {
   }
   return [...groups.entries()].map(([, group]) => {
     const first = group[0];
-    const style = SWEEP_STYLE[first.method];
+    const style = METHODS[first.method as MethodId];
     const extra = `${first.bits}-bit${first.actBits ? ` a${first.actBits}` : ''}${first.calibrated ? ' cal' : ''}`;
     const points = group
       .map((r) => ({
@@ -57,7 +51,7 @@ function sweepSeries(rows: readonly SweepRow[]): ChartSeries[] {
       }))
       .sort((a, b) => a.bopPercent - b.bopPercent);
     return {
-      name: `${style.name} ${extra}`,
+      name: `${style.shortLabel} ${extra}`,
       color: style.color,
       points,
       line: points.length > 1,

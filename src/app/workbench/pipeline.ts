@@ -2,11 +2,11 @@
 // worker pool (reusing this session's layer results), rewrite (+ calibrate) in the eval worker,
 // evaluate there. runActions.ts strings them together and keeps the store up to date.
 import * as Comlink from 'comlink';
-import type { BuildResult } from '../../../workers/eval.worker.ts';
-import type { ProgressEvent } from '../../core/data/types.ts';
 import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
+import type { ProgressEvent } from '../../core/util/progress.ts';
 import { compressLayers } from '../bridge/compressPool.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
+import type { BuildResult } from '../bridge/evalTypes.ts';
 import { modelWorker } from '../bridge/modelClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { abortable } from './abortable.ts';

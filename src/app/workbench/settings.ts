@@ -1,28 +1,29 @@
 // What the user chooses before a run, and the pure mappings from those choices to engine jobs,
 // cost-model choices and file names. No React here: the panels and the run share these.
 import type { LayerChoice } from '../../core/cost/costModel.ts';
-import { rankForRate } from '../../core/cost/costModel.ts';
+import { factorDims } from '../../core/cost/costModel.ts';
+import {
+  METHOD_CHOICES,
+  METHODS,
+  type MethodChoiceId,
+  methodChoice,
+} from '../../core/factor/methods/index.ts';
 import type { JobSettings } from '../../core/factor/modelJobs.ts';
 import type { LayerInfo } from '../../core/onnx/index.ts';
+import { tryResolveRank } from '../../core/util/rank.ts';
 
-export type UiMethod = 'admm' | 'ftq' | 'ptq-tensor' | 'ptq-channel' | 'cp';
+/** A choice of the method registry's list (a method with fixed options, e.g. PTQ per channel). */
+export type UiMethod = MethodChoiceId;
 
-export const METHOD_LABELS: Record<UiMethod, string> = {
-  admm: 'QAF (ADMM)',
-  ftq: 'FTQ (CP, then round)',
-  'ptq-tensor': 'PTQ per-tensor',
-  'ptq-channel': 'PTQ per-channel',
-  cp: 'Float CP',
-};
+export const METHOD_LABELS = Object.fromEntries(
+  METHOD_CHOICES.map((c) => [c.id, c.label]),
+) as Record<UiMethod, string>;
 
 /** Short names for files and legends. */
-export const METHOD_SLUGS: Record<UiMethod, string> = {
-  admm: 'qaf-admm',
-  ftq: 'ftq',
-  'ptq-tensor': 'ptq',
-  'ptq-channel': 'ptq-pc',
-  cp: 'cp-float',
-};
+export const METHOD_SLUGS = Object.fromEntries(METHOD_CHOICES.map((c) => [c.id, c.slug])) as Record<
+  UiMethod,
+  string
+>;
 
 /** The rates the method's paper reports (docs/qaf-method.md, "Rank"). */
 export const PUBLISHED_RATES = [1.2, 1.5, 2, 2.5, 2.7, 3, 4];
@@ -59,12 +60,18 @@ export const DEFAULT_SETTINGS: CompressSettings = {
 };
 
 export function isFactorizingMethod(method: UiMethod): boolean {
-  return method === 'admm' || method === 'ftq' || method === 'cp';
+  return METHODS[methodChoice(method).method].factorizes;
 }
 
-/** Layers a method may touch: factorizable ones for CP methods, every weight layer for PTQ. */
+/** Whether the method has a weight-bits setting (float CP has none). */
+export function isQuantizingMethod(method: UiMethod): boolean {
+  return METHODS[methodChoice(method).method].quantizes;
+}
+
+/** Layers a method may touch (its registry entry: factorizable ones, or every weight layer). */
 export function eligibleLayers(layers: readonly LayerInfo[], method: UiMethod): LayerInfo[] {
-  return layers.filter((l) => !isFactorizingMethod(method) || l.factorizable);
+  const spec = METHODS[methodChoice(method).method];
+  return layers.filter((l) => spec.appliesTo(l));
 }
 
 /** The layers a run compresses. */
@@ -76,33 +83,43 @@ export function chosenLayers(layers: readonly LayerInfo[], s: CompressSettings):
 }
 
 export function jobSettings(s: CompressSettings, seed = 0): JobSettings {
-  const ptq = s.method === 'ptq-tensor' || s.method === 'ptq-channel';
+  const choice = methodChoice(s.method);
+  const spec = METHODS[choice.method];
   return {
-    method: ptq ? 'ptq' : s.method === 'admm' ? 'admm' : s.method === 'ftq' ? 'ftq' : 'cp',
-    ...(ptq ? {} : s.sizeBy === 'rank' ? { rank: s.rank } : { rate: s.rate }),
-    bits: s.method === 'cp' ? 8 : s.bits,
+    method: choice.method,
+    ...(!spec.factorizes ? {} : s.sizeBy === 'rank' ? { rank: s.rank } : { rate: s.rate }),
+    // A method without bits (float CP) still carries a valid width for the engine's check.
+    bits: spec.quantizes ? s.bits : 8,
     preset: s.preset,
     seed,
-    perChannel: s.method === 'ptq-channel',
+    perChannel: choice.perChannel,
   };
 }
 
-/** Per-layer choices for the cost model (ranks as the engine will pick them). */
-export function costChoices(
-  layers: readonly LayerInfo[],
-  s: CompressSettings,
-): Map<string, LayerChoice> {
+export interface CostChoices {
+  choices: Map<string, LayerChoice>;
+  /** Layers whose rank the settings cannot give, with the engine's reason (the run would fail). */
+  rankErrors: { layer: string; reason: string }[];
+}
+
+/** Per-layer choices for the cost model, ranks by the engine's own rule (util/rank.ts). */
+export function costChoices(layers: readonly LayerInfo[], s: CompressSettings): CostChoices {
   const job = jobSettings(s);
   const choices = new Map<string, LayerChoice>();
+  const rankErrors: CostChoices['rankErrors'] = [];
   for (const layer of chosenLayers(layers, s)) {
-    if (job.method === 'ptq') {
-      choices.set(layer.name, { method: 'ptq', bits: s.bits });
+    if (!METHODS[job.method].factorizes) {
+      choices.set(layer.name, { method: job.method, bits: s.bits });
       continue;
     }
-    const rank = job.rank ?? rankForRate(layer, s.rate);
-    choices.set(layer.name, { method: job.method, rank, bits: s.bits });
+    const picked = tryResolveRank(factorDims(layer), job.rank, job.rate);
+    if (picked.rank === null) {
+      rankErrors.push({ layer: layer.name, reason: picked.error });
+      continue;
+    }
+    choices.set(layer.name, { method: job.method, rank: picked.rank, bits: s.bits });
   }
-  return choices;
+  return { choices, rankErrors };
 }
 
 /** "rate 2" or "rank 16" as the run used it; PTQ has neither. */
@@ -121,7 +138,7 @@ export function compressedFileName(
   const base = modelFileName.replace(/\.onnx$/i, '').replace(/_cifar10$/i, '');
   const parts = [base, METHOD_SLUGS[s.method]];
   if (isFactorizingMethod(s.method)) parts.push(s.sizeBy === 'rank' ? `k${s.rank}` : `r${s.rate}`);
-  if (s.method !== 'cp') parts.push(`w${s.bits}`);
+  if (isQuantizingMethod(s.method)) parts.push(`w${s.bits}`);
   if (s.actBits < 32) parts.push(`a${s.actBits}`);
   if (calibrated) parts.push('cal');
   return `${parts.join('_')}.${extension}`;

@@ -1,9 +1,11 @@
 // The baseline sweep's grid as the user edits it (methods × rates × bits), the core grid spec it
 // becomes, how many points that is, and a rough time so nobody starts an hour by accident.
-import { expandGrid, SWEEP_CALIBRATION_IMAGES } from '../../core/sweep/grid.ts';
-import type { SweepGridSpec, SweepMethod } from '../../core/sweep/types.ts';
 
-export type SweepChoiceMethod = Extract<SweepMethod, 'admm' | 'ftq' | 'ptq' | 'cp'>;
+import { METHOD_IDS, METHODS, type MethodId } from '../../core/factor/methods/index.ts';
+import { expandGrid, SWEEP_CALIBRATION_IMAGES } from '../../core/sweep/grid.ts';
+import type { SweepGridSpec } from '../../core/sweep/types.ts';
+
+export type SweepChoiceMethod = MethodId;
 
 export interface SweepChoice {
   methods: SweepChoiceMethod[];
@@ -11,12 +13,9 @@ export interface SweepChoice {
   bits: number[];
 }
 
-export const SWEEP_METHOD_LABELS: Record<SweepChoiceMethod, string> = {
-  admm: 'QAF (ADMM)',
-  ftq: 'FTQ',
-  ptq: 'PTQ',
-  cp: 'Float CP',
-};
+export const SWEEP_METHOD_LABELS = Object.fromEntries(
+  METHOD_IDS.map((id) => [id, METHODS[id].shortLabel]),
+) as Record<SweepChoiceMethod, string>;
 
 export const SWEEP_RATE_OPTIONS = [1.2, 1.5, 2, 2.5, 3, 4];
 export const SWEEP_BIT_OPTIONS = [2, 3, 4, 5, 6, 8];
@@ -42,7 +41,7 @@ export function sweepGridSpec(choice: SweepChoice, hasCalibration: boolean): Swe
 /** Points the sweep will measure (the float model included); 0 when nothing is chosen. */
 export function sweepPointCount(choice: SweepChoice, hasCalibration: boolean): number {
   if (choice.methods.length === 0) return 0;
-  const needsRates = choice.methods.some((m) => m !== 'ptq');
+  const needsRates = choice.methods.some((m) => METHODS[m].factorizes);
   if ((needsRates && choice.rates.length === 0) || choice.bits.length === 0) return 0;
   return expandGrid(sweepGridSpec(choice, hasCalibration)).length;
 }
@@ -64,7 +63,6 @@ export interface SweepCostModel {
 // scale by parameters (factorization) and MACs (evaluation, calibration).
 const REF_PARAMS = 269_034;
 const REF_MACS = 40_551_424;
-const FACTORIZE_S: Record<SweepMethod, number> = { admm: 6, ftq: 4, cp: 4, ptq: 0.2, float: 0 };
 const EVAL_S_PER_IMAGE = 0.012;
 
 /** A rough upper estimate of a sweep without cached points, in seconds. */
@@ -81,7 +79,8 @@ export function estimateSweepSeconds(
   const calibrateS = EVAL_S_PER_IMAGE * SWEEP_CALIBRATION_IMAGES * passes * macScale;
   return expandGrid(sweepGridSpec(choice, hasCalibration)).reduce((total, p) => {
     // A calibrated point reuses its twin's factors: calibration and evaluation only.
-    const build = p.calibrated ? calibrateS : FACTORIZE_S[p.method] * paramScale;
+    const factorizeS = p.method === 'float' ? 0 : METHODS[p.method].estimateSeconds;
+    const build = p.calibrated ? calibrateS : factorizeS * paramScale;
     return total + build + evalS;
   }, 0);
 }

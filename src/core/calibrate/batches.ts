@@ -5,9 +5,11 @@ import { subsetIndices } from '../data/subset.ts';
 import type { Dataset, PreprocessSpec } from '../data/types.ts';
 import { modelInputShape } from '../onnx/graphInputs.ts';
 import type { OnnxModel } from '../onnx/types.ts';
+import { DEFAULT_CALIBRATION_IMAGES } from './defaults.ts';
 import type { CalibrationBatch } from './outputStats.ts';
 
-export const DEFAULT_CALIBRATION_IMAGES = 1024;
+export { DEFAULT_CALIBRATION_IMAGES };
+
 const DEFAULT_BATCH = 128;
 
 // Re-exported: calibrate's public surface has always offered it.

@@ -3,7 +3,14 @@
 // compression choice per layer; nothing here touches tensors, so it is cheap on the main thread.
 // Formulas: docs/qaf-method.md, "Cost model" and "The compressed layer".
 
-export type CostMethod = 'admm' | 'ftq' | 'ptq' | 'cp' | 'none';
+import { METHODS, type MethodId } from '../factor/methods/index.ts';
+import { cpDims, rankFromRate } from '../util/rank.ts';
+import { FLOAT_BITS } from '../util/units.ts';
+
+export { FLOAT_BITS };
+
+/** A method of the registry, or 'none' for a layer left as it is. */
+export type CostMethod = MethodId | 'none';
 
 /** A tensor dimension: a number, or a symbolic name such as "batch". */
 export type Dim = number | string;
@@ -88,16 +95,12 @@ export interface CostSummary {
   totals: CostTotals;
 }
 
-export const FLOAT_BITS = 32;
-
-const FACTORIZING = new Set<CostMethod>(['admm', 'ftq', 'cp']);
-
 export function isFactorizing(method: CostMethod): boolean {
-  return FACTORIZING.has(method);
+  return method !== 'none' && METHODS[method].factorizes;
 }
 
 export function isQuantizing(method: CostMethod): boolean {
-  return method === 'admm' || method === 'ftq' || method === 'ptq';
+  return method !== 'none' && METHODS[method].quantizes;
 }
 
 /** Product of the dims; NaN when one is symbolic (unknown), so costs show as unknown. */
@@ -107,19 +110,23 @@ function product(dims: readonly Dim[]): number {
   return n;
 }
 
-/** The mode sizes the factorization sees: Conv kxk -> [Cout, Cin, kh*kw], else 2-way [I, J]. */
+/**
+ * The mode sizes the factorization sees (src/core/util/rank.ts, the engine's rule): Conv k x k
+ * -> [Cout, Cin, k], else 2-way [I, J]; `modes` 3 keeps a 1x1 conv 3-way with K = 1.
+ */
 export function factorDims(layer: CostLayer, modes?: 2 | 3): number[] {
   const w = layer.weightShape;
-  const k = product(w.slice(2));
-  if (layer.op === 'Conv' && w.length >= 3 && (k > 1 || modes === 3)) return [w[0], w[1], k];
-  return [w[0], product(w.slice(1))];
+  if (layer.op !== 'Conv') return [w[0], product(w.slice(1))];
+  const dims = cpDims(w);
+  return dims.length === 2 && modes === 3 ? [...dims, 1] : dims;
 }
 
-/** R = floor(prod(dims) / (sum(dims) * rate)), at least 1 (method doc, "Rank"). */
+/**
+ * R = floor(prod(dims) / (sum(dims) * rate)) by the engine's rule; a rate that leaves no rank
+ * throws a RankError with the reason, as the engine would.
+ */
 export function rankForRate(layer: CostLayer, rate: number): number {
-  const dims = factorDims(layer);
-  const sum = dims.reduce((a, b) => a + b, 0);
-  return Math.max(1, Math.floor(product(dims) / (sum * rate)));
+  return rankFromRate(factorDims(layer), rate);
 }
 
 /** Output positions per sample: Hout*Wout for a Conv, the rows of a Gemm/MatMul output. */
@@ -168,7 +175,7 @@ function choiceOf(
 /** Weight bits a layer runs at under `choice`; `otherBits` for layers left alone. */
 function weightBitsOf(choice: LayerChoice, otherBits: number): number {
   if (choice.method === 'none') return otherBits;
-  if (choice.method === 'cp') return FLOAT_BITS;
+  if (!isQuantizing(choice.method)) return FLOAT_BITS;
   if (choice.bits === undefined) throw new Error(`method ${choice.method} needs bits`);
   return choice.bits;
 }

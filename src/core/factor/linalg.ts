@@ -1,6 +1,10 @@
-// Small dense float64 linear algebra that the kernel contract does not cover: a symmetric
-// eigensolver for SVD/HOSVD initialisation and a few reductions. Sizes here are at most a few
-// hundred, where cyclic Jacobi is exact, simple and fully deterministic (no parallel sums).
+// Small dense float64 linear algebra that the kernel contract does not cover: symmetric
+// eigensolvers for SVD/HOSVD initialisation and a few reductions. All of it is sequential and
+// deterministic (no parallel sums), so Node and every browser give the same bits.
+//
+// `dsyevQl` (Householder tridiagonalisation, then implicit QL) is the one the engine uses, on
+// the small projected matrices of the randomized start (rangeFinder.ts); `dsyev` (cyclic
+// Jacobi, about 30x slower at n = 512) is kept as the old start's peer for the benchmarks.
 
 export interface SymmetricEigen {
   /** Eigenvalues, descending. */
@@ -21,6 +25,188 @@ export function dsyev(a: Float64Array, n: number, maxSweeps = 60): SymmetricEige
     }
   }
   return sortEigen(m, v, n);
+}
+
+/**
+ * Eigendecomposition of a symmetric n x n matrix (row-major, not modified) by Householder
+ * reduction to tridiagonal form and the implicit QL method with Wilkinson-style shifts
+ * (EISPACK tred2/tql2 as in JAMA, public domain). Returns the eigenvectors as the ROWS of
+ * `rows` (row c belongs to values[c]), descending, each with its largest entry positive.
+ * The working matrix is kept transposed relative to JAMA's, so every inner loop runs over
+ * contiguous memory.
+ */
+export function dsyevQl(a: Float64Array, n: number): { values: Float64Array; rows: Float64Array } {
+  const w = new Float64Array(n * n);
+  // Lower triangle, transposed: w[j*n + k] = A[k][j] for k >= j (the triangle tred2 reads).
+  for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) w[j * n + k] = a[k * n + j];
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  if (n > 0) {
+    tred2(w, d, e, n);
+    tql2(w, d, e, n);
+  }
+  return sortRows(w, d, n);
+}
+
+// Householder tridiagonalisation of the symmetric matrix held in w (transposed: w[j*n + k] is
+// JAMA's V[k][j]); leaves the diagonal in d, the subdiagonal in e and the orthogonal
+// transformation in w.
+function tred2(w: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let j = 0; j < n; j++) d[j] = w[j * n + n - 1];
+  for (let i = n - 1; i > 0; i--) {
+    let scale = 0;
+    let h = 0;
+    for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
+    if (scale === 0) {
+      e[i] = d[i - 1];
+      for (let j = 0; j < i; j++) {
+        d[j] = w[j * n + i - 1];
+        w[j * n + i] = 0;
+        w[i * n + j] = 0;
+      }
+      d[i] = h;
+      continue;
+    }
+    for (let k = 0; k < i; k++) {
+      d[k] /= scale;
+      h += d[k] * d[k];
+    }
+    let f = d[i - 1];
+    let g = Math.sqrt(h);
+    if (f > 0) g = -g;
+    e[i] = scale * g;
+    h -= f * g;
+    d[i - 1] = f - g;
+    for (let j = 0; j < i; j++) e[j] = 0;
+    for (let j = 0; j < i; j++) {
+      const wj = j * n;
+      f = d[j];
+      w[i * n + j] = f;
+      g = e[j] + w[wj + j] * f;
+      for (let k = j + 1; k <= i - 1; k++) {
+        g += w[wj + k] * d[k];
+        e[k] += w[wj + k] * f;
+      }
+      e[j] = g;
+    }
+    f = 0;
+    for (let j = 0; j < i; j++) {
+      e[j] /= h;
+      f += e[j] * d[j];
+    }
+    const hh = f / (h + h);
+    for (let j = 0; j < i; j++) e[j] -= hh * d[j];
+    for (let j = 0; j < i; j++) {
+      const wj = j * n;
+      f = d[j];
+      g = e[j];
+      for (let k = j; k <= i - 1; k++) w[wj + k] -= f * e[k] + g * d[k];
+      d[j] = w[wj + i - 1];
+      w[wj + i] = 0;
+    }
+    d[i] = h;
+  }
+  // Accumulate the transformations.
+  for (let i = 0; i < n - 1; i++) {
+    const wi = i * n;
+    const wi1 = (i + 1) * n;
+    w[wi + n - 1] = w[wi + i];
+    w[wi + i] = 1;
+    const h = d[i + 1];
+    if (h !== 0) {
+      for (let k = 0; k <= i; k++) d[k] = w[wi1 + k] / h;
+      for (let j = 0; j <= i; j++) {
+        const wj = j * n;
+        let g = 0;
+        for (let k = 0; k <= i; k++) g += w[wi1 + k] * w[wj + k];
+        for (let k = 0; k <= i; k++) w[wj + k] -= g * d[k];
+      }
+    }
+    for (let k = 0; k <= i; k++) w[wi1 + k] = 0;
+  }
+  for (let j = 0; j < n; j++) {
+    d[j] = w[j * n + n - 1];
+    w[j * n + n - 1] = 0;
+  }
+  w[(n - 1) * n + n - 1] = 1;
+  e[0] = 0;
+}
+
+// Implicit QL on the tridiagonal (d, e); rotations are applied to rows of w, which end up the
+// eigenvectors.
+function tql2(w: Float64Array, d: Float64Array, e: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  const eps = 2 ** -52;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n - 1 && Math.abs(e[m]) > eps * tst1) m++;
+    // NaN input would never meet the test: a bounded number of steps keeps it from hanging.
+    for (let iter = 0; m > l && iter < 60; iter++) {
+      let g = d[l];
+      let p = (d[l + 1] - g) / (2 * e[l]);
+      let r = Math.sqrt(p * p + 1);
+      if (p < 0) r = -r;
+      d[l] = e[l] / (p + r);
+      d[l + 1] = e[l] * (p + r);
+      const dl1 = d[l + 1];
+      let h = g - d[l];
+      for (let i = l + 2; i < n; i++) d[i] -= h;
+      f += h;
+      p = d[m];
+      let c = 1;
+      let c2 = c;
+      let c3 = c;
+      const el1 = e[l + 1];
+      let s = 0;
+      let s2 = 0;
+      for (let i = m - 1; i >= l; i--) {
+        c3 = c2;
+        c2 = c;
+        s2 = s;
+        g = c * e[i];
+        h = c * p;
+        r = Math.sqrt(p * p + e[i] * e[i]);
+        e[i + 1] = s * r;
+        s = e[i] / r;
+        c = p / r;
+        p = c * d[i] - s * g;
+        d[i + 1] = h + s * (c * g + s * d[i]);
+        const wi = i * n;
+        const wi1 = wi + n;
+        for (let k = 0; k < n; k++) {
+          const t = w[wi1 + k];
+          w[wi1 + k] = s * w[wi + k] + c * t;
+          w[wi + k] = c * w[wi + k] - s * t;
+        }
+      }
+      p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+      e[l] = s * p;
+      d[l] = c * p;
+      if (!(Math.abs(e[l]) > eps * tst1)) break;
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+}
+
+function sortRows(w: Float64Array, d: Float64Array, n: number) {
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((x, y) => d[y] - d[x] || x - y);
+  const values = new Float64Array(n);
+  const rows = new Float64Array(n * n);
+  order.forEach((src, dst) => {
+    values[dst] = d[src];
+    const row = w.subarray(src * n, src * n + n);
+    let big = 0;
+    for (let k = 0; k < n; k++) if (Math.abs(row[k]) > Math.abs(big)) big = row[k];
+    const sign = big < 0 ? -1 : 1;
+    for (let k = 0; k < n; k++) rows[dst * n + k] = sign * row[k];
+  });
+  return { values, rows };
 }
 
 function offDiagonalNorm(m: Float64Array, n: number): number {

@@ -1,5 +1,5 @@
-// From an ONNX model to compression jobs: which layers, their weights and shapes. Pure, so the
-// CLI, the tests and the app's worker feeding all select layers the same way.
+// From an ONNX model to compression jobs: which layers, their weights, shapes and settings. Pure,
+// so the CLI, the sweep, the tests and the app's model worker select layers the same way.
 
 import {
   discoverLayers,
@@ -9,51 +9,93 @@ import {
   type OnnxModel,
   tensorToFloat32,
 } from '../onnx/index.ts';
+import { methodSpec } from './methods/index.ts';
 import type { CompressJob } from './types.ts';
 
 export type JobSettings = Omit<CompressJob, 'name' | 'weight' | 'shape'>;
 
 export interface LayerSelection {
-  /** Only layers whose name or weight name matches. */
+  /** Only layers whose name or weight name matches (any weight layer the method can take). */
   layers?: RegExp;
+  /** Only these layers, by name; a name the model lacks is an error. */
+  names?: readonly string[];
+  /** Only convolutions with a kernel larger than 1x1 (the published setup's block convs). */
+  spatialOnly?: boolean;
 }
 
 /**
- * The layers a method applies to: the factorizable ones for CP methods, every weight layer
- * for PTQ; `--layers` picks among all weight layers instead (grouped convs never factorize).
+ * Global settings, which layers, and per-layer overrides: the one value the UI, the CLI and the
+ * sweep hand to the pipeline. An override replaces some settings of one layer, or keeps it as is.
+ */
+export interface Allocation {
+  settings: JobSettings;
+  selection?: LayerSelection;
+  overrides?: Readonly<Record<string, Partial<JobSettings> | 'keep'>>;
+}
+
+/**
+ * The layers a method applies to (its registry entry: factorizable layers for CP methods, every
+ * weight layer for PTQ); `layers` picks among all weight layers instead, grouped convs only for
+ * methods that take them.
  */
 export function selectLayers(
   all: readonly LayerInfo[],
   method: CompressJob['method'],
   selection: LayerSelection = {},
 ): LayerInfo[] {
+  const spec = methodSpec(method);
   const pattern = selection.layers;
-  if (!pattern) return all.filter((l) => method === 'ptq' || l.factorizable);
-  return all.filter(
-    (l) =>
-      (pattern.test(l.name) || pattern.test(l.weightName)) && (method === 'ptq' || l.group === 1),
-  );
+  let picked = pattern
+    ? all.filter(
+        (l) =>
+          (pattern.test(l.name) || pattern.test(l.weightName)) &&
+          spec.appliesTo({ factorizable: l.group === 1, group: l.group }),
+      )
+    : all.filter((l) => spec.appliesTo(l));
+  if (selection.spatialOnly) {
+    picked = picked.filter((l) => l.op === 'Conv' && l.kernel.reduce((a, b) => a * b, 1) > 1);
+  }
+  if (selection.names) {
+    const missing = selection.names.filter((n) => !all.some((l) => l.name === n));
+    if (missing.length) throw new RangeError(`no layer named ${missing.join(', ')} in this model`);
+    const wanted = new Set(selection.names);
+    picked = picked.filter((l) => wanted.has(l.name));
+  }
+  return picked;
 }
 
-/** One job per selected layer, with the weight decoded to float32. */
+/** One job per allocated layer, with the weight decoded to float32, in graph order. */
+export function allocationJobs(
+  model: OnnxModel,
+  layers: readonly LayerInfo[],
+  allocation: Allocation,
+): CompressJob[] {
+  const overrides = allocation.overrides ?? {};
+  const unknown = Object.keys(overrides).filter((n) => !layers.some((l) => l.name === n));
+  if (unknown.length) throw new RangeError(`no layer named ${unknown.join(', ')} in this model`);
+  const selected = selectLayers(layers, allocation.settings.method, allocation.selection);
+  const jobs: CompressJob[] = [];
+  for (const layer of selected) {
+    const override = overrides[layer.name];
+    if (override === 'keep') continue;
+    const init = findInitializer(model, layer.weightName);
+    if (!init) throw new Error(`${layer.name}: weight ${layer.weightName} not found`);
+    jobs.push({
+      ...allocation.settings,
+      ...override,
+      name: layer.name,
+      weight: tensorToFloat32(init),
+      shape: [...layer.weightShape],
+    });
+  }
+  return jobs;
+}
+
+/** One job per selected layer (layers discovered with static shapes). */
 export function modelLayerJobs(
   model: OnnxModel,
   settings: JobSettings,
   selection: LayerSelection = {},
 ): CompressJob[] {
-  const layers = selectLayers(
-    discoverLayers(model, inferShapes(model)),
-    settings.method,
-    selection,
-  );
-  return layers.map((layer) => {
-    const init = findInitializer(model, layer.weightName);
-    if (!init) throw new Error(`${layer.name}: weight ${layer.weightName} not found`);
-    return {
-      ...settings,
-      name: layer.name,
-      weight: tensorToFloat32(init),
-      shape: [...layer.weightShape],
-    };
-  });
+  return allocationJobs(model, discoverLayers(model, inferShapes(model)), { settings, selection });
 }

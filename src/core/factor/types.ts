@@ -1,7 +1,10 @@
 // Plain-data shapes shared by the engine, the worker bridge and the CLI. Everything here is
 // structured-clone friendly so a job or a result can cross a worker boundary unchanged.
 
-export type CompressMethod = 'admm' | 'ftq' | 'ptq' | 'cp';
+import type { MethodId } from './methods/index.ts';
+
+/** A method of the registry (./methods/index.ts). */
+export type CompressMethod = MethodId;
 export type AdmmPresetName = 'default' | 'published';
 
 export interface CompressJob {

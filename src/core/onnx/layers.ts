@@ -1,5 +1,6 @@
 // Weight-bearing layers (Conv, Gemm, MatMul with a constant weight), their cost and whether the
 // QAF method applies to them (docs/qaf-method.md: 3-way CP for k x k convs, 2-way otherwise).
+import { cpDims, rankAtRate } from '../util/rank.ts';
 import { attrInt, attrInts } from './attributes.ts';
 import type { Dim, Shape } from './shapes/dims.ts';
 import type { InferredShapes } from './shapes/inferShapes.ts';
@@ -45,25 +46,6 @@ function product(dims: readonly Dim[]): number | null {
   return n;
 }
 
-/** The 3-way (I x J x K) or 2-way (I x J) view of a weight, per docs/qaf-method.md. */
-function factorView(layer: Pick<LayerInfo, 'op' | 'weightShape' | 'kernel'>): number[] {
-  const w = layer.weightShape;
-  if (layer.op === 'Conv') {
-    const k = elementCount(layer.kernel);
-    return k > 1 ? [w[0], w[1], k] : [w[0], w[1]];
-  }
-  return [w[0], w[1]];
-}
-
-// Only decides "can this layer be factorized at all"; the rank used for compression comes
-// from src/core/factor (rankFromRate) and the cost model.
-/** Rank for a parameter-reduction rate: floor(prod(dims) / (sum(dims) * rate)). */
-function rankForRate(view: readonly number[], rate: number): number {
-  const size = view.reduce((a, b) => a * b, 1);
-  const sum = view.reduce((a, b) => a + b, 0);
-  return Math.floor(size / (sum * rate));
-}
-
 function classify(layer: LayerInfo): { factorizable: boolean; reason: string } {
   const weights = elementCount(layer.weightShape);
   if (layer.op === 'Conv' && layer.group > 1) {
@@ -73,8 +55,15 @@ function classify(layer: LayerInfo): { factorizable: boolean; reason: string } {
       reason: `${depthwise ? 'depthwise' : 'grouped'} convolution: quantize only`,
     };
   }
-  const view = factorView(layer);
-  if (weights < MIN_FACTORIZABLE_WEIGHTS || rankForRate(view, MIN_RATE) < 1) {
+  if (layer.weightShape.length < 2) {
+    return {
+      factorizable: false,
+      reason: `weight has ${layer.weightShape.length} dims: not a layer weight`,
+    };
+  }
+  // The same view and rank rule as the engine and the cost model (src/core/util/rank.ts).
+  const view = cpDims(layer.weightShape);
+  if (weights < MIN_FACTORIZABLE_WEIGHTS || rankAtRate(view, MIN_RATE) < 1) {
     return { factorizable: false, reason: `too small to factorize: ${weights} weights` };
   }
   if (layer.op !== 'Conv') return { factorizable: true, reason: `${layer.op}: low-rank (2-way)` };

@@ -18,7 +18,6 @@ import { defaultOpset } from '../onnx/shapes/inferShapes.ts';
 import { DataType, type OnnxModel } from '../onnx/types.ts';
 import {
   actQuantParams,
-  calibrateActivations,
   insertActivationQdq,
   layerInputNames,
   quantizeChainTensors,
@@ -76,10 +75,12 @@ function plan(
     throw new RewriteError(`otherWeightBits must be 2-8 or 32, got ${otherWeightBits}`);
   }
   const usesInt4 =
-    results.some((r) => r.method !== 'cp' && r.bits <= 4) ||
+    results.some((r) => isQuantizing(r.method) && r.bits <= 4) ||
     (otherWeightBits <= 4 && layers.length > results.length);
   const usesDq =
-    actBits < FLOAT_BITS || otherWeightBits < FLOAT_BITS || results.some((r) => r.method !== 'cp');
+    actBits < FLOAT_BITS ||
+    otherWeightBits < FLOAT_BITS ||
+    results.some((r) => isQuantizing(r.method));
   const targetOpset = usesInt4 ? 21 : usesDq ? 13 : 0;
   const from = defaultOpset(model);
   if (checkOpset && targetOpset > from) checkOpsetUpgrade(model, from, targetOpset);
@@ -108,8 +109,13 @@ export async function buildCompressedModel(
   upgradeOpset(ed, p.targetOpset);
   let out = ed.commit();
   const chain = [...names.values()].flatMap((n) => n.chainTensorNames);
-  if (p.actBits < FLOAT_BITS && options.actCalibration && chain.length) {
-    out = await quantizeChainTensors(out, chain, options.actCalibration);
+  if (p.actBits < FLOAT_BITS && options.activationRanges && chain.length) {
+    out = await quantizeChainTensors(
+      out,
+      chain,
+      options.activationRanges,
+      options.actType ?? 'uint8',
+    );
   }
   const bytes = writeModel(out);
   const floatSizeBytes = options.floatSizeBytes ?? writeModel(model).length;
@@ -133,9 +139,9 @@ async function addActivationQuantization(
   p: Plan,
   options: RewriteOptions,
 ): Promise<void> {
-  const cal = options.actCalibration;
-  if (!cal) {
-    throw new RewriteError('activation quantization needs calibration inputs (actCalibration)');
+  const probe = options.activationRanges;
+  if (!probe) {
+    throw new RewriteError('activation quantization needs calibration images for its ranges');
   }
   // Ranges come from the float graph carrying the compressed weights (same tensor names): with
   // a large factorization error the original weights give ranges the compressed model exceeds.
@@ -144,8 +150,8 @@ async function addActivationQuantization(
     kernels: p.kernels,
   });
   const names = layerInputNames(model, layers);
-  const ranges = await calibrateActivations(withCompressedWeights, names, cal);
-  const type = cal.type ?? 'uint8';
+  const ranges = await probe(withCompressedWeights, names);
+  const type = options.actType ?? 'uint8';
   const params = new Map([...ranges].map(([name, r]) => [name, actQuantParams(r, type)]));
   insertActivationQdq(ed, layers, params);
 }
@@ -254,7 +260,8 @@ function layerReport(original: OnnxModel, layer: RewriteLayer, c: LayerCost, p: 
 
 function notes(p: Plan): string[] {
   const out: string[] = [];
-  const bits = new Set([...p.results.values()].filter((r) => r.method !== 'cp').map((r) => r.bits));
+  const quantized = [...p.results.values()].filter((r) => isQuantizing(r.method));
+  const bits = new Set(quantized.map((r) => r.bits));
   if (p.otherWeightBits < FLOAT_BITS) bits.add(p.otherWeightBits);
   const odd = [...bits].filter((b) => b > 4 && b < 8).sort();
   if (odd.length) out.push(`${odd.join(', ')}-bit codes are stored in 8-bit (INT8) containers`);

@@ -1,5 +1,5 @@
 // Public surface of the compressed-model rewrite.
-export { type ActQuantParams, type ActRange, actQuantParams, rangeOf } from './activations.ts';
+export { type ActQuantParams, actQuantParams } from './activations.ts';
 export {
   buildCompressedModel,
   buildReferenceModel,
@@ -8,9 +8,3 @@ export {
 export { checkOpsetUpgrade, irVersionFor } from './opset.ts';
 export * from './types.ts';
 export { reconstructWeight } from './weights.ts';
-export {
-  type CalibrationSource,
-  calibrationInputs,
-  type WriteCompressedInput,
-  writeCompressed,
-} from './writeCompressed.ts';

@@ -5,6 +5,7 @@
 // every consumer stay untouched.
 
 import { ptqWeight } from '../factor/baselines.ts';
+import { METHODS } from '../factor/methods/index.ts';
 import type { LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { attrInt } from '../onnx/attributes.ts';
@@ -26,7 +27,8 @@ export function rewriteLayer(
     throw new RewriteError(`layer ${layer.name}: node ${layer.nodeIndex} is not its ${layer.op}`);
   }
   checkShape(layer, result);
-  if (result.method === 'ptq' || result.factors.length === 1) return rewritePtq(ed, layer, result);
+  if (!METHODS[result.method].factorizes || result.factors.length === 1)
+    return rewritePtq(ed, layer, result);
   if (layer.op === 'Conv') return rewriteConv(ed, layer, node, result);
   if (layer.op === 'Gemm') return rewriteGemm(ed, layer, node, result);
   if (layer.op === 'MatMul') return rewriteMatMul(ed, layer, node, result);

@@ -2,6 +2,7 @@
 import type { CostLayer, CostMethod } from '../cost/costModel.ts';
 import type { LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
+import type { OnnxModel } from '../onnx/types.ts';
 
 /** The model cannot be rewritten as asked; the message names the layer or op and why. */
 export class RewriteError extends Error {
@@ -19,18 +20,19 @@ export interface RewriteLayer extends CostLayer {
   biasName?: string | null;
 }
 
-/** Where activation quantization scales come from. */
-export interface ActCalibration {
-  /** Preprocessed inputs for the model's first input, `count` samples, batch first. */
-  inputs: Float32Array;
-  /** Dims of one batch fed at a time, batch first (e.g. [16, 3, 32, 32]). */
-  batchDims: readonly number[];
-  /** 'minmax' (default) or 'percentile' (99.99 % of |x| by default). */
-  method?: 'minmax' | 'percentile';
-  percentile?: number;
-  /** uint8 (asymmetric, default) or int8 (symmetric). */
-  type?: 'uint8' | 'int8';
+export interface ActRange {
+  min: number;
+  max: number;
 }
+
+/**
+ * Runs `model` on calibration inputs and returns the range of each named tensor. Supplied by the
+ * caller (src/core/calibrate/activationRanges.ts), so the rewrite never runs a model itself.
+ */
+export type ActivationRangeProbe = (
+  model: OnnxModel,
+  tensorNames: readonly string[],
+) => Promise<Map<string, ActRange>>;
 
 export interface RewriteOptions {
   /**
@@ -43,8 +45,10 @@ export interface RewriteOptions {
    * and the tensors inside factorized chains); 32 (default) none.
    */
   actBits?: number;
-  /** Needed when actBits < 32. */
-  actCalibration?: ActCalibration;
+  /** Activation ranges; needed when actBits < 32. */
+  activationRanges?: ActivationRangeProbe;
+  /** uint8 (asymmetric, default) or int8 (symmetric) activation codes. */
+  actType?: 'uint8' | 'int8';
   /** Size of the float model's file, for the report (default: the re-encoded input model). */
   floatSizeBytes?: number;
   /** Kernels for quantizing the other layers (the engine's PTQ); default the plain-JS ones. */

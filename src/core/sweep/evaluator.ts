@@ -1,48 +1,44 @@
-// The concrete sweep evaluator: factorize the chosen layers (memoized per layer), build the
-// compressed model, optionally calibrate it, and measure it in onnxruntime-web. The model
-// builder is injected so this module stays a pipeline, not a second copy of the rewrite.
+// The concrete sweep evaluator: factorize the chosen layers (memoized per layer), write and
+// optionally calibrate the compressed model with the core pipeline's stages (the one copy of
+// them), and measure it in onnxruntime-web.
 
-import type { AffineOptions } from '../calibrate/affine.ts';
-import { type CalibrationStrategy, calibrateModel } from '../calibrate/calibrateModel.ts';
 import type { ChannelStats } from '../calibrate/channelStats.ts';
 import type { CalibrationBatch } from '../calibrate/outputStats.ts';
-import type { Dataset, PreprocessSpec, ProgressCallback } from '../data/types.ts';
+import type { Dataset, PreprocessSpec } from '../data/types.ts';
 import { evaluateModel } from '../eval/evaluate.ts';
+import { METHODS } from '../factor/methods/index.ts';
 import type { AdmmPresetName, LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
+import {
+  type CalibrationSettings,
+  calibrateCompressedModel,
+  type PreparedModel,
+  writeCompressedModel,
+} from '../pipeline/index.ts';
+import type { CompressionReport } from '../rewrite/types.ts';
+import type { ProgressCallback } from '../util/progress.ts';
+import { FLOAT_BITS } from '../util/units.ts';
 import { PromiseMemo } from './cache.ts';
 import { canonicalJson } from './configKey.ts';
 import { LayerFactorCache } from './layerCache.ts';
 import type { SweepEvaluator, SweepMeasurement, SweepPoint } from './types.ts';
 
-/** A layer the sweep compresses: its weight and the tensor it outputs. */
+/** A layer the sweep compresses: its name and weight. */
 export interface SweepLayer {
   name: string;
   weight: Float32Array;
   weightShape: readonly number[];
-  outputName: string;
 }
 
-export interface BuildRequest {
-  results: LayerResult[];
-  /** Null for float activations. */
-  actBits: number | null;
-  /** Inputs for activation-quantization scales (the calibration images), when actBits is set. */
-  actBatches: readonly CalibrationBatch[] | null;
-}
-
-export interface BuiltModel {
+interface BuiltModel {
   bytes: Uint8Array;
-  bopPercent: number;
-  sizeBytes: number;
+  report: CompressionReport;
+  meanError: number;
 }
-
-export type ModelBuilder = (request: BuildRequest) => Promise<BuiltModel> | BuiltModel;
 
 export interface SweepEvaluatorOptions {
-  modelBytes: Uint8Array;
+  prepared: PreparedModel;
   layers: readonly SweepLayer[];
-  build: ModelBuilder;
   kernels: Kernels;
   /** Evaluation images (kept apart from the calibration images). */
   dataset: Dataset;
@@ -51,7 +47,7 @@ export interface SweepEvaluatorOptions {
   batchSize?: number;
   /** Preprocessed calibration images; calibrated points need them. */
   calibrationBatches?: readonly CalibrationBatch[];
-  calibration?: { strategy?: CalibrationStrategy; passes?: number; affine?: AffineOptions };
+  calibration?: CalibrationSettings;
   preset?: AdmmPresetName;
   seed?: number;
   /** PTQ with one scale per output channel instead of per tensor. */
@@ -68,12 +64,11 @@ export interface SweepEvaluatorHandle {
   readonly evaluations: number;
 }
 
-const FLOAT_BITS = 32;
-
 export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvaluatorHandle {
   const factorCache = new LayerFactorCache(options.kernels);
   // The uncalibrated model of the point just evaluated: its calibrated twin comes next.
-  const built = new PromiseMemo<BuiltModel & { meanError: number }>(2);
+  const built = new PromiseMemo<BuiltModel>(2);
+  const { prepared } = options;
   let referenceStats: Map<string, ChannelStats> | undefined;
   let floatReport: ReturnType<typeof evaluateModel> | null = null;
   let evaluations = 0;
@@ -94,7 +89,7 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
 
   // The float model is measured once: its predictions are every point's agreement reference.
   const floatReference = (signal?: AbortSignal) => {
-    floatReport ??= measure(options.modelBytes, signal);
+    floatReport ??= measure(prepared.bytes, signal);
     floatReport.catch(() => {
       floatReport = null;
     });
@@ -102,20 +97,23 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
   };
 
   const compressAll = async (point: SweepPoint): Promise<LayerResult[]> => {
+    if (point.method === 'float') throw new Error('sweep: the float model is not compressed');
+    const method = METHODS[point.method];
     const results: LayerResult[] = [];
     for (const layer of options.layers) {
       results.push(
         await factorCache.compress(
           { name: layer.name, weight: layer.weight, shape: layer.weightShape },
           {
-            method: point.method as LayerResult['method'],
+            method: method.id,
             rank: null,
-            rate: point.method === 'ptq' ? null : point.rate,
+            rate: method.factorizes ? point.rate : null,
             // Float CP ignores bits, but the engine validates them.
-            bits: point.bits === FLOAT_BITS ? 8 : point.bits,
+            bits: method.quantizes ? point.bits : 8,
             preset: options.preset ?? 'default',
             seed: options.seed ?? 0,
-            perChannel: point.method === 'ptq' && (options.perChannelPtq ?? false),
+            // Per-channel scales are an option of the methods that quantize the weight itself.
+            perChannel: !method.factorizes && (options.perChannelPtq ?? false),
           },
         ),
       );
@@ -126,21 +124,17 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
   const buildPoint = (point: SweepPoint) =>
     built.get(canonicalJson({ ...point, calibrated: false }), async () => {
       const results = await compressAll(point);
-      const model = await options.build({
-        results,
-        actBits: point.actBits,
-        actBatches: point.actBits === null ? null : requireBatches(options, 'activation scales'),
-      });
+      const batches = point.actBits === null ? null : requireBatches(options, 'activation scales');
+      const actBits = point.actBits ?? FLOAT_BITS;
+      const model = await writeCompressedModel(prepared, results, { actBits }, batches);
       const meanError = results.reduce((a, r) => a + r.error, 0) / Math.max(1, results.length);
-      return { ...model, meanError };
+      return { bytes: model.bytes, report: model.report, meanError };
     });
 
-  const calibrate = async (bytes: Uint8Array, signal?: AbortSignal) => {
-    const result = await calibrateModel({
-      referenceBytes: options.modelBytes,
-      compressedBytes: bytes,
-      layerOutputs: options.layers.map((l) => l.outputName),
-      batches: requireBatches(options, 'calibration'),
+  const calibrate = async (model: BuiltModel, signal?: AbortSignal) => {
+    const names = options.layers.map((l) => l.name);
+    const batches = requireBatches(options, 'calibration');
+    const result = await calibrateCompressedModel(prepared, model, names, batches, {
       ...options.calibration,
       referenceStats,
       signal,
@@ -156,14 +150,18 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
     if (point.method === 'float') {
       return toMeasurement(await floatReference(signal), reference, {
         bopPercent: 100,
-        sizeBytes: options.modelBytes.length,
+        sizeBytes: prepared.bytes.length,
         meanError: 0,
       });
     }
     const model = await buildPoint(point);
-    const bytes = point.calibrated ? await calibrate(model.bytes, signal) : model.bytes;
+    const bytes = point.calibrated ? await calibrate(model, signal) : model.bytes;
     const report = await measure(bytes, signal);
-    return toMeasurement(report, reference, { ...model, sizeBytes: bytes.length });
+    return toMeasurement(report, reference, {
+      bopPercent: model.report.totals.bopPercent,
+      meanError: model.meanError,
+      sizeBytes: bytes.length,
+    });
   };
 
   return {

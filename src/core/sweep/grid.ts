@@ -1,10 +1,9 @@
 // Expanding a grid spec into the ordered list of points. Order matters for cost: every
 // calibrated point directly follows its uncalibrated twin so an evaluator can reuse the
 // compressed model it just built.
+import { isMethodId, METHODS } from '../factor/methods/index.ts';
+import { FLOAT_BITS } from '../util/units.ts';
 import type { SweepGridSpec, SweepMethod, SweepPoint } from './types.ts';
-
-const FLOAT_BITS = 32;
-const FACTORIZING: ReadonlySet<SweepMethod> = new Set(['admm', 'ftq', 'cp']);
 
 export function expandGrid(spec: SweepGridSpec): SweepPoint[] {
   const actBitsList = spec.actBits?.length ? spec.actBits : [null];
@@ -35,14 +34,15 @@ export function expandGrid(spec: SweepGridSpec): SweepPoint[] {
 function methodPoints(method: SweepMethod, spec: SweepGridSpec, actBits: number | null) {
   const points: SweepPoint[] = [];
   if (method === 'float') return points;
-  if (method === 'ptq') {
-    for (const bits of spec.bits)
+  if (!isMethodId(method)) throw new Error(`sweep: unknown method '${method}'`);
+  const entry = METHODS[method];
+  // A method without bits (float CP) has one point per rate; one without rank, one per width.
+  const bitsList = entry.quantizes ? spec.bits : [FLOAT_BITS];
+  if (!entry.factorizes) {
+    for (const bits of bitsList)
       points.push({ method, rate: null, bits, actBits, calibrated: false });
     return points;
   }
-  if (!FACTORIZING.has(method)) throw new Error(`sweep: unknown method '${method}'`);
-  // Float CP has no weight bits: one point per rate.
-  const bitsList = method === 'cp' ? [FLOAT_BITS] : spec.bits;
   for (const rate of spec.rates) {
     for (const bits of bitsList) points.push({ method, rate, bits, actBits, calibrated: false });
   }
@@ -77,5 +77,4 @@ export function pointConfig(p: SweepPoint): SweepPoint {
   };
 }
 
-/** Calibration images per calibrated point of the app's sweeps (the eval worker's setting). */
-export const SWEEP_CALIBRATION_IMAGES = 512;
+export { SWEEP_CALIBRATION_IMAGES } from '../calibrate/defaults.ts';

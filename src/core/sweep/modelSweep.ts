@@ -5,14 +5,16 @@ import type { AffineOptions } from '../calibrate/affine.ts';
 import { DEFAULT_CALIBRATION_IMAGES, makeCalibrationBatches } from '../calibrate/batches.ts';
 import type { CalibrationStrategy } from '../calibrate/calibrateModel.ts';
 import type { Dataset } from '../data/types.ts';
+import { type LayerSelection as LayerPick, selectLayers } from '../factor/modelJobs.ts';
 import type { AdmmPresetName } from '../factor/types.ts';
 import { loadKernels } from '../kernels/index.ts';
 import type { Kernels } from '../kernels/types.ts';
+import { findInitializer, tensorToFloat32 } from '../onnx/index.ts';
+import { type PreparedModel, prepareModel } from '../pipeline/index.ts';
 import type { ProgressCallback } from '../util/progress.ts';
 import { sha256Hex } from './configKey.ts';
-import { createSweepEvaluator } from './evaluator.ts';
+import { createSweepEvaluator, type SweepLayer } from './evaluator.ts';
 import { expandGrid } from './grid.ts';
-import { type LayerSelection, prepareSweepModel } from './prepareModel.ts';
 import { runSweep } from './runSweep.ts';
 import type { SweepCache, SweepContext, SweepGridSpec, SweepPoint, SweepRow } from './types.ts';
 
@@ -22,6 +24,14 @@ import type { SweepCache, SweepContext, SweepGridSpec, SweepPoint, SweepRow } fr
  * tensors inside factorized chains.
  */
 export const SWEEP_PIPELINE_VERSION = 2;
+
+/**
+ * 'spatial': factorizable convolutions with a k x k kernel, k > 1 (on the CIFAR ResNets, the 18
+ * or 54 block 3x3 convs: the stem is too small to factorize). 'factorizable': every layer the
+ * discovery marks factorizable. Or explicit layer names. Every method of a sweep compresses the
+ * same layers.
+ */
+export type SweepLayerSelection = 'spatial' | 'factorizable' | readonly string[];
 
 export interface ModelSweepOptions {
   modelBytes: Uint8Array;
@@ -41,7 +51,8 @@ export interface ModelSweepOptions {
     passes?: number;
     affine?: AffineOptions;
   };
-  layers?: LayerSelection;
+  /** Default 'spatial': the k x k block convs (the published setup); or names. */
+  layers?: SweepLayerSelection;
   preset?: AdmmPresetName;
   seed?: number;
   perChannelPtq?: boolean;
@@ -72,7 +83,8 @@ const hashOf = (v: Uint8Array | string) =>
 
 export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSweepResult> {
   const points = options.points ?? expandGrid(options.grid ?? { methods: [], rates: [], bits: [] });
-  const prepared = await prepareSweepModel(options.modelBytes, options.layers ?? 'spatial');
+  const prepared = await prepareModel(options.modelBytes);
+  const selected = sweepLayers(prepared, options.layers ?? 'spatial');
   const cal = options.calibration;
   const batches = cal
     ? makeCalibrationBatches(prepared.model, cal.dataset, { images: cal.images })
@@ -80,9 +92,8 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
   const calibrationImages = batches?.reduce((n, b) => n + b.dims[0], 0) ?? 0;
   const runnable = batches ? points : points.filter((p) => !p.calibrated && p.actBits === null);
   const handle = createSweepEvaluator({
-    modelBytes: options.modelBytes,
-    layers: prepared.sweepLayers,
-    build: prepared.build,
+    prepared,
+    layers: selected,
     kernels: options.kernels ?? (await loadKernels()),
     dataset: options.dataset,
     indices: options.indices,
@@ -95,7 +106,7 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
     latencyRuns: options.latencyRuns,
     onProgress: options.onPointProgress,
   });
-  const layers = prepared.selected.map((l) => l.name);
+  const layers = selected.map((l) => l.name);
   const context: SweepContext = {
     modelHash: await sha256Hex(options.modelBytes),
     dataHash: await hashOf(options.dataBytes),
@@ -133,6 +144,23 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
     factorizations: { computed: handle.factorCache.misses, reused: handle.factorCache.hits },
     context,
   };
+}
+
+function sweepLayers(prepared: PreparedModel, selection: SweepLayerSelection): SweepLayer[] {
+  const pick: LayerPick =
+    selection === 'spatial'
+      ? { spatialOnly: true }
+      : selection === 'factorizable'
+        ? {}
+        : { names: selection };
+  // Selected as for QAF: factorizable layers; PTQ points then quantize the same ones.
+  const layers = selectLayers(prepared.layers, 'admm', pick);
+  if (layers.length === 0) throw new Error('sweep: no layer to compress in this model');
+  return layers.map((l) => ({
+    name: l.name,
+    weight: tensorToFloat32(findInitializer(prepared.model, l.weightName)!),
+    weightShape: l.weightShape,
+  }));
 }
 
 function indexBytes(indices: Int32Array): Uint8Array {

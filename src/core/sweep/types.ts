@@ -1,8 +1,9 @@
 // Plain-data shapes of a sweep: the grid of configurations, one row per evaluated point.
+import type { MethodId } from '../factor/methods/index.ts';
 import type { ProgressCallback } from '../util/progress.ts';
 
-/** 'float' is the uncompressed model; 'ptq' quantizes without factorizing; 'cp' is float CP. */
-export type SweepMethod = 'float' | 'admm' | 'ftq' | 'ptq' | 'cp';
+/** A method of the registry (src/core/factor/methods), or 'float' for the uncompressed model. */
+export type SweepMethod = 'float' | MethodId;
 
 /** One configuration of the grid. */
 export interface SweepPoint {

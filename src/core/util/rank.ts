@@ -1,30 +1,56 @@
-// CP rank from a parameter-reduction rate (method doc, "Rank"), with the nonsense rejected
-// early and loudly: a bad rank would otherwise surface as a Cholesky failure deep in ADMM.
+// The one rule from a weight's shape to its CP view and rank (method doc, "Rank"). The engine,
+// the cost model (what-if preview) and layer discovery all use it, so they cannot disagree, and
+// nonsense is rejected early and loudly: a bad rank would otherwise surface as a Cholesky
+// failure deep in ADMM.
+
+/** Why a rate or rank cannot be used for a layer; the message is for the user. */
+export class RankError extends RangeError {
+  override name = 'RankError';
+}
 
 /**
- * A weight's CP view: [I, J, K] = [Cout, Cin, kh*kw] for a k x k conv; [I, J] for a 2-way
- * weight, including a 1x1 conv (method doc: that is the 2-way case).
+ * A weight's CP view: [I, J, K] = [Cout, Cin, prod(kernel)] for a conv with a kernel larger
+ * than 1 (1-D, 2-D or 3-D); [I, J] for a 2-way weight, including a 1x1 conv (method doc: that
+ * is the 2-way case).
  */
 export function cpDims(shape: readonly number[]): number[] {
   if (shape.length === 2) return [shape[0], shape[1]];
-  if (shape.length === 4) {
-    const k = shape[2] * shape[3];
+  if (shape.length >= 3) {
+    const k = shape.slice(2).reduce((p, d) => p * d, 1);
     return k === 1 ? [shape[0], shape[1]] : [shape[0], shape[1], k];
   }
-  if (shape.length === 3) return [shape[0], shape[1], shape[2]];
-  throw new RangeError(`cannot factorize a weight of shape [${shape.join(', ')}]: need 2-4 dims`);
+  throw new RankError(
+    `cannot factorize a weight of shape [${shape.join(', ')}]: need 2 or more dims`,
+  );
 }
 
-/** R = floor(prod(dims) / (sum(dims) * rate)). */
-export function rankFromRate(dims: readonly number[], rate: number): number {
-  if (!(rate > 0) || !Number.isFinite(rate)) {
-    throw new RangeError(`reduction rate must be a positive finite number, got ${rate}`);
-  }
+/** floor(prod(dims) / (sum(dims) * rate)), without checks: may be 0. */
+export function rankAtRate(dims: readonly number[], rate: number): number {
   const params = dims.reduce((p, d) => p * d, 1);
   const perRank = dims.reduce((s, d) => s + d, 0);
-  const rank = Math.floor(params / (perRank * rate));
+  return Math.floor(params / (perRank * rate));
+}
+
+/** The largest rank whose factors are no larger than the weight (rate 1). */
+export function maxRank(dims: readonly number[]): number {
+  const atRateOne = rankAtRate(dims, 1);
+  // A matrix has no rank above min(I, J): more columns only add zeros.
+  return dims.length === 2 ? Math.min(atRateOne, dims[0], dims[1]) : atRateOne;
+}
+
+/** R = floor(prod(dims) / (sum(dims) * rate)), for a rate >= 1 that leaves R >= 1. */
+export function rankFromRate(dims: readonly number[], rate: number): number {
+  if (!Number.isFinite(rate) || rate <= 0) {
+    throw new RankError(`reduction rate must be a positive finite number, got ${rate}`);
+  }
+  if (rate < 1) {
+    throw new RankError(
+      `rate ${rate} would make the factors larger than the layer itself; use a rate of at least 1`,
+    );
+  }
+  const rank = rankAtRate(dims, rate);
   if (rank < 1) {
-    throw new RangeError(
+    throw new RankError(
       `rate ${rate} leaves rank ${rank} < 1 for a ${dims.join('x')} weight; use a smaller rate`,
     );
   }
@@ -34,17 +60,32 @@ export function rankFromRate(dims: readonly number[], rate: number): number {
 /** The rank to use: explicit `rank` if given, else from `rate`; validated either way. */
 export function resolveRank(dims: readonly number[], rank?: number, rate?: number): number {
   if (rank === undefined) {
-    if (rate === undefined) throw new RangeError('give either a rank or a reduction rate');
+    if (rate === undefined) throw new RankError('give either a rank or a reduction rate');
     return rankFromRate(dims, rate);
   }
-  const params = dims.reduce((p, d) => p * d, 1);
   if (!Number.isInteger(rank) || rank < 1) {
-    throw new RangeError(`rank must be an integer >= 1, got ${rank}`);
+    throw new RankError(`rank must be an integer >= 1, got ${rank}`);
   }
-  if (rank > params) {
-    throw new RangeError(
-      `rank ${rank} exceeds the ${params} parameters of a ${dims.join('x')} weight`,
+  const most = maxRank(dims);
+  if (rank > most) {
+    throw new RankError(
+      `rank ${rank} is above the ${most} a ${dims.join('x')} weight allows ` +
+        '(a higher rank would store more numbers than the layer itself)',
     );
   }
   return rank;
+}
+
+/** The rank for `rate` or `rank` as resolveRank picks it, or the reason there is none. */
+export function tryResolveRank(
+  dims: readonly number[],
+  rank?: number,
+  rate?: number,
+): { rank: number; error: null } | { rank: null; error: string } {
+  try {
+    return { rank: resolveRank(dims, rank, rate), error: null };
+  } catch (e) {
+    if (e instanceof RankError) return { rank: null, error: e.message };
+    throw e;
+  }
 }

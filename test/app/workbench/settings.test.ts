@@ -79,15 +79,24 @@ describe('workbench settings', () => {
   it('cost choices give the engine ranks: BOP % falls with the rate and the bits', () => {
     const bop = (rate: number, bits: number) => {
       const s = { ...DEFAULT_SETTINGS, rate, bits };
-      return computeCosts(layers, costChoices(layers, s), { otherWeightBits: 8 }).totals.bopPercent;
+      const { choices } = costChoices(layers, s);
+      return computeCosts(layers, choices, { otherWeightBits: 8 }).totals.bopPercent;
     };
     // Layer a: 16*16*9 / ((16+16+9) * 2) -> rank 28, as the engine's rank rule gives.
-    expect(costChoices(layers, DEFAULT_SETTINGS).get('a')).toEqual({
+    expect(costChoices(layers, DEFAULT_SETTINGS).choices.get('a')).toEqual({
       method: 'admm',
       rank: 28,
       bits: 4,
     });
     expect(bop(3, 4)).toBeLessThan(bop(2, 4));
     expect(bop(2, 2)).toBeLessThan(bop(2, 4));
+  });
+
+  it("a rate that leaves a layer no rank is the engine's error, not a clamped preview", () => {
+    const { choices, rankErrors } = costChoices(layers, { ...DEFAULT_SETTINGS, rate: 1000 });
+    expect(choices.size).toBe(0);
+    expect(rankErrors[0].reason).toMatch(/leaves rank 0 < 1/);
+    const below = costChoices(layers, { ...DEFAULT_SETTINGS, rate: 0.5 });
+    expect(below.rankErrors[0].reason).toMatch(/at least 1/);
   });
 });

@@ -1,0 +1,137 @@
+// The one pipeline every shell runs: factorize the allocated layers, write the compressed model,
+// calibrate it, and check that the file loads and runs next to the original. The worker, the CLI
+// and the sweep call it (or its stages) and add only their own concerns: transfer, files, caches.
+import type { ChannelStats } from '../calibrate/channelStats.ts';
+import type { CalibrationBatch } from '../calibrate/outputStats.ts';
+import { type CompressHooks, compressLayer } from '../factor/compressLayer.ts';
+import { type Allocation, allocationJobs } from '../factor/modelJobs.ts';
+import type { CompressJob, LayerProgress, LayerResult } from '../factor/types.ts';
+import type { Kernels } from '../kernels/types.ts';
+import type { CompressionReport } from '../rewrite/types.ts';
+import type { ProgressCallback } from '../util/progress.ts';
+import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.ts';
+import { checkWrittenModel, type RunCheck } from './check.ts';
+import type { PreparedModel } from './prepare.ts';
+import { type OutputSettings, writeCompressedModel } from './write.ts';
+
+/** How the layers are factorized: one after another here, or a worker pool in the app. */
+export type Factorizer = (
+  jobs: CompressJob[],
+  hooks: { onLayer?: (p: LayerProgress) => void; signal?: AbortSignal },
+) => Promise<LayerResult[]>;
+
+export interface CompressModelInput {
+  prepared: PreparedModel;
+  /** Needed to factorize; the rewrite's PTQ of other layers defaults to plain JS (same bits). */
+  kernels?: Kernels;
+  /** What to compress; not needed when `results` are given. */
+  allocation?: Allocation;
+  /** Layer results computed elsewhere (the app's worker pool, a cache); skips factorizing. */
+  results?: readonly LayerResult[];
+  factorize?: Factorizer;
+  output?: OutputSettings;
+  /** Calibration images: activation ranges, calibration after compression and the check run. */
+  calibration?: {
+    batches: readonly CalibrationBatch[];
+    /** Other images for the activation ranges (default: `batches`). */
+    actBatches?: readonly CalibrationBatch[];
+    /** Calibrate after compression (default true). */
+    calibrate?: boolean;
+    settings?: CalibrationSettings;
+    referenceStats?: Map<string, ChannelStats>;
+  } | null;
+  /** Load and run the written model next to the original (default true). */
+  check?: boolean;
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  onLayer?: (progress: LayerProgress) => void;
+}
+
+export interface CompressModelOutput {
+  bytes: Uint8Array;
+  report: CompressionReport;
+  results: LayerResult[];
+  calibrated: boolean;
+  /** Model runs the calibration made (0 when not calibrated). */
+  calibrationRuns: number;
+  referenceStats: Map<string, ChannelStats> | null;
+  /** The written model run next to the original; null when the check was turned off. */
+  check: RunCheck | null;
+}
+
+export async function compressModel(input: CompressModelInput): Promise<CompressModelOutput> {
+  const { prepared, signal, onProgress } = input;
+  const results = input.results ? [...input.results] : await factorizeAll(input);
+  if (results.length === 0) throw new Error('no layer to compress: the selection is empty');
+  signal?.throwIfAborted();
+  onProgress?.({ status: 'rewriting', loaded: 0, total: 1, progress: 0 });
+  const batches = input.calibration?.batches ?? null;
+  const output = input.output ?? {};
+  const actBatches = input.calibration?.actBatches ?? batches;
+  const written = await writeCompressedModel(prepared, results, output, actBatches, input.kernels);
+  let bytes = written.bytes;
+  let report = written.report;
+  onProgress?.({ status: 'rewriting', loaded: 1, total: 1, progress: 1 });
+  let calibrationRuns = 0;
+  let referenceStats: Map<string, ChannelStats> | null = null;
+  const calibrate = batches?.length && (input.calibration?.calibrate ?? true);
+  if (calibrate) {
+    const done = await calibrateCompressedModel(
+      prepared,
+      { bytes, report },
+      results.map((r) => r.name),
+      batches,
+      {
+        ...input.calibration?.settings,
+        referenceStats: input.calibration?.referenceStats,
+        signal,
+        onProgress,
+      },
+    );
+    ({ bytes, report } = done);
+    calibrationRuns = done.runs;
+    referenceStats = done.referenceStats;
+  }
+  let check: RunCheck | null = null;
+  if (input.check ?? true) {
+    onProgress?.({ status: 'checking', loaded: 0, total: 1, progress: 0 });
+    check = await checkWrittenModel(prepared.model, prepared.bytes, bytes, batches);
+    onProgress?.({ status: 'checking', loaded: 1, total: 1, progress: 1 });
+  }
+  return {
+    bytes,
+    report,
+    results,
+    calibrated: Boolean(calibrate),
+    calibrationRuns,
+    referenceStats,
+    check,
+  };
+}
+
+async function factorizeAll(input: CompressModelInput): Promise<LayerResult[]> {
+  if (!input.allocation) throw new Error('compressModel needs an allocation or layer results');
+  const jobs = allocationJobs(input.prepared.model, input.prepared.layers, input.allocation);
+  if (jobs.length === 0) throw new Error('no layer matches the selection');
+  if (!input.factorize && !input.kernels)
+    throw new Error('compressModel needs kernels to factorize');
+  const factorize = input.factorize ?? sequentialFactorizer(input.kernels!);
+  return factorize(jobs, { onLayer: input.onLayer, signal: input.signal });
+}
+
+/** Layers one after another on this thread; a cancel stops between layers. */
+export function sequentialFactorizer(kernels: Kernels): Factorizer {
+  return async (jobs, hooks) => {
+    const results: LayerResult[] = [];
+    for (const job of jobs) {
+      hooks.signal?.throwIfAborted();
+      const compressHooks: CompressHooks = {
+        onProgress: hooks.onLayer,
+        shouldStop: () => hooks.signal?.aborted ?? false,
+      };
+      results.push(compressLayer(kernels, job, compressHooks));
+    }
+    hooks.signal?.throwIfAborted();
+    return results;
+  };
+}

@@ -1,0 +1,21 @@
+// Public surface of the compression pipeline (prepare -> factorize -> write -> calibrate -> check).
+export {
+  type CalibratedModel,
+  type CalibrationSettings,
+  calibrateCompressedModel,
+} from './calibrate.ts';
+export {
+  checkWrittenModel,
+  type OutputDifference,
+  type RunCheck,
+  WrittenModelError,
+} from './check.ts';
+export {
+  type CompressModelInput,
+  type CompressModelOutput,
+  compressModel,
+  type Factorizer,
+  sequentialFactorizer,
+} from './compressModel.ts';
+export { layerOutputs, type PreparedModel, type PrepareOptions, prepareModel } from './prepare.ts';
+export { type OutputSettings, writeCompressedModel } from './write.ts';
