@@ -36,11 +36,3 @@ export function evalWorker(): Comlink.Remote<EvalWorkerApi> {
 export function restartEvalWorker(): void {
   client.terminate();
 }
-
-/**
- * @deprecated A crash now rejects the pending calls by itself ("the evaluation worker stopped
- * (...)"); this passes `promise` through and goes with its last caller.
- */
-export function untilCrash<T>(promise: Promise<T>): Promise<T> {
-  return promise;
-}

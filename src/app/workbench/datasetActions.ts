@@ -3,12 +3,7 @@
 import * as Comlink from 'comlink';
 import { guessDatasetFormat } from '../../core/data/loadDataset.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
-import {
-  evalWorker,
-  evalWorkerGeneration,
-  onEvalWorkerCrash,
-  untilCrash,
-} from '../bridge/evalClient.ts';
+import { evalWorker, evalWorkerGeneration, onEvalWorkerCrash } from '../bridge/evalClient.ts';
 import { createStepGate } from './stepGate.ts';
 import { type DatasetRole, useSession } from './store.ts';
 
@@ -59,8 +54,11 @@ export async function loadDatasetFile(role: DatasetRole, file: File): Promise<vo
         }),
       ),
     );
-    const summary = await untilCrash(
-      evalWorker().loadDataset(Comlink.transfer(buffer, [buffer]), format, file.name, onProgress),
+    const summary = await evalWorker().loadDataset(
+      Comlink.transfer(buffer, [buffer]),
+      format,
+      file.name,
+      onProgress,
     );
     files[role] = file;
     crashesInARow = 0;
