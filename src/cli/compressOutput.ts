@@ -154,18 +154,7 @@ export function outputSummary(
     `BOPs ${(t.bopPercent).toFixed(3)} % of float (weights of other layers at ` +
       `${report.otherWeightBits} bits, activations at ${report.actBits} bits), MACs ${t.macs}`,
     ...report.notes,
-    checkLine(report.check),
+    ...(report.check ? [] : ['not checked in onnxruntime']),
   ];
   return lines.join('\n');
-}
-
-/** What the check run found, in one line. */
-function checkLine(check: RunCheck | null): string {
-  if (!check) return 'not checked in onnxruntime';
-  const diffs = check.outputs
-    .map((o) => `${o.name}: relative L2 ${o.relativeL2.toFixed(4)}, cosine ${o.cosine.toFixed(4)}`)
-    .join('; ');
-  const agree =
-    check.agreement === null ? '' : `, top-1 agreement ${(check.agreement * 100).toFixed(1)} %`;
-  return `loads and runs in onnxruntime next to the original (${check.samples} ${check.inputs}${agree}): ${diffs}`;
 }

@@ -174,3 +174,13 @@ function argmax(v: Float64Array, start: number, count: number): number {
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
+
+/** The check in one line, for reports and the CLI. */
+export function describeCheck(check: RunCheck): string {
+  const diffs = check.outputs
+    .map((o) => `${o.name}: relative L2 ${o.relativeL2.toFixed(4)}, cosine ${o.cosine.toFixed(4)}`)
+    .join('; ');
+  const agree =
+    check.agreement === null ? '' : `, top-1 agreement ${(check.agreement * 100).toFixed(1)} %`;
+  return `checked: loads and runs in onnxruntime next to the original (${check.samples} ${check.inputs}${agree}): ${diffs}`;
+}

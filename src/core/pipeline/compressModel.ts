@@ -10,7 +10,7 @@ import type { Kernels } from '../kernels/types.ts';
 import type { CompressionReport } from '../rewrite/types.ts';
 import type { ProgressCallback } from '../util/progress.ts';
 import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.ts';
-import { checkWrittenModel, type RunCheck } from './check.ts';
+import { checkWrittenModel, describeCheck, type RunCheck } from './check.ts';
 import type { PreparedModel } from './prepare.ts';
 import { type OutputSettings, writeCompressedModel } from './write.ts';
 
@@ -96,6 +96,7 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
   if (input.check ?? true) {
     onProgress?.({ status: 'checking', loaded: 0, total: 1, progress: 0 });
     check = await checkWrittenModel(prepared.model, prepared.bytes, bytes, batches);
+    report = { ...report, notes: [...report.notes, describeCheck(check)] };
     onProgress?.({ status: 'checking', loaded: 1, total: 1, progress: 1 });
   }
   return {

@@ -6,6 +6,7 @@ export {
 } from './calibrate.ts';
 export {
   checkWrittenModel,
+  describeCheck,
   type OutputDifference,
   type RunCheck,
   WrittenModelError,
