@@ -1,27 +1,45 @@
 /// <reference types="vitest/config" />
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import react from '@vitejs/plugin-react';
 import { defineConfig, type Plugin } from 'vite';
+import { securityHeaders } from './deploy/securityHeaders.ts';
 
-// crossOriginIsolated needs both headers; without them onnxruntime-web silently drops to 1 thread.
-const isolationHeaders = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
-
-function crossOriginIsolation(): Plugin {
+// Every response (files, the page, 404s) carries the security headers of deploy/securityHeaders.ts.
+// The dev server adds a per-start nonce for what Vite itself inlines (React refresh, dev CSS).
+function securityHeadersPlugin(devNonce: string | undefined): Plugin {
+  const set =
+    (headers: Record<string, string>) => (_req: unknown, res: ServerResponse, next: () => void) => {
+      for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+      next();
+    };
   return {
-    name: 'cross-origin-isolation',
+    name: 'security-headers',
     configureServer(server) {
-      server.middlewares.use((_req, res, next) => {
-        for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
-        next();
-      });
+      server.middlewares.use(set(securityHeaders(devNonce)));
     },
     configurePreviewServer(server) {
-      server.middlewares.use((_req, res, next) => {
-        for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
-        next();
-      });
+      server.middlewares.use(set(securityHeaders()));
+    },
+  };
+}
+
+// Static hosts get the same headers (deploy/_headers, read by Netlify and Cloudflare Pages) and a
+// 404 page (without one, Cloudflare Pages answers every unknown path with index.html).
+const notFoundHtml = `<!doctype html>
+<html lang="en"><head><meta charset="UTF-8" /><title>Not found</title></head>
+<body><p>Not found. <a href="/">QAF Workbench</a> is a single page.</p></body></html>
+`;
+
+function staticHostFiles(): Plugin {
+  return {
+    name: 'static-host-files',
+    apply: 'build',
+    generateBundle() {
+      const headers = readFileSync(new URL('./deploy/_headers', import.meta.url), 'utf8');
+      this.emitFile({ type: 'asset', fileName: '_headers', source: headers });
+      this.emitFile({ type: 'asset', fileName: '404.html', source: notFoundHtml });
     },
   };
 }
@@ -48,24 +66,31 @@ function ortWasmFromPublic(): Plugin {
   };
 }
 
-export default defineConfig({
-  // In the browser the whole app (core included) uses the CPU-only ort build, the one whose wasm
-  // public/ort/ holds; Node (vitest) keeps the package's own Node entry.
-  resolve: {
-    alias: process.env.VITEST
-      ? []
-      : [{ find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' }],
-  },
-  plugins: [react(), crossOriginIsolation(), ortWasmFromPublic()],
-  // Workers are bundled by their own pipeline; ort lives in the model worker.
-  worker: { format: 'es', plugins: () => [ortWasmFromPublic()] },
-  server: { headers: isolationHeaders },
-  preview: { headers: isolationHeaders, port: 4173, strictPort: true },
-  test: {
-    environment: 'node',
-    include: ['test/**/*.test.ts'],
-    testTimeout: 300_000,
-    hookTimeout: 300_000,
-    reporters: ['default', ['json', { outputFile: 'test-results/unit.json' }]],
-  },
+export default defineConfig(({ command, isPreview }) => {
+  const devNonce =
+    command === 'serve' && !isPreview ? randomBytes(16).toString('base64') : undefined;
+  return {
+    // In the browser the whole app (core included) uses the CPU-only ort build, the one whose wasm
+    // public/ort/ holds; Node (vitest) keeps the package's own Node entry.
+    resolve: {
+      alias: process.env.VITEST
+        ? []
+        : [{ find: /^onnxruntime-web$/, replacement: 'onnxruntime-web/wasm' }],
+    },
+    // 'mpa': no single-page fallback, so a path that is not a file answers 404, not the page
+    // (the app is one page at /, which still serves index.html).
+    appType: 'mpa',
+    html: { cspNonce: devNonce },
+    plugins: [react(), securityHeadersPlugin(devNonce), staticHostFiles(), ortWasmFromPublic()],
+    // Workers are bundled by their own pipeline; ort lives in the model worker.
+    worker: { format: 'es', plugins: () => [ortWasmFromPublic()] },
+    preview: { port: 4173, strictPort: true },
+    test: {
+      environment: 'node',
+      include: ['test/**/*.test.ts'],
+      testTimeout: 300_000,
+      hookTimeout: 300_000,
+      reporters: ['default', ['json', { outputFile: 'test-results/unit.json' }]],
+    },
+  };
 });

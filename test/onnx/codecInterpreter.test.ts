@@ -166,7 +166,7 @@ describe('ONNX wire interpreter', () => {
       for (const length of [1, 5, 64, 1000]) expectSameDecode(randomBytes(length, seed));
     }
     // 150 nested graph attributes: past protobufjs' recursion limit of 100.
-    let inner = new Uint8Array();
+    let inner: Uint8Array = new Uint8Array();
     for (let i = 0; i < 150; i++) {
       const attr = protobuf.Writer.create()
         .uint32((6 << 3) | 2)
