@@ -19,4 +19,10 @@ export {
   sequentialFactorizer,
 } from './compressModel.ts';
 export { layerOutputs, type PreparedModel, type PrepareOptions, prepareModel } from './prepare.ts';
+export {
+  assertValidModel,
+  InvalidModelError,
+  type ModelValidation,
+  validateModel,
+} from './validate.ts';
 export { type OutputSettings, writeCompressedModel } from './write.ts';

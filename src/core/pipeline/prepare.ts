@@ -9,6 +9,7 @@ import { readModel } from '../onnx/reader.ts';
 import type { Dim } from '../onnx/shapes/dims.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import type { RewriteLayer } from '../rewrite/types.ts';
+import { assertValidModel } from './validate.ts';
 
 export interface PreparedModel {
   /** The original file, never modified. */
@@ -20,6 +21,8 @@ export interface PreparedModel {
   rewriteLayers: RewriteLayer[];
   /** Why some shapes stay unknown (their MACs and BOPs are unknown), if any. */
   shapeWarning: string | null;
+  /** What the validator flagged without refusing (outliers, already-quantized weights). */
+  warnings: string[];
 }
 
 export interface PrepareOptions {
@@ -32,6 +35,8 @@ export async function prepareModel(
   options: PrepareOptions = {},
 ): Promise<PreparedModel> {
   const model = readModel(bytes);
+  // Nothing is solved for, or written from, a graph that cannot run (validate.ts).
+  const warnings = assertValidModel(model);
   const input = graphInputs(model)[0];
   const inputShapes = options.inputShapes ?? (input?.name ? { [input.name]: batchOne(model) } : {});
   const analysis = await analyzeModel(model, { inputShapes });
@@ -42,6 +47,7 @@ export async function prepareModel(
     layers,
     rewriteLayers: layers.map(toRewriteLayer),
     shapeWarning: analysis.runtimeError ?? null,
+    warnings,
   };
 }
 
