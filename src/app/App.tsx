@@ -9,6 +9,7 @@ import { ModelSummary } from './components/ModelSummary.tsx';
 import { ResultsTable } from './components/ResultsTable.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
 import { StatusFooter } from './components/StatusFooter.tsx';
+import { StorageNotice } from './components/StorageNotice.tsx';
 import { TradeoffCharts } from './components/TradeoffCharts.tsx';
 import { Welcome } from './components/Welcome.tsx';
 import { useAppStore } from './store.ts';
@@ -22,6 +23,7 @@ export function App() {
       <main className="workspace">
         <div className="notices">
           <ErrorBanner />
+          <StorageNotice />
           <LoadingBar />
         </div>
         {model ? (

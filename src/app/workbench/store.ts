@@ -1,11 +1,12 @@
 // The workbench's state beyond the opened model. Settings, result rows and sweep rows persist
-// in localStorage (summaries only: compressed bytes stay in memory and are rebuilt on demand);
-// datasets and the progress of running steps are per session.
+// in localStorage through storage.ts (summaries only: compressed bytes stay in memory and are
+// rebuilt on demand); datasets and the progress of running steps are per session.
 import { create } from 'zustand';
-import { createJSONStorage, persist } from 'zustand/middleware';
+import { type PersistStorage, persist, type StorageValue } from 'zustand/middleware';
 import type { PreprocessSpec } from '../../core/data/types.ts';
 import type { SweepRow } from '../../core/sweep/types.ts';
 import type { DatasetSummary } from '../bridge/evalTypes.ts';
+import { readJson, removeItem, writeBounded } from '../storage.ts';
 import { type CompressSettings, DEFAULT_SETTINGS } from './settings.ts';
 import { DEFAULT_SWEEP_CHOICE, type SweepChoice } from './sweepGrid.ts';
 
@@ -82,6 +83,51 @@ export interface WorkbenchState {
   sweepChoice: SweepChoice;
 }
 
+type Stored = StorageValue<WorkbenchState>;
+
+const jsonChars = new WeakMap<object, number>();
+
+/** Characters a row adds to the stored JSON (rows are immutable: measured once). */
+function rowChars(row: object): number {
+  let n = jsonChars.get(row);
+  if (n === undefined) {
+    n = JSON.stringify(row).length + 1;
+    jsonChars.set(row, n);
+  }
+  return n;
+}
+
+/** How many of `rows`, oldest first, make up at least `chars` characters (all, if they don't). */
+function oldestWorth<T extends object>(rows: readonly T[], chars: number): number {
+  let n = 0;
+  for (let freed = 0; n < rows.length && freed < chars; n++) freed += rowChars(rows[n]);
+  return n;
+}
+
+/** Drops the oldest result rows, then the oldest sweep rows, worth `chars`; null if none are left. */
+export function dropOldestRows(value: Stored, chars: number): Stored | null {
+  const { results, sweepRows } = value.state;
+  if (results.length === 0 && sweepRows.length === 0) return null;
+  const fromResults = oldestWorth(results, chars);
+  const freed = results.slice(0, fromResults).reduce((sum, r) => sum + rowChars(r), 0);
+  const fromSweeps = fromResults < results.length ? 0 : oldestWorth(sweepRows, chars - freed);
+  const state = {
+    ...value.state,
+    results: results.slice(fromResults),
+    sweepRows: sweepRows.slice(fromSweeps),
+  };
+  return { ...value, state };
+}
+
+// Never throws: a full quota trims the oldest rows and shows StorageNotice once.
+const workbenchStorage: PersistStorage<WorkbenchState> = {
+  getItem: (name) => readJson<Stored>(name),
+  setItem: (name, value) => {
+    writeBounded({ key: name, value, shrink: dropOldestRows });
+  },
+  removeItem,
+};
+
 export const useWorkbench = create<WorkbenchState>()(
   persist(
     () => ({
@@ -95,7 +141,7 @@ export const useWorkbench = create<WorkbenchState>()(
     {
       name: 'qaf-workbench',
       version: 1,
-      storage: createJSONStorage(() => localStorage),
+      storage: workbenchStorage,
       // Settings saved by an older version gain the fields added since.
       merge: (saved, current) => {
         const s = (saved ?? {}) as Partial<WorkbenchState>;
@@ -116,6 +162,11 @@ export function updateSettings(patch: Partial<CompressSettings>): void {
 
 export function updateEvalSettings(patch: Partial<EvalSettings>): void {
   useWorkbench.setState((s) => ({ evalSettings: { ...s.evalSettings, ...patch } }));
+}
+
+/** The storage notice's "Clear stored results": result and sweep rows go; settings stay. */
+export function clearStoredResults(): void {
+  useWorkbench.setState({ results: [], sweepRows: [] });
 }
 
 export function removeResult(id: string): void {
