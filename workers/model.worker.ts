@@ -10,13 +10,24 @@ import {
 } from '../src/core/eval/session.ts';
 import { type JobSettings, modelLayerJobs } from '../src/core/factor/modelJobs.ts';
 import type { CompressJob } from '../src/core/factor/types.ts';
-import { analyzeModel, type OnnxModel, readModel } from '../src/core/onnx/index.ts';
+import {
+  analyzeModel,
+  normalizeModel,
+  type OnnxModel,
+  readModel,
+  writeModel,
+} from '../src/core/onnx/index.ts';
 import type { InputShapes, ModelOverview, RuntimeCheck } from './protocol/modelTypes.ts';
 
 interface LoadedModel {
   fileName: string;
+  /** Size of the file the user opened. */
+  sizeBytes: number;
+  /** The normalised model (src/core/onnx/normalize.ts) and its bytes: what the pipeline gets. */
   bytes: Uint8Array;
   model: OnnxModel;
+  /** What normalisation changed, kept for every later overview. */
+  normalization: string[];
 }
 
 const models = new Map<string, LoadedModel>();
@@ -37,8 +48,8 @@ async function overview(
   return {
     modelId,
     fileName: entry.fileName,
-    sizeBytes: entry.bytes.byteLength,
-    summary,
+    sizeBytes: entry.sizeBytes,
+    summary: { ...summary, normalization: entry.normalization },
     layers,
     inputShapes,
   };
@@ -55,7 +66,17 @@ const api = {
   /** Parses a model file (its buffer is transferred, not copied) and keeps it under a new id. */
   async open(buffer: ArrayBuffer, fileName: string): Promise<ModelOverview> {
     const bytes = new Uint8Array(buffer);
-    const entry: LoadedModel = { fileName, bytes, model: readModel(bytes) };
+    const source = readModel(bytes);
+    // Normalised once here, so the layer names and weights the page, the jobs and the pipeline
+    // (which gets these bytes) see are the same.
+    const { model, notes } = normalizeModel(source);
+    const entry: LoadedModel = {
+      fileName,
+      sizeBytes: bytes.byteLength,
+      bytes: model === source ? bytes : writeModel(model),
+      model,
+      normalization: notes,
+    };
     const modelId = crypto.randomUUID();
     const result = await overview(modelId, entry, null);
     models.set(modelId, entry);
@@ -91,7 +112,10 @@ const api = {
     );
   },
 
-  /** A copy of the model file's bytes (the rewrite and evaluation run in the eval worker). */
+  /**
+   * A copy of the (normalised) model's bytes: the rewrite and evaluation run in the eval worker,
+   * whose prepareModel finds the same layers in them.
+   */
   bytes(modelId: string): ArrayBuffer {
     const copy = loaded(modelId).bytes.slice();
     return Comlink.transfer(copy.buffer, [copy.buffer]);

@@ -14,6 +14,7 @@ import {
 } from '../core/factor/index.ts';
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
+import { noLayerMessage as noCompressibleLayer } from '../core/onnx/index.ts';
 import { type PreparedModel, prepareModel, sequentialFactorizer } from '../core/pipeline/index.ts';
 import {
   compressOutputOptions,
@@ -71,9 +72,7 @@ export async function compressModelLayers(
 /** "No layer" in words a user can act on: what the model has and why none was taken. */
 function noLayerMessage(prepared: PreparedModel, allocation: Allocation): string {
   const all = prepared.layers;
-  if (all.length === 0) {
-    return 'compress: the model has no Conv, Gemm or MatMul layer with a constant weight to compress';
-  }
+  if (all.length === 0) return `compress: ${noCompressibleLayer(prepared.skipped)}`;
   const method = methodSpec(allocation.settings.method);
   const reasons = [...new Set(all.map((l) => l.reason))].slice(0, 5).join('; ');
   const pattern = allocation.selection?.layers;

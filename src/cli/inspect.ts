@@ -7,8 +7,11 @@ import {
   type InferredShapes,
   type LayerInfo,
   type ModelSummary,
+  noLayerMessage,
   type OnnxModel,
   readModel,
+  type SkippedLayer,
+  skipReasons,
 } from '../core/onnx/index.ts';
 import {
   formatBytes,
@@ -28,6 +31,8 @@ export const inspectUsage = `usage: qaf inspect MODEL.onnx [--input-shape SHAPE]
 export interface InspectReport {
   model: ModelSummary & { sizeBytes: number };
   layers: LayerInfo[];
+  /** Weight nodes that are not compressed, each with its reason. */
+  skipped: SkippedLayer[];
   shapes: InferredShapes;
   /** True when onnxruntime had to run the model to find some shapes. */
   usedRuntime: boolean;
@@ -45,10 +50,11 @@ export async function inspectParsed(
   sizeBytes: number,
   inputShapes: Record<string, Dim[]> = {},
 ): Promise<InspectReport> {
-  const { shapes, layers, summary, usedRuntime, runtimeError } = await analyzeModel(model, {
-    inputShapes,
-  });
-  return { model: { ...summary, sizeBytes }, layers, shapes, usedRuntime, runtimeError };
+  const { shapes, layers, skipped, summary, usedRuntime, runtimeError } = await analyzeModel(
+    model,
+    { inputShapes },
+  );
+  return { model: { ...summary, sizeBytes }, layers, skipped, shapes, usedRuntime, runtimeError };
 }
 
 export function inspectModel(
@@ -70,6 +76,7 @@ export function inspectJson(report: InspectReport): string {
       producer: model.producer,
       inputs: model.inputs,
       outputs: model.outputs,
+      normalization: model.normalization,
     },
     layers: layers.map((l) => ({
       name: l.name,
@@ -85,7 +92,24 @@ export function inspectJson(report: InspectReport): string {
       factorizable: l.factorizable,
       reason: l.reason,
     })),
+    notCompressed: report.skipped,
   });
+}
+
+function skippedTable(skipped: readonly SkippedLayer[]): string {
+  const rows = skipped.map((s, i) => [
+    String(i + 1),
+    s.name,
+    s.op,
+    s.weightShape ? s.weightShape.join('x') : '-',
+    formatCount(s.params),
+    s.reason,
+  ]);
+  return formatTable(
+    ['#', 'not compressed', 'op', 'weight', 'params', 'why'],
+    rows,
+    new Set([0, 4]),
+  );
 }
 
 export function inspectTable(path: string, report: InspectReport): string {
@@ -119,9 +143,19 @@ export function inspectTable(path: string, report: InspectReport): string {
     `${layers.length} weight layers (${model.factorizableCount} factorizable), ` +
       `${formatCount(model.params)} parameters, ${formatCount(model.macs)} MACs${macsNote}`,
   ];
+  if (report.skipped.length) {
+    footer.push(`${report.skipped.length} more not compressed: ${skipReasons(report.skipped)}`);
+  }
+  if (layers.length === 0) footer.push(noLayerMessage(report.skipped));
+  if (model.normalization.length) {
+    footer.push(`read after normalising the graph: ${model.normalization.join('; ')}`);
+  }
   if (report.usedRuntime)
     footer.push('some shapes were measured by running the model in onnxruntime-web');
-  return [...header, '', table, '', ...footer].join('\n');
+  if (report.runtimeError) footer.push(`some shapes are unknown: ${report.runtimeError}`);
+  const parts = [...header, '', table];
+  if (report.skipped.length) parts.push('', skippedTable(report.skipped));
+  return [...parts, '', ...footer].join('\n');
 }
 
 export async function inspectCommand(argv: string[]): Promise<number> {

@@ -320,8 +320,14 @@ describe('layer discovery', () => {
     const layers = discoverLayers(m, inferShapes(m));
     expect(layers.map((l) => [l.name, l.op, l.macs, l.factorizable, l.reason])).toEqual([
       ['pointwise', 'Conv', 64 * 32 * 64, true, '1x1 conv: low-rank (2-way)'],
-      ['Conv_1 (weight dw)', 'Conv', 64 * 9 * 64, false, 'depthwise convolution: quantize only'],
-      ['Conv_2 (weight gw)', 'Conv', 64 * 16 * 9 * 16, false, 'grouped convolution: quantize only'],
+      [
+        'Conv_1 (weight dw)',
+        'Conv',
+        64 * 9 * 64,
+        false,
+        'depthwise: 1 input channel per group, quantize only',
+      ],
+      ['Conv_2 (weight gw)', 'Conv', 64 * 16 * 9 * 16, false, 'grouped: 4 groups, quantize only'],
       ['proj', 'MatMul', 64 * 16 * 128, true, 'MatMul: low-rank (2-way)'],
       ['Gemm_6 (weight gw2)', 'Gemm', 128 * 100, true, 'Gemm: low-rank (2-way)'],
     ]);

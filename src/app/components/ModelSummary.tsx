@@ -1,5 +1,10 @@
 import type { ReactNode } from 'react';
-import type { IoInfo } from '../../core/onnx/index.ts';
+import {
+  type IoInfo,
+  noLayerMessage,
+  type SkippedLayer,
+  skipReasons,
+} from '../../core/onnx/index.ts';
 import { dataTypeName } from '../../core/onnx/tensor.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatBytes, formatCount, formatMacs, formatShape } from '../format.ts';
@@ -58,10 +63,51 @@ function runtimeText(runtime: RuntimeState): string {
   }
 }
 
+const warningStyle = {
+  background: 'var(--warn-soft)',
+  color: 'var(--warn)',
+  padding: '10px 12px',
+  borderRadius: 6,
+  margin: '12px 0 0',
+};
+
+/**
+ * What was not taken and why: a warning when nothing can be compressed (never a silent 0),
+ * else a line with the reasons and the list behind a disclosure.
+ */
+function NotCompressed({ skipped, layerCount }: { skipped: SkippedLayer[]; layerCount: number }) {
+  if (layerCount === 0) {
+    return (
+      <p style={warningStyle} role="alert" data-testid="no-layers-warning">
+        {noLayerMessage(skipped)}
+      </p>
+    );
+  }
+  if (skipped.length === 0) return null;
+  return (
+    <details className="small" data-testid="not-compressed">
+      <summary>
+        {formatCount(skipped.length)} more weight {skipped.length === 1 ? 'node is' : 'nodes are'}{' '}
+        not compressed: {skipReasons(skipped, 2)}
+      </summary>
+      <ul>
+        {skipped.map((s) => (
+          <li key={`${s.where} ${s.name}`}>
+            <code>{s.name}</code> {s.op}
+            {s.weightShape && ` ${s.weightShape.join('x')}`}: {s.reason}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
 /** File, inputs/outputs, opset, totals and whether onnxruntime-web can run the model. */
 export function ModelSummary({ model }: { model: ModelOverview }) {
   const runtime = useAppStore((s) => s.runtime);
   const { summary } = model;
+  const skipped = summary.notCompressed ?? [];
+  const normalization = summary.normalization ?? [];
   return (
     <section className="panel" aria-labelledby="summary-title">
       <div className="panel-head">
@@ -84,10 +130,22 @@ export function ModelSummary({ model }: { model: ModelOverview }) {
         <Fact label="File size" detail={`${formatCount(model.sizeBytes)} bytes`}>
           {formatBytes(model.sizeBytes)}
         </Fact>
-        <Fact label="Layers" detail={`${summary.factorizableCount} factorizable`}>
+        <Fact
+          label="Layers"
+          detail={
+            `${summary.factorizableCount} factorizable` +
+            (skipped.length ? `, ${skipped.length} not compressed` : '')
+          }
+        >
           {formatCount(summary.layerCount)}
         </Fact>
       </dl>
+      <NotCompressed skipped={skipped} layerCount={summary.layerCount} />
+      {normalization.length > 0 && (
+        <p className="muted small" data-testid="normalization">
+          Read after normalising the graph: {normalization.join('; ')}.
+        </p>
+      )}
       <div className="tensors">
         <TensorList title="Inputs" tensors={summary.inputs} />
         <TensorList title="Outputs" tensors={summary.outputs} />

@@ -1,6 +1,10 @@
-// One model overview for every front end (CLI inspect, the model worker, the sweep): static shape
-// inference, the onnxruntime pass only when some op had no static rule, then layers and totals.
-import { discoverLayers, type LayerInfo } from './layers.ts';
+// One model overview for every front end (CLI inspect, the model worker, the pipeline): the
+// normalisation pass (normalize.ts), static shape inference, the onnxruntime pass only when some
+// op had no static rule, then the layer census and totals. Everyone who shows or compresses
+// layers goes through here, so inspect, the app and the pipeline agree on names and counts.
+import type { SkippedLayer } from './layerCensus.ts';
+import { type LayerInfo, layerCensus } from './layers.ts';
+import { normalizeModel } from './normalize.ts';
 import { inferShapesWithRuntime } from './runtimeShapes.ts';
 import type { Dim } from './shapes/dims.ts';
 import { type InferredShapes, inferShapes } from './shapes/inferShapes.ts';
@@ -13,8 +17,15 @@ export interface AnalyzeOptions {
 }
 
 export interface ModelAnalysis {
+  /**
+   * The normalised model the layers refer to (nodeIndex, weightName): the very object given
+   * when normalisation changed nothing.
+   */
+  model: OnnxModel;
   shapes: InferredShapes;
   layers: LayerInfo[];
+  /** Weight nodes that are not compressed, with the reason (also in `summary`). */
+  skipped: SkippedLayer[];
   summary: ModelSummary;
   /** True when onnxruntime had to run the model to find some shapes. */
   usedRuntime: boolean;
@@ -23,9 +34,10 @@ export interface ModelAnalysis {
 }
 
 export async function analyzeModel(
-  model: OnnxModel,
+  original: OnnxModel,
   options: AnalyzeOptions = {},
 ): Promise<ModelAnalysis> {
+  const { model, notes } = normalizeModel(original);
   const inputShapes = options.inputShapes ?? {};
   let shapes = inferShapes(model, { inputShapes });
   let runtimeError: string | undefined;
@@ -38,6 +50,7 @@ export async function analyzeModel(
       runtimeError = err instanceof Error ? err.message.split('\n')[0] : String(err);
     }
   }
-  const layers = discoverLayers(model, shapes);
-  return { shapes, layers, summary: summarizeModel(model, layers), usedRuntime, runtimeError };
+  const { layers, skipped } = layerCensus(model, shapes);
+  const summary = summarizeModel(model, layers, { notCompressed: skipped, normalization: notes });
+  return { model, shapes, layers, skipped, summary, usedRuntime, runtimeError };
 }

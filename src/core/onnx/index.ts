@@ -21,12 +21,16 @@ export {
   type TensorData,
 } from './builders.ts';
 export { graphInputs, modelInputShape } from './graphInputs.ts';
+export { noLayerMessage, type SkippedLayer, skipReasons, WEIGHT_OPS } from './layerCensus.ts';
 export {
   discoverLayers,
+  type LayerCensus,
   type LayerInfo,
+  layerCensus,
   MIN_FACTORIZABLE_WEIGHTS,
   MIN_RATE,
 } from './layers.ts';
+export { type NormalizedModel, normalizeModel } from './normalize.ts';
 export { readModel, writeModel } from './reader.ts';
 export { inferShapesWithRuntime } from './runtimeShapes.ts';
 export {

@@ -2,11 +2,18 @@
 // QAF method applies to them (docs/qaf-method.md: 3-way CP for k x k convs, 2-way otherwise).
 import { cpDims, rankAtRate } from '../util/rank.ts';
 import { attrInt, attrInts } from './attributes.ts';
+import {
+  isWeightNode,
+  type SkippedLayer,
+  skippedMainNode,
+  skipReason,
+  subgraphWeightNodes,
+} from './layerCensus.ts';
 import type { Dim, Shape } from './shapes/dims.ts';
 import type { InferredShapes } from './shapes/inferShapes.ts';
 import { resolvePads, windowParams } from './shapes/opsSpatial.ts';
-import { elementCount } from './tensor.ts';
-import type { NodeProto, OnnxModel, TensorProto } from './types.ts';
+import { elementCount, tensorToFloat32 } from './tensor.ts';
+import { DataType, type NodeProto, type OnnxModel, type TensorProto } from './types.ts';
 
 export interface LayerInfo {
   /** Node name, or a readable fallback such as "Conv_3 (weight conv1.weight)". */
@@ -52,7 +59,21 @@ function classify(layer: LayerInfo): { factorizable: boolean; reason: string } {
     const depthwise = layer.weightShape[1] === 1;
     return {
       factorizable: false,
-      reason: `${depthwise ? 'depthwise' : 'grouped'} convolution: quantize only`,
+      reason: depthwise
+        ? 'depthwise: 1 input channel per group, quantize only'
+        : `grouped: ${layer.group} groups, quantize only`,
+    };
+  }
+  const taps = elementCount(layer.kernel);
+  if (
+    layer.op === 'Conv' &&
+    layer.weightShape[1] === 1 &&
+    layer.kernel.length === 1 &&
+    taps >= 64
+  ) {
+    return {
+      factorizable: false,
+      reason: `looks like a fixed filter bank (STFT: 1 input channel, ${taps}-tap kernel): quantize only`,
     };
   }
   if (layer.weightShape.length < 2) {
@@ -144,9 +165,8 @@ function denseLayer(
   w: TensorProto,
   bias: TensorProto | undefined,
   shapes: InferredShapes,
-): LayerInfo | null {
+): LayerInfo {
   const base = baseLayer(node, i, w, shapes);
-  if (base.weightShape.length !== 2) return null;
   const op = node.opType === 'Gemm' ? 'Gemm' : 'MatMul';
   // Gemm with transB stores the weight as out x in; the I x J view is (out, in) either way.
   const transB = op === 'Gemm' && attrInt(node, 'transB', 0) === 1;
@@ -166,24 +186,66 @@ function denseLayer(
     reason: '',
   };
   if (bias) layer.biasName = bias.name;
+  if (looksLikeFilterBank(w)) {
+    const reason =
+      'looks like a fixed filter bank (non-negative, mostly zeros, e.g. mel): quantize only';
+    return { ...layer, factorizable: false, reason };
+  }
   return { ...layer, ...classify({ ...layer, weightShape: view }) };
 }
 
-/** Every Conv, Gemm and MatMul whose weight (second input) is an initializer, in graph order. */
-export function discoverLayers(model: OnnxModel, shapes: InferredShapes): LayerInfo[] {
+/**
+ * Mel and similar filter banks are fixed signal processing, not learned weights: every value
+ * >= 0 and most of them exactly 0 (triangular bands). Factorizing them distorts the features
+ * every later layer reads, so they are only quantized.
+ */
+function looksLikeFilterBank(w: TensorProto): boolean {
+  if (w.dataType !== DataType.FLOAT) return false;
+  const v = tensorToFloat32(w);
+  let zeros = 0;
+  for (const x of v) {
+    if (x < 0) return false;
+    if (x === 0) zeros++;
+  }
+  return zeros >= v.length / 2;
+}
+
+export interface LayerCensus {
+  /** The weight layers the pipeline can compress (factorize or quantize), in graph order. */
+  layers: LayerInfo[];
+  /** Every other Conv, ConvTranspose, Gemm and MatMul, with the reason in plain words. */
+  skipped: SkippedLayer[];
+}
+
+/**
+ * Every Conv, ConvTranspose, Gemm and MatMul of the model, subgraphs included: a LayerInfo when
+ * its weight (second input) is a float32 initializer of the main graph, else a skipped entry.
+ * Run normalizeModel first so that Constant nodes and constant chains count as initializers.
+ */
+export function layerCensus(model: OnnxModel, shapes: InferredShapes): LayerCensus {
   const inits = new Map((model.graph.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const inputs = new Set((model.graph.input ?? []).map((v) => v.name ?? ''));
   const layers: LayerInfo[] = [];
+  const skipped: SkippedLayer[] = [];
   (model.graph.node ?? []).forEach((node, i) => {
-    const op = node.opType;
-    if ((node.domain ?? '') !== '' || (op !== 'Conv' && op !== 'Gemm' && op !== 'MatMul')) return;
-    const weight = inits.get(node.input?.[1] ?? '');
-    if (!weight) return;
-    const bias = op === 'MatMul' ? undefined : inits.get(node.input?.[2] ?? '');
-    const layer =
-      op === 'Conv'
+    if (!isWeightNode(node)) return;
+    const reason = skipReason(node, inits, inputs);
+    if (reason) {
+      skipped.push(skippedMainNode(node, i, inits, reason));
+      return;
+    }
+    const weight = inits.get(node.input?.[1] ?? '')!;
+    const bias = node.opType === 'MatMul' ? undefined : inits.get(node.input?.[2] ?? '');
+    layers.push(
+      node.opType === 'Conv'
         ? convLayer(node, i, weight, bias, shapes)
-        : denseLayer(node, i, weight, bias, shapes);
-    if (layer) layers.push(layer);
+        : denseLayer(node, i, weight, bias, shapes),
+    );
   });
-  return layers;
+  return { layers, skipped: [...skipped, ...subgraphWeightNodes(model.graph)] };
+}
+
+/** The compressible weight layers (see layerCensus), in graph order. */
+export function discoverLayers(model: OnnxModel, shapes: InferredShapes): LayerInfo[] {
+  return layerCensus(model, shapes).layers;
 }

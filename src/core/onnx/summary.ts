@@ -1,4 +1,5 @@
 // Whole-model figures for the inspect view and the CLI.
+import type { SkippedLayer } from './layerCensus.ts';
 import type { LayerInfo } from './layers.ts';
 import type { Shape } from './shapes/dims.ts';
 import { defaultOpset, valueInfoShape } from './shapes/inferShapes.ts';
@@ -22,8 +23,16 @@ export interface ModelSummary {
   floatInitializerElements: number;
   /** Sum over layers, per example; null if any layer's MACs are unknown. */
   macs: number | null;
+  /** Weight layers the pipeline can compress (factorize or quantize). */
   layerCount: number;
   factorizableCount: number;
+  /**
+   * Every other Conv, ConvTranspose, Gemm and MatMul (subgraphs included), each with the reason
+   * it is not compressed; the UI and `qaf inspect` show them, so nothing is a silent 0.
+   */
+  notCompressed: SkippedLayer[];
+  /** What normalizeModel changed before the layers were found (Constant nodes, folded BN...). */
+  normalization: string[];
   /** Version of the default (ai.onnx) opset. */
   opset: number;
   irVersion: number;
@@ -45,7 +54,11 @@ function ioInfo(v: ValueInfoProto, initializers: Set<string>): IoInfo[] {
   return [{ name, elemType: v.type?.tensorType?.elemType, shape: valueInfoShape(v) }];
 }
 
-export function summarizeModel(model: OnnxModel, layers: readonly LayerInfo[]): ModelSummary {
+export function summarizeModel(
+  model: OnnxModel,
+  layers: readonly LayerInfo[],
+  extra: { notCompressed?: readonly SkippedLayer[]; normalization?: readonly string[] } = {},
+): ModelSummary {
   const graph = model.graph;
   const initializers = graph.initializer ?? [];
   const initNames = new Set(initializers.map((t) => t.name ?? ''));
@@ -61,6 +74,8 @@ export function summarizeModel(model: OnnxModel, layers: readonly LayerInfo[]): 
     macs,
     layerCount: layers.length,
     factorizableCount: layers.filter((l) => l.factorizable).length,
+    notCompressed: [...(extra.notCompressed ?? [])],
+    normalization: [...(extra.normalization ?? [])],
     opset: defaultOpset(model),
     irVersion: model.irVersion ?? 0,
     producer,

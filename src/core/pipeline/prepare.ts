@@ -1,22 +1,33 @@
-// Stage 1 of the pipeline: the model parsed and its layers discovered once, at batch 1 (the
+// Stage 1 of the pipeline: the model parsed, normalised (src/core/onnx/normalize.ts: Constant
+// weights, constant chains, unfolded BatchNorm) and its layers discovered once, at batch 1 (the
 // cost model wants static numbers; onnxruntime fills what static inference cannot), for every
 // later stage: jobs, the rewrite, calibration and the check run.
 
 import { analyzeModel } from '../onnx/analyzeModel.ts';
 import { graphInputs, modelInputShape } from '../onnx/graphInputs.ts';
+import type { SkippedLayer } from '../onnx/layerCensus.ts';
 import type { LayerInfo } from '../onnx/layers.ts';
-import { readModel } from '../onnx/reader.ts';
+import { readModel, writeModel } from '../onnx/reader.ts';
 import type { Dim } from '../onnx/shapes/dims.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import type { RewriteLayer } from '../rewrite/types.ts';
 import { assertValidModel } from './validate.ts';
 
 export interface PreparedModel {
-  /** The original file, never modified. */
+  /**
+   * The model every later stage works on and compares with: the original file, or, when
+   * normalisation changed the graph, its normalised form (it computes the same function).
+   */
   bytes: Uint8Array;
-  /** Parsed once; stages that edit a graph parse their own copy from `bytes`. */
+  /** The file as given, never modified. */
+  sourceBytes: Uint8Array;
+  /** `bytes` parsed once; stages that edit a graph parse their own copy from `bytes`. */
   model: OnnxModel;
   layers: LayerInfo[];
+  /** Weight nodes left as they are, each with the reason in plain words. */
+  skipped: SkippedLayer[];
+  /** What normalisation changed, one line each (empty: `bytes` is the original file). */
+  normalization: string[];
   /** The layers as the rewrite and the cost model see them. */
   rewriteLayers: RewriteLayer[];
   /** Why some shapes stay unknown (their MACs and BOPs are unknown), if any. */
@@ -34,17 +45,21 @@ export async function prepareModel(
   bytes: Uint8Array,
   options: PrepareOptions = {},
 ): Promise<PreparedModel> {
-  const model = readModel(bytes);
+  const source = readModel(bytes);
   // Nothing is solved for, or written from, a graph that cannot run (validate.ts).
-  const warnings = assertValidModel(model);
-  const input = graphInputs(model)[0];
-  const inputShapes = options.inputShapes ?? (input?.name ? { [input.name]: batchOne(model) } : {});
-  const analysis = await analyzeModel(model, { inputShapes });
-  const layers = analysis.layers;
+  const warnings = assertValidModel(source);
+  const input = graphInputs(source)[0];
+  const inputShapes =
+    options.inputShapes ?? (input?.name ? { [input.name]: batchOne(source) } : {});
+  const analysis = await analyzeModel(source, { inputShapes });
+  const { model, layers } = analysis;
   return {
-    bytes,
+    bytes: model === source ? bytes : writeModel(model),
+    sourceBytes: bytes,
     model,
     layers,
+    skipped: analysis.skipped,
+    normalization: analysis.summary.normalization,
     rewriteLayers: layers.map(toRewriteLayer),
     shapeWarning: analysis.runtimeError ?? null,
     warnings,

@@ -1,0 +1,166 @@
+// Every Conv, ConvTranspose, Gemm and MatMul of a model, the subgraphs of If/Loop/Scan included:
+// each is either a compressible layer (LayerInfo, layers.ts) or a "not compressed" entry whose
+// reason says why in plain words, so no weight node is silently left out of the count.
+import { dataTypeName, elementCount } from './tensor.ts';
+import { DataType, type GraphProto, type NodeProto, type TensorProto } from './types.ts';
+
+export const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+export interface SkippedLayer {
+  /** Node name, or "Conv_3" style fallback. */
+  name: string;
+  op: string;
+  /** "main graph", or the subgraph path, e.g. "inside If branch then_branch". */
+  where: string;
+  /** The constant weight's shape when there is one. */
+  weightShape: number[] | null;
+  /** Weight plus bias elements when they are constants (0 otherwise). */
+  params: number;
+  reason: string;
+}
+
+export function isDefaultDomain(n: NodeProto): boolean {
+  return !n.domain || n.domain === 'ai.onnx';
+}
+
+export function isWeightNode(n: NodeProto): boolean {
+  return isDefaultDomain(n) && WEIGHT_OPS.has(n.opType ?? '');
+}
+
+/** Constants visible in a graph: its initializers and Constant-node tensors (by value name). */
+function constantsOf(graph: GraphProto, outer: Map<string, TensorProto>): Map<string, TensorProto> {
+  const map = new Map(outer);
+  for (const t of graph.initializer ?? []) map.set(t.name ?? '', t);
+  for (const n of graph.node ?? []) {
+    const t = n.opType === 'Constant' ? n.attribute?.find((a) => a.name === 'value')?.t : undefined;
+    if (t && n.output?.[0]) map.set(n.output[0], t);
+  }
+  return map;
+}
+
+function paramsOf(weight: TensorProto | undefined, bias: TensorProto | undefined): number {
+  return (
+    (weight ? elementCount(weight.dims ?? []) : 0) + (bias ? elementCount(bias.dims ?? []) : 0)
+  );
+}
+
+/**
+ * Why a main-graph weight node cannot be a LayerInfo, or null when it can. `constants` holds the
+ * initializers (after normalizeModel, Constant nodes and foldable chains are initializers too).
+ */
+export function skipReason(
+  node: NodeProto,
+  constants: ReadonlyMap<string, TensorProto>,
+  graphInputs: ReadonlySet<string>,
+): string | null {
+  const op = node.opType ?? '';
+  if (op === 'ConvTranspose') return 'ConvTranspose: not compressed yet (kept as it is)';
+  const [x, w] = [node.input?.[0] ?? '', node.input?.[1] ?? ''];
+  const weight = constants.get(w);
+  if (!weight) {
+    if (op === 'MatMul' && constants.has(x)) {
+      return 'the constant is the first operand (W·x): only x·W is compressed';
+    }
+    if (op === 'MatMul') return 'no constant operand: both inputs are computed at run time';
+    return graphInputs.has(w)
+      ? 'weight is a model input, not a constant'
+      : 'weight is computed at run time';
+  }
+  const type = weight.dataType ?? 0;
+  if (type !== DataType.FLOAT) {
+    return `weight type ${dataTypeName(type)}: not compressed (only float32 weights are)`;
+  }
+  const rank = weight.dims?.length ?? 0;
+  if (op !== 'Conv' && rank !== 2) return `weight has ${rank} dims: not compressed`;
+  return null;
+}
+
+function where(parent: NodeProto, attr: string): string {
+  const op = parent.opType ?? '';
+  return op === 'If' ? `inside If branch ${attr}` : `inside ${op} ${attr}`;
+}
+
+/** The weight nodes of every subgraph, each reported as not compressed. */
+export function subgraphWeightNodes(graph: GraphProto): SkippedLayer[] {
+  const out: SkippedLayer[] = [];
+  const visit = (g: GraphProto, path: string, outer: Map<string, TensorProto>) => {
+    const constants = constantsOf(g, outer);
+    (g.node ?? []).forEach((node, i) => {
+      if (path && isWeightNode(node)) {
+        const weight = constants.get(node.input?.[1] ?? '');
+        const bias = node.opType === 'MatMul' ? undefined : constants.get(node.input?.[2] ?? '');
+        out.push({
+          name: node.name || `${node.opType}_${i}`,
+          op: node.opType ?? '',
+          where: path,
+          weightShape: weight ? [...(weight.dims ?? [])] : null,
+          params: paramsOf(weight, bias),
+          reason: `${path}: layers in subgraphs are not compressed`,
+        });
+      }
+      for (const a of node.attribute ?? []) {
+        const inner = (sub: GraphProto) =>
+          visit(sub, [path, where(node, a.name ?? '')].filter(Boolean).join(' > '), constants);
+        if (a.g) inner(a.g);
+        for (const sub of a.graphs ?? []) inner(sub);
+      }
+    });
+  };
+  visit(graph, '', new Map());
+  return out;
+}
+
+/** A main-graph weight node reported as not compressed. */
+export function skippedMainNode(
+  node: NodeProto,
+  nodeIndex: number,
+  constants: ReadonlyMap<string, TensorProto>,
+  reason: string,
+): SkippedLayer {
+  const weight = constants.get(node.input?.[1] ?? '');
+  const bias = node.opType === 'MatMul' ? undefined : constants.get(node.input?.[2] ?? '');
+  return {
+    name: node.name || `${node.opType}_${nodeIndex}`,
+    op: node.opType ?? '',
+    where: 'main graph',
+    weightShape: weight ? [...(weight.dims ?? [])] : null,
+    params: paramsOf(weight, bias),
+    reason,
+  };
+}
+
+/** "3 x weight is computed at run time; 2 x ConvTranspose: ..." (most frequent first). */
+export function skipReasons(skipped: readonly SkippedLayer[], limit = 4): string {
+  const counts = new Map<string, number>();
+  for (const s of skipped) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
+  const parts = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([reason, n]) => (n > 1 ? `${n} x ${reason}` : reason));
+  const more = parts.length > limit ? `; and ${parts.length - limit} more reasons` : '';
+  return parts.slice(0, limit).join('; ') + more;
+}
+
+const ADVICE: [RegExp, string][] = [
+  [
+    /^inside /,
+    'export the model without If/Loop/Scan control flow (trace the branch you use) so its layers sit in the main graph',
+  ],
+  [
+    /computed at run time|first operand/,
+    'export with constant folding on (torch.onnx.export(..., do_constant_folding=True)) so weights are stored as constants',
+  ],
+  [/^weight type /, 'convert the model to float32 weights first'],
+  [/model input/, 'store the weights in the model instead of feeding them as inputs'],
+];
+
+/** One sentence for a model with no compressible layer: what was seen, why, what to try. */
+export function noLayerMessage(skipped: readonly SkippedLayer[]): string {
+  if (skipped.length === 0) {
+    return 'no layer to compress: the model has no Conv, ConvTranspose, Gemm or MatMul node';
+  }
+  const advice = ADVICE.find(([re]) => skipped.some((s) => re.test(s.reason)))?.[1];
+  return (
+    `no layer to compress: none of the model's ${skipped.length} Conv/ConvTranspose/Gemm/MatMul ` +
+    `nodes can be compressed (${skipReasons(skipped)})${advice ? `; suggestion: ${advice}` : ''}`
+  );
+}
