@@ -30,6 +30,11 @@ export interface EvalArgs {
   json: boolean;
 }
 
+function positive(name: string, n: number | null): number | null {
+  if (n === 0) throw new UsageError(`eval: --${name} 0 would evaluate no image; give 1 or more`);
+  return n;
+}
+
 function wholeNumber(name: string, value: string | undefined, fallback: number | null) {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -65,7 +70,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs | null {
     model: positionals[0],
     data: values.data,
     format,
-    limit: wholeNumber('limit', values.limit, null),
+    limit: positive('limit', wholeNumber('limit', values.limit, null)),
     reference: values.reference ?? null,
     batch: Math.max(1, wholeNumber('batch', values.batch, 100) ?? 100),
     runs: wholeNumber('runs', values.runs, 30) ?? 30,

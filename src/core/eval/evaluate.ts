@@ -84,6 +84,11 @@ async function openSession(bytes: Uint8Array, label: string, runtime: RuntimeOpt
 }
 
 export async function evaluateModel(options: EvaluateOptions): Promise<EvalReport> {
+  const images = options.indices?.length ?? options.dataset.count;
+  if (images === 0) {
+    // A report of zero images has no accuracy to show: say so instead of printing nulls.
+    throw new RangeError('nothing to evaluate: the dataset (or the chosen subset) has no images');
+  }
   const runtime = { ...options.runtime };
   const model = await openSession(options.modelBytes, 'model', runtime);
   const sessions = [model];
