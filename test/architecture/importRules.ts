@@ -43,6 +43,7 @@ export const CORE_LEVELS: readonly (readonly string[])[] = [
   ['calibrate'],
   ['pipeline'],
   ['sweep'],
+  ['allocate'],
 ];
 
 /** [importer, imported] pairs of same-level folders that may import each other's way. */

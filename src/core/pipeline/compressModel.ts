@@ -4,9 +4,10 @@
 import type { ChannelStats } from '../calibrate/channelStats.ts';
 import type { CalibrationBatch } from '../calibrate/outputStats.ts';
 import { type CompressHooks, compressLayer } from '../factor/compressLayer.ts';
-import { type Allocation, allocationJobs } from '../factor/modelJobs.ts';
+import { type Allocation, allocationJobs, type JobSettings } from '../factor/modelJobs.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
+import { readModel, writeModel } from '../onnx/reader.ts';
 import type { CompressionReport } from '../rewrite/types.ts';
 import type { ProgressCallback } from '../util/progress.ts';
 import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.ts';
@@ -92,6 +93,9 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
     calibrationRuns = done.runs;
     referenceStats = done.referenceStats;
   }
+  // The file says how it was made; the report's size stays the file's.
+  bytes = withAllocationMetadata(bytes, input.allocation ?? allocationOfResults(results));
+  report = { ...report, totals: { ...report.totals, sizeBytes: bytes.length } };
   let check: RunCheck | null = null;
   if (input.check ?? true) {
     onProgress?.({ status: 'checking', loaded: 0, total: 1, progress: 0 });
@@ -135,4 +139,65 @@ export function sequentialFactorizer(kernels: Kernels): Factorizer {
     hooks.signal?.throwIfAborted();
     return results;
   };
+}
+
+/** The compressed model's metadata_props key whose value says how it was made (JSON). */
+export const ALLOCATION_METADATA_KEY = 'qaf.allocation';
+/** The `format` field of an allocation file and of the metadata value. */
+export const ALLOCATION_FORMAT = 'qaf.allocation';
+export const ALLOCATION_FORMAT_VERSION = 1;
+
+/**
+ * An allocation as JSON: the file `qaf allocate` writes and the metadata entry of every written
+ * model (parsed and validated by src/core/allocate/allocation.ts). It lives here, not there,
+ * because the pipeline writes it and may not import the level above it. A RegExp selection is
+ * kept as its source and flags.
+ */
+export function allocationJson(allocation: Allocation, space?: number): string {
+  const { layers, ...selection } = allocation.selection ?? {};
+  const doc = {
+    format: ALLOCATION_FORMAT,
+    version: ALLOCATION_FORMAT_VERSION,
+    settings: allocation.settings,
+    selection: allocation.selection && {
+      ...selection,
+      layers: layers && { source: layers.source, flags: layers.flags },
+    },
+    overrides: allocation.overrides,
+  };
+  return JSON.stringify(doc, null, space);
+}
+
+/**
+ * What a list of results is, as an allocation: every layer by name with its method, explicit
+ * rank and bits (the app's worker pool and `qaf compress` hand over results, not allocations).
+ */
+export function allocationOfResults(results: readonly LayerResult[]): Allocation {
+  const overrides: Record<string, Partial<JobSettings>> = {};
+  for (const r of results) {
+    const perChannel = r.factors.length === 1 && r.factors[0].scales !== undefined;
+    overrides[r.name] = {
+      method: r.method,
+      bits: r.bits,
+      ...(r.rank > 0 && { rank: r.rank }),
+      ...(perChannel && { perChannel }),
+    };
+  }
+  const first = results[0];
+  return {
+    settings: { method: first.method, bits: first.bits },
+    selection: { names: results.map((r) => r.name) },
+    overrides,
+  };
+}
+
+/** The model with its allocation entry in metadata_props (an older entry is replaced). */
+export function withAllocationMetadata(bytes: Uint8Array, allocation: Allocation): Uint8Array {
+  const model = readModel(bytes);
+  const others = (model.metadataProps ?? []).filter((p) => p.key !== ALLOCATION_METADATA_KEY);
+  model.metadataProps = [
+    ...others,
+    { key: ALLOCATION_METADATA_KEY, value: allocationJson(allocation) },
+  ];
+  return writeModel(model);
 }

@@ -1,0 +1,220 @@
+// From a sensitivity table and a budget to an allocation: the budget (BOP % of the float model,
+// BOPs, or ideal weight bytes of the whole model) minus what the layers outside the table cost,
+// handed to the multiple-choice knapsack solver with one group per layer.
+import type { Allocation, JobSettings } from '../factor/modelJobs.ts';
+import { type LayerOption, optionId } from './options.ts';
+import { BudgetUnreachableError, type KnapsackSolution, solveMultipleChoice } from './solver.ts';
+import type { OptionSensitivity, SensitivityTable } from './table.ts';
+
+export type BudgetKind = 'bops' | 'size';
+
+/** A limit on the whole model: BOPs (absolute, or `percent` of the float model's) or bytes. */
+export type Budget =
+  | { kind: 'bops'; percent: number }
+  | { kind: 'bops'; bops: number }
+  | { kind: 'size'; bytes: number };
+
+/** What the solver minimises: summed KL (default), summed disagreement, or output error. */
+export type Objective = 'kl' | 'agreement' | 'outputError';
+
+/** A budget no choice of options meets; `smallest` is the lowest reachable value, same unit. */
+export class BudgetError extends RangeError {
+  override name = 'BudgetError';
+  constructor(
+    message: string,
+    readonly smallest: number,
+  ) {
+    super(message);
+  }
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** 'bops=5%', 'bops=1.2e9', 'size=120KB' (KB = 1000 B, KiB = 1024 B), 'size=90000'. */
+export function parseBudget(text: string): Budget {
+  const m = /^\s*(bops|size)\s*=\s*([0-9.eE+-]+)\s*([a-zA-Z%]*)\s*$/.exec(text);
+  const value = m ? Number(m[2]) : Number.NaN;
+  if (!m || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(
+      `budget "${text}": write bops=5% (or bops=N) or size=120KB (B, KB, KiB, MB)`,
+    );
+  }
+  const unit = m[3].toLowerCase();
+  if (m[1] === 'bops') {
+    if (unit === '%') return { kind: 'bops', percent: value };
+    if (unit === '') return { kind: 'bops', bops: value };
+    throw new RangeError(`budget "${text}": BOPs take % or no unit`);
+  }
+  const scale = SIZE_UNITS[unit || 'b'];
+  if (!scale) throw new RangeError(`budget "${text}": size units are B, KB, KiB, MB, MiB, GB`);
+  return { kind: 'size', bytes: value * scale };
+}
+
+export function formatBudget(budget: Budget): string {
+  if ('percent' in budget) return `bops=${budget.percent}%`;
+  return 'bops' in budget ? `bops=${budget.bops}` : `size=${budget.bytes}B`;
+}
+
+function costOf(o: OptionSensitivity, kind: BudgetKind): number {
+  return kind === 'bops' ? o.bops : o.weightBytes;
+}
+
+function objectiveOf(o: OptionSensitivity, objective: Objective): number {
+  if (objective === 'kl') return o.kl;
+  if (objective === 'agreement') return 1 - o.agreement;
+  return o.outputError ** 2;
+}
+
+/** The budget's limit on the layers of the table, in BOPs or bytes (the rest is fixed). */
+function tableLimit(table: SensitivityTable, budget: Budget): { kind: BudgetKind; limit: number } {
+  if (budget.kind === 'size')
+    return { kind: 'size', limit: budget.bytes - table.fixed.weightBytes };
+  const bops = 'percent' in budget ? (budget.percent / 100) * table.floatBops : budget.bops;
+  return { kind: 'bops', limit: bops - table.fixed.bops };
+}
+
+/** The whole model's cost in the budget's own unit (% for a BOP % budget). */
+function inBudgetUnit(table: SensitivityTable, budget: Budget, tableCost: number): number {
+  if (budget.kind === 'size') return tableCost + table.fixed.weightBytes;
+  const bops = tableCost + table.fixed.bops;
+  return 'percent' in budget ? (100 * bops) / table.floatBops : bops;
+}
+
+export interface BudgetAllocation {
+  allocation: Allocation;
+  /** Per layer of the table, the chosen option. */
+  choices: { layer: string; option: OptionSensitivity }[];
+  /** Summed sensitivities of the choice: the solver's prediction. */
+  predicted: { kl: number; disagreement: number; value: number };
+  /** The whole model under the choice. */
+  totals: { bops: number; bopPercent: number; weightBytes: number };
+  solver: Omit<KnapsackSolution, 'choice'> & { ms: number };
+}
+
+export interface AllocateOptions {
+  objective?: Objective;
+  maxNodes?: number;
+}
+
+/** Solves for the allocation of smallest summed sensitivity within `budget`. */
+export function allocateForBudget(
+  table: SensitivityTable,
+  budget: Budget,
+  options: AllocateOptions = {},
+): BudgetAllocation {
+  const objective = options.objective ?? 'kl';
+  const { kind, limit } = tableLimit(table, budget);
+  const groups = table.layers.map((l) =>
+    l.options.map((o) => ({ cost: costOf(o, kind), value: objectiveOf(o, objective) })),
+  );
+  const started = performance.now();
+  let solution: KnapsackSolution;
+  try {
+    solution = solveMultipleChoice(groups, limit, { maxNodes: options.maxNodes });
+  } catch (err) {
+    if (!(err instanceof BudgetUnreachableError)) throw err;
+    const smallest = inBudgetUnit(table, budget, err.minCost);
+    throw new BudgetError(
+      `budget ${formatBudget(budget)} cannot be met: the smallest reachable is ` +
+        `${describeAmount(budget, smallest)} (every layer at its cheapest option)`,
+      smallest,
+    );
+  }
+  const ms = performance.now() - started;
+  const choices = table.layers.map((l, g) => ({
+    layer: l.name,
+    option: l.options[solution.choice[g]],
+  }));
+  const bops = table.fixed.bops + choices.reduce((s, c) => s + c.option.bops, 0);
+  const { choice: _, ...rest } = solution;
+  return {
+    allocation: allocationFromChoices(table, choices),
+    choices,
+    predicted: {
+      kl: choices.reduce((s, c) => s + c.option.kl, 0),
+      disagreement: choices.reduce((s, c) => s + (1 - c.option.agreement), 0),
+      value: solution.value,
+    },
+    totals: {
+      bops,
+      bopPercent: (100 * bops) / table.floatBops,
+      weightBytes: table.fixed.weightBytes + choices.reduce((s, c) => s + c.option.weightBytes, 0),
+    },
+    solver: { ...rest, ms },
+  };
+}
+
+function describeAmount(budget: Budget, amount: number): string {
+  if (budget.kind === 'size') return `${Math.ceil(amount)} bytes`;
+  return 'percent' in budget ? `${amount.toFixed(3)} %` : `${Math.ceil(amount)} BOPs`;
+}
+
+/** The smallest cost any allocation over the table reaches, in the budget's unit. */
+export function smallestReachable(table: SensitivityTable, budget: Budget): number {
+  const { kind } = tableLimit(table, budget);
+  const min = table.layers.reduce(
+    (s, l) => s + Math.min(...l.options.map((o) => costOf(o, kind))),
+    0,
+  );
+  return inBudgetUnit(table, budget, min);
+}
+
+/**
+ * The allocation of a choice: the most common factorizing choice becomes the global settings,
+ * every other layer an override (or 'keep'); the selection names the table's layers.
+ */
+export function allocationFromChoices(
+  table: Pick<SensitivityTable, 'preset' | 'seed'> & { layers: readonly { name: string }[] },
+  choices: readonly { layer: string; option: Pick<OptionSensitivity, 'option' | 'rank'> }[],
+): Allocation {
+  const counts = new Map<string, { option: LayerOption; n: number }>();
+  for (const c of choices) {
+    if (c.option.option === 'keep') continue;
+    const id = optionId(c.option.option);
+    const entry = counts.get(id) ?? { option: c.option.option, n: 0 };
+    entry.n++;
+    counts.set(id, entry);
+  }
+  const common = [...counts.values()].sort((a, b) => b.n - a.n)[0]?.option;
+  const base = common && common !== 'keep' ? common : { method: 'admm' as const, rate: 2, bits: 4 };
+  const settings: JobSettings = { ...base, preset: table.preset, seed: table.seed };
+  const overrides: Record<string, Partial<JobSettings> | 'keep'> = {};
+  for (const c of choices) {
+    const option = c.option.option;
+    if (option === 'keep') overrides[c.layer] = 'keep';
+    else if (optionId(option) !== optionId(base))
+      overrides[c.layer] = overrideFor(base, option, c.option.rank);
+  }
+  return {
+    settings,
+    selection: { names: table.layers.map((l) => l.name) },
+    ...(Object.keys(overrides).length && { overrides }),
+  };
+}
+
+/**
+ * The override that turns the global settings into `option` at its resolved `rank`. JSON drops
+ * undefined fields, so a global rank or per-channel flag the option lacks is overwritten, not
+ * cleared.
+ */
+function overrideFor(
+  base: Exclude<LayerOption, 'keep'>,
+  option: Exclude<LayerOption, 'keep'>,
+  rank: number,
+): Partial<JobSettings> {
+  const out: Partial<JobSettings> = { method: option.method, bits: option.bits };
+  if (option.rate !== undefined) out.rate = option.rate;
+  if (option.rank !== undefined) out.rank = option.rank;
+  else if (base.rank !== undefined && rank > 0) out.rank = rank;
+  if (option.perChannel !== undefined || base.perChannel)
+    out.perChannel = option.perChannel ?? false;
+  return out;
+}

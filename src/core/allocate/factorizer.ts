@@ -1,0 +1,45 @@
+// One factorization per (weight, method, resolved rank, bits, preset, seed), shared by the
+// sensitivity pass and every model built from an allocation afterwards (the benchmark builds a
+// dozen models from the same few hundred layer factorizations).
+import { methodSpec } from '../factor/methods/index.ts';
+import type { CompressJob, LayerResult } from '../factor/types.ts';
+import type { Factorizer } from '../pipeline/compressModel.ts';
+import type { LayerFactorCache, LayerJobKey, LayerWeight } from '../sweep/layerCache.ts';
+import { cpDims, resolveRank } from '../util/rank.ts';
+
+/**
+ * The cache key of a job: a rate is resolved to its rank, so "rate 2" and the rank it gives
+ * share one factorization, and settings a method ignores (a PTQ job's rate) drop out.
+ */
+export function jobKey(
+  job: Pick<
+    CompressJob,
+    'method' | 'rank' | 'rate' | 'bits' | 'preset' | 'seed' | 'perChannel' | 'shape'
+  >,
+): Omit<LayerJobKey, 'weightHash'> {
+  const spec = methodSpec(job.method);
+  return {
+    method: job.method,
+    rank: spec.factorizes ? resolveRank(cpDims(job.shape), job.rank, job.rate) : null,
+    rate: null,
+    bits: job.bits,
+    preset: job.preset ?? 'default',
+    seed: job.seed ?? 0,
+    perChannel: !spec.factorizes && (job.perChannel ?? false),
+  };
+}
+
+/** Factorizes through `cache`, one layer after another; a cancel stops between layers. */
+export function cachedFactorizer(cache: LayerFactorCache): Factorizer {
+  return async (jobs, hooks) => {
+    const results: LayerResult[] = [];
+    for (const job of jobs) {
+      hooks.signal?.throwIfAborted();
+      const layer: LayerWeight = { name: job.name, weight: job.weight, shape: job.shape };
+      // The cache's result may carry another layer's name when two layers share a weight.
+      results.push({ ...(await cache.compress(layer, jobKey(job))), name: job.name });
+    }
+    hooks.signal?.throwIfAborted();
+    return results;
+  };
+}

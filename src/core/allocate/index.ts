@@ -1,0 +1,56 @@
+// Public surface of per-layer allocation (issue #15): the allocation file, the sensitivity pass
+// and its table, the budget solver.
+export {
+  ALLOCATION_METADATA_KEY,
+  AllocationError,
+  allocationJson,
+  formatAllocation,
+  parseAllocation,
+  validateAllocation,
+} from './allocation.ts';
+export {
+  type AllocateOptions,
+  allocateForBudget,
+  allocationFromChoices,
+  type Budget,
+  type BudgetAllocation,
+  BudgetError,
+  type BudgetKind,
+  formatBudget,
+  type Objective,
+  parseBudget,
+  smallestReachable,
+} from './budget.ts';
+export { cachedFactorizer, jobKey } from './factorizer.ts';
+export { cutAtLayer, type LayerCut } from './layerCut.ts';
+export {
+  type CompressOption,
+  DEFAULT_MENU,
+  type LayerOption,
+  menuOptions,
+  type OptionMenu,
+  optionCost,
+  optionId,
+  optionRank,
+} from './options.ts';
+export {
+  measureSensitivity,
+  type SensitivityOptions,
+  type SensitivityProgress,
+} from './sensitivity.ts';
+export {
+  BudgetUnreachableError,
+  type KnapsackItem,
+  type KnapsackSolution,
+  solveMultipleChoice,
+} from './solver.ts';
+export {
+  type LayerSensitivity,
+  MemorySensitivityCache,
+  type OptionSensitivity,
+  parseSensitivityTable,
+  SENSITIVITY_FORMAT,
+  SENSITIVITY_VERSION,
+  type SensitivityCache,
+  type SensitivityTable,
+} from './table.ts';

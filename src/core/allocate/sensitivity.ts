@@ -1,0 +1,306 @@
+// Sensitivity (issue #15, item 1): for each compressible layer and each option of the menu, what
+// compressing that layer alone costs: the layer's relative output error on the images and the
+// model's KL and top-1 agreement against the original. The original runs once; per layer its
+// surrounding tensors are captured once; per option only the layer and the part of the network
+// after it run (layerProbe.ts). Factorizations are shared through a LayerFactorCache and whole
+// measurements through a SensitivityCache keyed by (model, data, layer, option).
+import type { AffineOptions } from '../calibrate/affine.ts';
+import type { CalibrationBatch } from '../calibrate/outputStats.ts';
+import { type CostLayer, computeCosts } from '../cost/costModel.ts';
+import { ptqWeight } from '../factor/baselines.ts';
+import { reconstruct } from '../factor/compressLayer.ts';
+import { relativeErrorOf } from '../factor/cpTensor.ts';
+import { type LayerSelection, selectLayers } from '../factor/modelJobs.ts';
+import type { AdmmPresetName } from '../factor/types.ts';
+import type { Kernels } from '../kernels/types.ts';
+import { findInitializer } from '../onnx/builders.ts';
+import type { LayerInfo } from '../onnx/layers.ts';
+import { tensorToFloat32 } from '../onnx/tensor.ts';
+import type { PreparedModel } from '../pipeline/prepare.ts';
+import { canonicalJson, sha256Hex } from '../sweep/configKey.ts';
+import { LayerFactorCache } from '../sweep/layerCache.ts';
+import { type ProgressEvent, throttleProgress } from '../util/progress.ts';
+import { FLOAT_BITS } from '../util/units.ts';
+import { jobKey } from './factorizer.ts';
+import { LayerProbe, type ReferenceScores, referenceScores } from './layerProbe.ts';
+import {
+  DEFAULT_MENU,
+  type LayerOption,
+  menuOptions,
+  type OptionMenu,
+  optionCost,
+  optionId,
+  optionRank,
+} from './options.ts';
+import {
+  type LayerSensitivity,
+  MemorySensitivityCache,
+  type OptionSensitivity,
+  SENSITIVITY_FORMAT,
+  SENSITIVITY_VERSION,
+  type SensitivityCache,
+  type SensitivityContext,
+  type SensitivityTable,
+  sensitivityKey,
+} from './table.ts';
+
+/** The one progress shape, plus where the pass is and an estimate of the time left. */
+export interface SensitivityProgress extends ProgressEvent {
+  layer: string;
+  option: string;
+  /** Milliseconds left, extrapolated from the work done so far; null before any. */
+  etaMs: number | null;
+}
+
+export interface SensitivityOptions {
+  prepared: PreparedModel;
+  kernels: Kernels;
+  /** Unlabelled images, preprocessed (makeCalibrationBatches); every option is measured on all. */
+  batches: readonly CalibrationBatch[];
+  /** Which layers (default: the k x k convs QAF applies to, as the sweep). */
+  selection?: LayerSelection;
+  menu?: Partial<OptionMenu>;
+  /** Calibrate each compressed layer as the pipeline would (default true). */
+  calibrate?: boolean;
+  affine?: AffineOptions;
+  preset?: AdmmPresetName;
+  seed?: number;
+  /** Weight bits of layers not compressed, and so of 'keep' (default 8, the rewrite's). */
+  otherWeightBits?: number;
+  /** Activation bits the costs assume (default 32: float activations). */
+  actBits?: number;
+  factorCache?: LayerFactorCache;
+  cache?: SensitivityCache;
+  signal?: AbortSignal;
+  onProgress?: (event: SensitivityProgress) => void;
+}
+
+interface PlannedOption {
+  option: LayerOption;
+  id: string;
+  rank: number;
+  key: string;
+}
+
+interface PlannedLayer {
+  layer: LayerInfo;
+  options: PlannedOption[];
+  skipped: { id: string; reason: string }[];
+  /** Relative cost of measuring one option: MACs of the layer and of everything after it. */
+  work: number;
+}
+
+export async function measureSensitivity(o: SensitivityOptions): Promise<SensitivityTable> {
+  const started = performance.now();
+  const menu = { ...DEFAULT_MENU, ...o.menu };
+  const selection = o.selection ?? { spatialOnly: true };
+  const layers = selectLayers(o.prepared.layers, menu.method, selection);
+  if (layers.length === 0) throw new Error('sensitivity: no layer to measure in this model');
+  if (o.batches.length === 0) throw new Error('sensitivity: no images to measure on');
+  const context: SensitivityContext = {
+    modelSha256: await sha256Hex(o.prepared.bytes),
+    dataSha256: await batchesHash(o.batches),
+    calibrated: o.calibrate ?? true,
+    preset: o.preset ?? 'default',
+    seed: o.seed ?? 0,
+    otherWeightBits: o.otherWeightBits ?? 8,
+  };
+  const plan = await planLayers(o.prepared.layers, layers, menuOptions(menu), context);
+  const progress = progressTracker(plan, started, o.onProgress);
+  const factorCache = o.factorCache ?? new LayerFactorCache(o.kernels);
+  const cache = o.cache ?? new MemorySensitivityCache();
+  let reference: ReferenceScores | null = null;
+  const measuredLayers: { plan: PlannedLayer; results: OptionSensitivity[] }[] = [];
+  let measured = 0;
+  let cached = 0;
+  for (const p of plan) {
+    const results: (OptionSensitivity | undefined)[] = [];
+    for (const entry of p.options) results.push(await cache.get(entry.key));
+    let probe: LayerProbe | null = null;
+    try {
+      for (const [i, entry] of p.options.entries()) {
+        o.signal?.throwIfAborted();
+        if (results[i]) {
+          cached++;
+          progress.done(p, entry, false);
+          continue;
+        }
+        reference ??= await referenceScores(o.prepared.bytes, o.batches, o.signal);
+        probe ??= await LayerProbe.open(o.prepared.model, p.layer, o.batches, reference, o.signal);
+        const result = await measureOption(o, context, factorCache, probe, entry);
+        await cache.set(entry.key, result);
+        results[i] = result;
+        measured++;
+        progress.done(p, entry, true);
+      }
+    } finally {
+      await probe?.close();
+    }
+    measuredLayers.push({ plan: p, results: results as OptionSensitivity[] });
+  }
+  progress.finish();
+  return buildTable(o, context, measuredLayers, {
+    seconds: (performance.now() - started) / 1000,
+    measured,
+    cached,
+  });
+}
+
+async function measureOption(
+  o: SensitivityOptions,
+  context: SensitivityContext,
+  factorCache: LayerFactorCache,
+  probe: LayerProbe,
+  entry: PlannedOption,
+): Promise<OptionSensitivity> {
+  const layer = probe.layer;
+  const weight = tensorToFloat32(findInitializer(o.prepared.model, layer.weightName)!);
+  let replacement: Float32Array;
+  let weightError: number;
+  if (entry.option === 'keep') {
+    replacement =
+      context.otherWeightBits < FLOAT_BITS
+        ? ptqWeight(o.kernels, weight, layer.weightShape, context.otherWeightBits, true).values
+        : weight;
+    weightError = relativeErrorOf(weight, replacement);
+  } else {
+    const job = {
+      ...entry.option,
+      shape: layer.weightShape,
+      preset: context.preset,
+      seed: context.seed,
+    };
+    const result = await factorCache.compress(
+      { name: layer.name, weight, shape: layer.weightShape },
+      jobKey(job),
+    );
+    replacement = reconstruct(result);
+    weightError = result.error;
+  }
+  const calibrate = context.calibrated && entry.option !== 'keep';
+  const m = await probe.measure(replacement, calibrate, o.affine, o.signal);
+  return {
+    id: entry.id,
+    option: entry.option,
+    rank: entry.rank,
+    bops: 0,
+    weightBytes: 0,
+    weightError,
+    ...m,
+  };
+}
+
+async function planLayers(
+  all: readonly LayerInfo[],
+  layers: readonly LayerInfo[],
+  options: readonly LayerOption[],
+  context: SensitivityContext,
+): Promise<PlannedLayer[]> {
+  const plan: PlannedLayer[] = [];
+  for (const layer of layers) {
+    const entries: PlannedOption[] = [];
+    const skipped: { id: string; reason: string }[] = [];
+    for (const option of options) {
+      const id = optionId(option);
+      const rank = optionRank(layer, option);
+      if (rank.error !== null) skipped.push({ id, reason: rank.error });
+      else {
+        const key = await sensitivityKey(context, layer.name, id);
+        entries.push({ option, id, rank: rank.rank, key });
+      }
+    }
+    const after = all.filter((l) => l.nodeIndex >= layer.nodeIndex);
+    const work = after.reduce((s, l) => s + (l.macs ?? 0), 0) || 1;
+    plan.push({ layer, options: entries, skipped, work });
+  }
+  return plan;
+}
+
+/** Progress in options measured; the ETA weighs each by the MACs it runs (cached ones by 0). */
+function progressTracker(
+  plan: readonly PlannedLayer[],
+  started: number,
+  onProgress?: (event: SensitivityProgress) => void,
+) {
+  const total = plan.reduce((n, p) => n + p.options.length, 0);
+  let totalWork = plan.reduce((s, p) => s + p.work * p.options.length, 0);
+  let doneWork = 0;
+  let loaded = 0;
+  const send = onProgress ? throttleProgress(onProgress) : () => {};
+  const event = (layer: string, option: string): SensitivityProgress => {
+    const elapsed = performance.now() - started;
+    const etaMs = doneWork > 0 ? (elapsed / doneWork) * Math.max(0, totalWork - doneWork) : null;
+    const progress = total > 0 ? loaded / total : 1;
+    return { status: 'measuring sensitivity', loaded, total, progress, layer, option, etaMs };
+  };
+  send(event('', ''));
+  return {
+    done(p: PlannedLayer, entry: PlannedOption, measured: boolean) {
+      loaded++;
+      if (measured) doneWork += p.work;
+      else totalWork -= p.work;
+      send(event(p.layer.name, entry.id));
+    },
+    finish() {
+      send({ ...event('', ''), loaded: total, progress: 1, etaMs: 0 });
+    },
+  };
+}
+
+function buildTable(
+  o: SensitivityOptions,
+  context: SensitivityContext,
+  measured: { plan: PlannedLayer; results: OptionSensitivity[] }[],
+  run: { seconds: number; measured: number; cached: number },
+): SensitivityTable {
+  const actBits = o.actBits ?? FLOAT_BITS;
+  const costLayers: CostLayer[] = o.prepared.rewriteLayers;
+  const covered = new Set(measured.map((m) => m.plan.layer.name));
+  const rest = computeCosts(
+    costLayers.filter((l) => !covered.has(l.name)),
+    {},
+    { otherWeightBits: context.otherWeightBits, actBits },
+  ).totals;
+  const all = computeCosts(costLayers, {}, { otherWeightBits: FLOAT_BITS }).totals;
+  const layers: LayerSensitivity[] = measured.map(({ plan, results }) => {
+    const costLayer = costLayers.find((l) => l.name === plan.layer.name)!;
+    return {
+      name: plan.layer.name,
+      op: plan.layer.op,
+      weightShape: [...plan.layer.weightShape],
+      macs: plan.layer.macs ?? Number.NaN,
+      options: results.map((r, i) => ({
+        ...r,
+        ...optionCost(costLayer, plan.options[i].option, r.rank, context.otherWeightBits, actBits),
+      })),
+      skipped: plan.skipped,
+    };
+  });
+  return {
+    format: SENSITIVITY_FORMAT,
+    version: SENSITIVITY_VERSION,
+    modelSha256: context.modelSha256,
+    dataSha256: context.dataSha256,
+    images: o.batches.reduce((n, b) => n + b.dims[0], 0),
+    calibrated: context.calibrated,
+    preset: context.preset,
+    seed: context.seed,
+    otherWeightBits: context.otherWeightBits,
+    actBits,
+    floatBops: all.floatBops,
+    floatWeightBytes: all.floatWeightBytes,
+    fixed: { bops: rest.bops, weightBytes: rest.idealWeightBytes },
+    layers,
+    ...run,
+  };
+}
+
+/** SHA-256 over the preprocessed images: the data part of every cache key. */
+async function batchesHash(batches: readonly CalibrationBatch[]): Promise<string> {
+  const parts: string[] = [];
+  for (const b of batches) {
+    const bytes = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+    parts.push(`${b.dims.join('x')}:${await sha256Hex(bytes)}`);
+  }
+  return sha256Hex(canonicalJson(parts));
+}

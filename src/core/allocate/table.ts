@@ -1,0 +1,138 @@
+// The sensitivity table: what compressing each layer alone, by each option of the menu, costs
+// the model, plus what it saves (BOPs, bytes). Plain JSON, written by `qaf sensitivity` and read
+// by the budget solver, `qaf allocate` and (later) the app's layer table and heat map.
+import type { AdmmPresetName } from '../factor/types.ts';
+import { canonicalJson, sha256Hex } from '../sweep/configKey.ts';
+import type { LayerOption } from './options.ts';
+
+export const SENSITIVITY_FORMAT = 'qaf.sensitivity';
+/** Bump when a change makes old measurements wrong: cache keys and files carry it. */
+export const SENSITIVITY_VERSION = 1;
+
+/** What compressing one layer alone, one way, costs and saves. */
+export interface OptionSensitivity {
+  id: string;
+  option: LayerOption;
+  /** CP rank (0 when the option does not factorize). */
+  rank: number;
+  /** BOPs of the layer per sample, as it runs under this option. */
+  bops: number;
+  /** Ideal weight bytes of the layer (parameters x bits / 8). */
+  weightBytes: number;
+  /** ||W - W_hat||_F / ||W||_F. */
+  weightError: number;
+  /** ||Y_hat - Y||_F / ||Y||_F of the layer's output on the images (after calibration if on). */
+  outputError: number;
+  /** Mean KL(original || model) of the model's softmax outputs on the images, in nats. */
+  kl: number;
+  /** Fraction of images whose top-1 class is the original's. */
+  agreement: number;
+}
+
+export interface LayerSensitivity {
+  name: string;
+  op: string;
+  weightShape: number[];
+  /** Dense MACs per sample. */
+  macs: number;
+  options: OptionSensitivity[];
+  /** Options of the menu this layer cannot take, with the reason. */
+  skipped: { id: string; reason: string }[];
+}
+
+export interface SensitivityTable {
+  format: typeof SENSITIVITY_FORMAT;
+  version: number;
+  /** SHA-256 of the model file and of the images (preprocessed batches) measured on. */
+  modelSha256: string;
+  dataSha256: string;
+  images: number;
+  /** Each compressed layer calibrated as the pipeline would (per-channel output statistics). */
+  calibrated: boolean;
+  preset: AdmmPresetName;
+  seed: number;
+  /** Bits of the weights of layers not compressed (and of 'keep'), and of activations. */
+  otherWeightBits: number;
+  actBits: number;
+  /** The float model's BOPs (MACs x 32 x 32) and weight bytes, per sample. */
+  floatBops: number;
+  floatWeightBytes: number;
+  /** BOPs and ideal weight bytes of the layers the table does not cover (fixed in any budget). */
+  fixed: { bops: number; weightBytes: number };
+  layers: LayerSensitivity[];
+  seconds: number;
+  /** Options measured in this pass, and options taken from the cache. */
+  measured: number;
+  cached: number;
+}
+
+/** Stores measured options across passes (memory here; a JSON file in the CLI; IndexedDB later). */
+export interface SensitivityCache {
+  get(key: string): Promise<OptionSensitivity | undefined>;
+  set(key: string, value: OptionSensitivity): Promise<void>;
+}
+
+export class MemorySensitivityCache implements SensitivityCache {
+  readonly entries = new Map<string, OptionSensitivity>();
+
+  async get(key: string) {
+    return this.entries.get(key);
+  }
+
+  async set(key: string, value: OptionSensitivity) {
+    this.entries.set(key, value);
+  }
+}
+
+/** Everything besides the layer and option that changes a measurement. */
+export interface SensitivityContext {
+  modelSha256: string;
+  dataSha256: string;
+  calibrated: boolean;
+  preset: AdmmPresetName;
+  seed: number;
+  otherWeightBits: number;
+}
+
+/** The cache key of one (model, data, layer, option) measurement. */
+export function sensitivityKey(
+  context: SensitivityContext,
+  layer: string,
+  optionId: string,
+): Promise<string> {
+  return sha256Hex(
+    canonicalJson({ version: SENSITIVITY_VERSION, ...context, layer, option: optionId }),
+  );
+}
+
+/** Reads a table written by `qaf sensitivity`; a wrong format or version is an error. */
+export function parseSensitivityTable(text: string): SensitivityTable {
+  let doc: Partial<SensitivityTable>;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`sensitivity table: not JSON (${(err as Error).message})`);
+  }
+  if (doc?.format !== SENSITIVITY_FORMAT) {
+    throw new Error(`sensitivity table: format is not "${SENSITIVITY_FORMAT}"`);
+  }
+  if (doc.version !== SENSITIVITY_VERSION) {
+    throw new Error(
+      `sensitivity table: version ${doc.version} (this build reads ${SENSITIVITY_VERSION}): measure it again`,
+    );
+  }
+  if (!Array.isArray(doc.layers) || !doc.fixed || !(Number(doc.floatBops) > 0)) {
+    throw new Error('sensitivity table: layers, fixed costs or float BOPs missing');
+  }
+  for (const layer of doc.layers) {
+    if (typeof layer?.name !== 'string' || !Array.isArray(layer.options) || !layer.options.length)
+      throw new Error('sensitivity table: every layer needs a name and at least one option');
+    for (const o of layer.options) {
+      const numbers = [o.bops, o.weightBytes, o.kl, o.agreement, o.outputError];
+      if (numbers.some((n) => typeof n !== 'number') || typeof o.id !== 'string') {
+        throw new Error(`sensitivity table: layer "${layer.name}": option "${o.id}" is incomplete`);
+      }
+    }
+  }
+  return doc as SensitivityTable;
+}

@@ -1,0 +1,233 @@
+// The sensitivity pass on a tiny residual model: its cut-down runs (layer alone, then the suffix
+// fed the captured skip tensor) must give what the whole model gives with the layer replaced,
+// uncalibrated against a model with the reconstructed weight swapped in, and calibrated against
+// the pipeline's own written and calibrated model. Then: the cache, progress, cancel, and
+// costs that add up to the written model's report.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cachedFactorizer, jobKey } from '../../src/core/allocate/factorizer.ts';
+import { cutAtLayer } from '../../src/core/allocate/layerCut.ts';
+import type { CompressOption } from '../../src/core/allocate/options.ts';
+import {
+  measureSensitivity,
+  type SensitivityOptions,
+  type SensitivityProgress,
+} from '../../src/core/allocate/sensitivity.ts';
+import { MemorySensitivityCache, type SensitivityTable } from '../../src/core/allocate/table.ts';
+import type { CalibrationBatch } from '../../src/core/calibrate/outputStats.ts';
+import { countAgreement, klDivergenceSum, toProbabilities } from '../../src/core/eval/metrics.ts';
+import { createSession, runScores } from '../../src/core/eval/session.ts';
+import { reconstruct } from '../../src/core/factor/compressLayer.ts';
+import { loadKernels } from '../../src/core/kernels/index.ts';
+import type { Kernels } from '../../src/core/kernels/types.ts';
+import { makeTensor } from '../../src/core/onnx/builders.ts';
+import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
+import { tensorToFloat32 } from '../../src/core/onnx/tensor.ts';
+import { DataType } from '../../src/core/onnx/types.ts';
+import { compressModel } from '../../src/core/pipeline/compressModel.ts';
+import { type PreparedModel, prepareModel } from '../../src/core/pipeline/prepare.ts';
+import { LayerFactorCache } from '../../src/core/sweep/layerCache.ts';
+import { CLASSES, randomBatches, residualModelBytes } from './fixtures.ts';
+
+let prepared: PreparedModel;
+let kernels: Kernels;
+let batches: CalibrationBatch[];
+const menu = { rates: [2], bits: [4], ptqBits: [4] };
+
+beforeAll(async () => {
+  prepared = await prepareModel(residualModelBytes());
+  kernels = await loadKernels();
+  batches = randomBatches(70, 32);
+});
+
+/** KL(original || model) and agreement of a whole model on the batches, run directly. */
+async function wholeModelScores(bytes: Uint8Array) {
+  const [model, original] = [await createSession(bytes), await createSession(prepared.bytes)];
+  let kl = 0;
+  let agreed = 0;
+  let images = 0;
+  for (const b of batches) {
+    const q = await runScores(model, b.data, b.dims);
+    const p = await runScores(original, b.data, b.dims);
+    const n = b.dims[0];
+    kl += klDivergenceSum(
+      toProbabilities(p.scores, n, CLASSES),
+      toProbabilities(q.scores, n, CLASSES),
+      n,
+      CLASSES,
+    );
+    agreed += countAgreement(q.scores, p.scores, n, CLASSES);
+    images += n;
+  }
+  await model.release();
+  await original.release();
+  return { kl: kl / images, agreement: agreed / images };
+}
+
+function withWeight(name: string, values: Float32Array, dims: number[]): Uint8Array {
+  const model = readModel(prepared.bytes);
+  const inits = model.graph.initializer ?? [];
+  inits[inits.findIndex((t) => t.name === name)] = makeTensor(name, DataType.FLOAT, dims, values);
+  return writeModel(model);
+}
+
+function run(options: Partial<SensitivityOptions>): Promise<SensitivityTable> {
+  return measureSensitivity({ prepared, kernels, batches, menu, ...options });
+}
+
+const close = (a: number, b: number, rel: number) =>
+  expect(Math.abs(a - b)).toBeLessThanOrEqual(rel * Math.abs(b) + 1e-9);
+
+describe('cutAtLayer', () => {
+  it('feeds the skip tensor to the suffix of the second conv of the block', () => {
+    const conv2 = cutAtLayer(prepared.model, prepared.layers.find((l) => l.name === 'conv2')!);
+    expect(conv2.frontier).toEqual(['r0']);
+    expect(conv2.input).toBe('r1');
+    expect(new Set(conv2.prefixOutputs)).toEqual(new Set(['r1', 'y2', 'r0']));
+    expect(conv2.suffix?.graph.node?.map((n) => n.name)).toEqual([
+      'add',
+      'relu2',
+      'pool',
+      'flatten',
+      'fc',
+    ]);
+  });
+
+  it('takes the image input from the batch, and stops at the scores', () => {
+    const stem = cutAtLayer(prepared.model, prepared.layers.find((l) => l.name === 'stem')!);
+    expect(stem.input).toBe('x');
+    expect(stem.frontier).toEqual([]);
+    expect(stem.prefixOutputs).toEqual(['y0']);
+    const fc = cutAtLayer(prepared.model, prepared.layers.find((l) => l.name === 'fc')!);
+    expect(fc.suffix).toBeNull();
+    expect(fc.reachesScores).toBe(true);
+  });
+});
+
+function weightOf(name: string): Float32Array {
+  return tensorToFloat32(prepared.model.graph.initializer!.find((t) => t.name === name)!);
+}
+
+describe('measureSensitivity', () => {
+  it('uncalibrated: matches the whole model with the reconstructed weight swapped in', async () => {
+    const factorCache = new LayerFactorCache(kernels);
+    const table = await run({ calibrate: false, otherWeightBits: 32, factorCache });
+    expect(table.layers.map((l) => l.name)).toEqual(['conv1', 'conv2']);
+    expect(factorCache.misses).toBe(4);
+    for (const layer of table.layers) {
+      const info = prepared.layers.find((l) => l.name === layer.name)!;
+      const keep = layer.options.find((o) => o.id === 'keep')!;
+      expect(keep.kl).toBeLessThan(1e-9);
+      expect(keep.outputError).toBeLessThan(1e-5);
+      for (const option of layer.options.filter((o) => o.option !== 'keep')) {
+        const job = { ...(option.option as CompressOption), shape: info.weightShape };
+        const layerWeight = {
+          name: info.name,
+          weight: weightOf(info.weightName),
+          shape: info.weightShape,
+        };
+        const result = await factorCache.compress(layerWeight, jobKey(job));
+        const direct = await wholeModelScores(
+          withWeight(info.weightName, reconstruct(result), info.weightShape),
+        );
+        expect(option.kl).toBeGreaterThan(1e-6);
+        close(option.kl, direct.kl, 1e-3);
+        expect(option.agreement).toBe(direct.agreement);
+        expect(option.weightError).toBe(result.error);
+      }
+    }
+    // The lookups above were all hits: the pass made each factorization once.
+    expect(factorCache.misses).toBe(4);
+  });
+
+  it('calibrated: matches the written, calibrated model of the pipeline with that one layer', async () => {
+    const factorCache = new LayerFactorCache(kernels);
+    const table = await run({ otherWeightBits: 32, factorCache });
+    const uncalibrated = await run({ otherWeightBits: 32, factorCache, calibrate: false });
+    expect(table.calibrated).toBe(true);
+    // Calibration changes the numbers here (else this test could not tell the two apart).
+    const kls = (t: SensitivityTable) => t.layers.flatMap((l) => l.options.map((o) => o.kl));
+    const moved = kls(table).map((kl, i) => Math.abs(kl - kls(uncalibrated)[i]) / (kl + 1e-12));
+    expect(Math.max(...moved)).toBeGreaterThan(0.05);
+    for (const layer of table.layers) {
+      for (const option of layer.options.filter((o) => o.option !== 'keep')) {
+        const built = await compressModel({
+          prepared,
+          kernels,
+          allocation: {
+            settings: option.option as CompressOption,
+            selection: { names: [layer.name] },
+          },
+          factorize: cachedFactorizer(factorCache),
+          output: { otherWeightBits: 32 },
+          calibration: { batches },
+          check: false,
+        });
+        const direct = await wholeModelScores(built.bytes);
+        close(option.kl, direct.kl, 2e-3);
+        expect(option.agreement).toBe(direct.agreement);
+      }
+    }
+  });
+
+  it('serves a repeated pass from its cache, with the same numbers', async () => {
+    const cache = new MemorySensitivityCache();
+    const first = await run({ cache });
+    const second = await run({ cache });
+    expect(first.measured).toBe(6);
+    expect(second.measured).toBe(0);
+    expect(second.cached).toBe(6);
+    expect(second.layers).toEqual(first.layers);
+    // Another data set is another key.
+    const other = await measureSensitivity({
+      prepared,
+      kernels,
+      batches: randomBatches(40, 40, 99),
+      menu,
+      cache,
+    });
+    expect(other.measured).toBe(6);
+  });
+
+  it('reports progress in one shape, monotonic, ending at 100 %, with an ETA', async () => {
+    const events: SensitivityProgress[] = [];
+    await run({ onProgress: (e) => events.push(e) });
+    expect(events.length).toBeGreaterThan(1);
+    for (let i = 1; i < events.length; i++) {
+      expect(events[i].loaded).toBeGreaterThanOrEqual(events[i - 1].loaded);
+    }
+    const last = events[events.length - 1];
+    expect(last).toMatchObject({ loaded: 6, total: 6, progress: 1, etaMs: 0 });
+    expect(events.every((e) => e.etaMs === null || e.etaMs >= 0)).toBe(true);
+  });
+
+  it('stops on cancel with an AbortError', async () => {
+    const controller = new AbortController();
+    const pass = run({
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.loaded >= 1) controller.abort();
+      },
+    });
+    await expect(pass).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('costs add up to the report of the written model (BOPs and ideal weight bytes)', async () => {
+    const table = await run({});
+    const pick = (id: string) => table.layers.map((l) => l.options.find((o) => o.id === id)!);
+    const built = await compressModel({
+      prepared,
+      kernels,
+      allocation: {
+        settings: { method: 'admm', rate: 2, bits: 4 },
+        selection: { spatialOnly: true },
+      },
+      check: false,
+    });
+    const bops = table.fixed.bops + pick('admm-r2-w4').reduce((s, o) => s + o.bops, 0);
+    const bytes =
+      table.fixed.weightBytes + pick('admm-r2-w4').reduce((s, o) => s + o.weightBytes, 0);
+    close(bops, built.report.totals.bops, 1e-12);
+    close(bytes, built.report.totals.idealWeightBytes, 1e-12);
+    close((100 * bops) / table.floatBops, built.report.totals.bopPercent, 1e-12);
+  });
+});
