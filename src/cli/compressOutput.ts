@@ -151,10 +151,16 @@ export function outputSummary(
     `wrote ${path}: ${formatBytes(t.sizeBytes)} (float ${formatBytes(t.floatSizeBytes)}, ` +
       `${(t.floatSizeBytes / t.sizeBytes).toFixed(1)}x smaller; ideal weights ` +
       `${formatBytes(t.idealWeightBytes)}), opset ${report.opsetVersion}`,
-    `BOPs ${(t.bopPercent).toFixed(3)} % of float (weights of other layers at ` +
-      `${report.otherWeightBits} bits, activations at ${report.actBits} bits), MACs ${t.macs}`,
+    `BOPs ${known(t.bopPercent, (v) => `${v.toFixed(3)} %`)} of float (weights of other layers at ` +
+      `${report.otherWeightBits} bits, activations at ${report.actBits} bits), ` +
+      `MACs ${known(t.macs, String)}`,
     ...report.notes,
     ...(report.check ? [] : ['not checked in onnxruntime']),
   ];
   return lines.join('\n');
+}
+
+/** A cost, or why it is missing: symbolic input sizes leave MACs and BOPs unknown. */
+function known(value: number, show: (v: number) => string): string {
+  return Number.isFinite(value) ? show(value) : 'unknown (set an input shape)';
 }
