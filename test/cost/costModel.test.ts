@@ -157,3 +157,11 @@ describe('tensorStorageBytes', () => {
     expect(tensorStorageBytes(1, 7)).toBe(28);
   });
 });
+
+describe('unknown sizes', () => {
+  it('BOP % is unknown (NaN), never 0 %, when a layer has symbolic sizes', () => {
+    const layer = { name: 'c', op: 'Conv', weightShape: [8, 8, 3, 3], macs: null };
+    const costs = computeCosts([layer], { c: { method: 'ptq', bits: 4 } });
+    expect(costs.totals.bopPercent).toBeNaN();
+  });
+});

@@ -253,7 +253,9 @@ export function sumCosts(costs: readonly LayerCost[]): CostTotals {
   return {
     ...t,
     floatBops,
-    bopPercent: floatBops > 0 ? (t.bops / floatBops) * 100 : 0,
+    // Unknown MACs (symbolic sizes) leave BOP % unknown (NaN), never a false 0 %.
+    bopPercent:
+      floatBops > 0 ? (t.bops / floatBops) * 100 : Number.isNaN(floatBops) ? Number.NaN : 0,
     floatWeightBytes: (t.floatParams * FLOAT_BITS) / 8,
   };
 }
