@@ -1,0 +1,152 @@
+// Budgets: parsing, the fixed part of the model, the unreachable case with its smallest value,
+// and the allocation a solution becomes (validated on a model, its jobs what was chosen).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { validateAllocation } from '../../src/core/allocate/allocation.ts';
+import {
+  allocateForBudget,
+  BudgetError,
+  parseBudget,
+  smallestReachable,
+} from '../../src/core/allocate/budget.ts';
+import { type LayerOption, optionId } from '../../src/core/allocate/options.ts';
+import {
+  type OptionSensitivity,
+  SENSITIVITY_FORMAT,
+  SENSITIVITY_VERSION,
+  type SensitivityTable,
+} from '../../src/core/allocate/table.ts';
+import { allocationJobs } from '../../src/core/factor/modelJobs.ts';
+import { type PreparedModel, prepareModel } from '../../src/core/pipeline/prepare.ts';
+import { residualModelBytes } from './fixtures.ts';
+
+function option(o: LayerOption, rank: number, bops: number, kl: number): OptionSensitivity {
+  return {
+    id: optionId(o),
+    option: o,
+    rank,
+    bops,
+    weightBytes: bops / 100,
+    weightError: 0,
+    outputError: Math.sqrt(kl),
+    kl,
+    agreement: 1 - kl,
+  };
+}
+
+/** Two layers, float BOPs 10,000; the layers outside the table cost 1,000 BOPs and 10 bytes. */
+function table(): SensitivityTable {
+  const layer = (name: string, scale: number) => ({
+    name,
+    op: 'Conv',
+    weightShape: [16, 16, 3, 3],
+    macs: 1,
+    skipped: [],
+    options: [
+      option('keep', 0, 2000, 0),
+      option({ method: 'ptq', bits: 4 }, 0, 1000, 0.01 * scale),
+      option({ method: 'admm', rate: 2, bits: 4 }, 28, 500, 0.02 * scale),
+      option({ method: 'admm', rate: 4, bits: 3 }, 14, 200, 0.2 * scale),
+    ],
+  });
+  return {
+    format: SENSITIVITY_FORMAT,
+    version: SENSITIVITY_VERSION,
+    modelSha256: '',
+    dataSha256: '',
+    images: 1,
+    calibrated: true,
+    preset: 'default',
+    seed: 0,
+    otherWeightBits: 8,
+    actBits: 32,
+    floatBops: 10000,
+    floatWeightBytes: 1000,
+    fixed: { bops: 1000, weightBytes: 10 },
+    layers: [layer('conv1', 1), layer('conv2', 3)],
+    seconds: 0,
+    measured: 0,
+    cached: 0,
+  };
+}
+
+let prepared: PreparedModel;
+beforeAll(async () => {
+  prepared = await prepareModel(residualModelBytes());
+});
+
+describe('parseBudget', () => {
+  it('reads BOP percentages, BOPs and sizes with decimal and binary units', () => {
+    expect(parseBudget('bops=5%')).toEqual({ kind: 'bops', percent: 5 });
+    expect(parseBudget('bops=1.5e9')).toEqual({ kind: 'bops', bops: 1.5e9 });
+    expect(parseBudget('size=120KB')).toEqual({ kind: 'size', bytes: 120_000 });
+    expect(parseBudget('size=1.5KiB')).toEqual({ kind: 'size', bytes: 1536 });
+    expect(parseBudget('size=900')).toEqual({ kind: 'size', bytes: 900 });
+  });
+
+  it('rejects what it cannot read', () => {
+    expect(() => parseBudget('latency=3ms')).toThrow(/bops=5%/);
+    expect(() => parseBudget('bops=-1%')).toThrow();
+    expect(() => parseBudget('size=3 parsecs')).toThrow(/size units/);
+    expect(() => parseBudget('bops=5KB')).toThrow(/BOPs take %/);
+  });
+});
+
+describe('allocateForBudget', () => {
+  it('spends the budget on the more sensitive layer', () => {
+    // 25 % of 10,000 BOPs = 2,500; 1,000 are fixed, so the two layers share 1,500.
+    const result = allocateForBudget(table(), { kind: 'bops', percent: 25 });
+    expect(result.choices.map((c) => c.option.id)).toEqual(['admm-r2-w4', 'ptq-w4']);
+    expect(result.totals.bops).toBe(2500);
+    expect(result.totals.bopPercent).toBe(25);
+    expect(result.predicted.kl).toBeCloseTo(0.05, 12);
+    expect(result.solver.exact).toBe(true);
+  });
+
+  it('budgets the ideal weight bytes of the whole model', () => {
+    // 25 bytes - 10 fixed = 15 for the layers: admm-r2-w4 (5) + ptq-w4 (10), the better way round.
+    const result = allocateForBudget(table(), { kind: 'size', bytes: 25 });
+    expect(result.choices.map((c) => c.option.id)).toEqual(['admm-r2-w4', 'ptq-w4']);
+    expect(result.totals.weightBytes).toBe(25);
+  });
+
+  it('says when a budget is unreachable, and gives the smallest reachable value', () => {
+    // Cheapest: 1,000 fixed + 2 x 200 = 1,400 BOPs = 14 %.
+    expect(smallestReachable(table(), { kind: 'bops', percent: 1 })).toBeCloseTo(14, 12);
+    try {
+      allocateForBudget(table(), { kind: 'bops', percent: 10 });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(BudgetError);
+      expect((err as BudgetError).smallest).toBeCloseTo(14, 12);
+      expect((err as Error).message).toMatch(
+        /bops=10% cannot be met: the smallest reachable is 14\.000 %/,
+      );
+    }
+    expect(() => allocateForBudget(table(), { kind: 'size', bytes: 12 })).toThrow(
+      /smallest reachable is 14 bytes/,
+    );
+  });
+
+  it('writes a choice as an allocation whose jobs are the choice, valid on the model', () => {
+    const result = allocateForBudget(table(), { kind: 'bops', percent: 21 });
+    const ids = result.choices.map((c) => c.option.id);
+    expect(ids).toEqual(['admm-r2-w4', 'admm-r2-w4']);
+    const mixed = allocateForBudget(table(), { kind: 'bops', percent: 40 });
+    expect(mixed.choices.map((c) => c.option.id)).toEqual(['ptq-w4', 'keep']);
+    for (const r of [result, mixed]) {
+      validateAllocation(prepared.layers, r.allocation);
+      const jobs = allocationJobs(prepared.model, prepared.layers, r.allocation);
+      const chosen = r.choices.filter((c) => c.option.option !== 'keep');
+      expect(jobs.map((j) => j.name)).toEqual(chosen.map((c) => c.layer));
+      jobs.forEach((job, i) => {
+        const o = chosen[i].option.option as Exclude<LayerOption, 'keep'>;
+        expect(job.method).toBe(o.method);
+        expect(job.bits).toBe(o.bits);
+        if (o.method === 'admm') expect(job.rate).toBe(o.rate);
+      });
+    }
+    // The most common choice becomes the global settings; the rest are overrides.
+    expect(mixed.allocation.settings).toMatchObject({ method: 'ptq', bits: 4 });
+    expect(mixed.allocation.overrides).toEqual({ conv2: 'keep' });
+  });
+});
