@@ -31,8 +31,13 @@ export class GraphEditor {
     return this.model.graph.node ?? [];
   }
 
-  /** `base`, or `base_2`, `base_3` ... whichever is not yet a name in the graph. */
-  unique(base: string): string {
+  /**
+   * `base`, or `base_2`, `base_3` ... whichever is not yet a name in the graph. A long base (a
+   * hostile or generated megabyte-long node name) is cut and made unique by a hash, so derived
+   * names stay short however many are made from it.
+   */
+  unique(longBase: string): string {
+    const base = shortName(longBase);
     let name = base;
     for (let i = 2; this.used.has(name); i++) name = `${base}_${i}`;
     this.used.add(name);
@@ -109,4 +114,18 @@ function collectSubgraphInputs(a: AttributeProto, read: Set<string>): void {
       for (const b of n.attribute ?? []) collectSubgraphInputs(b, read);
     }
   }
+}
+
+/** Derived names keep at most this many characters of their base. */
+const MAX_NAME = 96;
+
+/** The name itself when short; else its first characters and an FNV-1a hash of the whole. */
+export function shortName(name: string): string {
+  if (name.length <= MAX_NAME) return name;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${name.slice(0, MAX_NAME - 10)}~${h.toString(16).padStart(8, '0')}`;
 }
