@@ -9,6 +9,10 @@ import {
 } from './types.ts';
 import { parseImageZip, type ZipImagesOptions } from './zipImages.ts';
 
+// Limits on what a zip may unpack to and decode; the CLI and the worker pass overrides as
+// `options.limits`.
+export { type DatasetLimits, DEFAULT_DATASET_LIMITS } from './zipImages.ts';
+
 export function guessDatasetFormat(fileName: string): DatasetFormat | null {
   const lower = fileName.toLowerCase();
   if (lower.endsWith('.bin')) return 'cifar10';

@@ -2,20 +2,38 @@
 // to class indices), or all images at the top level (unlabelled, agreement only).
 // A single wrapping folder ("mydata/cat/1.png") is stripped first; so a zip of one folder of
 // images is unlabelled (a one-class labelled set would say nothing about accuracy anyway).
-import { unzipSync } from 'fflate';
+// A zip is hostile input: DatasetLimits bound what it may unpack to and what it may decode.
 import { createThrottledProgress, type ProgressCallback } from '../util/progress.ts';
 import { assignClassLabels } from './classFolders.ts';
+import { imageSize } from './imageHeader.ts';
 import { type Dataset, DatasetFormatError, type DatasetImage, type ImageDecoder } from './types.ts';
+import { listZipEntries, readZipEntry, type ZipEntry, type ZipLimits } from './zipReader.ts';
+
+export interface DatasetLimits extends ZipLimits {
+  /** Width x height of one image, read from its header before it is decoded. */
+  maxPixelsPerImage: number;
+  maxImages: number;
+}
+
+/** Room for real datasets (ImageNet-sized images, 100k of them), none for a zip bomb. */
+export const DEFAULT_DATASET_LIMITS: Readonly<DatasetLimits> = {
+  maxTotalBytes: 2 * 1024 ** 3,
+  maxEntries: 100_000,
+  maxPixelsPerImage: 4096 * 4096,
+  maxImages: 100_000,
+};
 
 export interface ZipImagesOptions {
   onProgress?: ProgressCallback;
   signal?: AbortSignal;
+  /** Overrides of DEFAULT_DATASET_LIMITS. */
+  limits?: Partial<DatasetLimits>;
 }
 
 interface Entry {
   path: string;
   parts: string[];
-  bytes: Uint8Array;
+  zip: ZipEntry;
 }
 
 export async function parseImageZip(
@@ -23,8 +41,15 @@ export async function parseImageZip(
   decode: ImageDecoder,
   options: ZipImagesOptions = {},
 ): Promise<Dataset> {
-  const entries = stripCommonFolder(listEntries(bytes));
+  const limits = { ...DEFAULT_DATASET_LIMITS, ...options.limits };
+  const entries = stripCommonFolder(listEntries(bytes, limits));
   if (entries.length === 0) throw new DatasetFormatError('the zip contains no images');
+  if (entries.length > limits.maxImages) {
+    throw new DatasetFormatError(
+      `the zip has ${entries.length.toLocaleString('en-US')} images, more than the limit of ` +
+        `${limits.maxImages.toLocaleString('en-US')}`,
+    );
+  }
   const labelled = entries[0].parts.length === 2;
   for (const e of entries) {
     if (e.parts.length > 2 || (e.parts.length === 2) !== labelled) {
@@ -36,7 +61,7 @@ export async function parseImageZip(
   }
   entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const classes = labelled ? classAssignment(entries.map((e) => e.parts[0])) : null;
-  const images = await decodeAll(entries, decode, options);
+  const images = await decodeAll(bytes, entries, decode, { ...options, limits });
   const labels = classes ? Int32Array.from(entries, (e) => classes.labels.get(e.parts[0])!) : null;
   const first = images[0];
   return {
@@ -63,16 +88,10 @@ function classAssignment(folders: string[]) {
   }
 }
 
-function listEntries(bytes: Uint8Array): Entry[] {
-  let files: Record<string, Uint8Array>;
-  try {
-    files = unzipSync(bytes);
-  } catch (err) {
-    throw new DatasetFormatError(`not a readable .zip file (${(err as Error).message})`);
-  }
-  return Object.entries(files)
-    .filter(([path]) => !path.endsWith('/') && !isSystemFile(path))
-    .map(([path, data]) => ({ path, parts: path.split('/'), bytes: data }));
+function listEntries(bytes: Uint8Array, limits: ZipLimits): Entry[] {
+  return listZipEntries(bytes, limits)
+    .filter((e) => !e.path.endsWith('/') && !isSystemFile(e.path))
+    .map((e) => ({ path: e.path, parts: e.path.split('/'), zip: e }));
 }
 
 /** Files that archivers add on their own (macOS resource forks, Finder and Explorer metadata). */
@@ -100,34 +119,57 @@ export function sniffImageMime(bytes: Uint8Array): 'image/png' | 'image/jpeg' | 
   return null;
 }
 
+/** Entries are inflated one at a time, as they are decoded: only one is in memory at once. */
 async function decodeAll(
+  zip: Uint8Array,
   entries: Entry[],
   decode: ImageDecoder,
-  options: ZipImagesOptions,
+  options: ZipImagesOptions & { limits: DatasetLimits },
 ): Promise<DatasetImage[]> {
   const report = createThrottledProgress('decoding images', entries.length, options.onProgress);
   const images: DatasetImage[] = [];
   for (const e of entries) {
     options.signal?.throwIfAborted();
-    images.push(await decodeEntry(e, decode));
+    const bytes = readZipEntry(zip, e.zip);
+    images.push(await decodeEntry(e.path, bytes, decode, options.limits.maxPixelsPerImage));
     report(images.length);
   }
   return images;
 }
 
-async function decodeEntry(e: Entry, decode: ImageDecoder): Promise<DatasetImage> {
-  const mime = sniffImageMime(e.bytes);
-  if (!mime) {
-    throw new DatasetFormatError(`zip entry '${e.path}' is not a PNG or JPEG image`);
+function corrupt(path: string, mime: 'image/png' | 'image/jpeg', err: unknown) {
+  const kind = mime === 'image/png' ? 'PNG' : 'JPEG';
+  return new DatasetFormatError(
+    `zip entry '${path}' is a corrupt ${kind} image (${(err as Error).message})`,
+  );
+}
+
+/** The header's size is checked first: a decoder allocates what the header says. */
+async function decodeEntry(
+  path: string,
+  bytes: Uint8Array,
+  decode: ImageDecoder,
+  maxPixels: number,
+): Promise<DatasetImage> {
+  const mime = sniffImageMime(bytes);
+  if (!mime) throw new DatasetFormatError(`zip entry '${path}' is not a PNG or JPEG image`);
+  let size: { width: number; height: number };
+  try {
+    size = imageSize(bytes, mime);
+  } catch (err) {
+    throw corrupt(path, mime, err);
+  }
+  if (size.width * size.height > maxPixels) {
+    throw new DatasetFormatError(
+      `zip entry '${path}' is ${size.width} x ${size.height} pixels, more than the limit of ` +
+        `${maxPixels.toLocaleString('en-US')} pixels per image`,
+    );
   }
   let decoded: Awaited<ReturnType<ImageDecoder>>;
   try {
-    decoded = await decode(e.bytes, mime);
+    decoded = await decode(bytes, mime);
   } catch (err) {
-    const kind = mime === 'image/png' ? 'PNG' : 'JPEG';
-    throw new DatasetFormatError(
-      `zip entry '${e.path}' is a corrupt ${kind} image (${(err as Error).message})`,
-    );
+    throw corrupt(path, mime, err);
   }
   return {
     width: decoded.width,
