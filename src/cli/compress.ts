@@ -11,11 +11,13 @@ import {
   METHOD_IDS,
   METHODS,
   methodSpec,
+  selectLayers,
 } from '../core/factor/index.ts';
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { noLayerMessage as noCompressibleLayer } from '../core/onnx/index.ts';
 import { type PreparedModel, prepareModel, sequentialFactorizer } from '../core/pipeline/index.ts';
+import { preflight } from '../core/pipeline/preflight.ts';
 import {
   compressOutputOptions,
   compressOutputUsage,
@@ -207,6 +209,17 @@ export async function compressCommand(argv: string[]): Promise<number> {
           `[${i + 1}/${n}] ${r.name}: error ${r.error.toFixed(4)} (${r.ms.toFixed(0)} ms)\n`,
         );
   const allocation: Allocation = { settings, selection: { layers } };
+  if (selectLayers(prepared.layers, settings.method, allocation.selection).length === 0) {
+    throw new UsageError(noLayerMessage(prepared, allocation));
+  }
+  if (output) {
+    // Before any solving: the file this asks for must be one onnxruntime can load.
+    const checked = await preflight(prepared, allocation, {
+      otherWeightBits: output.otherBits,
+      actBits: output.actBits,
+    });
+    if (!values.json) for (const note of checked.notes) process.stderr.write(`${note}\n`);
+  }
   const report = await compressModelLayers(kernels, prepared, allocation, onLayer);
   if (output) {
     const written = await writeOutput(output, prepared, report.layers, kernels);

@@ -84,13 +84,13 @@ describe('opset upgrade', () => {
   });
 
   it('refuses, naming the op, when an op changed meaning and is not converted', async () => {
-    const { model, layers } = modelWith(9, [
-      makeNode('Upsample', ['c', 's'], ['y'], { mode: 'nearest' }, { name: 'up' }),
+    const { model, layers } = modelWith(18, [
+      makeNode('GroupNormalization', ['c', 's', 'b'], ['y'], { num_groups: 2 }, { name: 'gn' }),
     ]);
-    model.graph.initializer?.push(makeTensor('s', F, [4], [1, 1, 2, 2]));
+    model.graph.initializer?.push(makeTensor('s', F, [2], [1, 2]), makeTensor('b', F, [2], [0, 1]));
     const run = () => buildCompressedModel(model, layers, [result(4)]);
     await expect(run()).rejects.toThrow(RewriteError);
-    await expect(run()).rejects.toThrow(/Upsample/);
+    await expect(run()).rejects.toThrow(/GroupNormalization/);
   });
 
   it('gives Split num_outputs when it moves to opset 18+', async () => {
