@@ -26,4 +26,12 @@ export const commands: Record<string, Command> = {
     summary: 'evaluate a grid of methods x rates x bits (cached), with and without calibration',
     run: async (argv) => (await import('./sweep.ts')).sweepCommand(argv),
   },
+  sensitivity: {
+    summary: 'per layer and option, what compressing that layer alone costs (KL, agreement)',
+    run: async (argv) => (await import('./sensitivity.ts')).sensitivityCommand(argv),
+  },
+  allocate: {
+    summary: 'per-layer rank and bits within a BOP or size budget, from a sensitivity table',
+    run: async (argv) => (await import('./allocate.ts')).allocateCommand(argv),
+  },
 };

@@ -98,7 +98,7 @@ export async function measureSensitivity(o: SensitivityOptions): Promise<Sensiti
   if (layers.length === 0) throw new Error('sensitivity: no layer to measure in this model');
   if (o.batches.length === 0) throw new Error('sensitivity: no images to measure on');
   const context: SensitivityContext = {
-    modelSha256: await sha256Hex(o.prepared.bytes),
+    modelSha256: await sha256Hex(o.prepared.sourceBytes),
     dataSha256: await batchesHash(o.batches),
     calibrated: o.calibrate ?? true,
     preset: o.preset ?? 'default',

@@ -1,0 +1,129 @@
+// `qaf allocate MODEL.onnx --sensitivity TABLE.json --budget bops=5% -o ALLOC.json`: per layer
+// the option (QAF rate and bits, PTQ bits, or keep) whose summed sensitivity is smallest within
+// the budget (src/core/allocate/budget.ts); `qaf compress --allocation ALLOC.json` applies it.
+import { writeFileSync } from 'node:fs';
+import {
+  allocateForBudget,
+  type BudgetAllocation,
+  BudgetError,
+  formatAllocation,
+  type Objective,
+  parseBudget,
+  parseSensitivityTable,
+  validateAllocation,
+} from '../core/allocate/index.ts';
+import { prepareModel } from '../core/pipeline/prepare.ts';
+import { sha256Hex } from '../core/sweep/configKey.ts';
+import { formatBytes, formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
+
+export const allocateUsage = `usage: qaf allocate MODEL.onnx --sensitivity TABLE.json --budget bops=5%|size=120KB -o ALLOC.json
+                    [--objective kl|agreement|output] [--json]
+
+Chooses per layer one option of the sensitivity table so that the summed sensitivity is
+smallest and the whole model stays within the budget (a multiple-choice knapsack, solved
+exactly); \`qaf compress MODEL.onnx --allocation ALLOC.json -o OUT.onnx\` then compresses it.
+
+  --sensitivity FILE  the table \`qaf sensitivity\` wrote for this model
+  --budget B          bops=P% (BOPs as % of the float model's), bops=N, or size=S with S in
+                      B, KB (1000 B), KiB (1024 B), MB, MiB: ideal weight bytes of the model
+  --objective O       summed KL (default), disagreement, or squared output error
+  -o, --output FILE   the allocation (JSON: global settings + per-layer overrides)
+  --json              print the choices and totals as one JSON object`;
+
+const options = {
+  sensitivity: { type: 'string' },
+  budget: { type: 'string' },
+  objective: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export function allocationSummary(result: BudgetAllocation): string {
+  const rows = result.choices.map((c) => [
+    c.layer,
+    c.option.id,
+    String(c.option.rank || '-'),
+    (1000 * c.option.kl).toFixed(3),
+    c.option.outputError.toFixed(3),
+  ]);
+  const table = formatTable(
+    ['layer', 'option', 'rank', 'KL x1000', 'out err'],
+    rows,
+    new Set([2, 3, 4]),
+  );
+  const t = result.totals;
+  const s = result.solver;
+  return [
+    table,
+    '',
+    `BOPs ${t.bopPercent.toFixed(3)} % of float, ideal weights ${formatBytes(t.weightBytes)}; ` +
+      `predicted KL ${result.predicted.kl.toFixed(4)} (sum over layers)`,
+    `solver: ${s.exact ? 'optimal' : `within ${(s.value - s.lowerBound).toExponential(2)} of optimal`}, ` +
+      `${s.nodes} nodes, ${s.ms.toFixed(1)} ms`,
+  ].join('\n');
+}
+
+export async function allocateCommand(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parseCommandArgs('allocate', argv, options);
+  if (v.help) {
+    console.log(allocateUsage);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new UsageError(`allocate: expected one MODEL.onnx, got ${positionals.length}`);
+  }
+  if (!v.sensitivity) throw new UsageError('allocate: --sensitivity TABLE.json is required');
+  if (!v.budget) throw new UsageError('allocate: --budget is required (bops=5% or size=120KB)');
+  if (!v.output) throw new UsageError('allocate: -o ALLOC.json is required');
+  const objective = (v.objective ?? 'kl').replace(/^output$/, 'outputError') as Objective;
+  if (!['kl', 'agreement', 'outputError'].includes(objective)) {
+    throw new UsageError('allocate: --objective must be kl, agreement or output');
+  }
+  let budget: ReturnType<typeof parseBudget>;
+  try {
+    budget = parseBudget(v.budget);
+  } catch (err) {
+    throw new UsageError(`allocate: ${(err as Error).message}`);
+  }
+  const modelBytes = readInputFile(positionals[0], 'model file');
+  const text = new TextDecoder().decode(readInputFile(v.sensitivity, 'sensitivity table'));
+  const table = parseSensitivityTable(text);
+  if (table.modelSha256 !== (await sha256Hex(modelBytes))) {
+    throw new UsageError(
+      `allocate: ${v.sensitivity} was measured on another model than ${positionals[0]}`,
+    );
+  }
+  let result: BudgetAllocation;
+  try {
+    result = allocateForBudget(table, budget, { objective });
+  } catch (err) {
+    if (err instanceof BudgetError) throw new UsageError(`allocate: ${err.message}`);
+    throw err;
+  }
+  if (result.choices.every((c) => c.option.option === 'keep')) {
+    throw new UsageError(
+      `allocate: within ${v.budget} every layer is best kept as it is ` +
+        `(${result.totals.bopPercent.toFixed(3)} % BOPs): nothing to compress; lower the budget`,
+    );
+  }
+  const prepared = await prepareModel(modelBytes);
+  validateAllocation(prepared.layers, result.allocation);
+  writeFileSync(v.output, formatAllocation(result.allocation));
+  if (v.json) {
+    console.log(
+      JSON.stringify({
+        allocation: result.allocation,
+        choices: result.choices.map((c) => ({
+          layer: c.layer,
+          option: c.option.id,
+          rank: c.option.rank,
+        })),
+        totals: result.totals,
+        predicted: result.predicted,
+        solver: result.solver,
+      }),
+    );
+  } else console.log(`${allocationSummary(result)}\nwrote ${v.output}`);
+  return 0;
+}
