@@ -1,0 +1,341 @@
+// `npm run bench:allocate`: per-layer allocation (issue #15) against the uniform allocation, in
+// the same run, on ResNet-20 / CIFAR-10 calibrated as the app ships it (256 images of
+// cifar10_train_5k.bin, calibration after compression on), evaluated on the full test set.
+//   1. sensitivity of the 18 block 3x3 convs to every option of the default menu (QAF rates
+//      1.5/2/3/4 x bits 3/4/5/6/8, PTQ at those bits, keep), on the same 256 images;
+//   2. the uniform curves: QAF w4 at rates 4/3/2/1.5 and PTQ (per tensor) at 3/4 bits;
+//   3. the allocated model at a BOP budget equal to each uniform point's BOP %;
+//   4. the solver on synthetic 50-layer x 20-option problems.
+// Flags: --images=N (class-balanced test subset, for development), --model=resnet56,
+// --budgets=6.75,8.9 (BOP % instead of the uniform points'), --sens-images=N, --no-cache.
+// Prints a table, then one JSON line. Sensitivity measurements are cached in .qaf-cache/.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import {
+  allocateForBudget,
+  cachedFactorizer,
+  measureSensitivity,
+  type OptionSensitivity,
+  type SensitivityCache,
+  type SensitivityTable,
+  solveMultipleChoice,
+} from '../src/core/allocate/index.ts';
+import { makeCalibrationBatches } from '../src/core/calibrate/batches.ts';
+import type { ChannelStats } from '../src/core/calibrate/channelStats.ts';
+import { APP_CALIBRATION_IMAGES } from '../src/core/calibrate/defaults.ts';
+import { parseCifar10 } from '../src/core/data/cifar10.ts';
+import { subsetIndices } from '../src/core/data/subset.ts';
+import { evaluateModel } from '../src/core/eval/evaluate.ts';
+import type { Allocation } from '../src/core/factor/modelJobs.ts';
+import { loadKernels } from '../src/core/kernels/index.ts';
+import { compressModel } from '../src/core/pipeline/compressModel.ts';
+import { prepareModel } from '../src/core/pipeline/prepare.ts';
+import { LayerFactorCache } from '../src/core/sweep/layerCache.ts';
+import { formatTable } from '../src/core/util/textFormat.ts';
+
+const shared = process.env.QAF_SHARED_DIR ?? join(import.meta.dirname, '../../shared');
+const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const modelName = flag('model') ?? 'resnet20';
+const read = (p: string) => new Uint8Array(readFileSync(join(shared, p)));
+const testBytes = read('data/cifar10_test_batch.bin');
+const test = parseCifar10(testBytes);
+const train = parseCifar10(read('data/cifar10_train_5k.bin'));
+const images = Number(flag('images') ?? test.count);
+const indices = images < test.count ? subsetIndices(test, 'quick', images) : undefined;
+
+const prepared = await prepareModel(read(`models/${modelName}_cifar10.onnx`));
+const kernels = await loadKernels();
+const factorCache = new LayerFactorCache(kernels);
+const batches = makeCalibrationBatches(prepared.model, train, { images: APP_CALIBRATION_IMAGES });
+const sensBatches = flag('sens-images')
+  ? makeCalibrationBatches(prepared.model, train, { images: Number(flag('sens-images')) })
+  : batches;
+const log = (s: string) => console.error(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+/** The bench's cache: one JSON file, so a re-run measures only what is new. */
+class FileCache implements SensitivityCache {
+  private entries: Record<string, OptionSensitivity> = {};
+  constructor(private readonly file: string) {
+    try {
+      this.entries = JSON.parse(readFileSync(file, 'utf8')).entries ?? {};
+    } catch {
+      // Missing: start empty.
+    }
+  }
+  async get(key: string) {
+    return this.entries[key];
+  }
+  async set(key: string, value: OptionSensitivity) {
+    this.entries[key] = value;
+    writeFileSync(`${this.file}.tmp`, JSON.stringify({ entries: this.entries }));
+    renameSync(`${this.file}.tmp`, this.file);
+  }
+}
+
+// 1. Sensitivity.
+mkdirSync('.qaf-cache', { recursive: true });
+let lastLog = 0;
+const table: SensitivityTable = await measureSensitivity({
+  prepared,
+  kernels,
+  batches: sensBatches,
+  factorCache,
+  cache: process.argv.includes('--no-cache')
+    ? undefined
+    : new FileCache('.qaf-cache/bench-allocate-sensitivity.json'),
+  onProgress: (e) => {
+    if (performance.now() - lastLog < 30_000 && e.progress < 1) return;
+    lastLog = performance.now();
+    const eta = e.etaMs === null ? '' : `, ${Math.ceil(e.etaMs / 60_000)} min left`;
+    log(`sensitivity ${e.loaded}/${e.total} ${e.layer} ${e.option}${eta}`);
+  },
+});
+log(
+  `sensitivity: ${table.measured} measured, ${table.cached} cached, ${table.seconds.toFixed(0)} s`,
+);
+
+// 2-3. Models: uniform points and the allocation at each one's BOP %.
+const layerNames = table.layers.map((l) => l.name);
+const uniformPoints = [
+  { label: 'QAF r4 w4', id: 'admm-r4-w4', settings: { method: 'admm', rate: 4, bits: 4 } },
+  { label: 'QAF r3 w4', id: 'admm-r3-w4', settings: { method: 'admm', rate: 3, bits: 4 } },
+  { label: 'QAF r2 w4', id: 'admm-r2-w4', settings: { method: 'admm', rate: 2, bits: 4 } },
+  { label: 'QAF r1.5 w4', id: 'admm-r1.5-w4', settings: { method: 'admm', rate: 1.5, bits: 4 } },
+  { label: 'PTQ w3', id: 'ptq-w3', settings: { method: 'ptq', bits: 3 } },
+  { label: 'PTQ w4', id: 'ptq-w4', settings: { method: 'ptq', bits: 4 } },
+] as const;
+
+/** BOP % of the whole model with every table layer at option `id` (the cost model's number). */
+const uniformBopPercent = (id: string) =>
+  (100 *
+    (table.fixed.bops +
+      table.layers.reduce((s, l) => s + l.options.find((o) => o.id === id)!.bops, 0))) /
+  table.floatBops;
+
+let referenceStats: Map<string, ChannelStats> | undefined;
+
+async function measure(allocation: Allocation) {
+  const built = await compressModel({
+    prepared,
+    kernels,
+    allocation,
+    factorize: cachedFactorizer(factorCache),
+    calibration: { batches, referenceStats },
+    check: false,
+  });
+  referenceStats ??= built.referenceStats ?? undefined;
+  const report = await evaluateModel({
+    modelBytes: built.bytes,
+    dataset: test,
+    indices,
+    latencyRuns: 0,
+  });
+  return {
+    accuracy: report.accuracy ?? Number.NaN,
+    bopPercent: built.report.totals.bopPercent,
+    sizeBytes: built.bytes.length,
+    idealWeightBytes: built.report.totals.idealWeightBytes,
+  };
+}
+
+const started = performance.now();
+const float = await evaluateModel({
+  modelBytes: prepared.bytes,
+  dataset: test,
+  indices,
+  latencyRuns: 0,
+});
+log(`float: ${(100 * (float.accuracy ?? 0)).toFixed(2)} %`);
+type Row = {
+  kind: 'uniform' | 'allocated';
+  label: string;
+  budgetPercent: number;
+  predictedKl: number;
+  options: Record<string, number>;
+  solverMs: number | null;
+} & Awaited<ReturnType<typeof measure>>;
+const rows: Row[] = [];
+const budgets = flag('budgets')?.split(',').map(Number);
+const optionCounts = (ids: string[]) =>
+  ids.reduce<Record<string, number>>((m, id) => {
+    m[id] = (m[id] ?? 0) + 1;
+    return m;
+  }, {});
+
+for (const point of uniformPoints) {
+  const allocation: Allocation = {
+    settings: { ...point.settings, preset: 'default', seed: 0 },
+    selection: { names: layerNames },
+  };
+  const budget = uniformBopPercent(point.id);
+  const m = await measure(allocation);
+  const kl = table.layers.reduce((s, l) => s + l.options.find((o) => o.id === point.id)!.kl, 0);
+  rows.push({
+    kind: 'uniform',
+    label: point.label,
+    budgetPercent: budget,
+    predictedKl: kl,
+    options: { [point.id]: layerNames.length },
+    solverMs: null,
+    ...m,
+  });
+  log(`${point.label}: ${(100 * m.accuracy).toFixed(2)} % at ${m.bopPercent.toFixed(3)} % BOPs`);
+}
+const budgetList = budgets ?? rows.map((r) => r.budgetPercent);
+for (const [i, budgetPercent] of budgetList.entries()) {
+  const solved = allocateForBudget(table, { kind: 'bops', percent: budgetPercent });
+  const m = await measure(solved.allocation);
+  const label = budgets ? `allocated @ ${budgetPercent} %` : `allocated @ ${rows[i].label}`;
+  rows.push({
+    kind: 'allocated',
+    label,
+    budgetPercent,
+    predictedKl: solved.predicted.kl,
+    options: optionCounts(solved.choices.map((c) => c.option.id)),
+    solverMs: solved.solver.ms,
+    ...m,
+  });
+  log(`${label}: ${(100 * m.accuracy).toFixed(2)} % at ${m.bopPercent.toFixed(3)} % BOPs`);
+}
+const modelsSeconds = (performance.now() - started) / 1000;
+
+// 4. The solver on synthetic problems: 50 layers x 20 options, noisy convex sensitivities.
+function synthetic(seed: number) {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const groups = Array.from({ length: 50 }, () => {
+    const size = 1 + 9 * next();
+    const scale = next();
+    return Array.from({ length: 20 }, (_, k) => ({
+      cost: size * (0.1 + 0.2 * k) * (1 + 0.1 * next()),
+      value: scale * Math.exp(-0.3 * k) * (1 + 0.3 * next()),
+    }));
+  });
+  const min = groups.reduce((t, g) => t + Math.min(...g.map((x) => x.cost)), 0);
+  const max = groups.reduce((t, g) => t + Math.max(...g.map((x) => x.cost)), 0);
+  return { groups, budget: min + (0.05 + 0.9 * next()) * (max - min) };
+}
+const solverMs: number[] = [];
+let solverExact = 0;
+let solverNodesMax = 0;
+for (let seed = 1; seed <= 40; seed++) {
+  const { groups, budget } = synthetic(seed);
+  const t0 = performance.now();
+  const solution = solveMultipleChoice(groups, budget);
+  solverMs.push(performance.now() - t0);
+  if (solution.exact) solverExact++;
+  solverNodesMax = Math.max(solverNodesMax, solution.nodes);
+}
+solverMs.sort((a, b) => a - b);
+
+// Output: the table, the headline comparisons, one JSON line.
+const pct = (x: number) => (100 * x).toFixed(2);
+const peerOf = (r: Row) =>
+  r.kind === 'allocated' && !budgets
+    ? rows.find((u) => u.kind === 'uniform' && u.budgetPercent === r.budgetPercent)
+    : undefined;
+console.log(
+  `${modelName} / CIFAR-10, ${table.layers.length} layers allocated; ${test.count === images ? 'full test set' : `${images}-image class-balanced subset`}` +
+    ` (${float.images} images), float ${pct(float.accuracy ?? 0)} %; calibrated on ${APP_CALIBRATION_IMAGES} training images; ` +
+    `sensitivity on ${table.images} images: ${table.measured} options measured (${table.cached} cached) in ${table.seconds.toFixed(0)} s; ` +
+    `models ${modelsSeconds.toFixed(0)} s; load ${loadavg()[0].toFixed(1)}`,
+);
+console.log(
+  formatTable(
+    [
+      'point',
+      'budget BOP %',
+      'BOP %',
+      'ideal bytes',
+      'file bytes',
+      'sum KL',
+      'top-1 %',
+      'vs uniform',
+      'options',
+    ],
+    rows.map((r) => {
+      const peer = peerOf(r);
+      return [
+        r.label,
+        r.budgetPercent.toFixed(3),
+        r.bopPercent.toFixed(3),
+        r.idealWeightBytes.toFixed(0),
+        String(r.sizeBytes),
+        r.predictedKl.toFixed(4),
+        pct(r.accuracy),
+        peer
+          ? `${r.accuracy - peer.accuracy >= 0 ? '+' : ''}${pct(r.accuracy - peer.accuracy)}`
+          : '',
+        Object.entries(r.options)
+          .map(([id, n]) => `${id} x${n}`)
+          .join(', '),
+      ];
+    }),
+    new Set([1, 2, 3, 4, 5, 6, 7]),
+  ),
+);
+const headline = (label: string, target: number) => {
+  const uniform = rows.find((r) => r.kind === 'uniform' && r.label === label);
+  const allocated = rows.find((r) => r.kind === 'allocated' && r.label === `allocated @ ${label}`);
+  if (!uniform || !allocated) return null;
+  const delta = allocated.accuracy - uniform.accuracy;
+  return {
+    uniform: uniform.accuracy,
+    allocated: allocated.accuracy,
+    bopPercent: uniform.bopPercent,
+    delta,
+    target: target / 100,
+    passed: delta >= target / 100,
+  };
+};
+const atR2 = headline('QAF r2 w4', 1.5);
+const atR15 = headline('QAF r1.5 w4', 1.0);
+for (const [name, h] of [
+  ['r2 w4', atR2],
+  ['r1.5 w4', atR15],
+] as const) {
+  if (h) {
+    console.log(
+      `at uniform ${name}'s ${h.bopPercent.toFixed(3)} % BOPs: allocated ${pct(h.allocated)} % vs uniform ${pct(h.uniform)} % ` +
+        `(${h.delta >= 0 ? '+' : ''}${pct(h.delta)} points, target +${pct(h.target)}): ${h.passed ? 'PASS' : 'FAIL'}`,
+    );
+  }
+}
+const median = solverMs[Math.floor(solverMs.length / 2)];
+const worst = solverMs[solverMs.length - 1];
+console.log(
+  `solver, 50 layers x 20 options, 40 synthetic budgets: median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms ` +
+    `(required < 1000), ${solverExact}/40 exact, at most ${solverNodesMax} nodes`,
+);
+console.log(
+  JSON.stringify({
+    model: modelName,
+    images: float.images,
+    calibrationImages: APP_CALIBRATION_IMAGES,
+    float: float.accuracy,
+    sensitivity: {
+      images: table.images,
+      layers: table.layers.length,
+      measured: table.measured,
+      cached: table.cached,
+      seconds: table.seconds,
+    },
+    rows,
+    headline: { r2w4: atR2, r15w4: atR15 },
+    solver: {
+      layers: 50,
+      options: 20,
+      instances: 40,
+      medianMs: median,
+      worstMs: worst,
+      exact: solverExact,
+      maxNodes: solverNodesMax,
+    },
+    seconds: modelsSeconds,
+    load: loadavg()[0],
+  }),
+);
