@@ -15,9 +15,9 @@ import {
   newGramCache,
   newMttkrpCache,
 } from './cpTensor.ts';
-import { sumSquares, trace } from './linalg.ts';
+import { trace } from './linalg.ts';
 import { polishGridFactors } from './polish.ts';
-import { inverseShifted } from './solve.ts';
+import { factorShifted, type ShiftedFactor, type SolvePrecision, solveShifted } from './solve.ts';
 import type { AdmmPresetName, GridFactor } from './types.ts';
 
 export interface AdmmParams {
@@ -42,6 +42,11 @@ export interface AdmmParams {
   candidates: number;
   /** CP-ALS iterations of the float initialisation (compressLayer's, not this function's). */
   cpIterations: number;
+  /**
+   * 'auto' (default): blocked float32 Cholesky solves where the system is large; 'float64':
+   * the kernels' float64 potrf/potrs and an explicit inverse (the old route, a benchmark peer).
+   */
+  solves?: SolvePrecision;
 }
 
 export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>> = {
@@ -202,7 +207,7 @@ function admmFactorStep(
 ): FactorStep {
   const g = gramExcept(kernels, target.dims, h, rank, mode, grams);
   const f = mttkrp(kernels, target, h, rank, mode, cache);
-  const system = shiftedSystem(kernels, g, f, target.dims[mode], rank);
+  const system = shiftedSystem(kernels, g, f, target.dims[mode], rank, p.solves);
   const inner = innerSteps(kernels, system, h[mode], u, bits, p);
   return { ...inner, f, g };
 }
@@ -211,27 +216,24 @@ interface ShiftedSystem {
   rows: number;
   rank: number;
   rho: number;
-  /** (G + rho I)^-1 */
-  inv: Float32Array;
-  /** F (G + rho I)^-1, the part of every inner step's solve that does not change. */
-  fInv: Float32Array;
+  /** A factorization of G + rho I, reused by every inner step. */
+  factor: ShiftedFactor;
+  f: Float32Array;
 }
 
-// rho = trace(G) / R (AO-ADMM's choice). The inverse comes from one Cholesky factorization,
-// reused by every inner step: each solve is then a single sgemm instead of two triangular
-// solves, the same arithmetic in the fastest kernel.
+// rho = trace(G) / R (AO-ADMM's choice). G + rho I is factorized once per factor update and
+// every inner step solves with it: at large ranks a blocked float32 Cholesky over sgemm (rho
+// keeps the condition number below R + 1), which costs about one product per solve.
 function shiftedSystem(
   kernels: Kernels,
   g: Float64Array,
   f: Float32Array,
   rows: number,
   rank: number,
+  solves: SolvePrecision = 'auto',
 ): ShiftedSystem {
   const rho = trace(g, rank) / rank;
-  const inv = inverseShifted(kernels, g, rank, rho);
-  const fInv = new Float32Array(rows * rank);
-  kernels.sgemm(false, false, rows, rank, rank, 1, f, rank, inv, rank, 0, fInv, rank);
-  return { rows, rank, rho, inv, fInv };
+  return { rows, rank, rho, factor: factorShifted(kernels, g, rank, rho, solves), f };
 }
 
 /** The inner ADMM loop from the factor's current values `h0`; stops on both residuals < eps. */
@@ -243,32 +245,37 @@ function innerSteps(
   bits: number,
   p: AdmmParams,
 ): { factor: GridFactor; innerSteps: number } {
-  const { rows, rank, rho, inv } = sys;
+  const { rows, rank, rho, f } = sys;
   let current = h0;
   let factor: GridFactor | null = null;
-  const sum = new Float32Array(rows * rank);
-  const aux = new Float32Array(rows * rank);
+  const rhs = new Float32Array(rows * rank);
+  const ht = new Float32Array(rows * rank);
   let steps = 0;
   while (steps < p.maxInner) {
     steps++;
-    for (let i = 0; i < sum.length; i++) sum[i] = current[i] + u[i];
-    aux.set(sys.fInv); // Ht = (F + rho (H + U)) (G + rho I)^-1
-    kernels.sgemm(false, false, rows, rank, rank, rho, sum, rank, inv, rank, 1, aux, rank);
-    for (let i = 0; i < sum.length; i++) sum[i] = aux[i] - u[i];
-    const proj = kernels.projectToGrid(sum, bits, { candidates: p.candidates });
+    // Ht = (F + rho (H + U)) (G + rho I)^-1
+    for (let i = 0; i < rhs.length; i++) rhs[i] = f[i] + rho * (current[i] + u[i]);
+    solveShifted(kernels, sys.factor, rank, rhs, rows, ht);
+    for (let i = 0; i < rhs.length; i++) rhs[i] = ht[i] - u[i];
+    const proj = kernels.projectToGrid(rhs, bits, { candidates: p.candidates });
     const previous = current;
     current = proj.values;
     factor = { codes: proj.codes, scale: proj.scales[0], values: proj.values };
     let primal = 0;
     let change = 0;
+    let currentSq = 0;
+    let dualSq = 0;
     for (let i = 0; i < u.length; i++) {
-      const d = current[i] - aux[i];
+      const c = current[i];
+      const d = c - ht[i];
       u[i] += d;
       primal += d * d;
-      change += (current[i] - previous[i]) ** 2;
+      change += (c - previous[i]) ** 2;
+      currentSq += c * c;
+      dualSq += u[i] * u[i];
     }
-    const r = primal / Math.max(sumSquares(current), Number.MIN_VALUE);
-    const s = change / Math.max(sumSquares(u), Number.MIN_VALUE);
+    const r = primal / Math.max(currentSq, Number.MIN_VALUE);
+    const s = change / Math.max(dualSq, Number.MIN_VALUE);
     if (r < p.eps && s < p.eps) break;
   }
   return { factor: factor!, innerSteps: steps };

@@ -36,9 +36,10 @@ export function newMttkrpCache(): MttkrpCache {
 
 /**
  * F = X_(mode) times the Khatri-Rao product of the other factors: dims[mode] x rank. The
- * I*J*K*R work goes through sgemm, the fastest kernel: mode 0 is X_(1) (B kr C), modes 1 and 2
- * reduce the shared S = X_(1)^T A over the small K or J index. Two big products per sweep,
- * not three.
+ * I*J*K*R work runs in the kernels: mode 0 is the mttkrp3 kernel (as fast as sgemm on
+ * X_(1) (B kr C), without building the J*K x R Khatri-Rao product in JavaScript and copying
+ * it in), modes 1 and 2 reduce the shared S = X_(1)^T A (one sgemm) over the small K or J
+ * index. Two big products per sweep, not three.
  */
 export function mttkrp(
   kernels: Kernels,
@@ -53,10 +54,8 @@ export function mttkrp(
   const [iDim, jDim, kDim] = dims;
   const jk = jDim * kDim;
   if (mode === 0) {
-    const kr = khatriRao(factors[1], factors[2], jDim, kDim, rank);
-    const out = new Float32Array(iDim * rank);
-    kernels.sgemm(false, false, iDim, rank, jk, 1, x, jk, kr, rank, 0, out, rank);
-    return out;
+    const abc = factors as readonly [Float32Array, Float32Array, Float32Array];
+    return kernels.mttkrp3(x, [iDim, jDim, kDim], abc, rank, 0);
   }
   if (cache.a !== factors[0] || cache.s === null) {
     cache.s = new Float32Array(jk * rank);
@@ -68,7 +67,8 @@ export function mttkrp(
     : reduceS(cache.s, factors[1], jDim, kDim, rank, false);
 }
 
-// S[j,k,r] reduced over k against C (F_B[j,r], keepJ) or over j against B (F_C[k,r]).
+// S[j,k,r] reduced over k against C (F_B[j,r], keepJ) or over j against B (F_C[k,r]), summed
+// in float64 one output row at a time.
 function reduceS(
   s: Float32Array,
   other: Float32Array,
@@ -77,16 +77,20 @@ function reduceS(
   rank: number,
   keepJ: boolean,
 ): Float32Array {
-  const acc = new Float64Array((keepJ ? jDim : kDim) * rank);
-  for (let j = 0; j < jDim; j++) {
-    for (let k = 0; k < kDim; k++) {
-      const o = (j * kDim + k) * rank;
-      const dst = (keepJ ? j : k) * rank;
-      const src = (keepJ ? k : j) * rank;
-      for (let r = 0; r < rank; r++) acc[dst + r] += s[o + r] * other[src + r];
+  const out = new Float32Array((keepJ ? jDim : kDim) * rank);
+  const acc = new Float64Array(rank);
+  const outer = keepJ ? jDim : kDim;
+  const inner = keepJ ? kDim : jDim;
+  for (let a = 0; a < outer; a++) {
+    acc.fill(0);
+    for (let b = 0; b < inner; b++) {
+      const o = (keepJ ? a * kDim + b : b * kDim + a) * rank;
+      const src = b * rank;
+      for (let r = 0; r < rank; r++) acc[r] += s[o + r] * other[src + r];
     }
+    out.set(acc, a * rank);
   }
-  return Float32Array.from(acc);
+  return out;
 }
 
 function mttkrp2(
@@ -178,11 +182,13 @@ export function gramExcept(
   mode: number,
   cache: GramCache = newGramCache(),
 ): Float64Array {
-  const g = new Float64Array(rank * rank).fill(1);
-  for (let n = 0; n < dims.length; n++) {
-    if (n === mode) continue;
-    const gn = factorGram(kernels, factors[n], dims[n], rank, n, cache);
-    for (let i = 0; i < g.length; i++) g[i] *= gn[i];
+  const others = dims.map((_, n) => n).filter((n) => n !== mode);
+  const grams = others.map((n) => factorGram(kernels, factors[n], dims[n], rank, n, cache));
+  const g = new Float64Array(rank * rank);
+  if (grams.length === 1) g.set(grams[0]);
+  else {
+    const [g0, g1] = grams;
+    for (let i = 0; i < g.length; i++) g[i] = g0[i] * g1[i];
   }
   return g;
 }

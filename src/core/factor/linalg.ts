@@ -268,6 +268,40 @@ function sortEigen(m: Float64Array, v: Float64Array, n: number): SymmetricEigen 
   return { values, vectors };
 }
 
+/**
+ * The transpose of a rows x cols row-major matrix, in 32 x 32 tiles (a plain loop writes with
+ * stride `rows` and misses the cache on every store).
+ */
+export function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let i0 = 0; i0 < rows; i0 += 32) {
+    const i1 = Math.min(rows, i0 + 32);
+    for (let j0 = 0; j0 < cols; j0 += 32) {
+      const j1 = Math.min(cols, j0 + 32);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) t[j * rows + i] = x[i * cols + j];
+    }
+  }
+  return t;
+}
+
+/** L^-1 of a lower-triangular n x n matrix (row-major), row by row as axpys over rows of L^-1. */
+export function lowerInverse(l: ArrayLike<number>, n: number): Float64Array {
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const oi = i * n;
+    inv[oi + i] = 1;
+    for (let k = 0; k < i; k++) {
+      const c = l[oi + k];
+      if (c === 0) continue;
+      const ok = k * n;
+      for (let j = 0; j <= k; j++) inv[oi + j] -= c * inv[ok + j];
+    }
+    const d = 1 / l[oi + i];
+    for (let j = 0; j <= i; j++) inv[oi + j] *= d;
+  }
+  return inv;
+}
+
 /** Sum of squares in float64. */
 export function sumSquares(x: ArrayLike<number>): number {
   let s = 0;
