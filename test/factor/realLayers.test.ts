@@ -32,12 +32,14 @@ describeShared('ResNet-20 block convs, rate 2, 4 bits', () => {
     );
   });
 
-  it('ADMM: mean relative error <= 0.43 and <= 0.4x FTQ, codes on their grids', () => {
+  // FTQ's float CP starts from slice SVDs since issue #14, which scale its factors far better
+  // (FTQ mean 0.97 -> 0.65; ADMM 0.354 -> 0.343): the margin is now about 0.53x.
+  it('ADMM: mean relative error <= 0.43 and <= 0.6x FTQ, codes on their grids', () => {
     const admm = mean(results.admm.map((r) => r.error));
     const ftq = mean(results.ftq.map((r) => r.error));
     console.log(`ADMM mean ${admm.toFixed(4)}, FTQ mean ${ftq.toFixed(4)}`);
     expect(admm).toBeLessThanOrEqual(0.43);
-    expect(admm).toBeLessThanOrEqual(0.4 * ftq);
+    expect(admm).toBeLessThanOrEqual(0.6 * ftq);
     for (const r of results.admm) {
       for (const f of r.factors) {
         for (let i = 0; i < f.values.length; i++) {
