@@ -1,0 +1,182 @@
+// `npm run bench:wide [-- --sizes 64,128,256,512,gemm]`: QAF on wide layers (issue #14), one
+// thread, seeded synthetic weights with a decaying spectrum (syntheticWeights.ts): 3x3 convs
+// with C_in = C_out = C, and a 1000 x 512 Gemm, at rate 2, 4 bits. Each layer runs twice:
+//   new: the randomized start (slice SVDs / randomized SVD over sgemm), the default preset's
+//        CP-ALS sweeps and blocked float32 solves;
+//   old: today's peer: the HOSVD start by the JavaScript Jacobi eigensolver (the Jacobi SVD for
+//        the Gemm), 25 CP-ALS sweeps and the float64 potrf/potrs solves.
+// Both then run the same ADMM (default preset). The two runs of a size alternate which goes
+// first, so drift of this shared machine hits both. Times are this process's CPU seconds.
+// The old path at C = 512 takes minutes: --sizes picks the cases. Prints a table, then one
+// JSON line.
+import { loadavg } from 'node:os';
+import { ADMM_PRESETS, admmQuantizedCp } from '../src/core/factor/admm.ts';
+import { cpAls } from '../src/core/factor/cpAls.ts';
+import { cpRelativeError, cpTarget } from '../src/core/factor/cpTensor.ts';
+import { truncatedSvd } from '../src/core/factor/svd.ts';
+import { type Kernels, loadKernels } from '../src/core/kernels/index.ts';
+import { rankFromRate } from '../src/core/util/rank.ts';
+import { syntheticConv, syntheticMatrix } from './syntheticWeights.ts';
+
+const rate = 2;
+const bits = 4;
+/** The default preset's CP-ALS sweeps before this change: the old path's. */
+const OLD_CP_ITERATIONS = 25;
+
+interface Case {
+  name: string;
+  shape: number[];
+  dims: number[];
+  weight: Float32Array;
+}
+
+interface PathResult {
+  floatError: number;
+  error: number;
+  initSeconds: number;
+  admmSeconds: number;
+  outerSteps: number;
+}
+
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+function makeCase(kernels: Kernels, size: string): Case {
+  if (size === 'gemm') {
+    const weight = syntheticMatrix(kernels, 1000, 512, 1512);
+    return { name: 'Gemm 1000x512', shape: [1000, 512], dims: [1000, 512], weight };
+  }
+  const c = Number(size);
+  if (!Number.isInteger(c) || c < 1) throw new Error(`--sizes: not a size: ${size}`);
+  const weight = syntheticConv(kernels, c, c, 3, 1000 + c);
+  return { name: `conv 3x3 C=${c}`, shape: [c, c, 3, 3], dims: [c, c, 9], weight };
+}
+
+function runPath(kernels: Kernels, layer: Case, rank: number, path: 'old' | 'new'): PathResult {
+  const old = path === 'old';
+  const solves = old ? 'float64' : 'auto';
+  const t0 = cpuSeconds();
+  let factors: Float32Array[];
+  if (layer.dims.length === 2) {
+    const [rows, cols] = layer.dims;
+    const init = old ? 'hosvd-jacobi' : 'randomized';
+    const svd = truncatedSvd(layer.weight, rows, cols, rank, { init, kernels });
+    factors = [svd.a, svd.b];
+  } else {
+    factors = cpAls(kernels, layer.weight, layer.dims, rank, {
+      init: old ? 'hosvd-jacobi' : 'randomized',
+      maxIterations: old ? OLD_CP_ITERATIONS : ADMM_PRESETS.default.cpIterations,
+      solves,
+    }).factors;
+  }
+  const t1 = cpuSeconds();
+  const q = admmQuantizedCp(kernels, layer.weight, layer.dims, factors, rank, bits, {
+    params: { solves },
+  });
+  const t2 = cpuSeconds();
+  const floatError = cpRelativeError(kernels, cpTarget(layer.weight, layer.dims), factors, rank);
+  return {
+    floatError,
+    error: q.error,
+    initSeconds: t1 - t0,
+    admmSeconds: t2 - t1,
+    outerSteps: q.iterations,
+  };
+}
+
+function parseSizes(argv: string[]): string[] {
+  const at = argv.indexOf('--sizes');
+  const list = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--sizes='))?.slice(8);
+  return (list ?? '64,128,256,512,gemm').split(',').filter(Boolean);
+}
+
+const kernels = await loadKernels();
+const sizes = parseSizes(process.argv.slice(2));
+const f3 = (x: number) => x.toFixed(3);
+const f4 = (x: number) => x.toFixed(4);
+const header = [
+  'layer',
+  'rank',
+  'err old',
+  'err new',
+  'float old',
+  'float new',
+  'init s old',
+  'init s new',
+  'ADMM s old',
+  'ADMM s new',
+  'total old',
+  'total new',
+  'speed-up',
+];
+const widths = [16, 5, 7, 7, 9, 9, 10, 10, 10, 10, 9, 9, 8];
+const line = (cells: string[]) =>
+  cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
+console.log(
+  `QAF on wide layers, rate ${rate}, ${bits} bits, kernels ${kernels.name}, one thread, CPU seconds, load ${loadavg()[0].toFixed(1)}`,
+);
+console.log(line(header));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+// Warm-up, not reported: V8 first runs wasm and hot JavaScript unoptimised, which would
+// charge the first case's first path for the compile.
+for (const path of ['new', 'old'] as const) {
+  for (const size of ['48', 'gemm-small']) {
+    const layer =
+      size === 'gemm-small'
+        ? { name: '', shape: [96, 64], dims: [96, 64], weight: syntheticMatrix(kernels, 96, 64, 1) }
+        : makeCase(kernels, size);
+    runPath(kernels, layer, rankFromRate(layer.dims, rate), path);
+  }
+}
+const cases: Record<string, unknown>[] = [];
+sizes.forEach((size, i) => {
+  const layer = makeCase(kernels, size);
+  const rank = rankFromRate(layer.dims, rate);
+  const order: ('old' | 'new')[] = i % 2 === 0 ? ['new', 'old'] : ['old', 'new'];
+  const runs: Partial<Record<'old' | 'new', PathResult>> = {};
+  for (const path of order) runs[path] = runPath(kernels, layer, rank, path);
+  const old = runs.old!;
+  const neu = runs.new!;
+  const totalOld = old.initSeconds + old.admmSeconds;
+  const totalNew = neu.initSeconds + neu.admmSeconds;
+  console.log(
+    line([
+      layer.name,
+      String(rank),
+      f4(old.error),
+      f4(neu.error),
+      f4(old.floatError),
+      f4(neu.floatError),
+      f3(old.initSeconds),
+      f3(neu.initSeconds),
+      f3(old.admmSeconds),
+      f3(neu.admmSeconds),
+      f3(totalOld),
+      f3(totalNew),
+      `${(totalOld / totalNew).toFixed(1)}x`,
+    ]),
+  );
+  cases.push({
+    name: layer.name,
+    shape: layer.shape,
+    rank,
+    old,
+    new: neu,
+    speedup: totalOld / totalNew,
+    errorDelta: neu.error - old.error,
+  });
+});
+console.log(
+  JSON.stringify({
+    bench: 'wideLayers',
+    rate,
+    bits,
+    kernels: kernels.name,
+    oldCpIterations: OLD_CP_ITERATIONS,
+    newCpIterations: ADMM_PRESETS.default.cpIterations,
+    load: loadavg()[0],
+    cases,
+  }),
+);
