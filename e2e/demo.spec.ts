@@ -36,8 +36,9 @@ test('Try the demo: ResNet-20 with bundled data, QAF rate 2 / 4 bits on 200 imag
   // The demo's own sweep, measured in advance, is on the charts at once, and says so.
   await expect(page.getByTestId('charts-precomputed')).toContainText('measured in advance');
   const charts = page.getByRole('region', { name: 'Trade-offs' });
-  for (const series of ['QAF (ADMM) 4-bit', 'FTQ 4-bit', 'PTQ 4-bit']) {
-    await expect(charts.getByText(series, { exact: true }).first()).toBeVisible();
+  // One legend for the charts: colour = method, shape = weight bits (issue #16).
+  for (const item of ['QAF (ADMM)', 'FTQ', 'PTQ', '4-bit', '8-bit']) {
+    await expect(charts.getByRole('button', { name: item, exact: true })).toBeVisible();
   }
   await expect(page.getByLabel('Method')).toHaveValue('admm');
   await expect(page.getByRole('slider', { name: 'Rate' })).toHaveValue('2');

@@ -3,7 +3,7 @@ import { formatBytes } from '../format.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
 import { downloadModel, downloadReport } from '../workbench/download.ts';
 import { isQuantizingMethod, METHOD_LABELS, sizeLabel } from '../workbench/settings.ts';
-import { type ResultRow, removeResult, useWorkbench } from '../workbench/store.ts';
+import { type ResultRow, removeResult, useSession, useWorkbench } from '../workbench/store.ts';
 
 function pct(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined || !Number.isFinite(v)
@@ -41,6 +41,7 @@ function RowActions({ row, onError }: { row: ResultRow; onError(message: string)
 /** One row per compressed configuration; kept across reloads. */
 export function ResultsTable() {
   const rows = useWorkbench((s) => s.results);
+  const selectedId = useSession((s) => s.chartSelection.resultId);
   const [error, setError] = useState<string | null>(null);
   if (rows.length === 0) return null;
   return (
@@ -77,7 +78,12 @@ export function ResultsTable() {
               const s = row.settings;
               const e = row.evaluation;
               return (
-                <tr key={row.id} data-testid="result-row">
+                <tr
+                  key={row.id}
+                  data-testid="result-row"
+                  className={row.id === selectedId ? 'selected' : undefined}
+                  aria-selected={row.id === selectedId}
+                >
                   <td title={row.modelFileName}>{METHOD_LABELS[s.method]}</td>
                   <td>{sizeLabel(s)}</td>
                   <td className="num">{isQuantizingMethod(s.method) ? s.bits : 'float'}</td>

@@ -1,4 +1,5 @@
 import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { evaluatedImages } from '../workbench/chartData.ts';
 import { isBusy, useSession, useWorkbench } from '../workbench/store.ts';
 import { cancelSweep, runBaselineSweep } from '../workbench/sweepActions.ts';
 import {
@@ -42,12 +43,6 @@ function Checks<T extends string | number>(props: {
   );
 }
 
-/** Images the sweep evaluates per point, from the subset setting and the loaded set. */
-function sweepImages(count: number, subset: 'quick' | 'full', limit: number | null): number {
-  if (limit) return Math.min(limit, count);
-  return subset === 'quick' ? Math.min(1000, count) : count;
-}
-
 /** The grid of "Run baseline sweep": methods, rates and bits, its size and a rough time. */
 export function SweepGrid({ model }: { model: ModelOverview }) {
   const choice = useWorkbench((s) => s.sweepChoice);
@@ -56,7 +51,11 @@ export function SweepGrid({ model }: { model: ModelOverview }) {
   const hasCalibration = useSession((s) => s.datasets.calibration !== null);
   const running = useSession((s) => s.sweep.running);
   const points = sweepPointCount(choice, hasCalibration);
-  const images = sweepImages(evaluation?.count ?? 1000, evalSettings.subset, evalSettings.limit);
+  const images = evaluatedImages(
+    evaluation?.count ?? 1000,
+    evalSettings.subset,
+    evalSettings.limit,
+  );
   const seconds = estimateSweepSeconds(choice, hasCalibration, {
     params: model.summary.params,
     macs: model.summary.macs,

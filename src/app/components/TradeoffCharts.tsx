@@ -1,157 +1,233 @@
-import {
-  CartesianGrid,
-  Legend,
-  ReferenceLine,
-  ResponsiveContainer,
-  Scatter,
-  ScatterChart,
-  Tooltip,
-  XAxis,
-  YAxis,
-} from 'recharts';
+// The trade-off panel: the sweep grid, then one image set's measured points on three charts
+// (accuracy vs compute, model size and latency) with one legend, the Pareto front, and the
+// current settings as a "you are here" marker that follows the sliders.
+import { type ReactNode, useCallback, useMemo, useRef } from 'react';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
-import { type ChartPoint, type ChartSeries, chartSeries } from '../workbench/chartData.ts';
-import { useSession, useWorkbench } from '../workbench/store.ts';
+import { selectPoint } from '../workbench/chartActions.ts';
+import {
+  type ChartModel,
+  type ChartPoint,
+  chartModel,
+  evaluatedImages,
+  imageSetKey,
+  isShown,
+  pickImageSet,
+} from '../workbench/chartData.ts';
+import { CHARTS, type ChartId } from '../workbench/chartSpecs.ts';
+import { currentPoint } from '../workbench/currentPoint.ts';
+import { currentText, imageSetLabel, pointCard } from '../workbench/pointText.ts';
+import { type ChartView, patchChartView, useSession, useWorkbench } from '../workbench/store.ts';
+import { toggled } from '../workbench/sweepGrid.ts';
+import { ChartExports, fileBase, PointExports } from './ChartExports.tsx';
+import { ChartLegend } from './ChartLegend.tsx';
 import { SweepControls, SweepGrid } from './SweepControls.tsx';
+import { TradeoffPlot } from './TradeoffPlot.tsx';
 
-interface ChartSpec {
-  title: string;
-  x: keyof ChartPoint;
-  y: keyof ChartPoint;
-  xLabel: string;
-  yLabel: string;
-  reference: boolean;
-}
+type Loaded = { dataHash: string; fileName: string } | null;
 
-const CHARTS: ChartSpec[] = [
-  {
-    title: 'Accuracy vs BOP %',
-    x: 'bopPercent',
-    y: 'accuracy',
-    xLabel: 'BOP %',
-    yLabel: 'top-1 %',
-    reference: true,
-  },
-  {
-    title: 'Accuracy vs size',
-    x: 'sizeKb',
-    y: 'accuracy',
-    xLabel: 'size (KB)',
-    yLabel: 'top-1 %',
-    reference: true,
-  },
-  {
-    title: 'Mean layer error vs rate',
-    x: 'rate',
-    y: 'meanError',
-    xLabel: 'rate',
-    yLabel: 'rel. error',
-    reference: false,
-  },
-];
-
-function Chart({
-  spec,
-  series,
-  floatAccuracy,
-}: {
-  spec: ChartSpec;
-  series: ChartSeries[];
-  floatAccuracy: number | null;
+function ViewControls(props: {
+  data: ChartModel;
+  setKey: string | null;
+  loaded: Loaded;
+  view: ChartView;
+  children: ReactNode;
 }) {
-  const visible = series
-    .map((s) => ({
-      ...s,
-      points: s.points.filter((p) => Number.isFinite(p[spec.x]) && Number.isFinite(p[spec.y])),
-    }))
-    .filter((s) => s.points.length > 0);
+  const { data, setKey, loaded, view } = props;
   return (
-    <figure className="chart">
-      <figcaption>{spec.title}</figcaption>
-      {visible.length === 0 ? (
-        <div className="chart-empty muted small">No points yet</div>
-      ) : (
-        <ResponsiveContainer width="100%" height={320}>
-          <ScatterChart margin={{ top: 8, right: 16, bottom: 24, left: 4 }}>
-            <CartesianGrid stroke="#e3e6eb" />
-            <XAxis
-              type="number"
-              dataKey={spec.x}
-              name={spec.xLabel}
-              domain={['auto', 'auto']}
-              label={{ value: spec.xLabel, position: 'insideBottom', offset: -12 }}
-            />
-            <YAxis
-              type="number"
-              dataKey={spec.y}
-              name={spec.yLabel}
-              domain={['auto', 'auto']}
-              width={56}
-            />
-            <Tooltip cursor={{ strokeDasharray: '3 3' }} />
-            <Legend verticalAlign="bottom" wrapperStyle={{ fontSize: 12, paddingTop: 28 }} />
-            {spec.reference && floatAccuracy !== null && (
-              <ReferenceLine
-                ifOverflow="extendDomain"
-                y={floatAccuracy}
-                stroke="#667085"
-                strokeDasharray="5 4"
-                label={{
-                  value: `float ${floatAccuracy.toFixed(2)} %`,
-                  position: 'insideTopRight',
-                  fontSize: 11,
-                }}
-              />
-            )}
-            {visible.map((s) => (
-              <Scatter
-                legendType={s.shape}
-                key={s.name}
-                name={s.name}
-                data={s.points}
-                fill={s.color}
-                line={s.line}
-                shape={s.shape}
-                isAnimationActive={false}
-              />
-            ))}
-          </ScatterChart>
-        </ResponsiveContainer>
-      )}
-    </figure>
+    <div className="chart-toolbar" data-testid="chart-toolbar">
+      <label className="field-inline">
+        <span className="field-label">Images</span>
+        <select
+          value={setKey ?? ''}
+          aria-label="Image set"
+          data-testid="image-set"
+          disabled={data.sets.length < 2}
+          onChange={(e) => patchChartView({ imageSet: e.target.value })}
+        >
+          {data.sets.map((s) => (
+            <option key={s.key} value={s.key}>
+              {imageSetLabel(s, loaded)} ({s.points} point{s.points === 1 ? '' : 's'})
+            </option>
+          ))}
+        </select>
+      </label>
+      <label
+        className="check"
+        title="Show only the best trade-offs: points no other point beats on both accuracy and cost"
+      >
+        <input
+          type="checkbox"
+          checked={view.paretoOnly}
+          onChange={(e) => patchChartView({ paretoOnly: e.target.checked })}
+        />
+        Pareto only
+      </label>
+      <label className="check" title="Also draw the best trade-offs of each method (colour)">
+        <input
+          type="checkbox"
+          checked={view.frontPerMethod}
+          onChange={(e) => patchChartView({ frontPerMethod: e.target.checked })}
+        />
+        Front per colour
+      </label>
+      <label
+        className="check"
+        title="Accuracy axis from 0 to 100 % instead of the range around the best points"
+      >
+        <input
+          type="checkbox"
+          checked={view.yFull}
+          onChange={(e) => patchChartView({ yFull: e.target.checked })}
+        />
+        Full 0–100 %
+      </label>
+      <label className="check" title="Logarithmic axis for model size and compute">
+        <input
+          type="checkbox"
+          checked={view.logX}
+          onChange={(e) => patchChartView({ logX: e.target.checked })}
+        />
+        Log scale
+      </label>
+      {props.children}
+    </div>
   );
 }
 
-/** The trade-off curves: sweep series per method, the user's runs, the float model as a line. */
-export function TradeoffCharts({ model }: { model: ModelOverview }) {
+/** All the chart state derived from the store: one image set, its points, the marker. */
+function useChartState(model: ModelOverview) {
   const results = useWorkbench((s) => s.results);
   const sweepRows = useWorkbench((s) => s.sweepRows);
   const baselines = useWorkbench((s) => s.baselines);
-  const data = useSession((s) => s.datasets.evaluation);
-  const { series, floatAccuracy, precomputed } = chartSeries(
-    model,
-    results,
-    sweepRows,
-    baselines,
-    data?.dataHash ?? null,
+  const view = useWorkbench((s) => s.chartView);
+  const settings = useWorkbench((s) => s.settings);
+  const evalSettings = useWorkbench((s) => s.evalSettings);
+  const evaluation = useSession((s) => s.datasets.evaluation);
+  const canCalibrate = useSession((s) => s.datasets.calibration !== null);
+  const data = useMemo(
+    () => chartModel(model, results, sweepRows, baselines),
+    [model, results, sweepRows, baselines],
   );
+  const current = evaluation
+    ? imageSetKey(
+        evaluation.dataHash,
+        evaluatedImages(evaluation.count, evalSettings.subset, evalSettings.limit),
+      )
+    : null;
+  const setKey = pickImageSet(data.sets, view.imageSet, current);
+  const setPoints = useMemo(() => data.points.filter((p) => p.imageSet === setKey), [data, setKey]);
+  const marker = useMemo(
+    () =>
+      setPoints.length > 0 ? currentPoint(model.layers, settings, canCalibrate, setPoints) : null,
+    [model.layers, settings, canCalibrate, setPoints],
+  );
+  const loaded: Loaded = evaluation
+    ? { dataHash: evaluation.dataHash, fileName: evaluation.fileName }
+    : null;
+  return { data, view, setKey, setPoints, marker, loaded };
+}
+
+function Charts(props: {
+  model: ModelOverview;
+  state: ReturnType<typeof useChartState>;
+  setLabel: string;
+}) {
+  const { model, setLabel } = props;
+  const { data, view, setKey, setPoints, marker } = props.state;
+  const selectedId = useSession((s) => s.chartSelection.pointId);
+  const svgs = useRef<Partial<Record<ChartId, SVGSVGElement | null>>>({});
+  // Stable between slider moves, so the charts redraw only the marker.
+  const visible = useMemo(
+    () => setPoints.filter((p) => isShown(p, view.hidden)),
+    [setPoints, view.hidden],
+  );
+  const card = useCallback(
+    (p: ChartPoint) => pointCard(p, model.layers, setLabel),
+    [model.layers, setLabel],
+  );
+  return (
+    <div className="charts">
+      {CHARTS.map((spec) => (
+        <figure key={spec.id} className="chart" data-chart={spec.id}>
+          <figcaption>
+            <span>{spec.title}</span>
+            <ChartExports
+              spec={spec}
+              svg={() => svgs.current[spec.id] ?? null}
+              setLabel={setLabel}
+              points={visible}
+              base={fileBase(model.fileName)}
+            />
+          </figcaption>
+          <TradeoffPlot
+            spec={spec}
+            points={visible}
+            float={setKey ? (data.floats[setKey] ?? null) : null}
+            marker={marker}
+            view={view}
+            selectedId={selectedId}
+            onSelect={selectPoint}
+            card={card}
+            svgRef={(el) => {
+              svgs.current[spec.id] = el;
+            }}
+          />
+        </figure>
+      ))}
+    </div>
+  );
+}
+
+export function TradeoffCharts({ model }: { model: ModelOverview }) {
+  const state = useChartState(model);
+  const { data, view, setKey, setPoints, marker, loaded } = state;
+  const set = data.sets.find((s) => s.key === setKey) ?? null;
+  const setLabel = set ? imageSetLabel(set, loaded) : '';
   return (
     <section className="panel" aria-labelledby="charts-title">
       <div className="panel-head">
         <h2 id="charts-title">Trade-offs</h2>
-        <SweepControls />
       </div>
-      <SweepGrid model={model} />
-      {precomputed && (
-        <p className="muted small" data-testid="charts-precomputed">
-          Curves measured in advance on these images ({precomputed}); latency there is Node's. “Run
-          baseline sweep” measures them again in this browser.
-        </p>
+      {data.points.length === 0 ? (
+        <>
+          <div className="chart-toolbar">
+            <PointExports model={model} data={data} />
+          </div>
+          <p className="chart-empty muted small" data-testid="charts-empty">
+            No measured points yet: “Compress & evaluate” with evaluation data, or “Run baseline
+            sweep” below.
+          </p>
+        </>
+      ) : (
+        <>
+          <ViewControls data={data} setKey={setKey} loaded={loaded} view={view}>
+            <PointExports model={model} data={data} />
+          </ViewControls>
+          {set?.precomputed && (
+            <p className="muted small chart-note" data-testid="charts-precomputed">
+              Points measured in advance on these images ({set.precomputed}); latency there is
+              Node's. “Run baseline sweep” below measures them again in this browser.
+            </p>
+          )}
+          {marker && (
+            <p className="current-line small" data-testid="current-point" aria-live="polite">
+              <strong>You are here:</strong> {currentText(marker)}
+            </p>
+          )}
+          <ChartLegend
+            points={setPoints}
+            hidden={view.hidden}
+            onToggle={(key) => patchChartView({ hidden: toggled(view.hidden, key) })}
+          />
+          <Charts model={model} state={state} setLabel={setLabel} />
+        </>
       )}
-      <div className="charts">
-        {CHARTS.map((spec) => (
-          <Chart key={spec.title} spec={spec} series={series} floatAccuracy={floatAccuracy} />
-        ))}
+      <div className="sweep-section">
+        <div className="sweep-head">
+          <h3>Measure more points</h3>
+          <SweepControls />
+        </div>
+        <SweepGrid model={model} />
       </div>
     </section>
   );

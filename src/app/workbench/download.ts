@@ -3,7 +3,7 @@ import { artifactsFor } from './runActions.ts';
 import { compressedFileName } from './settings.ts';
 import type { ResultRow } from './store.ts';
 
-function saveBlob(fileName: string, blob: Blob): void {
+export function saveBlob(fileName: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;

@@ -192,6 +192,7 @@ function resultRow(
     floatSizeBytes: totals.floatSizeBytes,
     evaluation,
     dataFileName: evaluation ? (useSession.getState().datasets.evaluation?.fileName ?? null) : null,
+    dataHash: evaluation ? (useSession.getState().datasets.evaluation?.dataHash ?? null) : null,
   };
 }
 

@@ -57,6 +57,8 @@ export interface ResultRow {
   evaluation: EvalSummary | null;
   /** Name of the evaluation file, when evaluated. */
   dataFileName: string | null;
+  /** SHA-256 of the evaluation file (the charts' image set); absent on rows saved before. */
+  dataHash?: string | null;
 }
 
 /** A sweep row as the charts keep it: whose model it is, and where it was measured. */
@@ -67,6 +69,7 @@ export type StoredSweepRow = SweepRow & {
    * measured. They only count for the evaluation data they were measured on (dataHash).
    */
   precomputed?: string;
+  /** SHA-256 of the evaluation file; with `images`, the image set (absent on older rows). */
   dataHash?: string;
 };
 
@@ -81,7 +84,33 @@ export interface WorkbenchState {
   baselines: Baselines;
   /** What "Run baseline sweep" measures. */
   sweepChoice: SweepChoice;
+  chartView: ChartView;
 }
+
+/** How the trade-off charts are shown; kept across reloads. */
+export interface ChartView {
+  /** Legend items switched off: 'm:<method>', 'b:<bits>', 'c:cal', 'c:uncal', 'runs'. */
+  hidden: string[];
+  /** Only the points on the Pareto front. */
+  paretoOnly: boolean;
+  /** One front per method instead of one over all methods. */
+  frontPerMethod: boolean;
+  /** Accuracy axis 0-100 % instead of the measured range that matters. */
+  yFull: boolean;
+  /** Log scale on the size and compute axes. */
+  logX: boolean;
+  /** The image set shown (chartData.ts imageSetKey); null picks one. */
+  imageSet: string | null;
+}
+
+export const DEFAULT_CHART_VIEW: ChartView = {
+  hidden: [],
+  paretoOnly: false,
+  frontPerMethod: false,
+  yFull: false,
+  logX: false,
+  imageSet: null,
+};
 
 type Stored = StorageValue<WorkbenchState>;
 
@@ -137,6 +166,7 @@ export const useWorkbench = create<WorkbenchState>()(
       sweepRows: [] as WorkbenchState['sweepRows'],
       baselines: {} as Baselines,
       sweepChoice: DEFAULT_SWEEP_CHOICE,
+      chartView: DEFAULT_CHART_VIEW,
     }),
     {
       name: 'qaf-workbench',
@@ -150,6 +180,7 @@ export const useWorkbench = create<WorkbenchState>()(
           ...s,
           settings: { ...current.settings, ...s.settings },
           evalSettings: { ...current.evalSettings, ...s.evalSettings },
+          chartView: { ...current.chartView, ...s.chartView },
         };
       },
     },
@@ -162,6 +193,10 @@ export function updateSettings(patch: Partial<CompressSettings>): void {
 
 export function updateEvalSettings(patch: Partial<EvalSettings>): void {
   useWorkbench.setState((s) => ({ evalSettings: { ...s.evalSettings, ...patch } }));
+}
+
+export function patchChartView(patch: Partial<ChartView>): void {
+  useWorkbench.setState((s) => ({ chartView: { ...s.chartView, ...patch } }));
 }
 
 /** The storage notice's "Clear stored results": result and sweep rows go; settings stay. */
@@ -229,6 +264,13 @@ export interface SessionState {
   run: RunState;
   sweep: SweepState;
   kernelsName: string | null;
+  /** The chart point last clicked and the result row it highlights. */
+  chartSelection: ChartSelection;
+}
+
+export interface ChartSelection {
+  pointId: string | null;
+  resultId: string | null;
 }
 
 export const IDLE_RUN: RunState = {
@@ -249,6 +291,7 @@ export const useSession = create<SessionState>()(() => ({
   run: IDLE_RUN,
   sweep: { running: false, detail: '', progress: 0, status: 'idle', message: null },
   kernelsName: null,
+  chartSelection: { pointId: null, resultId: null },
 }));
 
 export function patchRun(patch: Partial<RunState>): void {

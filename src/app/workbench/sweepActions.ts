@@ -13,7 +13,7 @@ import { abortable, isAbort } from './abortable.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
 import { originalBytes } from './pipeline.ts';
 import { createStepGate } from './stepGate.ts';
-import { patchSweep, useSession, useWorkbench } from './store.ts';
+import { patchSweep, type StoredSweepRow, useSession, useWorkbench } from './store.ts';
 import { sweepGridSpec, sweepPointCount } from './sweepGrid.ts';
 
 let controller: AbortController | null = null;
@@ -38,11 +38,15 @@ export function sameRow(a: SweepPointLike, b: SweepPointLike): boolean {
   );
 }
 
-function addRow(modelFileName: string, row: SweepRow): void {
+/** A measured row replaces the same point measured on the same images only (issue #16 item 5). */
+function addRow(modelFileName: string, row: SweepRow, dataHash: string): void {
+  const sameImages = (r: StoredSweepRow) => r.images === row.images && r.dataHash === dataHash;
   useWorkbench.setState((s) => ({
     sweepRows: [
-      ...s.sweepRows.filter((r) => r.modelFileName !== modelFileName || !sameRow(r, row)),
-      { ...row, modelFileName },
+      ...s.sweepRows.filter(
+        (r) => r.modelFileName !== modelFileName || !sameRow(r, row) || !sameImages(r),
+      ),
+      { ...row, modelFileName, dataHash },
     ],
   }));
 }
@@ -62,7 +66,9 @@ export async function runBaselineSweep(): Promise<void> {
     const { evalSettings, sweepChoice } = useWorkbench.getState();
     if (sweepPointCount(sweepChoice, calibration !== null) === 0)
       throw new Error('choose at least one method, rate and bit width');
-    const onRow = Comlink.proxy((row: SweepRow) => addRow(model.fileName, row));
+    const onRow = Comlink.proxy((row: SweepRow) =>
+      addRow(model.fileName, row, evaluation.dataHash),
+    );
     const onProgress = Comlink.proxy(
       steps.open((p: ProgressEvent) => patchSweep({ detail: p.status, progress: p.progress })),
     );

@@ -1,16 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelOverview } from '../../../src/app/bridge/modelTypes.ts';
-import { chartSeries } from '../../../src/app/workbench/chartData.ts';
+import {
+  chartModel,
+  curves,
+  evaluatedImages,
+  imageSetKey,
+  isShown,
+  pickImageSet,
+  shapeForBits,
+} from '../../../src/app/workbench/chartData.ts';
+import { DEFAULT_SETTINGS } from '../../../src/app/workbench/settings.ts';
+import type { ResultRow, StoredSweepRow } from '../../../src/app/workbench/store.ts';
 import type { SweepRow } from '../../../src/core/sweep/types.ts';
 
 const model = { fileName: 'net.onnx', sizeBytes: 1000 } as ModelOverview;
 
-function row(
+function sweepRow(
   method: SweepRow['method'],
   rate: number | null,
   bits: number,
   accuracy: number,
-): SweepRow & { modelFileName: string } {
+  extra: Partial<StoredSweepRow> = {},
+): StoredSweepRow {
   return {
     modelFileName: 'net.onnx',
     method,
@@ -20,60 +31,152 @@ function row(
     calibrated: false,
     accuracy,
     agreement: 1,
-    bopPercent: rate ? 100 / rate / (32 / bits) : 100,
+    bopPercent: rate ? 100 / rate / (32 / bits) : (100 * bits) / 32,
     sizeBytes: 1000,
     latencyMs: 1,
     meanError: 0.1,
     images: 10,
     cached: false,
+    dataHash: 'h',
+    ...extra,
   };
 }
 
-describe('chart series', () => {
-  it('one series per method and bit width, sorted by BOP %, the float row as the reference', () => {
+function run(accuracy: number, images: number, dataHash: string | null): ResultRow {
+  return {
+    id: `run-${accuracy}`,
+    createdAt: 1,
+    modelFileName: 'net.onnx',
+    settings: { ...DEFAULT_SETTINGS, rate: 2, bits: 4 },
+    layers: [],
+    calibrated: true,
+    meanError: 0.2,
+    bopPercent: 6.75,
+    params: 1,
+    sizeBytes: 500,
+    floatSizeBytes: 1000,
+    evaluation: {
+      accuracy,
+      top5: null,
+      agreement: 0.9,
+      klDiv: null,
+      images,
+      latencyMs: { median: 2, p90: 3 },
+      referenceLatencyMs: null,
+      threads: 1,
+    },
+    dataFileName: 'data.bin',
+    dataHash,
+  };
+}
+
+describe('chart points', () => {
+  it('one point per measured row of this model, with its settings; the float row is the reference', () => {
     const rows = [
-      row('float', null, 32, 0.9),
-      row('admm', 2, 4, 0.85),
-      row('admm', 1.5, 4, 0.88),
-      row('ftq', 2, 4, 0.5),
-      { ...row('admm', 2, 4, 0.1), modelFileName: 'other.onnx' },
+      sweepRow('float', null, 32, 0.9),
+      sweepRow('admm', 2, 4, 0.85),
+      sweepRow('admm', 1.5, 4, 0.88, { calibrated: true }),
+      sweepRow('ptq', null, 8, 0.89),
+      sweepRow('admm', 2, 4, 0.1, { modelFileName: 'other.onnx' }),
     ];
-    const { series, floatAccuracy } = chartSeries(model, [], rows, {}, null);
-    expect(floatAccuracy).toBeCloseTo(90);
-    const admm = series.find((s) => s.name.startsWith('QAF'))!;
-    expect(admm.points.map((p) => p.accuracy)).toEqual([85, 88]);
-    expect(admm.line).toBe(true);
-    expect(series.map((s) => s.name)).toEqual(['QAF (ADMM) 4-bit', 'FTQ 4-bit', 'Your runs']);
+    const data = chartModel(model, [], rows, {});
+    expect(data.points.map((p) => [p.choice, p.rate, p.bits, p.calibrated, p.accuracy])).toEqual([
+      ['admm', 2, 4, false, 85],
+      ['admm', 1.5, 4, true, 88],
+      ['ptq-tensor', null, 8, false, 89],
+    ]);
+    expect(data.floats[imageSetKey('h', 10)].accuracy).toBeCloseTo(90);
+    expect(data.points[1].settings).toMatchObject({
+      method: 'admm',
+      sizeBy: 'rate',
+      rate: 1.5,
+      bits: 4,
+      calibrate: true,
+      actBits: 32,
+    });
+    // PTQ has no rate: a click leaves the rate alone.
+    expect(data.points[2].settings).not.toHaveProperty('rate');
+    expect(new Set(data.points.map((p) => p.id)).size).toBe(3);
   });
 
-  it('without a sweep, the float accuracy comes from the baseline of the same model and data', () => {
-    const key = JSON.stringify(['net.onnx', 1000, 'hash', 'quick', null, null]);
-    const { floatAccuracy } = chartSeries(
+  it('points measured on other images (count or data) form their own image set', () => {
+    const rows = [
+      sweepRow('admm', 2, 4, 0.85, { images: 1000 }),
+      sweepRow('admm', 3, 4, 0.8, { images: 1000 }),
+      sweepRow('admm', 2, 4, 0.84, { images: 200 }),
+      sweepRow('float', null, 32, 0.9, { images: 1000 }),
+      sweepRow('float', null, 32, 0.89, { images: 200 }),
+    ];
+    const data = chartModel(model, [run(0.86, 200, 'h'), run(0.5, 200, 'other')], rows, {});
+    expect(data.sets.map((s) => [s.key, s.points, s.runs])).toEqual([
+      ['h|1000', 2, 0],
+      ['h|200', 2, 1],
+      ['other|200', 1, 1],
+    ]);
+    expect(data.floats['h|1000'].accuracy).toBeCloseTo(90);
+    expect(data.floats['h|200'].accuracy).toBeCloseTo(89);
+    // Curves join points of one set only.
+    const all = curves(data.points);
+    expect(all).toHaveLength(1);
+    expect(all[0].points.map((p) => p.images)).toEqual([1000, 1000]);
+  });
+
+  it('the shown set: the chosen one while it exists, else the most points, a tie to the current', () => {
+    const sets = chartModel(
       model,
       [],
-      [],
-      { [key]: { accuracy: 0.9173, images: 1000 } },
-      'hash',
-    );
-    expect(floatAccuracy).toBeCloseTo(91.73);
-    expect(
-      chartSeries(model, [], [], { [key]: { accuracy: 0.9, images: 1 } }, 'other').floatAccuracy,
-    ).toBeNull();
+      [
+        sweepRow('admm', 2, 4, 0.85, { images: 1000 }),
+        sweepRow('admm', 2, 4, 0.84, { images: 200 }),
+        sweepRow('admm', 3, 4, 0.8, { images: 1000 }),
+      ],
+      {},
+    ).sets;
+    expect(pickImageSet(sets, null, 'h|200')).toBe('h|1000');
+    expect(pickImageSet(sets, 'h|200', null)).toBe('h|200');
+    expect(pickImageSet(sets, 'gone|5', null)).toBe('h|1000');
+    expect(pickImageSet(sets.slice(1), null, 'h|200')).toBe('h|200');
+    expect(pickImageSet([], null, 'h|5')).toBe('h|5');
   });
 
-  it('points measured in advance count only for the data they were measured on, and say so', () => {
-    const note = '2026-11-28, qaf sweep in Node v20.20.2';
-    const ahead = { ...row('admm', 2, 4, 0.85), precomputed: note, dataHash: 'demo' };
-    const here = row('ptq', null, 4, 0.88);
-    const onDemo = chartSeries(model, [], [ahead, here], {}, 'demo');
-    expect(onDemo.precomputed).toBe(note);
-    expect(onDemo.series.map((s) => s.name)).toEqual([
-      'QAF (ADMM) 4-bit',
-      'PTQ 4-bit',
-      'Your runs',
-    ]);
-    const onOther = chartSeries(model, [], [ahead, here], {}, 'full-test-set');
-    expect(onOther.precomputed).toBeNull();
-    expect(onOther.series.map((s) => s.name)).toEqual(['PTQ 4-bit', 'Your runs']);
+  it('without a float sweep row, the float accuracy comes from the baseline on the same set', () => {
+    const key = JSON.stringify(['net.onnx', 1000, 'hash', 'quick', null, null]);
+    const data = chartModel(model, [], [], { [key]: { accuracy: 0.9173, images: 1000 } });
+    expect(data.floats['hash|1000'].accuracy).toBeCloseTo(91.73);
+    expect(data.floats['hash|200']).toBeUndefined();
+    const otherModel = JSON.stringify(['other.onnx', 1000, 'hash', 'quick', null, null]);
+    expect(chartModel(model, [], [], { [otherModel]: { accuracy: 1, images: 1 } }).floats).toEqual(
+      {},
+    );
+  });
+
+  it('runs are points too; runs without accuracy are not', () => {
+    const unevaluated = { ...run(0.5, 10, 'h'), id: 'x', evaluation: null };
+    const data = chartModel(model, [run(0.86, 10, 'h'), unevaluated], [], {});
+    expect(data.points).toHaveLength(1);
+    expect(data.points[0]).toMatchObject({
+      source: 'run',
+      resultId: 'run-0.86',
+      accuracy: 86,
+      latencyMs: 2,
+      imageSet: 'h|10',
+    });
+  });
+
+  it('legend items hide the points they name; shapes follow the weight bits', () => {
+    const [p] = chartModel(model, [], [sweepRow('admm', 2, 4, 0.85)], {}).points;
+    expect(isShown(p, [])).toBe(true);
+    expect(isShown(p, ['m:ftq', 'b:8', 'c:cal'])).toBe(true);
+    expect(isShown(p, ['m:admm'])).toBe(false);
+    expect(isShown(p, ['b:4'])).toBe(false);
+    expect(isShown(p, ['c:uncal'])).toBe(false);
+    expect(shapeForBits(4)).not.toBe(shapeForBits(8));
+  });
+
+  it('images evaluated: a limit, the quick 1,000, or every image', () => {
+    expect(evaluatedImages(1000, 'quick', 200)).toBe(200);
+    expect(evaluatedImages(10000, 'quick', null)).toBe(1000);
+    expect(evaluatedImages(10000, 'full', null)).toBe(10000);
+    expect(evaluatedImages(100, 'quick', 200)).toBe(100);
   });
 });
