@@ -253,3 +253,44 @@ test('exports: each chart as PNG and SVG, all points as CSV and JSON; an empty c
   );
   expect(downloaded).toBe(false);
 });
+
+test('one image set per view: a 200-image run is its own set, with the original model on those images', async ({
+  page,
+}) => {
+  await openDemo(page);
+  await page.getByRole('button', { name: '200', exact: true }).click();
+  await page.getByRole('button', { name: 'Compress & evaluate' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 170_000 });
+  // The results table: the original model on the same 200 images heads the run.
+  const original = page.getByTestId('original-row');
+  await expect(original).toHaveCount(1);
+  await expect(original).toContainText('200 images');
+  const originalAccuracy = (await original.getByTestId('original-accuracy').textContent()) ?? '';
+  expect(originalAccuracy).toMatch(/^\d+\.\d\d %$/);
+
+  // The charts keep showing the 1,000-image set (most points); the run is not mixed into it.
+  await page.getByRole('heading', { name: 'Trade-offs' }).scrollIntoViewIfNeeded();
+  const sets = page.getByTestId('image-set');
+  await expect(sets).toBeEnabled();
+  await expect(sets.locator('option')).toHaveText([
+    '1,000 images · cifar10_test_1000.bin (28 points)',
+    '200 images · cifar10_test_1000.bin (1 point)',
+  ]);
+  await expect(page.locator('[data-point][data-images="200"]')).toHaveCount(0);
+  await expect(chart(page, 'compute').getByTestId('float-line')).toContainText('original 90.00 %');
+
+  // Switch: only the run, and the float line is the float model on those 200 images.
+  await sets.selectOption({ label: '200 images · cifar10_test_1000.bin (1 point)' });
+  const run = point(page, 'compute', { source: 'run', images: '200' });
+  await expect(run).toHaveCount(1);
+  await expect(chart(page, 'compute').locator('[data-point]')).toHaveCount(1);
+  await expect(chart(page, 'compute').getByTestId('float-line')).toContainText(
+    `original ${originalAccuracy}`,
+  );
+  await expect(page.getByTestId('charts-precomputed')).toHaveCount(0);
+  // The run is the current setting: the marker shows its measured accuracy.
+  const marker = chart(page, 'compute').getByTestId('current-marker');
+  await expect(marker).toHaveAttribute('data-kind', 'measured');
+  await run.click();
+  await expect(page.getByTestId('result-row')).toHaveAttribute('aria-selected', 'true');
+});

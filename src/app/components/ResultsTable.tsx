@@ -1,7 +1,8 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { formatBytes } from '../format.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
 import { downloadModel, downloadReport } from '../workbench/download.ts';
+import { type OriginalRow, resultGroups } from '../workbench/resultGroups.ts';
 import { isQuantizingMethod, METHOD_LABELS, sizeLabel } from '../workbench/settings.ts';
 import { type ResultRow, removeResult, useSession, useWorkbench } from '../workbench/store.ts';
 
@@ -38,11 +39,100 @@ function RowActions({ row, onError }: { row: ResultRow; onError(message: string)
   );
 }
 
-/** One row per compressed configuration; kept across reloads. */
+function ResultLine({
+  row,
+  selected,
+  onError,
+}: {
+  row: ResultRow;
+  selected: boolean;
+  onError(message: string): void;
+}) {
+  const s = row.settings;
+  const e = row.evaluation;
+  return (
+    <tr
+      data-testid="result-row"
+      className={selected ? 'selected' : undefined}
+      aria-selected={selected}
+    >
+      <td title={row.modelFileName}>{METHOD_LABELS[s.method]}</td>
+      <td>{sizeLabel(s)}</td>
+      <td className="num">{isQuantizingMethod(s.method) ? s.bits : 'float'}</td>
+      <td className="num">{s.actBits < 32 ? s.actBits : 'float'}</td>
+      <td>{row.calibrated ? 'yes' : 'no'}</td>
+      <td className="num">{row.meanError.toFixed(4)}</td>
+      <td className="num" data-testid="result-accuracy">
+        {pct(e?.accuracy)}
+      </td>
+      <td className="num">{pct(e?.agreement)}</td>
+      <td className="num">{e?.klDiv == null ? '—' : e.klDiv.toFixed(4)}</td>
+      <td className="num" data-testid="result-bop">
+        {row.bopPercent.toFixed(2)} %
+      </td>
+      <td className="num" title={`original: ${formatBytes(row.floatSizeBytes)}`}>
+        {formatBytes(row.sizeBytes)}
+      </td>
+      <td className="num">{ms(e?.latencyMs)}</td>
+      <td className="num">{ms(e?.referenceLatencyMs)}</td>
+      <td>
+        <RowActions row={row} onError={onError} />
+      </td>
+    </tr>
+  );
+}
+
+/** The float model on the same images as the rows below it. */
+function OriginalLine({ original }: { original: OriginalRow }) {
+  return (
+    <tr className="original-row" data-testid="original-row">
+      <td>Original model</td>
+      <td className="muted">{original.images.toLocaleString('en-US')} images</td>
+      <td className="num">float</td>
+      <td className="num">float</td>
+      <td>—</td>
+      <td className="num">0</td>
+      <td className="num" data-testid="original-accuracy">
+        {pct(original.accuracy)}
+      </td>
+      <td className="num">100.00 %</td>
+      <td className="num">0</td>
+      <td className="num">100.00 %</td>
+      <td className="num">{formatBytes(original.sizeBytes)}</td>
+      <td className="num">{ms(original.latencyMs)}</td>
+      <td className="num">—</td>
+      <td />
+    </tr>
+  );
+}
+
+const HEADERS: [string, string, boolean][] = [
+  ['Method', '', false],
+  ['Rate / rank', 'Parameter-reduction rate of the factorized layers, or their CP rank', false],
+  ['Bits', 'Weight bits of the compressed layers', true],
+  ['Act', 'Activation bits', true],
+  ['Cal.', 'Calibrated after compression', false],
+  ['Layer error', 'Mean relative weight error ‖W − Ŵ‖ / ‖W‖ over the compressed layers', true],
+  ['Accuracy', 'Top-1 accuracy on the evaluation images', true],
+  ['Agreement', 'Share of images where the top-1 class equals the original model’s', true],
+  ['KL', 'Kullback–Leibler divergence of the output from the original model’s', true],
+  ['Compute', 'Bit operations (BOPs) as % of the original float model’s', true],
+  ['Model size', 'Size of the written .onnx file', true],
+  ['Latency', 'Median / p90 ms per image', true],
+  ['Original', 'The original model’s latency measured beside it', true],
+];
+
+/** One row per compressed configuration, under the original model on the same images. */
 export function ResultsTable() {
   const rows = useWorkbench((s) => s.results);
+  const baselines = useWorkbench((s) => s.baselines);
+  const sweepRows = useWorkbench((s) => s.sweepRows);
   const selectedId = useSession((s) => s.chartSelection.resultId);
   const [error, setError] = useState<string | null>(null);
+  const groups = useMemo(
+    () => resultGroups(rows, baselines, sweepRows),
+    [rows, baselines, sweepRows],
+  );
   if (rows.length === 0) return null;
   return (
     <section className="panel" aria-labelledby="results-title">
@@ -57,59 +147,27 @@ export function ResultsTable() {
         <table className="layer-table results-table" data-testid="results-table">
           <thead>
             <tr>
-              <th>Method</th>
-              <th>Rate / rank</th>
-              <th className="num">Bits</th>
-              <th className="num">Act</th>
-              <th>Cal.</th>
-              <th className="num">Mean layer err</th>
-              <th className="num">Accuracy</th>
-              <th className="num">Agreement</th>
-              <th className="num">KL</th>
-              <th className="num">BOP %</th>
-              <th className="num">Size</th>
-              <th className="num">Latency</th>
-              <th className="num">Original</th>
+              {HEADERS.map(([label, term, num]) => (
+                <th key={label} className={num ? 'num' : undefined} title={term || undefined}>
+                  {label}
+                </th>
+              ))}
               <th />
             </tr>
           </thead>
-          <tbody>
-            {rows.map((row) => {
-              const s = row.settings;
-              const e = row.evaluation;
-              return (
-                <tr
+          {groups.map((group) => (
+            <tbody key={group.key}>
+              {group.original && <OriginalLine original={group.original} />}
+              {group.rows.map((row) => (
+                <ResultLine
                   key={row.id}
-                  data-testid="result-row"
-                  className={row.id === selectedId ? 'selected' : undefined}
-                  aria-selected={row.id === selectedId}
-                >
-                  <td title={row.modelFileName}>{METHOD_LABELS[s.method]}</td>
-                  <td>{sizeLabel(s)}</td>
-                  <td className="num">{isQuantizingMethod(s.method) ? s.bits : 'float'}</td>
-                  <td className="num">{s.actBits < 32 ? s.actBits : 'float'}</td>
-                  <td>{row.calibrated ? 'yes' : 'no'}</td>
-                  <td className="num">{row.meanError.toFixed(4)}</td>
-                  <td className="num" data-testid="result-accuracy">
-                    {pct(e?.accuracy)}
-                  </td>
-                  <td className="num">{pct(e?.agreement)}</td>
-                  <td className="num">{e?.klDiv == null ? '—' : e.klDiv.toFixed(4)}</td>
-                  <td className="num" data-testid="result-bop">
-                    {row.bopPercent.toFixed(2)} %
-                  </td>
-                  <td className="num" title={`float: ${formatBytes(row.floatSizeBytes)}`}>
-                    {formatBytes(row.sizeBytes)}
-                  </td>
-                  <td className="num">{ms(e?.latencyMs)}</td>
-                  <td className="num">{ms(e?.referenceLatencyMs)}</td>
-                  <td>
-                    <RowActions row={row} onError={setError} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
+                  row={row}
+                  selected={row.id === selectedId}
+                  onError={setError}
+                />
+              ))}
+            </tbody>
+          ))}
         </table>
       </div>
     </section>
