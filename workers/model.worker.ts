@@ -8,7 +8,7 @@ import {
   createSession,
   runtimeName,
 } from '../src/core/eval/session.ts';
-import { type JobSettings, modelLayerJobs } from '../src/core/factor/modelJobs.ts';
+import { type Allocation, type JobSettings, modelLayerJobs } from '../src/core/factor/modelJobs.ts';
 import type { CompressJob } from '../src/core/factor/types.ts';
 import {
   analyzeModel,
@@ -17,6 +17,9 @@ import {
   readModel,
   writeModel,
 } from '../src/core/onnx/index.ts';
+import { type PreflightReport, preflight } from '../src/core/pipeline/preflight.ts';
+import { prepareModel } from '../src/core/pipeline/prepare.ts';
+import type { OutputSettings } from '../src/core/pipeline/write.ts';
 import type { InputShapes, ModelOverview, RuntimeCheck } from './protocol/modelTypes.ts';
 
 interface LoadedModel {
@@ -119,6 +122,20 @@ const api = {
   bytes(modelId: string): ArrayBuffer {
     const copy = loaded(modelId).bytes.slice();
     return Comlink.transfer(copy.buffer, [copy.buffer]);
+  },
+
+  /**
+   * The pipeline's preflight (src/core/pipeline/preflight.ts), to call before any layer is
+   * factorized: rejects with one sentence and a suggestion when the file this run asks for could
+   * not be written or loaded (nothing selected, an op that cannot reach the opset INT4 needs).
+   */
+  async preflight(
+    modelId: string,
+    allocation: Allocation,
+    output: OutputSettings = {},
+  ): Promise<PreflightReport> {
+    const prepared = await prepareModel(loaded(modelId).bytes);
+    return preflight(prepared, allocation, output);
   },
 
   close(modelId: string): void {

@@ -150,9 +150,14 @@ export function inspectTable(path: string, report: InspectReport): string {
   if (model.normalization.length) {
     footer.push(`read after normalising the graph: ${model.normalization.join('; ')}`);
   }
-  if (report.usedRuntime)
+  if (report.runtimeError) {
+    footer.push(
+      `some shapes stay unknown: onnxruntime-web could not run the model on generated inputs ` +
+        `(${report.runtimeError.slice(0, 160)}); pass --input-shape, or ignore if the MACs are not needed`,
+    );
+  } else if (report.usedRuntime) {
     footer.push('some shapes were measured by running the model in onnxruntime-web');
-  if (report.runtimeError) footer.push(`some shapes are unknown: ${report.runtimeError}`);
+  }
   const parts = [...header, '', table];
   if (report.skipped.length) parts.push('', skippedTable(report.skipped));
   return [...parts, '', ...footer].join('\n');

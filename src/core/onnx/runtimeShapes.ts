@@ -98,9 +98,11 @@ export async function inferShapesWithRuntime(
     const count = dims.reduce((a, b) => a * b, 1);
     feeds[info.name ?? ''] = new ort.Tensor(type, exampleData(type, count), dims);
   }
-  const session = await ort.InferenceSession.create(writeModel(probe));
+  // A failing probe is reported by the caller in one line; onnxruntime's own error log would
+  // only repeat it on stderr (fatal-only logging).
+  const session = await ort.InferenceSession.create(writeModel(probe), { logSeverityLevel: 4 });
   try {
-    const results = await session.run(feeds, fetch);
+    const results = await session.run(feeds, fetch, { logSeverityLevel: 4 });
     for (const name of fetch) {
       const t = results[name];
       if (!t) continue;
