@@ -294,3 +294,33 @@ test('one image set per view: a 200-image run is its own set, with the original 
   await run.click();
   await expect(page.getByTestId('result-row')).toHaveAttribute('aria-selected', 'true');
 });
+
+test('a small 200-image sweep shows its time left and never joins the 1,000-image curves', async ({
+  page,
+}) => {
+  await openDemo(page);
+  const grid = page.getByTestId('sweep-grid');
+  for (const name of ['QAF (ADMM)', 'FTQ']) {
+    await grid.getByRole('group', { name: 'Sweep methods' }).getByLabel(name).uncheck();
+  }
+  await grid.getByRole('group', { name: 'Weight bits' }).getByLabel('4').uncheck();
+  await page.getByRole('button', { name: '200', exact: true }).click();
+  await expect(page.getByTestId('sweep-estimate')).toContainText('3 points');
+  await page.getByRole('button', { name: 'Run baseline sweep' }).click();
+  await expect(page.getByTestId('sweep-progress')).toContainText(
+    /of 3 points · (about .* left|finishing)/,
+  );
+  await expect(page.getByRole('button', { name: 'Run baseline sweep' })).toBeVisible({
+    timeout: 150_000,
+  });
+  const sets = page.getByTestId('image-set');
+  await expect(sets.locator('option')).toHaveText([
+    '1,000 images · cifar10_test_1000.bin (28 points)',
+    '200 images · cifar10_test_1000.bin (2 points)',
+  ]);
+  // The 1,000-image view is untouched; the 200-image one has the sweep's points and float line.
+  await expect(page.locator('[data-point][data-images="200"]')).toHaveCount(0);
+  await sets.selectOption({ label: '200 images · cifar10_test_1000.bin (2 points)' });
+  await expect(chart(page, 'compute').locator('[data-point][data-images="200"]')).toHaveCount(2);
+  await expect(chart(page, 'compute').getByTestId('float-line')).toBeVisible();
+});

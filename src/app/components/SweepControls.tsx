@@ -1,5 +1,7 @@
+import { useEffect, useState } from 'react';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { evaluatedImages } from '../workbench/chartData.ts';
+import { type PointDone, sweepEta } from '../workbench/eta.ts';
 import { isBusy, useSession, useWorkbench } from '../workbench/store.ts';
 import { cancelSweep, runBaselineSweep } from '../workbench/sweepActions.ts';
 import {
@@ -43,14 +45,12 @@ function Checks<T extends string | number>(props: {
   );
 }
 
-/** The grid of "Run baseline sweep": methods, rates and bits, its size and a rough time. */
-export function SweepGrid({ model }: { model: ModelOverview }) {
+/** The chosen grid's size and rough time (no point cached) on the loaded data. */
+function useRoughSweep(model: ModelOverview) {
   const choice = useWorkbench((s) => s.sweepChoice);
   const evalSettings = useWorkbench((s) => s.evalSettings);
   const evaluation = useSession((s) => s.datasets.evaluation);
   const hasCalibration = useSession((s) => s.datasets.calibration !== null);
-  const running = useSession((s) => s.sweep.running);
-  const points = sweepPointCount(choice, hasCalibration);
   const images = evaluatedImages(
     evaluation?.count ?? 1000,
     evalSettings.subset,
@@ -62,6 +62,19 @@ export function SweepGrid({ model }: { model: ModelOverview }) {
     images,
     layers: model.layers.filter((l) => l.factorizable).length,
   });
+  return {
+    choice,
+    hasCalibration,
+    images,
+    seconds,
+    points: sweepPointCount(choice, hasCalibration),
+  };
+}
+
+/** The grid of "Run baseline sweep": methods, rates and bits, its size and a rough time. */
+export function SweepGrid({ model }: { model: ModelOverview }) {
+  const { choice, hasCalibration, images, seconds, points } = useRoughSweep(model);
+  const running = useSession((s) => s.sweep.running);
   const methods = Object.keys(SWEEP_METHOD_LABELS) as SweepChoiceMethod[];
   return (
     <div className="sweep-grid" data-testid="sweep-grid">
@@ -98,9 +111,63 @@ export function SweepGrid({ model }: { model: ModelOverview }) {
   );
 }
 
-/** "Run baseline sweep" with its progress and Cancel; needs evaluation data. */
-export function SweepControls() {
+interface SweepLog {
+  startMs: number;
+  done: PointDone[];
+}
+
+/** When each point of the running sweep arrived, and whether it came from the cache. */
+function useSweepLog(): SweepLog | null {
+  const [log, setLog] = useState<SweepLog | null>(null);
+  useEffect(
+    () =>
+      useSession.subscribe((s, prev) => {
+        const { detail, progress, running } = s.sweep;
+        if (running && !prev.sweep.running) setLog({ startMs: performance.now(), done: [] });
+        else if (
+          running &&
+          progress !== prev.sweep.progress &&
+          /^sweep: (?!starting)/.test(detail)
+        ) {
+          const point = { atMs: performance.now(), cached: detail.endsWith('(cached)') };
+          setLog((l) => l && { ...l, done: [...l.done, point] });
+        }
+      }),
+    [],
+  );
+  return log;
+}
+
+/** A clock that ticks every second. */
+function useNow(): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(performance.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return now;
+}
+
+/** "12 of 29 points · about 6 min left": the measured rate, cached points free. */
+function SweepProgressText({ model, log }: { model: ModelOverview; log: SweepLog | null }) {
+  const now = useNow();
+  const { points, seconds } = useRoughSweep(model);
+  if (!log || points === 0) return <span className="small">starting</span>;
+  const eta = sweepEta(log.startMs, log.done, points, now, seconds / points);
+  return (
+    <span className="small" aria-live="polite" data-testid="sweep-progress">
+      {log.done.length} of {points} points ·{' '}
+      {log.done.length >= points
+        ? 'finishing'
+        : `${formatDuration(eta.seconds)} left${eta.measured ? '' : ' (rough)'}`}
+    </span>
+  );
+}
+
+/** "Run baseline sweep" with its progress, time left and Cancel; needs evaluation data. */
+export function SweepControls({ model }: { model: ModelOverview }) {
   const sweep = useSession((s) => s.sweep);
+  const log = useSweepLog();
   const hasData = useSession((s) => s.datasets.evaluation !== null);
   const hasCalibration = useSession((s) => s.datasets.calibration !== null);
   const running = useSession((s) => isBusy(s.run));
@@ -109,9 +176,7 @@ export function SweepControls() {
     <div className="sweep-controls" data-testid="sweep-controls">
       {sweep.running ? (
         <>
-          <span className="small" aria-live="polite">
-            {sweep.detail} ({Math.round(sweep.progress * 100)} %)
-          </span>
+          <SweepProgressText model={model} log={log} />
           <button type="button" className="button" onClick={cancelSweep}>
             Cancel sweep
           </button>

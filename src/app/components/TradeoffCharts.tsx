@@ -225,7 +225,7 @@ export function TradeoffCharts({ model }: { model: ModelOverview }) {
       <div className="sweep-section">
         <div className="sweep-head">
           <h3>Measure more points</h3>
-          <SweepControls />
+          <SweepControls model={model} />
         </div>
         <SweepGrid model={model} />
       </div>
