@@ -155,7 +155,9 @@ export function outputSummary(
       `${report.otherWeightBits} bits, activations at ${report.actBits} bits), ` +
       `MACs ${known(t.macs, String)}`,
     ...report.notes,
-    ...(report.check ? [] : ['not checked in onnxruntime']),
+    ...(report.check || report.notes.some((n) => n.startsWith('not checked'))
+      ? []
+      : ['not checked in onnxruntime']),
   ];
   return lines.join('\n');
 }

@@ -93,3 +93,20 @@ export function layerOutputs(prepared: PreparedModel, names: Iterable<string>): 
     .filter((l) => wanted.has(l.name))
     .map((l) => nodes[l.nodeIndex].output?.[0] ?? '');
 }
+
+/** Runs of the model that would need more activation memory than this are not attempted. */
+export const MAX_RUN_ACTIVATION_BYTES = 256 * 2 ** 20;
+
+/**
+ * Bytes of the largest layer input or output for one sample (float32; symbolic dims as 1): a
+ * model declared at 3x4000x4000 must not be run just to check it (issue #17: 3.8 GB).
+ */
+export function largestActivationBytes(prepared: PreparedModel): number {
+  let most = 0;
+  const size = (shape: readonly (number | string)[] | undefined) =>
+    (shape ?? [])
+      .slice(1)
+      .reduce<number>((p, d) => p * (typeof d === 'number' ? Math.max(1, d) : 1), 4);
+  for (const l of prepared.layers) most = Math.max(most, size(l.inputShape), size(l.outputShape));
+  return most;
+}
