@@ -121,10 +121,11 @@ test('under the CSP, eval and inline script are refused and reported, in the pag
   expect(await worker.evaluate(() => '__evalRan' in self)).toBe(false);
 });
 
-test('the demo runs end to end under the CSP with no violation, onnxruntime-web on 4 threads', async ({
+test('the demo runs end to end under the CSP with no violation, onnxruntime-web on 2 threads', async ({
   page,
 }) => {
-  const console = watchViolations(page, 8);
+  test.slow(); // runtime threads on a shared 2-core machine
+  const console = watchViolations(page, 4);
   const workerUrls: string[] = [];
   page.on('worker', (worker) => workerUrls.push(new URL(worker.url()).pathname));
   const pageErrors: string[] = [];
@@ -143,12 +144,22 @@ test('the demo runs end to end under the CSP with no violation, onnxruntime-web 
   await expect(page.getByText(/Session ready/)).toBeVisible({ timeout: 30_000 });
   await page.getByRole('button', { name: '200', exact: true }).click();
   await page.getByRole('button', { name: 'Compress & evaluate' }).click();
-  await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 150_000 });
+  const status = page.getByTestId('run-status');
+  await expect(status).toHaveText(/^(Done|Failed)$/, { timeout: 420_000 });
+  const why = await page
+    .getByTestId('run-panel-message')
+    .textContent({ timeout: 1_000 })
+    .catch(() => '');
+  expect(await status.textContent(), why ?? '').toBe('Done');
   await expect(page.getByTestId('result-row')).toHaveCount(1);
+  // The download goes through a blob: URL made by the page (not a navigation CSP governs).
+  const download = page.waitForEvent('download');
+  await page.getByTestId('result-row').getByRole('button', { name: 'Download model' }).click();
+  expect((await download).suggestedFilename()).toMatch(/\.onnx$/);
   // onnxruntime-web's threads are module workers started from the evaluation worker's own
   // same-origin script (no blob: URL), so worker-src 'self' is enough.
   const evalWorkers = workerUrls.filter((url) => /\/assets\/eval\.worker-/.test(url));
-  expect(evalWorkers.length, workerUrls.join(', ')).toBeGreaterThanOrEqual(4);
+  expect(evalWorkers.length, workerUrls.join(', ')).toBeGreaterThanOrEqual(2);
   expect(workerUrls.every((url) => url.startsWith('/assets/'))).toBe(true);
 
   expect(await pageViolations(page)).toEqual([]);
