@@ -16,7 +16,7 @@ import { defaultOpset } from '../onnx/shapes/inferShapes.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import { opsetAdvice } from '../rewrite/opset.ts';
 import { normalSampler } from '../util/prng.ts';
-import type { PreparedModel } from './prepare.ts';
+import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
 import type { OutputSettings } from './write.ts';
 
 /** The compression cannot produce a loadable file as asked; the message says why and what to do. */
@@ -82,6 +82,13 @@ export async function preflight(
     raised = raiseOpset(prepared.model, to);
   } catch (err) {
     throw new PreflightError(`${(err as Error).message}; ${advice}`);
+  }
+  if (largestActivationBytes(prepared) > MAX_RUN_ACTIVATION_BYTES) {
+    // Running a model declared at e.g. 3x4000x4000 would take gigabytes (issue #17).
+    return {
+      targetOpset: to,
+      notes: [`opset ${from} -> ${to}: converted; not run (the declared input is too large)`],
+    };
   }
   const proof = await compareRuns(prepared, writeModel(raised));
   if (proof.error) {
