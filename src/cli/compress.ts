@@ -19,6 +19,7 @@ import { noLayerMessage as noCompressibleLayer } from '../core/onnx/index.ts';
 import { type PreparedModel, prepareModel, sequentialFactorizer } from '../core/pipeline/index.ts';
 import { preflight } from '../core/pipeline/preflight.ts';
 import {
+  checkOutputArgs,
   compressOutputOptions,
   compressOutputUsage,
   outputSummary,
@@ -199,6 +200,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
   } catch {
     throw new UsageError(`compress: --layers "${values.layers}" is not a valid regular expression`);
   }
+  if (output) checkOutputArgs(output, positionals[0]);
   const modelBytes = readInputFile(positionals[0], 'model file');
   const prepared = await prepareModel(modelBytes);
   const kernels = await loadKernels();
@@ -222,7 +224,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
   }
   const report = await compressModelLayers(kernels, prepared, allocation, onLayer);
   if (output) {
-    const written = await writeOutput(output, prepared, report.layers, kernels);
+    const written = await writeOutput(output, positionals[0], prepared, report.layers, kernels);
     const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;
     console.log(values.json ? JSON.stringify(written) : summary);
     return 0;

@@ -1,6 +1,5 @@
 // `qaf compress ... -o OUT.onnx [--act-bits 8 --calib FILE] [--other-bits B]`: writes the
 // compressed model (src/core/rewrite) and reports its costs and its real size on disk.
-import { writeFileSync } from 'node:fs';
 import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
 import type { DatasetFormat } from '../core/data/types.ts';
 import type { LayerResult } from '../core/factor/types.ts';
@@ -15,10 +14,12 @@ import {
   loadDataFile,
   parseCalibrationArgs,
 } from './data.ts';
+import { checkOutputPath, forceUsage, writeOutputFile } from './outputFile.ts';
 import { formatBytes, UsageError } from './util.ts';
 
 export const compressOutputOptions = {
   output: { type: 'string', short: 'o' },
+  force: { type: 'boolean' },
   'act-bits': { type: 'string' },
   'other-bits': { type: 'string' },
   calib: { type: 'string' },
@@ -32,6 +33,7 @@ writing the compressed model:
   -o, --output FILE  write the compressed .onnx: factorized layers, codes of <= 4 bits as INT4
                      (opset 21), 5-8 bits as INT8, feeding DequantizeLinear; --json then prints
                      the model's report (per-layer and total MACs, BOPs, BOP%, bytes)
+${forceUsage}
   --other-bits B     weights of the layers not compressed: 2-8, or 32 to keep them float
                      (default 8 when anything is quantized)
   --act-bits A       8: QuantizeLinear/DequantizeLinear on the inputs of weight layers;
@@ -50,6 +52,8 @@ export interface OutputArgs {
   calibMethod: 'minmax' | 'percentile';
   /** Calibration after compression (src/core/calibrate), when --calibration-data is given. */
   calibration: CalibrationCliArgs | null;
+  /** Replace an existing output (never an input). */
+  force: boolean;
 }
 
 function intOption(name: string, value: unknown, allowed: (n: number) => boolean) {
@@ -64,7 +68,7 @@ function intOption(name: string, value: unknown, allowed: (n: number) => boolean
 /** The -o options, checked before any compression work; null without -o. */
 export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | null {
   const path = values.output as string | undefined;
-  const rest = ['act-bits', 'other-bits', 'calib', 'calib-count', 'calib-method'];
+  const rest = ['act-bits', 'other-bits', 'calib', 'calib-count', 'calib-method', 'force'];
   rest.push(...Object.keys(calibrationCliOptions));
   if (!path) {
     const stray = rest.find((k) => values[k] !== undefined);
@@ -87,12 +91,24 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
   }
   const calibCount = intOption('calib-count', values['calib-count'], (n) => n > 0) ?? 256;
   const calibration = parseCalibrationArgs(values);
-  return { path, actBits, otherBits, calib, calibCount, calibMethod: method, calibration };
+  const force = values.force === true;
+  return { path, actBits, otherBits, calib, calibCount, calibMethod: method, calibration, force };
+}
+
+/** Every file the command reads, the model first: the output may be none of them. */
+function inputPaths(args: OutputArgs, modelPath: string): string[] {
+  return [modelPath, args.calib, args.calibration?.file].filter((p): p is string => Boolean(p));
+}
+
+/** The output path's refusals (an input, an existing file without --force), before any work. */
+export function checkOutputArgs(args: OutputArgs, modelPath: string): void {
+  checkOutputPath(args.path, { force: args.force, inputPaths: inputPaths(args, modelPath) });
 }
 
 /** Writes, calibrates and checks the compressed model (the core pipeline), then saves it. */
 export async function writeOutput(
   args: OutputArgs,
+  modelPath: string,
   prepared: PreparedModel,
   results: readonly LayerResult[],
   kernels: Kernels,
@@ -138,7 +154,10 @@ export async function writeOutput(
           }
         : null,
   });
-  writeFileSync(args.path, built.bytes);
+  writeOutputFile(args.path, built.bytes, {
+    force: args.force,
+    inputPaths: inputPaths(args, modelPath),
+  });
   return { ...built.report, check: built.check };
 }
 

@@ -111,14 +111,10 @@ function writeAtomically(target: string, bytes: Uint8Array, mode: number): void 
 }
 
 /**
- * Writes an output file safely (see the top of this file). Throws a UsageError that says what
- * was refused; an existing file is kept intact by any failure.
+ * The refusals of writeOutputFile without writing, so a command can say them before any long
+ * work: not a regular file, one of the inputs, or an existing file without --force.
  */
-export function writeOutputFile(
-  path: string,
-  bytes: Uint8Array,
-  options: WriteOutputOptions = {},
-): void {
+export function checkOutputPath(path: string, options: WriteOutputOptions = {}) {
   const { target, existing } = resolveTarget(path);
   if (existing) {
     if (!existing.isFile()) {
@@ -129,6 +125,19 @@ export function writeOutputFile(
       throw new UsageError(`output "${path}" already exists; pass --force to replace it`);
     }
   }
+  return { target, existing };
+}
+
+/**
+ * Writes an output file safely (see the top of this file). Throws a UsageError that says what
+ * was refused; an existing file is kept intact by any failure.
+ */
+export function writeOutputFile(
+  path: string,
+  bytes: Uint8Array,
+  options: WriteOutputOptions = {},
+): void {
+  const { target, existing } = checkOutputPath(path, options);
   try {
     writeAtomically(target, bytes, existing ? existing.mode & 0o777 : 0o666);
   } catch (err) {

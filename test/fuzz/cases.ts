@@ -299,6 +299,12 @@ function badFlagCases(model: Uint8Array): FuzzCase[] {
       argv: ['eval', `{dir}/${MODEL}`, '--data', '{dir}/d.bin', '--format', 'xyz'],
     },
   );
+  // An existing output is replaced only with --force.
+  cases.push({
+    id: 'flags:outputExistsForce',
+    files: { [MODEL]: model, 'old.onnx': new Uint8Array([1, 2, 3]) },
+    argv: [...base, '--method', 'ptq', '--bits', '8', '-o', '{dir}/old.onnx', '--force'],
+  });
   // An existing output without --force is kept (never overwritten silently).
   cases.push({
     id: 'flags:outputExists',

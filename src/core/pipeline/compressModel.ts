@@ -109,7 +109,7 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
     };
   } else if (input.check ?? true) {
     onProgress?.({ status: 'checking', loaded: 0, total: 1, progress: 0 });
-    check = await checkWrittenModel(prepared.model, prepared.bytes, bytes, batches);
+    check = await checkWrittenModel(prepared.model, prepared.sourceBytes, bytes, batches);
     report = { ...report, notes: [...report.notes, describeCheck(check)] };
     onProgress?.({ status: 'checking', loaded: 1, total: 1, progress: 1 });
   }

@@ -46,7 +46,8 @@ export async function writeCompressedModel(
     otherWeightBits: output.otherWeightBits,
     actBits,
     activationRanges: probe,
-    floatSizeBytes: prepared.bytes.length,
+    // The user's file, not its normalised form: sizes compare with what they gave.
+    floatSizeBytes: prepared.sourceBytes.length,
     kernels,
   });
 }

@@ -89,7 +89,7 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
 
   // The float model is measured once: its predictions are every point's agreement reference.
   const floatReference = (signal?: AbortSignal) => {
-    floatReport ??= measure(prepared.bytes, signal);
+    floatReport ??= measure(prepared.sourceBytes, signal);
     floatReport.catch(() => {
       floatReport = null;
     });
@@ -150,7 +150,7 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
     if (point.method === 'float') {
       return toMeasurement(await floatReference(signal), reference, {
         bopPercent: 100,
-        sizeBytes: prepared.bytes.length,
+        sizeBytes: prepared.sourceBytes.length,
         meanError: 0,
       });
     }
