@@ -156,6 +156,25 @@ describe('normalizeModel', () => {
     expect(notes.join('; ')).toMatch(/3 BatchNormalizations.*1 per-channel/);
   });
 
+  it('leaves a model whose weights are plain initializers as it is (same object)', () => {
+    const model = makeModel(
+      makeGraph({
+        nodes: [
+          makeNode('Conv', ['x', 'w'], ['c'], { kernel_shape: [1, 1] }),
+          constant('shape', [2], [1, -1], DataType.INT64),
+          makeNode('Reshape', ['c', 'shape'], ['y']),
+        ],
+        inputs: [makeValueInfo('x', F, [1, 4, 2, 2])],
+        outputs: [makeValueInfo('y', F, [1, 8])],
+        initializers: [makeTensor('w', F, [2, 4, 1, 1], randomArray(8, 1))],
+      }),
+      { opset: 13 },
+    );
+    const { model: out, notes } = normalizeModel(model);
+    expect(notes).toEqual([]);
+    expect(out).toBe(model);
+  });
+
   it('leaves an affine map alone when the layer output has another reader', async () => {
     const model = makeModel(
       makeGraph({

@@ -60,14 +60,15 @@ function addInitializer(model: OnnxModel, t: TensorProto): void {
   }
 }
 
-/** Constant nodes of the main graph -> initializers of the same name. */
-function constantsToInitializers(model: OnnxModel): number {
+/** Constant nodes of the main graph whose value is `wanted` -> initializers of the same name. */
+function constantsToInitializers(model: OnnxModel, wanted: ReadonlySet<string>): number {
   const g = model.graph;
   const outputs = new Set((g.output ?? []).map((o) => o.name ?? ''));
   let moved = 0;
   g.node = (g.node ?? []).filter((n) => {
     if (n.opType !== 'Constant' || !isDefaultDomain(n)) return true;
     const name = n.output?.[0] ?? '';
+    if (!wanted.has(name)) return true;
     const t = constantValue(n);
     if (!t || !name || outputs.has(name)) return true;
     const { docString: _doc, ...tensor } = t;
@@ -78,13 +79,35 @@ function constantsToInitializers(model: OnnxModel): number {
   return moved;
 }
 
-/** Values that feed a layer's weight or bias slot through foldable ops only. */
+const AFFINE_OPS = new Set(['BatchNormalization', 'Mul', 'Add', 'Sub']);
+
+/**
+ * The values the normalisation may need as constants: every layer's weight and bias slot, the
+ * parameters of the affine maps right after a layer (BatchNorm scale/shift/mean/variance, the
+ * other operand of Mul/Add/Sub), and, through foldable ops, everything they are computed from.
+ * Only these are touched, so a model whose weights are already plain initializers (with folded
+ * BatchNorm) comes back byte for byte.
+ */
 function weightFeeders(g: GraphProto): Set<string> {
   const wanted = new Set<string>();
+  const index = indexGraph(g);
   for (const n of g.node ?? []) {
     if (!isDefaultDomain(n) || !LAYER_OPS.has(n.opType ?? '')) continue;
     const slots = n.opType === 'MatMul' ? [0, 1] : [1, 2];
     for (const i of slots) if (n.input?.[i]) wanted.add(n.input[i]);
+    let y = n.output?.[0] ?? '';
+    for (let step = 0; step < 8; step++) {
+      const readers = index.consumers.get(y) ?? [];
+      const next = readers[0];
+      if (readers.length !== 1 || !isDefaultDomain(next) || !AFFINE_OPS.has(next.opType ?? ''))
+        break;
+      const params =
+        next.opType === 'BatchNormalization'
+          ? (next.input ?? []).slice(1)
+          : (next.input ?? []).filter((s) => s !== y);
+      for (const s of params) if (s) wanted.add(s);
+      y = next.output?.[0] ?? '';
+    }
   }
   const nodes = g.node ?? [];
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -97,9 +120,8 @@ function weightFeeders(g: GraphProto): Set<string> {
 }
 
 /** Computes, ahead of time, the constant chains that end in a layer's weight or bias. */
-function foldWeightChains(model: OnnxModel): number {
+function foldWeightChains(model: OnnxModel, wanted: ReadonlySet<string>): number {
   const g = model.graph;
-  const wanted = weightFeeders(g);
   const index = indexGraph(g);
   let folded = 0;
   g.node = (g.node ?? []).filter((n) => {
@@ -129,8 +151,9 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 export function normalizeModel(model: OnnxModel): NormalizedModel {
   const out = structuredClone(model);
-  const constants = constantsToInitializers(out);
-  const chains = foldWeightChains(out);
+  const wanted = weightFeeders(out.graph);
+  const constants = constantsToInitializers(out, wanted);
+  const chains = foldWeightChains(out, wanted);
   const affine = foldAffineIntoLayers(out.graph);
   const changed = constants + chains + affine.batchNorm + affine.mulAdd > 0;
   if (!changed) return { model, notes: [] };
