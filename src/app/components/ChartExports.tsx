@@ -76,12 +76,10 @@ export function ChartExports(props: {
     run(async () => {
       const svg = props.svg();
       if (!svg) throw new Error('Nothing to export: this chart shows no points on these images.');
-      const doc = chartSvgDocument(
-        svg,
-        props.spec.title,
-        props.setLabel,
-        legendFacts(props.points),
-      );
+      // The note on points below the zoomed axis travels with the picture.
+      const note = svg.parentElement?.querySelector('.plot-note')?.textContent;
+      const subtitle = note ? `${props.setLabel} · ${note}` : props.setLabel;
+      const doc = chartSvgDocument(svg, props.spec.title, subtitle, legendFacts(props.points));
       const file = `${props.base}_${props.spec.id}.${kind}`;
       saveBlob(
         file,

@@ -1,7 +1,7 @@
 // One legend for the three charts, in its own row above them (it never covers a plot): colour =
 // method, shape = weight bits, filled = calibrated, hollow = uncalibrated. Each item is a
 // toggle that hides or shows the points it names.
-import type { ReactNode } from 'react';
+import { memo, type ReactNode } from 'react';
 import { METHOD_IDS, METHODS } from '../../core/factor/methods/index.ts';
 import { type ChartPoint, shapeForBits } from '../workbench/chartData.ts';
 import { shapePath } from '../workbench/pointShapes.ts';
@@ -39,7 +39,7 @@ function Toggle(props: {
   );
 }
 
-export function ChartLegend(props: {
+export const ChartLegend = memo(function ChartLegend(props: {
   points: readonly ChartPoint[];
   hidden: readonly string[];
   onToggle(key: string): void;
@@ -136,4 +136,4 @@ export function ChartLegend(props: {
       </span>
     </fieldset>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { evaluatedImages } from '../workbench/chartData.ts';
 import { type PointDone, sweepEta } from '../workbench/eta.ts';
@@ -72,7 +72,7 @@ function useRoughSweep(model: ModelOverview) {
 }
 
 /** The grid of "Run baseline sweep": methods, rates and bits, its size and a rough time. */
-export function SweepGrid({ model }: { model: ModelOverview }) {
+export const SweepGrid = memo(function SweepGrid({ model }: { model: ModelOverview }) {
   const { choice, hasCalibration, images, seconds, points } = useRoughSweep(model);
   const running = useSession((s) => s.sweep.running);
   const methods = Object.keys(SWEEP_METHOD_LABELS) as SweepChoiceMethod[];
@@ -109,7 +109,7 @@ export function SweepGrid({ model }: { model: ModelOverview }) {
       </p>
     </div>
   );
-}
+});
 
 interface SweepLog {
   startMs: number;
@@ -165,7 +165,7 @@ function SweepProgressText({ model, log }: { model: ModelOverview; log: SweepLog
 }
 
 /** "Run baseline sweep" with its progress, time left and Cancel; needs evaluation data. */
-export function SweepControls({ model }: { model: ModelOverview }) {
+export const SweepControls = memo(function SweepControls({ model }: { model: ModelOverview }) {
   const sweep = useSession((s) => s.sweep);
   const log = useSweepLog();
   const hasData = useSession((s) => s.datasets.evaluation !== null);
@@ -199,4 +199,4 @@ export function SweepControls({ model }: { model: ModelOverview }) {
       )}
     </div>
   );
-}
+});

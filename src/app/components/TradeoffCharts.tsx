@@ -1,7 +1,7 @@
 // The trade-off panel: the sweep grid, then one image set's measured points on three charts
 // (accuracy vs compute, model size and latency) with one legend, the Pareto front, and the
 // current settings as a "you are here" marker that follows the sliders.
-import { type ReactNode, useCallback, useMemo, useRef } from 'react';
+import { memo, useCallback, useMemo, useRef } from 'react';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { selectPoint } from '../workbench/chartActions.ts';
 import {
@@ -23,14 +23,19 @@ import { ChartLegend } from './ChartLegend.tsx';
 import { SweepControls, SweepGrid } from './SweepControls.tsx';
 import { TradeoffPlot } from './TradeoffPlot.tsx';
 
+function toggleLegend(key: string): void {
+  patchChartView({ hidden: toggled(useWorkbench.getState().chartView.hidden, key) });
+}
+
 type Loaded = { dataHash: string; fileName: string } | null;
 
-function ViewControls(props: {
+// Memoized: the sliders re-render this panel on every move, these parts need not follow.
+const ViewControls = memo(function ViewControls(props: {
   data: ChartModel;
   setKey: string | null;
   loaded: Loaded;
   view: ChartView;
-  children: ReactNode;
+  model: ModelOverview;
 }) {
   const { data, setKey, loaded, view } = props;
   return (
@@ -89,10 +94,10 @@ function ViewControls(props: {
         />
         Log scale
       </label>
-      {props.children}
+      <PointExports model={props.model} data={data} />
     </div>
   );
-}
+});
 
 /** All the chart state derived from the store: one image set, its points, the marker. */
 function useChartState(model: ModelOverview) {
@@ -121,9 +126,10 @@ function useChartState(model: ModelOverview) {
       setPoints.length > 0 ? currentPoint(model.layers, settings, canCalibrate, setPoints) : null,
     [model.layers, settings, canCalibrate, setPoints],
   );
-  const loaded: Loaded = evaluation
-    ? { dataHash: evaluation.dataHash, fileName: evaluation.fileName }
-    : null;
+  const loaded: Loaded = useMemo(
+    () => (evaluation ? { dataHash: evaluation.dataHash, fileName: evaluation.fileName } : null),
+    [evaluation],
+  );
   return { data, view, setKey, setPoints, marker, loaded };
 }
 
@@ -200,9 +206,7 @@ export function TradeoffCharts({ model }: { model: ModelOverview }) {
         </>
       ) : (
         <>
-          <ViewControls data={data} setKey={setKey} loaded={loaded} view={view}>
-            <PointExports model={model} data={data} />
-          </ViewControls>
+          <ViewControls data={data} setKey={setKey} loaded={loaded} view={view} model={model} />
           {set?.precomputed && (
             <p className="muted small chart-note" data-testid="charts-precomputed">
               Points measured in advance on these images ({set.precomputed}); latency there is
@@ -214,11 +218,7 @@ export function TradeoffCharts({ model }: { model: ModelOverview }) {
               <strong>You are here:</strong> {currentText(marker)}
             </p>
           )}
-          <ChartLegend
-            points={setPoints}
-            hidden={view.hidden}
-            onToggle={(key) => patchChartView({ hidden: toggled(view.hidden, key) })}
-          />
+          <ChartLegend points={setPoints} hidden={view.hidden} onToggle={toggleLegend} />
           <Charts model={model} state={state} setLabel={setLabel} />
         </>
       )}

@@ -3,22 +3,16 @@
 // "you are here" marker. Colours and strokes are attributes, not CSS, so the exported SVG/PNG
 // looks the same as the page.
 import { type Ref, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import {
-  type ChartPoint,
-  curves,
-  type FloatReference,
-  shapeForBits,
-} from '../workbench/chartData.ts';
+import { type ChartPoint, curves, type FloatReference } from '../workbench/chartData.ts';
 import type { ChartSpec } from '../workbench/chartSpecs.ts';
 import type { CurrentPoint } from '../workbench/currentPoint.ts';
-import { shapePath } from '../workbench/pointShapes.ts';
-import { type PointCard, shortName } from '../workbench/pointText.ts';
+import type { PointCard } from '../workbench/pointText.ts';
 import type { ChartView } from '../workbench/store.ts';
 import { CurrentMarker } from './CurrentMarker.tsx';
+import { HoverCard, PlotPoint } from './PlotPoint.tsx';
 import { type Frame, markerFits, plotFrame } from './plotFrame.ts';
 
 export const PLOT_HEIGHT = 270;
-const RADIUS = 5;
 const INK = '#1c2330';
 const GRID = '#e3e6eb';
 const MUTED = '#667085';
@@ -119,98 +113,6 @@ function FloatLine({ f, float, spec }: { f: Frame; float: FloatReference; spec: 
   );
 }
 
-function Point(props: {
-  p: ChartPoint;
-  f: Frame;
-  selected: boolean;
-  onSelect(p: ChartPoint): void;
-  onHover(p: ChartPoint | null): void;
-}) {
-  const { p, f } = props;
-  const cx = f.px(p);
-  const cy = f.py(p);
-  const color = f.color(p);
-  const pinned = f.pinned(p);
-  const select = () => props.onSelect(p);
-  return (
-    <g opacity={pinned ? 0.6 : 1}>
-      {props.selected && (
-        <circle cx={cx} cy={cy} r={RADIUS + 6} fill="none" stroke={INK} strokeWidth={2} />
-      )}
-      {p.source === 'run' && (
-        <circle cx={cx} cy={cy} r={RADIUS + 3} fill="none" stroke={INK} strokeWidth={1.2} />
-      )}
-      {/* biome-ignore lint/a11y/useSemanticElements: an SVG shape cannot be a <button>. */}
-      <path
-        d={shapePath(shapeForBits(p.bits), cx, cy, RADIUS)}
-        fill={p.calibrated ? color : '#ffffff'}
-        stroke={p.calibrated ? '#ffffff' : color}
-        strokeWidth={p.calibrated ? 1 : 2}
-        className="plot-point"
-        role="button"
-        tabIndex={0}
-        aria-label={`${f.card(p).title}, accuracy ${p.accuracy.toFixed(2)} %`}
-        aria-pressed={props.selected}
-        data-point=""
-        data-method={p.method}
-        data-choice={p.choice}
-        data-rate={p.rate ?? ''}
-        data-bits={p.bits}
-        data-calibrated={String(p.calibrated)}
-        data-images={p.images}
-        data-source={p.source}
-        data-pinned={pinned ? 'true' : undefined}
-        onClick={select}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' || e.key === ' ') {
-            e.preventDefault();
-            select();
-          }
-        }}
-        onMouseEnter={() => props.onHover(p)}
-        onMouseLeave={() => props.onHover(null)}
-        onFocus={() => props.onHover(p)}
-        onBlur={() => props.onHover(null)}
-      />
-    </g>
-  );
-}
-
-/** Points drawn within a few pixels of `p` (calibrated twins share their compute exactly). */
-function samePlace(p: ChartPoint, f: Frame): ChartPoint[] {
-  return f.shown.filter(
-    (q) => q !== p && Math.abs(f.px(q) - f.px(p)) < 6 && Math.abs(f.py(q) - f.py(p)) < 6,
-  );
-}
-
-function HoverCard({ p, f, width }: { p: ChartPoint; f: Frame; width: number }) {
-  const card = f.card(p);
-  const left = f.px(p) > width * 0.55;
-  const others = samePlace(p, f);
-  return (
-    <div
-      className="chart-card"
-      role="tooltip"
-      data-testid="point-card"
-      style={{
-        top: Math.max(0, f.py(p) - 40),
-        ...(left ? { right: width - f.px(p) + 14 } : { left: f.px(p) + 14 }),
-      }}
-    >
-      <strong>{card.title}</strong>
-      {card.lines.map((line) => (
-        <span key={line}>{line}</span>
-      ))}
-      {others.length > 0 && (
-        <span className="muted">
-          Also here (Tab to reach):{' '}
-          {others.map((q) => `${shortName(q)} ${q.accuracy.toFixed(2)} %`).join(', ')}
-        </span>
-      )}
-    </div>
-  );
-}
-
 function Lines({ f, spec, view }: { f: Frame; spec: ChartSpec; view: ChartView }) {
   const lines = view.paretoOnly || !spec.curves ? [] : curves(f.shown);
   return (
@@ -260,7 +162,7 @@ function PlotBody(props: { f: Frame; plot: PlotProps; onHover(p: ChartPoint | nu
       {plot.float && <FloatLine f={f} float={plot.float} spec={plot.spec} />}
       <Lines f={f} spec={plot.spec} view={plot.view} />
       {f.shown.map((p) => (
-        <Point
+        <PlotPoint
           key={p.id}
           p={p}
           f={f}

@@ -40,6 +40,16 @@ function legendMarkup(facts: LegendFacts, width: number): { svg: string; height:
       text: cal ? 'calibrated' : 'uncalibrated',
     });
   }
+  items.push(
+    {
+      swatch: `<line x1="1" x2="15" y1="8" y2="8" stroke="${INK}" stroke-width="6" stroke-opacity="0.18"/>`,
+      text: 'best trade-off',
+    },
+    {
+      swatch: `<circle cx="8" cy="8" r="5.5" fill="none" stroke="${INK}" stroke-width="2"/>`,
+      text: 'you are here',
+    },
+  );
   let x = 10;
   let y = 0;
   const parts: string[] = [];

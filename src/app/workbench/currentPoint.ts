@@ -169,11 +169,18 @@ function fileOverhead(
   ];
   const similar = tiers.find((t) => t.length > 0);
   if (!similar) return null;
-  return median(
-    similar.map(
-      (p) => p.sizeBytes - settingsCosts(layers, { ...DEFAULT_SETTINGS, ...p.settings }).idealBytes,
-    ),
-  );
+  return median(similar.map((p) => p.sizeBytes - idealBytesOf(layers, p)));
+}
+
+/** A point's weight bytes by the cost model, once per point (a slider move asks again). */
+const idealBytesCache = new WeakMap<ChartPoint, { layers: readonly LayerInfo[]; bytes: number }>();
+
+function idealBytesOf(layers: readonly LayerInfo[], p: ChartPoint): number {
+  const known = idealBytesCache.get(p);
+  if (known?.layers === layers) return known.bytes;
+  const bytes = settingsCosts(layers, { ...DEFAULT_SETTINGS, ...p.settings }).idealBytes;
+  idealBytesCache.set(p, { layers, bytes });
+  return bytes;
 }
 
 /** Where the panel's settings sit on the charts of one image set (`points`). */
