@@ -58,7 +58,7 @@ export function skipReason(
   const [x, w] = [node.input?.[0] ?? '', node.input?.[1] ?? ''];
   const weight = constants.get(w);
   if (!weight) {
-    if (op === 'MatMul' && constants.has(x)) {
+    if ((op === 'MatMul' || op === 'Gemm') && constants.has(x)) {
       return 'the constant is the first operand (W·x): only x·W is compressed';
     }
     if (op === 'MatMul') return 'no constant operand: both inputs are computed at run time';
