@@ -17,7 +17,12 @@ import { maxRelativeDiff, randomArray, runModel } from '../rewrite/helpers.ts';
 
 const F = DataType.FLOAT;
 
-function constant(name: string, dims: number[], values: ArrayLike<number>, type = F): NodeProto {
+function constant(
+  name: string,
+  dims: number[],
+  values: ArrayLike<number>,
+  type: number = F,
+): NodeProto {
   return makeNode('Constant', [], [name], { value: makeTensor(name, type, dims, values) });
 }
 
