@@ -16,6 +16,7 @@ import {
   allocateForBudget,
   cachedFactorizer,
   measureSensitivity,
+  type Objective,
   type OptionSensitivity,
   type SensitivityCache,
   type SensitivityTable,
@@ -37,6 +38,7 @@ import { formatTable } from '../src/core/util/textFormat.ts';
 const shared = process.env.QAF_SHARED_DIR ?? join(import.meta.dirname, '../../shared');
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const modelName = flag('model') ?? 'resnet20';
+const objective = (flag('objective') ?? 'kl') as Objective;
 const read = (p: string) => new Uint8Array(readFileSync(join(shared, p)));
 const testBytes = read('data/cifar10_test_batch.bin');
 const test = parseCifar10(testBytes);
@@ -114,6 +116,13 @@ const uniformBopPercent = (id: string) =>
   table.floatBops;
 
 let referenceStats: Map<string, ChannelStats> | undefined;
+const float = await evaluateModel({
+  modelBytes: prepared.bytes,
+  dataset: test,
+  indices,
+  latencyRuns: 0,
+});
+log(`float: ${(100 * (float.accuracy ?? 0)).toFixed(2)} %`);
 
 async function measure(allocation: Allocation) {
   const built = await compressModel({
@@ -131,8 +140,13 @@ async function measure(allocation: Allocation) {
     indices,
     latencyRuns: 0,
   });
+  let same = 0;
+  report.predictions.forEach((p, i) => {
+    if (p === float.predictions[i]) same++;
+  });
   return {
     accuracy: report.accuracy ?? Number.NaN,
+    agreement: same / report.predictions.length,
     bopPercent: built.report.totals.bopPercent,
     sizeBytes: built.bytes.length,
     idealWeightBytes: built.report.totals.idealWeightBytes,
@@ -140,13 +154,6 @@ async function measure(allocation: Allocation) {
 }
 
 const started = performance.now();
-const float = await evaluateModel({
-  modelBytes: prepared.bytes,
-  dataset: test,
-  indices,
-  latencyRuns: 0,
-});
-log(`float: ${(100 * (float.accuracy ?? 0)).toFixed(2)} %`);
 type Row = {
   kind: 'uniform' | 'allocated';
   label: string;
@@ -184,7 +191,7 @@ for (const point of uniformPoints) {
 }
 const budgetList = budgets ?? rows.map((r) => r.budgetPercent);
 for (const [i, budgetPercent] of budgetList.entries()) {
-  const solved = allocateForBudget(table, { kind: 'bops', percent: budgetPercent });
+  const solved = allocateForBudget(table, { kind: 'bops', percent: budgetPercent }, { objective });
   const m = await measure(solved.allocation);
   const label = budgets ? `allocated @ ${budgetPercent} %` : `allocated @ ${rows[i].label}`;
   rows.push({
@@ -242,7 +249,7 @@ console.log(
   `${modelName} / CIFAR-10, ${table.layers.length} layers allocated; ${test.count === images ? 'full test set' : `${images}-image class-balanced subset`}` +
     ` (${float.images} images), float ${pct(float.accuracy ?? 0)} %; calibrated on ${APP_CALIBRATION_IMAGES} training images; ` +
     `sensitivity on ${table.images} images: ${table.measured} options measured (${table.cached} cached) in ${table.seconds.toFixed(0)} s; ` +
-    `models ${modelsSeconds.toFixed(0)} s; load ${loadavg()[0].toFixed(1)}`,
+    `models ${modelsSeconds.toFixed(0)} s; objective ${objective}; load ${loadavg()[0].toFixed(1)}`,
 );
 console.log(
   formatTable(
@@ -253,6 +260,7 @@ console.log(
       'ideal bytes',
       'file bytes',
       'sum KL',
+      'agree %',
       'top-1 %',
       'vs uniform',
       'options',
@@ -266,6 +274,7 @@ console.log(
         r.idealWeightBytes.toFixed(0),
         String(r.sizeBytes),
         r.predictedKl.toFixed(4),
+        pct(r.agreement),
         pct(r.accuracy),
         peer
           ? `${r.accuracy - peer.accuracy >= 0 ? '+' : ''}${pct(r.accuracy - peer.accuracy)}`
@@ -275,7 +284,7 @@ console.log(
           .join(', '),
       ];
     }),
-    new Set([1, 2, 3, 4, 5, 6, 7]),
+    new Set([1, 2, 3, 4, 5, 6, 7, 8]),
   ),
 );
 const headline = (label: string, target: number) => {
@@ -314,6 +323,7 @@ console.log(
 console.log(
   JSON.stringify({
     model: modelName,
+    objective,
     images: float.images,
     calibrationImages: APP_CALIBRATION_IMAGES,
     float: float.accuracy,

@@ -27,6 +27,7 @@ function option(o: LayerOption, rank: number, bops: number, kl: number): OptionS
     bops,
     weightBytes: bops / 100,
     weightError: 0,
+    scoreError: Math.sqrt(kl),
     outputError: Math.sqrt(kl),
     kl,
     agreement: 1 - kl,

@@ -14,8 +14,11 @@ export type Budget =
   | { kind: 'bops'; bops: number }
   | { kind: 'size'; bytes: number };
 
-/** What the solver minimises: summed KL (default), summed disagreement, or output error. */
-export type Objective = 'kl' | 'agreement' | 'outputError';
+/**
+ * What the solver minimises, summed over layers: KL (default), disagreement, the squared
+ * relative error of the model's scores, or the squared relative output error of the layer.
+ */
+export type Objective = 'kl' | 'agreement' | 'scoreError' | 'outputError';
 
 /** A budget no choice of options meets; `smallest` is the lowest reachable value, same unit. */
 export class BudgetError extends RangeError {
@@ -70,6 +73,7 @@ function costOf(o: OptionSensitivity, kind: BudgetKind): number {
 function objectiveOf(o: OptionSensitivity, objective: Objective): number {
   if (objective === 'kl') return o.kl;
   if (objective === 'agreement') return 1 - o.agreement;
+  if (objective === 'scoreError') return o.scoreError ** 2;
   return o.outputError ** 2;
 }
 

@@ -33,6 +33,7 @@ export interface ReferenceScores {
 
 export interface ProbeMeasurement {
   outputError: number;
+  scoreError: number;
   kl: number;
   agreement: number;
 }
@@ -168,14 +169,16 @@ export class LayerProbe {
       const ref = this.captures[b].get(cut.output)!.data;
       for (let i = 0; i < y.data.length; i++) squares += (y.data[i] - ref[i]) ** 2;
     });
-    const { kl, agreement } = await this.scoresAgainstReference(outputs, signal);
-    return { outputError: Math.sqrt(squares / Math.max(this.refSquares, 1e-30)), kl, agreement };
+    const scores = await this.scoresAgainstReference(outputs, signal);
+    return { outputError: Math.sqrt(squares / Math.max(this.refSquares, 1e-30)), ...scores };
   }
 
   private async scoresAgainstReference(outputs: Tensor[], signal?: AbortSignal) {
     const { reference, cut } = this;
     let klSum = 0;
     let agreed = 0;
+    let errorSquares = 0;
+    let refSquares = 0;
     for (let b = 0; b < outputs.length; b++) {
       signal?.throwIfAborted();
       const refScores = reference.scores[b];
@@ -191,8 +194,16 @@ export class LayerProbe {
       const q = toProbabilities(scores, rows, reference.classes);
       klSum += klDivergenceSum(reference.probabilities[b], q, rows, reference.classes);
       agreed += countAgreement(scores, refScores, rows, reference.classes);
+      for (let i = 0; i < refScores.length; i++) {
+        errorSquares += (scores[i] - refScores[i]) ** 2;
+        refSquares += refScores[i] ** 2;
+      }
     }
-    return { kl: klSum / reference.images, agreement: agreed / reference.images };
+    return {
+      kl: klSum / reference.images,
+      agreement: agreed / reference.images,
+      scoreError: Math.sqrt(errorSquares / Math.max(refSquares, 1e-30)),
+    };
   }
 
   async close(): Promise<void> {

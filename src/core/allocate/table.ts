@@ -7,7 +7,7 @@ import type { LayerOption } from './options.ts';
 
 export const SENSITIVITY_FORMAT = 'qaf.sensitivity';
 /** Bump when a change makes old measurements wrong: cache keys and files carry it. */
-export const SENSITIVITY_VERSION = 1;
+export const SENSITIVITY_VERSION = 2;
 
 /** What compressing one layer alone, one way, costs and saves. */
 export interface OptionSensitivity {
@@ -23,6 +23,11 @@ export interface OptionSensitivity {
   weightError: number;
   /** ||Y_hat - Y||_F / ||Y||_F of the layer's output on the images (after calibration if on). */
   outputError: number;
+  /**
+   * ||Z_hat - Z||_F / ||Z||_F of the model's scores (logits) on the images: a smooth,
+   * low-noise measure whose square adds up across layers for independent errors.
+   */
+  scoreError: number;
   /** Mean KL(original || model) of the model's softmax outputs on the images, in nats. */
   kl: number;
   /** Fraction of images whose top-1 class is the original's. */
@@ -128,7 +133,7 @@ export function parseSensitivityTable(text: string): SensitivityTable {
     if (typeof layer?.name !== 'string' || !Array.isArray(layer.options) || !layer.options.length)
       throw new Error('sensitivity table: every layer needs a name and at least one option');
     for (const o of layer.options) {
-      const numbers = [o.bops, o.weightBytes, o.kl, o.agreement, o.outputError];
+      const numbers = [o.bops, o.weightBytes, o.kl, o.agreement, o.outputError, o.scoreError];
       if (numbers.some((n) => typeof n !== 'number') || typeof o.id !== 'string') {
         throw new Error(`sensitivity table: layer "${layer.name}": option "${o.id}" is incomplete`);
       }
