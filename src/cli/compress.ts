@@ -15,7 +15,7 @@ import {
 } from '../core/factor/index.ts';
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
-import { noLayerMessage as noCompressibleLayer } from '../core/onnx/index.ts';
+import { noLayerMessage as noCompressibleLayer, skipReasons } from '../core/onnx/index.ts';
 import { type PreparedModel, prepareModel, sequentialFactorizer } from '../core/pipeline/index.ts';
 import { preflight } from '../core/pipeline/preflight.ts';
 import {
@@ -203,6 +203,17 @@ export async function compressCommand(argv: string[]): Promise<number> {
   if (output) checkOutputArgs(output, positionals[0]);
   const modelBytes = readInputFile(positionals[0], 'model file');
   const prepared = await prepareModel(modelBytes);
+  if (!values.json) {
+    if (prepared.normalization.length) {
+      process.stderr.write(`normalised the graph: ${prepared.normalization.join('; ')}\n`);
+    }
+    if (prepared.skipped.length) {
+      const n = prepared.skipped.length;
+      process.stderr.write(
+        `${n} weight node${n === 1 ? '' : 's'} left as is: ${skipReasons(prepared.skipped)}\n`,
+      );
+    }
+  }
   const kernels = await loadKernels();
   const onLayer = values.json
     ? undefined
