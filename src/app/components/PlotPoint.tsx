@@ -87,7 +87,7 @@ export function HoverCard({ p, f, width }: { p: ChartPoint; f: Frame; width: num
       }}
     >
       <strong>{card.title}</strong>
-      {card.lines.map((line) => (
+      {card.lines().map((line) => (
         <span key={line}>{line}</span>
       ))}
       {others.length > 0 && (

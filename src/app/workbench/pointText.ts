@@ -83,7 +83,8 @@ export function msText(v: number | null | undefined): string {
 
 export interface PointCard {
   title: string;
-  lines: string[];
+  /** The card's body, built when shown (the title alone labels every drawn point). */
+  lines(): string[];
 }
 
 /** The hover card of a point. */
@@ -93,7 +94,7 @@ export function pointCard(
   setLabel: string,
 ): PointCard {
   const size = sizeText(p, layers);
-  const origin =
+  const origin = () =>
     p.source === 'run'
       ? `Your run${p.createdAt ? `, ${new Date(p.createdAt).toLocaleString('en-GB')}` : ''}`
       : p.precomputed
@@ -101,7 +102,7 @@ export function pointCard(
         : 'Measured by the sweep in this browser';
   return {
     title: `${METHOD_LABELS[p.choice]}${size ? `, ${size}` : ''}`,
-    lines: [
+    lines: () => [
       bitsText(p),
       p.calibrated ? 'Calibrated after compression' : 'Not calibrated',
       `Images: ${setLabel}`,
@@ -109,7 +110,7 @@ export function pointCard(
       `Compute ${percent(p.bopPercent)} of the original BOPs`,
       `Model size ${formatBytes(p.sizeBytes)}`,
       `Latency ${msText(p.latencyMs)} per image`,
-      origin,
+      origin(),
     ],
   };
 }
