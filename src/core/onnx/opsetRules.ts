@@ -222,7 +222,7 @@ function softmax(n: NodeProto, ctx: ConvertContext): NodeProto[] {
   const x = n.input?.[0] ?? '';
   const rank = ctx.rankOf(x);
   if (axis === -1 || (rank !== undefined && (axis === rank - 1 || axis === -1))) {
-    return [{ ...dropAttrs(n, ['axis']), attribute: [makeAttribute('axis', -1)] }];
+    return [{ ...n, attribute: [makeAttribute('axis', -1)] }];
   }
   const base = n.name || n.opType || 'Softmax';
   const shape = ctx.unique(`${base}_shape`);
@@ -240,6 +240,19 @@ function softmax(n: NodeProto, ctx: ConvertContext): NodeProto[] {
     { ...n, input: [flat], output: [soft], attribute: [makeAttribute('axis', -1)] },
     mk('Reshape', [soft, shape], [n.output?.[0] ?? '']),
   ];
+}
+
+/** Opset 18 Split wants `num_outputs` when no `split` input gives the sizes. */
+function splitOutputs(n: NodeProto): NodeProto {
+  if (n.input?.[1] || attrInt(n, 'num_outputs') !== undefined) return n;
+  const count = makeAttribute('num_outputs', n.output?.length ?? 1);
+  return { ...n, attribute: [...(n.attribute ?? []), count] };
+}
+
+/** At inference Dropout is the identity; its attributes changed twice (7, 12). */
+function dropoutToIdentity(n: NodeProto): NodeProto {
+  const output = [n.output?.[0] ?? ''];
+  return { ...n, opType: 'Identity', attribute: [], input: [n.input?.[0] ?? ''], output };
 }
 
 const TYPE_BY_NAME: Record<string, number> = Object.fromEntries(
@@ -261,14 +274,7 @@ export function convertNode(
   let node = from < 7 ? legacy(n) : n;
   const move = ATTR_TO_INPUT[op];
   if (move && crosses(move.at)) node = moveAttrToInput(node, move.attr, move.slot, ctx);
-  if (op === 'Split' && to >= 18 && !node.input?.[1] && attrInt(node, 'num_outputs') === undefined)
-    node = {
-      ...node,
-      attribute: [
-        ...(node.attribute ?? []),
-        makeAttribute('num_outputs', node.output?.length ?? 1),
-      ],
-    };
+  if (op === 'Split' && to >= 18) node = splitOutputs(node);
   switch (op) {
     case 'Clip':
       return [crosses(11) ? clip(node, ctx) : node];
@@ -285,18 +291,7 @@ export function convertNode(
     case 'Scatter':
       return [to >= 11 ? { ...node, opType: 'ScatterElements' } : node];
     case 'Dropout':
-      // At inference Dropout is the identity; its attributes changed twice (7, 12).
-      return [
-        crosses(12) || crosses(7)
-          ? {
-              ...node,
-              opType: 'Identity',
-              attribute: [],
-              input: [node.input?.[0] ?? ''],
-              output: [node.output?.[0] ?? ''],
-            }
-          : node,
-      ];
+      return [crosses(12) || crosses(7) ? dropoutToIdentity(node) : node];
     case 'BatchNormalization':
       return [crosses(9) ? dropAttrs(node, ['spatial', 'is_test', 'consumed_inputs']) : node];
     case 'Softmax':
