@@ -200,6 +200,12 @@ describe('measureSensitivity', () => {
     expect(events.every((e) => e.etaMs === null || e.etaMs >= 0)).toBe(true);
   });
 
+  it('refuses, naming the layer, activations that would not fit in memory', async () => {
+    await expect(run({ maxCaptureBytes: 10_000 })).rejects.toThrow(
+      /layer conv1 needs about [\d.]+ KiB of activations for 70 images \(limit 9\.8 KiB\): measure on fewer images/,
+    );
+  });
+
   it('stops on cancel with an AbortError', async () => {
     const controller = new AbortController();
     const pass = run({

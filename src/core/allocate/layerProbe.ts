@@ -16,12 +16,16 @@ import { createSession } from '../eval/session.ts';
 import type { LayerInfo } from '../onnx/layers.ts';
 import { writeModel } from '../onnx/reader.ts';
 import type { OnnxModel } from '../onnx/types.ts';
+import { formatBytes } from '../util/textFormat.ts';
 import { cutAtLayer, type LayerCut } from './layerCut.ts';
 
 interface Tensor {
   data: Float32Array;
   dims: number[];
 }
+
+/** Activations one layer's probe may hold (captures and one option's outputs). */
+export const DEFAULT_MAX_CAPTURE_BYTES = 1024 * 2 ** 20;
 
 /** The original model's scores on every batch, the reference every option is compared with. */
 export interface ReferenceScores {
@@ -111,10 +115,11 @@ export class LayerProbe {
     layer: LayerInfo,
     batches: readonly CalibrationBatch[],
     reference: ReferenceScores,
-    signal?: AbortSignal,
+    options: { maxBytes?: number; signal?: AbortSignal } = {},
   ): Promise<LayerProbe> {
     const cut = cutAtLayer(model, layer);
-    const captures = await capture(cut, batches, signal);
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_CAPTURE_BYTES;
+    const captures = await capture(cut, layer.name, batches, maxBytes, options.signal);
     const refStats = createChannelStats(captures[0].get(cut.output)!.dims[1] ?? 1);
     let refSquares = 0;
     for (const c of captures) {
@@ -215,7 +220,9 @@ export class LayerProbe {
 /** Per batch, the prefix's tensors (the layer's input and output and the frontier) by name. */
 async function capture(
   cut: LayerCut,
+  layer: string,
   batches: readonly CalibrationBatch[],
+  maxBytes: number,
   signal?: AbortSignal,
 ): Promise<Map<string, Tensor>[]> {
   const session = cut.prefix ? await createSession(writeModel(cut.prefix)) : null;
@@ -229,10 +236,34 @@ async function capture(
         for (const [i, name] of cut.prefixOutputs.entries()) tensors.set(name, values[i]);
       }
       out.push(tensors);
+      if (out.length === 1) checkMemory(tensors, cut, layer, batches, maxBytes);
     }
     return out;
   } finally {
     await session?.release();
+  }
+}
+
+/**
+ * The captures, plus one option's layer outputs, stay in memory for the whole layer: refuse
+ * up front, with a way out, what would not fit (a big model on many images in a browser tab).
+ */
+function checkMemory(
+  first: Map<string, Tensor>,
+  cut: LayerCut,
+  layer: string,
+  batches: readonly CalibrationBatch[],
+  maxBytes: number,
+): void {
+  let perBatch = first.get(cut.output)!.data.byteLength;
+  for (const t of first.values()) perBatch += t.data.byteLength;
+  const images = batches.reduce((n, b) => n + b.dims[0], 0);
+  const bytes = (perBatch * images) / batches[0].dims[0];
+  if (bytes > maxBytes) {
+    throw new RangeError(
+      `sensitivity: layer ${layer} needs about ${formatBytes(bytes)} of activations for ${images} images ` +
+        `(limit ${formatBytes(maxBytes)}): measure on fewer images`,
+    );
   }
 }
 

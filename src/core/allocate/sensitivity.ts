@@ -71,6 +71,8 @@ export interface SensitivityOptions {
   actBits?: number;
   factorCache?: LayerFactorCache;
   cache?: SensitivityCache;
+  /** Activations one layer's measurement may hold in memory (default 1 GiB). */
+  maxCaptureBytes?: number;
   signal?: AbortSignal;
   onProgress?: (event: SensitivityProgress) => void;
 }
@@ -126,7 +128,10 @@ export async function measureSensitivity(o: SensitivityOptions): Promise<Sensiti
           continue;
         }
         reference ??= await referenceScores(o.prepared.bytes, o.batches, o.signal);
-        probe ??= await LayerProbe.open(o.prepared.model, p.layer, o.batches, reference, o.signal);
+        probe ??= await LayerProbe.open(o.prepared.model, p.layer, o.batches, reference, {
+          maxBytes: o.maxCaptureBytes,
+          signal: o.signal,
+        });
         const result = await measureOption(o, context, factorCache, probe, entry);
         await cache.set(entry.key, result);
         results[i] = result;
