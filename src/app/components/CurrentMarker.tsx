@@ -14,7 +14,7 @@ function Label(props: { x: number; y: number; anchor: 'start' | 'end'; text: str
       x={props.x}
       y={props.y}
       textAnchor={props.anchor}
-      fontSize={11}
+      fontSize={12}
       fontWeight={600}
       fill={INK}
       stroke="#ffffff"

@@ -54,11 +54,11 @@ function tickAnchor(px: number, box: Frame['box']): 'start' | 'middle' | 'end' {
 function Axes({ f, spec }: { f: Frame; spec: ChartSpec }) {
   const { x, y, box } = f;
   return (
-    <g fontSize={11} fill={MUTED}>
+    <g fontSize={12} fill={MUTED}>
       {x.ticks.map((t) => (
         <g key={`x${t}`}>
           <line x1={x(t)} x2={x(t)} y1={box.top} y2={box.bottom} stroke={GRID} />
-          <text x={x(t)} y={box.bottom + 14} textAnchor={tickAnchor(x(t), box)}>
+          <text x={x(t)} y={box.bottom + 15} textAnchor={tickAnchor(x(t), box)}>
             {spec.formatTick(t)}
           </text>
         </g>
@@ -79,7 +79,7 @@ function Axes({ f, spec }: { f: Frame; spec: ChartSpec }) {
         fill="none"
         stroke="#c9ced6"
       />
-      <text x={(box.left + box.right) / 2} y={box.bottom + 31} textAnchor="middle" fill={INK}>
+      <text x={(box.left + box.right) / 2} y={box.bottom + 32} textAnchor="middle" fill={INK}>
         <title>{spec.xTerm}</title>
         {spec.xLabel}
         {x.log ? ' · log scale' : ''}
@@ -99,7 +99,7 @@ function FloatLine({ f, float, spec }: { f: Frame; float: FloatReference; spec: 
   const y = f.y(float.accuracy);
   const latency = spec.id === 'latency' && float.latencyMs ? f.x(float.latencyMs) : null;
   return (
-    <g stroke={MUTED} strokeDasharray="5 4" fontSize={11} fill={MUTED} data-testid="float-line">
+    <g stroke={MUTED} strokeDasharray="5 4" fontSize={12} fill={MUTED} data-testid="float-line">
       {y >= box.top && y <= box.bottom && (
         <>
           <line x1={box.left} x2={box.right} y1={y} y2={y} />
