@@ -27,6 +27,16 @@ export async function factorizeLayers(
 ): Promise<LayerResult[]> {
   const names = chosenLayers(model.layers, settings).map((l) => l.name);
   if (names.length === 0) throw new Error('no layer selected for this method');
+  // Before any solving: the file this run asks for must be one onnxruntime can load (an old
+  // opset that cannot be raised is refused now, in one sentence, not after minutes of ADMM).
+  await abortable(
+    modelWorker().preflight(
+      model.modelId,
+      { settings: jobSettings(settings), selection: { names } },
+      { otherWeightBits: settings.otherBits, actBits: settings.actBits },
+    ),
+    signal,
+  );
   const jobs = await abortable(
     modelWorker().jobs(model.modelId, jobSettings(settings), names),
     signal,
