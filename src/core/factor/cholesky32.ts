@@ -28,37 +28,27 @@ export function potrf32(
   shift: number,
 ): Cholesky32 | null {
   const l = new Float32Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) l[i * n + j] = g[i * n + j];
-    l[i * n + i] = g[i * n + i] + shift;
-  }
   const diagInv: Float32Array[] = [];
-  const panel = new Float32Array(Math.max(0, n - BLOCK) * BLOCK);
+  const width = Math.min(BLOCK, n);
+  // The block column being factorized, compact ((n - k0) x kb): the products write into it
+  // without copying the rest of L's rows in and out of the kernels' memory.
+  const panel = new Float32Array(n * width);
+  const solved = new Float32Array(Math.max(0, n - width) * width);
   for (let k0 = 0; k0 < n; k0 += BLOCK) {
     const kb = Math.min(BLOCK, n - k0);
-    // A[k0:, k0:k0+kb] -= L[k0:, :k0] L[k0:k0+kb, :k0]^T (columns disjoint from the ones read)
-    const rowsK = l.subarray(k0 * n);
+    const m = n - k0;
+    for (let i = 0; i < m; i++) {
+      const gi = (k0 + i) * n + k0;
+      for (let j = 0; j < kb; j++) panel[i * kb + j] = g[gi + j];
+      if (i < kb) panel[i * kb + i] += shift;
+    }
+    // A[k0:, k0:k0+kb] -= L[k0:, :k0] L[k0:k0+kb, :k0]^T
     if (k0 > 0) {
-      kernels.sgemm(
-        false,
-        true,
-        n - k0,
-        kb,
-        k0,
-        -1,
-        rowsK,
-        n,
-        rowsK,
-        n,
-        1,
-        l.subarray(k0 * n + k0),
-        n,
-      );
+      const rowsK = l.subarray(k0 * n);
+      kernels.sgemm(false, true, m, kb, k0, -1, rowsK, n, rowsK, n, 1, panel, kb);
     }
     const d = new Float64Array(kb * kb);
-    for (let i = 0; i < kb; i++) {
-      for (let j = 0; j <= i; j++) d[i * kb + j] = l[(k0 + i) * n + k0 + j];
-    }
+    for (let i = 0; i < kb; i++) for (let j = 0; j <= i; j++) d[i * kb + j] = panel[i * kb + j];
     let ld: Float64Array;
     try {
       ld = kernels.potrf(d, kb);
@@ -67,17 +57,30 @@ export function potrf32(
       throw e;
     }
     for (let i = 0; i < kb; i++) {
-      for (let j = 0; j < kb; j++) l[(k0 + i) * n + k0 + j] = j <= i ? ld[i * kb + j] : 0;
+      for (let j = 0; j <= i; j++) l[(k0 + i) * n + k0 + j] = ld[i * kb + j];
     }
     const inv = Float32Array.from(lowerInverse(ld, kb));
     diagInv.push(inv);
-    const rest = n - k0 - kb;
+    const rest = m - kb;
     if (rest > 0) {
       // L[k0+kb:, k0:k0+kb] = A[k0+kb:, k0:k0+kb] L_kk^-T
-      const src = l.subarray((k0 + kb) * n + k0);
-      kernels.sgemm(false, true, rest, kb, kb, 1, src, n, inv, kb, 0, panel, kb);
+      kernels.sgemm(
+        false,
+        true,
+        rest,
+        kb,
+        kb,
+        1,
+        panel.subarray(kb * kb),
+        kb,
+        inv,
+        kb,
+        0,
+        solved,
+        kb,
+      );
       for (let r = 0; r < rest; r++)
-        l.set(panel.subarray(r * kb, r * kb + kb), (k0 + kb + r) * n + k0);
+        l.set(solved.subarray(r * kb, r * kb + kb), (k0 + kb + r) * n + k0);
     }
   }
   return { n, l, lt: transpose(l, n, n), diagInv };
@@ -144,27 +147,21 @@ export function potrs32(
 }
 
 /**
- * A cheap estimate of cond(G + shift I) = lambda_max / lambda_min: two power steps on the
- * float64 matrix and two inverse-iteration steps through the float32 factor, from seeded
- * vectors. It underestimates by the convergence of those steps (a small factor); its job is
- * to catch the hopeless cases, which are orders of magnitude off.
+ * A cheap upper-leaning estimate of cond(G + shift I) = lambda_max / lambda_min: the Frobenius
+ * norm for lambda_max (at most sqrt(n) times too big) and two inverse-iteration steps through
+ * the float32 factor for lambda_min (too big by the convergence of two steps). Its job is to
+ * catch the hopeless cases, which are orders of magnitude off.
  */
 export function conditionEstimate(chol: Cholesky32, g: Float64Array, shift: number): number {
   const { n, l } = chol;
+  let frob = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * n;
+    for (let j = 0; j < n; j++) frob += g[o + j] * g[o + j];
+    frob += 2 * shift * g[o + i] + shift * shift;
+  }
   const next = normalSampler(0x5eed);
   let v: Float64Array = Float64Array.from({ length: n }, () => next());
-  let big = 0;
-  for (let step = 0; step < 2; step++) {
-    const w = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let s = shift * v[i];
-      for (let j = 0; j < n; j++) s += g[i * n + j] * v[j];
-      w[i] = s;
-    }
-    big = normalize(w);
-    v = w;
-  }
-  v = Float64Array.from({ length: n }, () => next());
   normalize(v);
   let small = Number.POSITIVE_INFINITY;
   for (let step = 0; step < 2; step++) {
@@ -172,7 +169,7 @@ export function conditionEstimate(chol: Cholesky32, g: Float64Array, shift: numb
     small = 1 / normalize(w);
     v = w;
   }
-  return big / small;
+  return Math.sqrt(frob) / small;
 }
 
 function normalize(v: Float64Array): number {

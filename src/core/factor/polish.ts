@@ -61,14 +61,14 @@ export function polishFactor(
   const qMax = 2 ** (bits - 1) - 1;
   const qMin = -(2 ** (bits - 1));
   const { codes } = factor;
-  const g32 = Float32Array.from(g);
-  let qg = codesTimesG(kernels, codes, g32, rows, rank);
+  const qg = codesTimesG(kernels, codes, Float32Array.from(g), rows, rank);
   const s = bestScale(codes, qg, f) || factor.scale;
   const grad = new Float64Array(rank); // row i of (H G - F), half the gradient
   let moved = 0;
   for (let i = 0; i < rows; i++) {
     const o = i * rank;
     for (let c = 0; c < rank; c++) grad[c] = s * qg[o + c] - f[o + c];
+    let rowMoved = false;
     for (let r = 0; r < rank; r++) {
       const curvature = g[r * rank + r];
       if (!(curvature > 0)) continue;
@@ -80,9 +80,12 @@ export function polishFactor(
       for (let c = 0; c < rank; c++) grad[c] += delta * g[r * rank + c];
       codes[o + r] = next;
       moved++;
+      rowMoved = true;
     }
+    // Row i of Q G for the new codes is (grad + F) / s: kept up to date by the moves above, so
+    // the closing scale needs no second product.
+    if (rowMoved) for (let c = 0; c < rank; c++) qg[o + c] = (grad[c] + f[o + c]) / s;
   }
-  if (moved > 0) qg = codesTimesG(kernels, codes, g32, rows, rank);
   factor.scale = bestScale(codes, qg, f) || s;
   for (let i = 0; i < codes.length; i++) factor.values[i] = factor.scale * codes[i];
   return moved;
