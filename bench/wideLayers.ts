@@ -1,27 +1,17 @@
 // `npm run bench:wide [-- --sizes 64,128,256,512,gemm]`: QAF on wide layers (issue #14), one
 // thread, seeded synthetic weights with a decaying spectrum (syntheticWeights.ts): 3x3 convs
-// with C_in = C_out = C, and a 1000 x 512 Gemm, at rate 2, 4 bits. Each layer runs twice:
-//   new: the randomized start (slice SVDs / randomized SVD over sgemm), the default preset's
-//        CP-ALS sweeps and blocked float32 solves;
-//   old: today's peer: the HOSVD start by the JavaScript Jacobi eigensolver (the Jacobi SVD for
-//        the Gemm), 25 CP-ALS sweeps and the float64 potrf/potrs solves.
-// Both then run the same ADMM (default preset). The two runs of a size alternate which goes
-// first, so drift of this shared machine hits both. Times are this process's CPU seconds.
-// The old path at C = 512 takes minutes: --sizes picks the cases. Prints a table, then one
-// JSON line.
+// with C_in = C_out = C, and a 1000 x 512 Gemm, at rate 2, 4 bits. Each layer runs the new and
+// the old path of qafPaths.ts; the two runs of a size alternate which goes first, so drift of
+// this shared machine hits both. The old path at C = 512 takes minutes: --sizes picks the
+// cases. Prints a table, then one JSON line.
 import { loadavg } from 'node:os';
-import { ADMM_PRESETS, admmQuantizedCp } from '../src/core/factor/admm.ts';
-import { cpAls } from '../src/core/factor/cpAls.ts';
-import { cpRelativeError, cpTarget } from '../src/core/factor/cpTensor.ts';
-import { truncatedSvd } from '../src/core/factor/svd.ts';
 import { type Kernels, loadKernels } from '../src/core/kernels/index.ts';
 import { rankFromRate } from '../src/core/util/rank.ts';
+import { listArg, NEW_SETTINGS, OLD_SETTINGS, type PathResult, runPath } from './qafPaths.ts';
 import { syntheticConv, syntheticMatrix } from './syntheticWeights.ts';
 
 const rate = 2;
 const bits = 4;
-/** The default preset's CP-ALS sweeps before this change: the old path's. */
-const OLD_CP_ITERATIONS = 25;
 
 interface Case {
   name: string;
@@ -29,19 +19,6 @@ interface Case {
   dims: number[];
   weight: Float32Array;
 }
-
-interface PathResult {
-  floatError: number;
-  error: number;
-  initSeconds: number;
-  admmSeconds: number;
-  outerSteps: number;
-}
-
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
 
 function makeCase(kernels: Kernels, size: string): Case {
   if (size === 'gemm') {
@@ -54,46 +31,8 @@ function makeCase(kernels: Kernels, size: string): Case {
   return { name: `conv 3x3 C=${c}`, shape: [c, c, 3, 3], dims: [c, c, 9], weight };
 }
 
-function runPath(kernels: Kernels, layer: Case, rank: number, path: 'old' | 'new'): PathResult {
-  const old = path === 'old';
-  const solves = old ? 'float64' : 'auto';
-  const t0 = cpuSeconds();
-  let factors: Float32Array[];
-  if (layer.dims.length === 2) {
-    const [rows, cols] = layer.dims;
-    const init = old ? 'hosvd-jacobi' : 'randomized';
-    const svd = truncatedSvd(layer.weight, rows, cols, rank, { init, kernels });
-    factors = [svd.a, svd.b];
-  } else {
-    factors = cpAls(kernels, layer.weight, layer.dims, rank, {
-      init: old ? 'hosvd-jacobi' : 'randomized',
-      maxIterations: old ? OLD_CP_ITERATIONS : ADMM_PRESETS.default.cpIterations,
-      solves,
-    }).factors;
-  }
-  const t1 = cpuSeconds();
-  const q = admmQuantizedCp(kernels, layer.weight, layer.dims, factors, rank, bits, {
-    params: { solves },
-  });
-  const t2 = cpuSeconds();
-  const floatError = cpRelativeError(kernels, cpTarget(layer.weight, layer.dims), factors, rank);
-  return {
-    floatError,
-    error: q.error,
-    initSeconds: t1 - t0,
-    admmSeconds: t2 - t1,
-    outerSteps: q.iterations,
-  };
-}
-
-function parseSizes(argv: string[]): string[] {
-  const at = argv.indexOf('--sizes');
-  const list = at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith('--sizes='))?.slice(8);
-  return (list ?? '64,128,256,512,gemm').split(',').filter(Boolean);
-}
-
 const kernels = await loadKernels();
-const sizes = parseSizes(process.argv.slice(2));
+const sizes = listArg(process.argv.slice(2), 'sizes', '64,128,256,512,gemm');
 const f3 = (x: number) => x.toFixed(3);
 const f4 = (x: number) => x.toFixed(4);
 const header = [
@@ -127,7 +66,7 @@ for (const path of ['new', 'old'] as const) {
       size === 'gemm-small'
         ? { name: '', shape: [96, 64], dims: [96, 64], weight: syntheticMatrix(kernels, 96, 64, 1) }
         : makeCase(kernels, size);
-    runPath(kernels, layer, rankFromRate(layer.dims, rate), path);
+    runPath(kernels, layer.weight, layer.dims, rankFromRate(layer.dims, rate), bits, path);
   }
 }
 const cases: Record<string, unknown>[] = [];
@@ -136,7 +75,8 @@ sizes.forEach((size, i) => {
   const rank = rankFromRate(layer.dims, rate);
   const order: ('old' | 'new')[] = i % 2 === 0 ? ['new', 'old'] : ['old', 'new'];
   const runs: Partial<Record<'old' | 'new', PathResult>> = {};
-  for (const path of order) runs[path] = runPath(kernels, layer, rank, path);
+  for (const path of order)
+    runs[path] = runPath(kernels, layer.weight, layer.dims, rank, bits, path);
   const old = runs.old!;
   const neu = runs.new!;
   const totalOld = old.initSeconds + old.admmSeconds;
@@ -174,8 +114,8 @@ console.log(
     rate,
     bits,
     kernels: kernels.name,
-    oldCpIterations: OLD_CP_ITERATIONS,
-    newCpIterations: ADMM_PRESETS.default.cpIterations,
+    old: OLD_SETTINGS,
+    new: NEW_SETTINGS,
     load: loadavg()[0],
     cases,
   }),

@@ -1,0 +1,84 @@
+// The two QAF paths the wide-layer benchmarks compare (issue #14), on one layer:
+//   new: the randomized start (slice SVDs / randomized SVD over sgemm), the default preset's
+//        CP-ALS sweeps and ADMM, blocked float32 solves;
+//   old: the peer, as before issue #14: the HOSVD start by the JavaScript Jacobi eigensolver
+//        (the Jacobi SVD for a 2-way weight), 25 CP-ALS sweeps, float64 potrf/potrs solves and
+//        an explicit float64 inverse in ADMM, 5 ADMM inner steps.
+// Both share everything else (MTTKRP, the grid projection, the polish). Times are this
+// process's CPU seconds (user + system): on a shared machine the wall clock mostly measures
+// the queue for the cores.
+import { ADMM_PRESETS, admmQuantizedCp } from '../src/core/factor/admm.ts';
+import { cpAls } from '../src/core/factor/cpAls.ts';
+import { cpRelativeError, cpTarget } from '../src/core/factor/cpTensor.ts';
+import { truncatedSvd } from '../src/core/factor/svd.ts';
+import type { Kernels } from '../src/core/kernels/index.ts';
+
+export type QafPath = 'old' | 'new';
+
+/** The default preset's CP-ALS sweeps and ADMM inner steps before issue #14: the old path's. */
+export const OLD_SETTINGS = { cpIterations: 25, maxInner: 5, start: 'hosvd-jacobi' } as const;
+export const NEW_SETTINGS = {
+  cpIterations: ADMM_PRESETS.default.cpIterations,
+  maxInner: ADMM_PRESETS.default.maxInner,
+  start: 'randomized',
+} as const;
+
+export interface PathResult {
+  /** Relative error of the float start (SVD or CP-ALS) the ADMM began from. */
+  floatError: number;
+  error: number;
+  initSeconds: number;
+  admmSeconds: number;
+  outerSteps: number;
+}
+
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** QAF of one layer (dims = its CP view) by the `path`, at `rank` and `bits`. */
+export function runPath(
+  kernels: Kernels,
+  weight: Float32Array,
+  dims: readonly number[],
+  rank: number,
+  bits: number,
+  path: QafPath,
+): PathResult {
+  const old = path === 'old';
+  const solves = old ? 'float64' : 'auto';
+  const t0 = cpuSeconds();
+  let factors: Float32Array[];
+  if (dims.length === 2) {
+    const init = old ? 'hosvd-jacobi' : 'randomized';
+    const svd = truncatedSvd(weight, dims[0], dims[1], rank, { init, kernels });
+    factors = [svd.a, svd.b];
+  } else {
+    factors = cpAls(kernels, weight, dims, rank, {
+      init: old ? OLD_SETTINGS.start : NEW_SETTINGS.start,
+      maxIterations: old ? OLD_SETTINGS.cpIterations : NEW_SETTINGS.cpIterations,
+      solves,
+    }).factors;
+  }
+  const t1 = cpuSeconds();
+  const q = admmQuantizedCp(kernels, weight, dims, factors, rank, bits, {
+    params: old ? { solves, maxInner: OLD_SETTINGS.maxInner } : {},
+  });
+  const t2 = cpuSeconds();
+  return {
+    floatError: cpRelativeError(kernels, cpTarget(weight, dims), factors, rank),
+    error: q.error,
+    initSeconds: t1 - t0,
+    admmSeconds: t2 - t1,
+    outerSteps: q.iterations,
+  };
+}
+
+/** `--name a,b,c` or `--name=a,b,c` from argv, else the default list. */
+export function listArg(argv: readonly string[], name: string, fallback: string): string[] {
+  const at = argv.indexOf(`--${name}`);
+  const value =
+    at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  return (value ?? fallback).split(',').filter(Boolean);
+}
