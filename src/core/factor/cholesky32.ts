@@ -4,7 +4,7 @@
 // inverses turn every triangular solve into products too. Sequential and deterministic.
 
 import { type Kernels, NotPositiveDefiniteError } from '../kernels/types.ts';
-import { normalSampler } from '../util/prng.ts';
+import { mulberry32 } from '../util/prng.ts';
 import { lowerInverse, transpose } from './linalg.ts';
 
 const BLOCK = 128;
@@ -160,8 +160,8 @@ export function conditionEstimate(chol: Cholesky32, g: Float64Array, shift: numb
     for (let j = 0; j < n; j++) frob += g[o + j] * g[o + j];
     frob += 2 * shift * g[o + i] + shift * shift;
   }
-  const next = normalSampler(0x5eed);
-  let v: Float64Array = Float64Array.from({ length: n }, () => next());
+  const next = mulberry32(0x5eed);
+  let v: Float64Array = Float64Array.from({ length: n }, () => next() - 0.5);
   normalize(v);
   let small = Number.POSITIVE_INFINITY;
   for (let step = 0; step < 2; step++) {

@@ -1,12 +1,14 @@
 // Truncated SVD by a randomized range finder (Halko, Martinsson & Tropp 2011, Algs. 4.4 and
-// 5.1): a seeded Gaussian sketch, a few power iterations with re-orthonormalisation, then a
+// 5.1): a seeded random-sign sketch, a few power iterations with re-orthonormalisation, then a
 // Rayleigh-Ritz step on the small projected matrix. The passes over the matrix are sgemm;
 // orthonormalisation is Cholesky-QR (Gram by sgemm, potrf) and the only eigensolver call is
-// on a k x k matrix (k = rank + oversampling). Deterministic for a seed: the sketch comes from
-// the seeded PRNG and every sum is sequential.
+// on a k x k matrix (k = rank + oversampling). Deterministic for a seed, in every engine: the
+// sketch is random signs from the integer PRNG (a Gaussian one would go through Math.log and
+// Math.cos, whose last bits the JavaScript engines need not agree on; signs work as well for a
+// range finder, Halko et al. Sec. 4.6), and every sum is sequential.
 
 import type { Kernels } from '../kernels/types.ts';
-import { randomMatrix } from '../util/prng.ts';
+import { mulberry32 } from '../util/prng.ts';
 import { dsyevQl, lowerInverse, trace, transpose } from './linalg.ts';
 import { choleskyShifted } from './solve.ts';
 
@@ -48,7 +50,7 @@ export function randomizedSvd(
   const p = options.oversample ?? Math.max(10, Math.ceil(rank / 4));
   const k = Math.min(small, rank + p);
   if (k >= 0.8 * small) return gramSvd(kernels, x, rows, cols, rank);
-  const omega = randomMatrix(cols, k, options.seed ?? 0);
+  const omega = signMatrix(cols, k, options.seed ?? 0);
   const iterations = options.powerIterations ?? 6;
   // Between passes a basis only needs to be well conditioned: one shifted Cholesky-QR per
   // power iteration, on the far side (X^T Q has the condition of X restricted to Q, so the
@@ -189,4 +191,10 @@ function choleskyQrPass(
   const basis = new Float32Array(rows * k);
   kernels.sgemm(false, true, rows, k, k, 1, y, k, linv, k, 0, basis, k);
   return { basis, conditionSq };
+}
+
+/** A rows x cols matrix of seeded random signs (+-1). */
+export function signMatrix(rows: number, cols: number, seed: number): Float32Array {
+  const next = mulberry32(seed);
+  return Float32Array.from({ length: rows * cols }, () => (next() < 0.5 ? -1 : 1));
 }

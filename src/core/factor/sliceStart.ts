@@ -11,7 +11,7 @@
 // on each k x k projected matrix (rangeFinder.ts).
 
 import type { Kernels } from '../kernels/types.ts';
-import { normalSampler } from '../util/prng.ts';
+import { mulberry32 } from '../util/prng.ts';
 import type { CpTarget } from './cpTensor.ts';
 import { dsyevQl } from './linalg.ts';
 import { randomizedSvd, type Svd } from './rangeFinder.ts';
@@ -116,12 +116,15 @@ function assemble(
     for (let j = 0; j < dims[q]; j++) fq[j * rank + col] = v[j * width + r];
     for (let k = 0; k < sDim; k++) fs[k * rank + col] = axes[t * sDim + k];
   });
-  // Columns past the available triplets: seeded random, as the HOSVD start did.
+  // Columns past the available triplets: seeded random, as the HOSVD start did (uniform, of
+  // variance 1/d, from the integer PRNG: no transcendental functions, same bits everywhere).
   dims.forEach((d, n) => {
-    const next = normalSampler(seed + 104729 * (n + 1));
-    const sigma = 1 / Math.sqrt(d);
+    const next = mulberry32(seed + 104729 * (n + 1));
+    const half = Math.sqrt(3 / d);
     for (let i = 0; i < d; i++) {
-      for (let col = picks.length; col < rank; col++) factors[n][i * rank + col] = sigma * next();
+      for (let col = picks.length; col < rank; col++) {
+        factors[n][i * rank + col] = half * (2 * next() - 1);
+      }
     }
   });
   return factors;
