@@ -114,7 +114,7 @@ function initializer(bytes: Uint8Array, name: string): TensorProto {
 }
 
 describe('calibrateModel on a synthetic two-conv model (onnxruntime-web)', () => {
-  for (const strategy of ['joint', 'sequential'] as const) {
+  for (const strategy of ['joint', 'sequential', 'rerun'] as const) {
     it(`matches per-channel mean and variance of every layer (${strategy})`, async () => {
       const data = batches();
       const reference = floatModel();

@@ -40,7 +40,7 @@ export function accumulateChannelStats(
   if (n === 0) return;
   for (let c = 0; c < channels; c++) {
     const [batchMean, batchM2] = channelMoments(data, batch, channels, spatial, c);
-    mergeMoments(stats, c, n, batchMean, batchM2);
+    mergeChannelMoments(stats, c, n, batchMean, batchM2);
   }
   stats.count += n;
 }
@@ -69,7 +69,17 @@ function channelMoments(
   return [mean, m2];
 }
 
-function mergeMoments(stats: ChannelStats, c: number, n: number, mean: number, m2: number): void {
+/**
+ * Merges n values of channel c with this mean and sum of squared deviations into `stats` (the
+ * caller adds n to `stats.count` once per batch, after every channel).
+ */
+export function mergeChannelMoments(
+  stats: ChannelStats,
+  c: number,
+  n: number,
+  mean: number,
+  m2: number,
+): void {
   const seen = stats.count;
   const total = seen + n;
   const delta = mean - stats.mean[c];

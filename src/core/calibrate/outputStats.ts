@@ -2,7 +2,16 @@
 // onnxruntime-web with those tensors added as graph outputs.
 import * as ort from 'onnxruntime-web';
 import { createSession } from '../eval/session.ts';
+import { prunedToOutputs } from '../onnx/graphOutputs.ts';
+import { writeModel } from '../onnx/reader.ts';
+import type { OnnxModel } from '../onnx/types.ts';
 import { accumulateChannelStats, type ChannelStats, createChannelStats } from './channelStats.ts';
+import {
+  accumulateMoments,
+  canComputeMoments,
+  momentFetches,
+  momentNodes,
+} from './graphMoments.ts';
 
 /** One preprocessed input batch, batch first (e.g. [128, 3, 32, 32]). */
 export interface CalibrationBatch {
@@ -41,7 +50,12 @@ export async function collectOutputStats(
   return stats;
 }
 
-function accumulateTensor(stats: Map<string, ChannelStats>, name: string, tensor: ort.Tensor) {
+/** Folds one output tensor (float32, [N, C, ...]) into the statistics kept under `name`. */
+export function accumulateTensor(
+  stats: Map<string, ChannelStats>,
+  name: string,
+  tensor: ort.Tensor,
+): void {
   if (tensor?.type !== 'float32') {
     throw new Error(
       `calibration: output '${name}' is ${tensor?.type ?? 'missing'}, expected float32`,
@@ -54,4 +68,47 @@ function accumulateTensor(stats: Map<string, ChannelStats>, name: string, tensor
     stats.set(name, entry);
   }
   accumulateChannelStats(entry, tensor.data as Float32Array, dims);
+}
+
+/**
+ * The same statistics as `collectOutputStats` on `model` truncated to `names`, reduced per batch
+ * inside the graph (graphMoments.ts) so no activation is copied out; equal to float rounding.
+ * Models too old for the reduction (opset < 5) take the plain route.
+ */
+export async function collectOutputMoments(
+  model: OnnxModel,
+  names: readonly string[],
+  batches: readonly CalibrationBatch[],
+  options: { signal?: AbortSignal; onBatch?: () => void } = {},
+): Promise<Map<string, ChannelStats>> {
+  const pruned = prunedToOutputs(model, names);
+  if (!canComputeMoments(model))
+    return collectOutputStats(writeModel(pruned), names, batches, options);
+  const reduce = momentNodes(model, names);
+  const fetches = [...reduce.outputs.values()].flatMap(momentFetches);
+  const graph = {
+    ...pruned.graph,
+    node: [...(pruned.graph.node ?? []), ...reduce.nodes],
+    initializer: [...(pruned.graph.initializer ?? []), ...reduce.initializers],
+    output: fetches.map((name) => ({ name })),
+  };
+  const session = await createSession(writeModel({ ...pruned, graph }));
+  const stats = new Map<string, ChannelStats>();
+  try {
+    const inputName = session.inputNames[0];
+    for (const batch of batches) {
+      options.signal?.throwIfAborted();
+      const feed = new ort.Tensor('float32', batch.data, batch.dims);
+      const results = await session.run({ [inputName]: feed }, fetches);
+      try {
+        for (const [name, m] of reduce.outputs) accumulateMoments(stats, name, m, results);
+      } finally {
+        for (const tensor of Object.values(results)) tensor.dispose();
+      }
+      options.onBatch?.();
+    }
+  } finally {
+    await session.release();
+  }
+  return stats;
 }
