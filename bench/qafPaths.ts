@@ -1,9 +1,11 @@
 // The two QAF paths the wide-layer benchmarks compare (issue #14), on one layer:
-//   new: the randomized start (slice SVDs / randomized SVD over sgemm), the default preset's
-//        CP-ALS sweeps and ADMM, blocked float32 solves;
+//   new: the randomized start (slice SVDs / randomized SVD over sgemm), the default preset
+//        (20 CP-ALS sweeps, 3 inner steps, tolerance 1.5e-3, 5 polish rounds), blocked float32
+//        solves;
 //   old: the peer, as before issue #14: the HOSVD start by the JavaScript Jacobi eigensolver
 //        (the Jacobi SVD for a 2-way weight), 25 CP-ALS sweeps, float64 potrf/potrs solves and
-//        an explicit float64 inverse in ADMM, 5 ADMM inner steps.
+//        an explicit float64 inverse in ADMM, 5 ADMM inner steps, outer tolerance 1e-3 and 4
+//        polish rounds.
 // Both share everything else (MTTKRP, the grid projection, the polish). Times are this
 // process's CPU seconds (user + system): on a shared machine the wall clock mostly measures
 // the queue for the cores.
@@ -15,12 +17,20 @@ import type { Kernels } from '../src/core/kernels/index.ts';
 
 export type QafPath = 'old' | 'new';
 
-/** The default preset's CP-ALS sweeps and ADMM inner steps before issue #14: the old path's. */
-export const OLD_SETTINGS = { cpIterations: 25, maxInner: 5, start: 'hosvd-jacobi' } as const;
+/** The default preset's settings before issue #14: the old path's. */
+export const OLD_SETTINGS = {
+  start: 'hosvd-jacobi',
+  cpIterations: 25,
+  maxInner: 5,
+  tol: 1e-3,
+  polishRounds: 4,
+} as const;
 export const NEW_SETTINGS = {
+  start: 'randomized',
   cpIterations: ADMM_PRESETS.default.cpIterations,
   maxInner: ADMM_PRESETS.default.maxInner,
-  start: 'randomized',
+  tol: ADMM_PRESETS.default.tol,
+  polishRounds: ADMM_PRESETS.default.polishRounds,
 } as const;
 
 export interface PathResult {
@@ -63,7 +73,14 @@ export function runPath(
   }
   const t1 = cpuSeconds();
   const q = admmQuantizedCp(kernels, weight, dims, factors, rank, bits, {
-    params: old ? { solves, maxInner: OLD_SETTINGS.maxInner } : {},
+    params: old
+      ? {
+          solves,
+          maxInner: OLD_SETTINGS.maxInner,
+          tol: OLD_SETTINGS.tol,
+          polishRounds: OLD_SETTINGS.polishRounds,
+        }
+      : {},
   });
   const t2 = cpuSeconds();
   return {

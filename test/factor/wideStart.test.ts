@@ -43,7 +43,8 @@ function oldPath(w: Float32Array, shape: number[]): number {
           maxIterations: 25, // the default preset's sweeps before issue #14
           solves: 'float64',
         }).factors;
-  const params = { solves: 'float64' as const, maxInner: 5 }; // the default preset's before #14
+  // the default preset's settings before issue #14
+  const params = { solves: 'float64' as const, maxInner: 5, tol: 1e-3, polishRounds: 4 };
   return admmQuantizedCp(kernels, w, dims, start, rank, 4, { params }).error;
 }
 

@@ -19,7 +19,7 @@ import {
 import { dsyev, trace } from './linalg.ts';
 import { randomizedSvd } from './rangeFinder.ts';
 import { sliceSvdStart } from './sliceStart.ts';
-import { type SolvePrecision, solveRightSpd } from './solve.ts';
+import { type ConditionMemo, type SolvePrecision, solveRightSpd } from './solve.ts';
 
 /**
  * 'randomized' (default): slice SVDs by randomized range finders, all on the kernels.
@@ -70,8 +70,9 @@ export function cpAls(
   const errorHistory: number[] = [];
   let iterations = 0;
   const grams = newGramCache();
+  const memos = dims.map(() => ({ estimate: Number.POSITIVE_INFINITY, age: 0 }));
   for (let it = 0; it < maxIterations; it++) {
-    const error = alsSweep(kernels, target, factors, rank, ridge, grams, options.solves);
+    const error = alsSweep(kernels, target, factors, rank, ridge, grams, options.solves, memos);
     errorHistory.push(error);
     iterations = it + 1;
     options.onIteration?.(iterations, error);
@@ -93,6 +94,7 @@ export function alsSweep(
   ridge: number,
   grams: GramCache = newGramCache(),
   solves: SolvePrecision = 'auto',
+  memos: ConditionMemo[] = [],
 ): number {
   const cache = newMttkrpCache();
   const last = target.dims.length - 1;
@@ -103,7 +105,7 @@ export function alsSweep(
     g = gramExcept(kernels, target.dims, factors, rank, n, grams);
     const lambda = Math.max(ridge * (trace(g, rank) / rank), Number.MIN_VALUE);
     f = mttkrp(kernels, target, factors, rank, n, cache);
-    factors[n] = solveRightSpd(kernels, g, rank, f, target.dims[n], lambda, solves);
+    factors[n] = solveRightSpd(kernels, g, rank, f, target.dims[n], lambda, solves, memos[n]);
   }
   const estimate = lastModeError(kernels, target, f, g, factors[last], rank, grams);
   // The estimate's float32 noise floor is about 1e-3: be exact where that matters.

@@ -46,6 +46,19 @@ export function choleskyShifted(
 }
 
 /**
+ * The last condition estimate of one mode's system, so that CP-ALS, whose systems change
+ * slowly from sweep to sweep, need not estimate it at every sweep.
+ */
+export interface ConditionMemo {
+  estimate: number;
+  /** Solves since the estimate. */
+  age: number;
+}
+
+// A system estimated 100x inside the float32 limit is trusted for this many more solves.
+const TRUSTED_SOLVES = 4;
+
+/**
  * X = F (G + lambda I)^-1 for F rows x n (float32 in and out): the blocked float32 route when
  * G + lambda I is large and well-conditioned enough, else float64.
  */
@@ -57,13 +70,30 @@ export function solveRightSpd(
   rows: number,
   lambda: number,
   solves: SolvePrecision = 'auto',
+  memo?: ConditionMemo,
 ): Float32Array {
   const blocked = solves === 'auto' && n >= MIN_BLOCKED_SOLVE;
   const chol = blocked ? potrf32(kernels, g, n, lambda) : null;
-  if (chol && conditionEstimate(chol, g, lambda) <= MAX_FLOAT32_CONDITION) {
-    return potrs32(kernels, chol, f, rows);
-  }
+  if (chol && wellConditioned(chol, g, lambda, memo)) return potrs32(kernels, chol, f, rows);
   return solveRightSpd64(kernels, g, n, f, rows, lambda);
+}
+
+function wellConditioned(
+  chol: Cholesky32,
+  g: Float64Array,
+  lambda: number,
+  memo?: ConditionMemo,
+): boolean {
+  if (memo && memo.estimate * 100 <= MAX_FLOAT32_CONDITION && memo.age < TRUSTED_SOLVES) {
+    memo.age++;
+    return true;
+  }
+  const estimate = conditionEstimate(chol, g, lambda);
+  if (memo) {
+    memo.estimate = estimate;
+    memo.age = 0;
+  }
+  return estimate <= MAX_FLOAT32_CONDITION;
 }
 
 /**
