@@ -38,7 +38,7 @@ import { formatTable } from '../src/core/util/textFormat.ts';
 const shared = process.env.QAF_SHARED_DIR ?? join(import.meta.dirname, '../../shared');
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const modelName = flag('model') ?? 'resnet20';
-const objective = (flag('objective') ?? 'kl') as Objective;
+const objective = (flag('objective') ?? 'scoreError') as Objective;
 const read = (p: string) => new Uint8Array(readFileSync(join(shared, p)));
 const testBytes = read('data/cifar10_test_batch.bin');
 const test = parseCifar10(testBytes);

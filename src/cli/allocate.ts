@@ -17,7 +17,7 @@ import { sha256Hex } from '../core/sweep/configKey.ts';
 import { formatBytes, formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const allocateUsage = `usage: qaf allocate MODEL.onnx --sensitivity TABLE.json --budget bops=5%|size=120KB -o ALLOC.json
-                    [--objective kl|agreement|output] [--json]
+                    [--objective score|kl|agreement|output] [--json]
 
 Chooses per layer one option of the sensitivity table so that the summed sensitivity is
 smallest and the whole model stays within the budget (a multiple-choice knapsack, solved
@@ -26,7 +26,8 @@ exactly); \`qaf compress MODEL.onnx --allocation ALLOC.json -o OUT.onnx\` then c
   --sensitivity FILE  the table \`qaf sensitivity\` wrote for this model
   --budget B          bops=P% (BOPs as % of the float model's), bops=N, or size=S with S in
                       B, KB (1000 B), KiB (1024 B), MB, MiB: ideal weight bytes of the model
-  --objective O       summed KL (default), disagreement, or squared output error
+  --objective O       summed squared relative error of the model's scores (default), KL,
+                      disagreement, or squared relative output error of the layer
   -o, --output FILE   the allocation (JSON: global settings + per-layer overrides)
   --json              print the choices and totals as one JSON object`;
 
@@ -44,13 +45,14 @@ export function allocationSummary(result: BudgetAllocation): string {
     c.layer,
     c.option.id,
     String(c.option.rank || '-'),
+    c.option.scoreError.toFixed(4),
     (1000 * c.option.kl).toFixed(3),
     c.option.outputError.toFixed(3),
   ]);
   const table = formatTable(
-    ['layer', 'option', 'rank', 'KL x1000', 'out err'],
+    ['layer', 'option', 'rank', 'score err', 'KL x1000', 'out err'],
     rows,
-    new Set([2, 3, 4]),
+    new Set([2, 3, 4, 5]),
   );
   const t = result.totals;
   const s = result.solver;
@@ -58,7 +60,7 @@ export function allocationSummary(result: BudgetAllocation): string {
     table,
     '',
     `BOPs ${t.bopPercent.toFixed(3)} % of float, ideal weights ${formatBytes(t.weightBytes)}; ` +
-      `predicted KL ${result.predicted.kl.toFixed(4)} (sum over layers)`,
+      `summed over layers: objective ${result.predicted.value.toFixed(4)}, KL ${result.predicted.kl.toFixed(4)}`,
     `solver: ${s.exact ? 'optimal' : `within ${(s.value - s.lowerBound).toExponential(2)} of optimal`}, ` +
       `${s.nodes} nodes, ${s.ms.toFixed(1)} ms`,
   ].join('\n');
@@ -76,9 +78,15 @@ export async function allocateCommand(argv: string[]): Promise<number> {
   if (!v.sensitivity) throw new UsageError('allocate: --sensitivity TABLE.json is required');
   if (!v.budget) throw new UsageError('allocate: --budget is required (bops=5% or size=120KB)');
   if (!v.output) throw new UsageError('allocate: -o ALLOC.json is required');
-  const objective = (v.objective ?? 'kl').replace(/^output$/, 'outputError') as Objective;
-  if (!['kl', 'agreement', 'outputError'].includes(objective)) {
-    throw new UsageError('allocate: --objective must be kl, agreement or output');
+  const names: Record<string, Objective> = {
+    score: 'scoreError',
+    kl: 'kl',
+    agreement: 'agreement',
+    output: 'outputError',
+  };
+  const objective = names[v.objective ?? 'score'];
+  if (!objective) {
+    throw new UsageError('allocate: --objective must be score, kl, agreement or output');
   }
   let budget: ReturnType<typeof parseBudget>;
   try {
