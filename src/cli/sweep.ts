@@ -3,20 +3,28 @@
 
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/batches.ts';
-import { subsetIndices } from '../core/data/subset.ts';
+import { DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/defaults.ts';
+import {
+  calibrationCountWarning,
+  calibrationDataProblem,
+  calibrationFromEvaluation,
+} from '../core/calibrate/fromData.ts';
+import { rangeIndices, subsetIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat } from '../core/data/types.ts';
 import { isMethodId, METHOD_IDS } from '../core/factor/methods/index.ts';
+import { modelInputShape } from '../core/onnx/graphInputs.ts';
+import { readModel } from '../core/onnx/reader.ts';
 import { pointId } from '../core/sweep/grid.ts';
-import { runModelSweep } from '../core/sweep/modelSweep.ts';
+import { type ModelSweepOptions, runModelSweep } from '../core/sweep/modelSweep.ts';
 import { formatPercent, sweepTable } from '../core/sweep/table.ts';
 import type { SweepCache, SweepMeasurement, SweepMethod } from '../core/sweep/types.ts';
 import type { ProgressEvent } from '../core/util/progress.ts';
-import { countOption, datasetFormat, loadDataFile } from './data.ts';
+import { countOption, datasetFormat, type LoadedData, loadDataFile } from './data.ts';
 import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods admm,ftq,ptq] [--rates 1.5,2,3]
-                 [--bits 3,4,6,8] [--calibration-data FILE] [--act-bits 8] [--limit N] [--json]
+                 [--bits 3,4,6,8] [--calibration-data FILE | --no-calibration] [--act-bits 8]
+                 [--limit N] [--json]
 
   --data FILE               evaluation data (CIFAR-10 .bin, .zip of images, .npy)
   --format F                cifar10, zip or npy (default: from the extension)
@@ -24,12 +32,17 @@ export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods ad
                             and the float model are always included
   --rates LIST              parameter-reduction rates of the factorized layers (default 2)
   --bits LIST               weight bits of the compressed layers (default 4)
-  --calibration-data FILE   images kept apart from --data: adds a calibrated twin of every point
-                            (per-channel output statistics matched to the float model)
+  --calibration-data FILE   images kept apart from --data for calibration: every point gets a
+                            calibrated twin (per-channel output statistics matched to the float
+                            model). Without it, calibration images are set aside from --data,
+                            class-balanced and never evaluated (the output says how many)
+  --no-calibration          no calibrated twins (and no images set aside from --data)
   --calibration-format F    format of the calibration data (default: from the extension)
-  --calibration-images N    calibration images used (default ${DEFAULT_CALIBRATION_IMAGES})
-  --act-bits LIST           activation bits per point: 32 (float, default) and/or 8; 8 needs
-                            --calibration-data for the activation scales
+  --calibration-images N    calibration images used (default ${DEFAULT_CALIBRATION_IMAGES}; taken from
+                            --data: outside the evaluated images if there is room, else at most
+                            half of them, the rest evaluated)
+  --act-bits LIST           activation bits per point: 32 (float, default) and/or 8; 8 takes its
+                            activation scales from the calibration images
   --layers WHICH            spatial (k x k convs, default), factorizable, or NAME,NAME,...
   --limit N                 evaluate a class-balanced subset of N images
   --runs N                  timed single-image latency runs per point (default 20)
@@ -46,6 +59,7 @@ const sweepOptions = {
   'calibration-data': { type: 'string' },
   'calibration-format': { type: 'string' },
   'calibration-images': { type: 'string' },
+  'no-calibration': { type: 'boolean' },
   'act-bits': { type: 'string' },
   layers: { type: 'string' },
   limit: { type: 'string' },
@@ -65,6 +79,8 @@ export interface SweepArgs {
   rates: number[];
   bits: number[];
   calibrationData: string | null;
+  /** False with --no-calibration: no calibrated twins, nothing set aside from --data. */
+  calibrate: boolean;
   calibrationFormat: DatasetFormat | null;
   calibrationImages: number;
   actBits: (number | null)[];
@@ -107,8 +123,15 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
   if (actBits.some((b) => b !== 8 && b !== 32))
     throw new UsageError('sweep: --act-bits takes 8 and/or 32');
   const calibrationData = v['calibration-data'] ?? null;
-  if (actBits.includes(8) && !calibrationData) {
-    throw new UsageError('sweep: --act-bits 8 needs --calibration-data for the activation scales');
+  const calibrate = !v['no-calibration'];
+  if (!calibrate && calibrationData) {
+    throw new UsageError('sweep: --calibration-data and --no-calibration contradict each other');
+  }
+  if (actBits.includes(8) && !calibrate) {
+    throw new UsageError(
+      'sweep: --act-bits 8 needs calibration images for the activation scales: drop ' +
+        '--no-calibration (they are then set aside from --data) or give --calibration-data',
+    );
   }
   const layers = v.layers ?? 'spatial';
   return {
@@ -119,6 +142,7 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
     rates: numberList('rates', v.rates, [2]),
     bits,
     calibrationData,
+    calibrate,
     calibrationFormat: calibrationData
       ? datasetFormat('sweep', calibrationData, v['calibration-format'], 'calibration-format')
       : null,
@@ -179,25 +203,20 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   }
   const modelBytes = readInputFile(args.model, 'model');
   const data = await loadDataFile(args.data, args.format, 'data');
-  const calibration = args.calibrationData
+  const separate = args.calibrationData
     ? await loadDataFile(args.calibrationData, args.calibrationFormat!, 'calibration data')
     : null;
-  const indices = limitIndices(data.dataset, args.limit);
+  const plan = calibrationPlan(args, modelBytes, data, separate);
+  if (plan.warning) console.error(`qaf sweep: warning: ${plan.warning}`);
   const tty = !args.json && process.stderr.isTTY === true;
   const started = performance.now();
   const result = await runModelSweep({
     modelBytes,
     dataset: data.dataset,
     dataBytes: data.bytes,
-    indices,
+    indices: plan.evaluation,
     grid: { methods: args.methods, rates: args.rates, bits: args.bits, actBits: args.actBits },
-    calibration: calibration
-      ? {
-          dataset: calibration.dataset,
-          dataBytes: calibration.bytes,
-          images: args.calibrationImages,
-        }
-      : undefined,
+    calibration: plan.calibration ?? undefined,
     layers: args.layers,
     preset: args.preset,
     latencyRuns: args.runs,
@@ -217,6 +236,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
         data: basename(args.data),
         images: result.images,
         calibrationImages: result.calibrationImages,
+        calibration: { source: plan.source, statement: plan.statement, warning: plan.warning },
         layers: result.layers,
         evaluations: result.evaluations,
         cached: result.rows.filter((r) => r.cached).length,
@@ -226,14 +246,68 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     );
   } else {
     console.log(
-      `${basename(args.model)}: ${result.layers.length} layers compressed, ${result.images} images` +
-        (calibration
-          ? `, calibrated on ${result.calibrationImages} images of ${basename(args.calibrationData!)}`
-          : ''),
+      `${basename(args.model)}: ${result.layers.length} layers compressed, ${result.images} images; ${plan.statement}`,
     );
     console.log(sweepTable(result.rows));
   }
   return 0;
+}
+
+interface CalibrationPlan {
+  source: 'file' | 'data' | 'none';
+  /** Images evaluated (undefined: all of --data). */
+  evaluation: Int32Array | undefined;
+  calibration: ModelSweepOptions['calibration'] | null;
+  statement: string;
+  warning: string | null;
+}
+
+/**
+ * Where the calibration images come from (a separate file, a part of --data set aside, or
+ * nowhere) and which images are evaluated; a calibration set that cannot feed the model is
+ * refused here, before any work.
+ */
+function calibrationPlan(
+  args: SweepArgs,
+  modelBytes: Uint8Array,
+  data: LoadedData,
+  separate: LoadedData | null,
+): CalibrationPlan {
+  const limited = limitIndices(data.dataset, args.limit);
+  if (!args.calibrate) {
+    return {
+      source: 'none',
+      evaluation: limited,
+      calibration: null,
+      statement: 'not calibrated (--no-calibration)',
+      warning: null,
+    };
+  }
+  const inputShape = modelInputShape(readModel(modelBytes));
+  const problem = calibrationDataProblem(inputShape, (separate ?? data).dataset);
+  if (problem) throw new Error(`sweep: ${problem}`);
+  if (separate) {
+    const images = Math.min(args.calibrationImages, separate.dataset.count);
+    return {
+      source: 'file',
+      evaluation: limited,
+      calibration: { dataset: separate.dataset, dataBytes: separate.bytes, images },
+      statement: `calibrated on ${images} images of ${basename(args.calibrationData!)}`,
+      warning: calibrationCountWarning(images),
+    };
+  }
+  const evaluated = limited ?? rangeIndices(data.dataset.count);
+  const split = calibrationFromEvaluation(data.dataset, evaluated, args.calibrationImages);
+  const calibration = split.calibration.length
+    ? { dataset: data.dataset, dataBytes: data.bytes, indices: split.calibration }
+    : null;
+  return {
+    source: calibration ? 'data' : 'none',
+    evaluation: split.evaluation.length === data.dataset.count ? undefined : split.evaluation,
+    calibration,
+    statement: `${basename(args.data)}: ${split.statement}`,
+    warning: split.warning,
+  };
 }
 
 function limitIndices(dataset: Dataset, limit: number | null): Int32Array | undefined {

@@ -48,9 +48,9 @@ describe('qaf sweep arguments', () => {
   it('rejects what it cannot run, with the reason', () => {
     expect(() => parseSweepArgs(['m.onnx', '--data', 'd.bin', '--methods', 'svd'])).toThrow(/svd/);
     expect(() => parseSweepArgs(['m.onnx', '--data', 'd.bin', '--bits', '12'])).toThrow(/2 to 8/);
-    expect(() => parseSweepArgs(['m.onnx', '--data', 'd.bin', '--act-bits', '8'])).toThrow(
-      /calibration-data/,
-    );
+    expect(() =>
+      parseSweepArgs(['m.onnx', '--data', 'd.bin', '--act-bits', '8', '--no-calibration']),
+    ).toThrow(/calibration-data/);
     expect(() => parseSweepArgs(['m.onnx'])).toThrow(/--data/);
   });
 });

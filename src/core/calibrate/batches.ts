@@ -17,6 +17,9 @@ export { modelInputShape };
 
 export interface CalibrationBatchOptions {
   images?: number;
+  /** These images exactly (e.g. a part of the evaluation data), instead of a class-balanced
+   * sample of `images`. */
+  indices?: Int32Array;
   batchSize?: number;
   spec?: PreprocessSpec;
 }
@@ -29,7 +32,7 @@ export function makeCalibrationBatches(
   const shape = modelInputShape(model);
   const spec = options.spec ?? defaultPreprocessSpec(shape, dataset);
   const count = Math.min(options.images ?? DEFAULT_CALIBRATION_IMAGES, dataset.count);
-  const indices = subsetIndices(dataset, 'quick', count);
+  const indices = options.indices ?? subsetIndices(dataset, 'quick', count);
   // A fixed batch dim in the model forces that batch size.
   const fixed = typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : null;
   const size = fixed ?? options.batchSize ?? DEFAULT_BATCH;

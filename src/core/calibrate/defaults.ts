@@ -8,3 +8,5 @@ export const APP_CALIBRATION_IMAGES = 256;
 export const SWEEP_CALIBRATION_IMAGES = 512;
 /** Images the CLI calibrates on unless told otherwise (--calibration-images). */
 export const DEFAULT_CALIBRATION_IMAGES = 1024;
+/** Fewer calibration images than this get a warning (per-channel statistics too noisy). */
+export const MIN_CALIBRATION_IMAGES = 32;

@@ -17,5 +17,12 @@ export {
 } from './calibrateModel.ts';
 export { type ChannelStats, channelStd } from './channelStats.ts';
 export * from './defaults.ts';
+export {
+  calibrationCountWarning,
+  calibrationDataProblem,
+  calibrationFromEvaluation,
+  type EvaluationCalibration,
+  type ImageGeometry,
+} from './fromData.ts';
 export { foldIntoGraph } from './graphEdit.ts';
 export { type CalibrationBatch, collectOutputStats } from './outputStats.ts';

@@ -30,14 +30,14 @@ function evenlySpaced(count: number, size: number): Int32Array {
  * Round-robin over classes, each class's images in a fixed pseudo-random order, until `size` are
  * taken: per-class counts differ by at most one (unless a class runs out). Sorted ascending.
  */
-function stratifiedSample(labels: Int32Array, size: number): Int32Array {
+function stratifiedSample(labels: Int32Array, size: number, seed = SEED): Int32Array {
   const byClass = new Map<number, number[]>();
   labels.forEach((label, i) => {
     const list = byClass.get(label) ?? [];
     list.push(i);
     byClass.set(label, list);
   });
-  const random = mulberry32(SEED);
+  const random = mulberry32(seed);
   const pools = [...byClass.keys()]
     .sort((a, b) => a - b)
     .map((k) => shuffle(byClass.get(k)!, random));
@@ -56,4 +56,58 @@ function shuffle(list: number[], random: () => number): number[] {
     [list[i], list[j]] = [list[j], list[i]];
   }
   return list;
+}
+
+/** Calibration images taken from the evaluation data, and what is left to evaluate. */
+export interface CalibrationSplit {
+  /** Images for calibration, class-balanced, ascending; never among `evaluation`. */
+  calibration: Int32Array;
+  /** The images evaluated: the asked-for ones, less those given to calibration. */
+  evaluation: Int32Array;
+  /** True when calibration had to take images from the evaluated ones (no room outside them). */
+  fromEvaluated: boolean;
+}
+
+const CALIBRATION_SEED = 0xca11_b7a7;
+
+/**
+ * Sets `images` images of `dataset` aside for calibration, disjoint from the evaluation. They
+ * come from outside `evaluation` when the dataset has that many there (the evaluated images
+ * stay the same as without calibration); otherwise from the evaluated ones, at most half of
+ * them, and the rest are evaluated. Class-balanced when labelled, evenly spaced otherwise.
+ */
+export function calibrationSplit(
+  dataset: Pick<Dataset, 'count' | 'labels'>,
+  evaluation: Int32Array,
+  images: number,
+): CalibrationSplit {
+  const evaluated = new Set(evaluation);
+  const outside = rangeIndices(dataset.count).filter((i) => !evaluated.has(i));
+  if (outside.length >= images) {
+    const calibration = pickBalanced(dataset.labels, outside, images);
+    return { calibration, evaluation, fromEvaluated: false };
+  }
+  const calibration = pickBalanced(
+    dataset.labels,
+    evaluation,
+    Math.min(images, Math.floor(evaluation.length / 2)),
+  );
+  const taken = new Set(calibration);
+  return {
+    calibration,
+    evaluation: evaluation.filter((i) => !taken.has(i)),
+    fromEvaluated: true,
+  };
+}
+
+/** `size` of `candidates` (dataset indices), class-balanced by `labels` when there are any. */
+function pickBalanced(labels: Int32Array | null, candidates: Int32Array, size: number): Int32Array {
+  if (size >= candidates.length) return Int32Array.from(candidates).sort();
+  if (!labels) return evenlySpaced(candidates.length, size).map((k) => candidates[k]);
+  const local = stratifiedSample(
+    Int32Array.from(candidates, (i) => labels[i]),
+    size,
+    CALIBRATION_SEED,
+  );
+  return local.map((k) => candidates[k]).sort();
 }

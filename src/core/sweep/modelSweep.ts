@@ -47,6 +47,9 @@ export interface ModelSweepOptions {
     dataset: Dataset;
     dataBytes: Uint8Array | string;
     images?: number;
+    /** These images of `dataset` (e.g. the part of the evaluation data set aside for
+     * calibration, disjoint from `indices`) instead of a class-balanced sample of `images`. */
+    indices?: Int32Array;
     strategy?: CalibrationStrategy;
     passes?: number;
     affine?: AffineOptions;
@@ -87,7 +90,10 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
   const selected = sweepLayers(prepared, options.layers ?? 'spatial');
   const cal = options.calibration;
   const batches = cal
-    ? makeCalibrationBatches(prepared.model, cal.dataset, { images: cal.images })
+    ? makeCalibrationBatches(prepared.model, cal.dataset, {
+        images: cal.images,
+        indices: cal.indices,
+      })
     : undefined;
   const calibrationImages = batches?.reduce((n, b) => n + b.dims[0], 0) ?? 0;
   const runnable = batches ? points : points.filter((p) => !p.calibrated && p.actBits === null);
@@ -120,6 +126,8 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
         strategy: cal.strategy ?? 'sequential',
         passes: cal.passes ?? null,
         affine: cal.affine ?? null,
+        // Only when chosen explicitly, so keys of sampled calibration images stay as they were.
+        ...(cal.indices ? { indices: await sha256Hex(indexBytes(cal.indices)) } : {}),
       },
       preset: options.preset ?? 'default',
       seed: options.seed ?? 0,
