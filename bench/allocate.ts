@@ -7,7 +7,8 @@
 //   3. the allocated model at a BOP budget equal to each uniform point's BOP %;
 //   4. the solver on synthetic 50-layer x 20-option problems.
 // Flags: --images=N (class-balanced test subset, for development), --model=resnet56,
-// --budgets=6.75,8.9 (BOP % instead of the uniform points'), --sens-images=N, --no-cache.
+// --budgets=6.75,8.9 (BOP % instead of the uniform points'), --sens-images=N, --no-cache,
+// --objective=kl (default scoreError), --rates=1.5,2 --bits=3,4 --ptq-bits=4 (the menu).
 // Prints a table, then one JSON line. Sensitivity measurements are cached in .qaf-cache/.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import {
   allocateForBudget,
   cachedFactorizer,
+  DEFAULT_MENU,
   measureSensitivity,
   type Objective,
   type OptionSensitivity,
@@ -39,6 +41,12 @@ const shared = process.env.QAF_SHARED_DIR ?? join(import.meta.dirname, '../../sh
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const modelName = flag('model') ?? 'resnet20';
 const objective = (flag('objective') ?? 'scoreError') as Objective;
+const numbers = (name: string) => flag(name)?.split(',').filter(Boolean).map(Number);
+const menu = {
+  rates: numbers('rates') ?? DEFAULT_MENU.rates,
+  bits: numbers('bits') ?? DEFAULT_MENU.bits,
+  ptqBits: numbers('ptq-bits') ?? DEFAULT_MENU.ptqBits,
+};
 const read = (p: string) => new Uint8Array(readFileSync(join(shared, p)));
 const testBytes = read('data/cifar10_test_batch.bin');
 const test = parseCifar10(testBytes);
@@ -82,6 +90,7 @@ const table: SensitivityTable = await measureSensitivity({
   prepared,
   kernels,
   batches: sensBatches,
+  menu,
   factorCache,
   cache: process.argv.includes('--no-cache')
     ? undefined
@@ -107,6 +116,12 @@ const uniformPoints = [
   { label: 'PTQ w3', id: 'ptq-w3', settings: { method: 'ptq', bits: 3 } },
   { label: 'PTQ w4', id: 'ptq-w4', settings: { method: 'ptq', bits: 4 } },
 ] as const;
+
+for (const p of uniformPoints) {
+  if (!table.layers.every((l) => l.options.some((o) => o.id === p.id))) {
+    throw new Error(`bench: the menu must include ${p.id} (a uniform point)`);
+  }
+}
 
 /** BOP % of the whole model with every table layer at option `id` (the cost model's number). */
 const uniformBopPercent = (id: string) =>
@@ -328,6 +343,7 @@ console.log(
     calibrationImages: APP_CALIBRATION_IMAGES,
     float: float.accuracy,
     sensitivity: {
+      menu,
       images: table.images,
       layers: table.layers.length,
       measured: table.measured,
