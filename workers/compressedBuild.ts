@@ -1,12 +1,30 @@
 // The eval worker's build step: layer results from the compression pool -> the core pipeline
 // (write, calibrate, check) -> compressed .onnx bytes and report. Lives beside the datasets
-// (they stay in this worker) so no image crosses to the page.
+// (they stay in this worker) so no image crosses to the page. Calibration images come from a
+// separate set, or, without one, from a part of the evaluation set that the evaluation of the
+// same run leaves out (evaluationSplit: the build and the evaluation compute the same split).
 import { makeCalibrationBatches } from '../src/core/calibrate/batches.ts';
+import type { ChannelStats } from '../src/core/calibrate/channelStats.ts';
 import { APP_CALIBRATION_IMAGES } from '../src/core/calibrate/defaults.ts';
+import {
+  calibrationCountWarning,
+  calibrationDataProblem,
+  calibrationFromEvaluation,
+  type EvaluationCalibration,
+} from '../src/core/calibrate/fromData.ts';
+import { type SubsetName, subsetIndices } from '../src/core/data/subset.ts';
 import type { Dataset, PreprocessSpec } from '../src/core/data/types.ts';
 import type { LayerResult } from '../src/core/factor/types.ts';
-import { compressModel, prepareModel, type RunCheck } from '../src/core/pipeline/index.ts';
+import { modelInputShape } from '../src/core/onnx/graphInputs.ts';
+import type { OnnxModel } from '../src/core/onnx/types.ts';
+import {
+  compressModel,
+  layerOutputs,
+  prepareModel,
+  type RunCheck,
+} from '../src/core/pipeline/index.ts';
 import type { CompressionReport } from '../src/core/rewrite/index.ts';
+import { sha256Hex } from '../src/core/sweep/configKey.ts';
 import type { ProgressCallback } from '../src/core/util/progress.ts';
 
 export interface BuildRequest {
@@ -19,8 +37,20 @@ export interface BuildRequest {
   actBits: number;
   /** Match per-channel output statistics of the original after compressing. */
   calibrate: boolean;
+  /** The separate calibration set, or the evaluation set when `fromEvaluation` is given. */
   calibrationDatasetId: string | null;
+  /** Calibration images are a part of the evaluation set set aside (no separate set). */
+  fromEvaluation?: EvaluationPart | null;
   spec?: PreprocessSpec;
+}
+
+/** Which evaluation images a run uses, and how many of them go to calibration instead. */
+export interface EvaluationPart {
+  subset: SubsetName;
+  /** A smaller stratified subset (e.g. 200). */
+  limit?: number;
+  /** Calibration images asked for (fewer when the data is small). */
+  images: number;
 }
 
 export interface BuildResult {
@@ -31,34 +61,140 @@ export interface BuildResult {
   calibrationRuns: number;
   /** The written model run next to the original in onnxruntime. */
   check: RunCheck | null;
+  /** Calibration images used (also the activation ranges'); 0 when none. */
+  calibrationImages: number;
+  /** Where they came from, in words, e.g. "calibrated on 256 of your images, evaluated on the
+   * other 744"; null when not calibrated. Also in the report's notes. */
+  calibrationStatement: string | null;
+  /** Too few calibration images for stable statistics. */
+  calibrationWarning: string | null;
+}
+
+/** The evaluation images of a run: a stratified subset of the evaluation set. */
+export function evaluationIndices(
+  dataset: Dataset,
+  subset: SubsetName,
+  limit?: number,
+): Int32Array {
+  if (limit && limit < dataset.count) return subsetIndices(dataset, 'quick', limit);
+  return subsetIndices(dataset, subset);
+}
+
+/** The run's split of the evaluation set into calibration and evaluation images. */
+export function evaluationSplit(dataset: Dataset, part: EvaluationPart): EvaluationCalibration {
+  return calibrationFromEvaluation(
+    dataset,
+    evaluationIndices(dataset, part.subset, part.limit),
+    part.images,
+  );
+}
+
+/** A loaded dataset as the build sees it. */
+export interface CalibrationSet {
+  datasetId: string;
+  dataset: Dataset;
+  fileName: string;
 }
 
 export async function buildCompressed(
   request: BuildRequest,
-  calibrationSet: Dataset | null,
+  calibrationSet: CalibrationSet | null,
   onProgress?: ProgressCallback,
   signal?: AbortSignal,
 ): Promise<BuildResult> {
   const prepared = await prepareModel(new Uint8Array(request.modelBytes));
-  const batches = calibrationSet
-    ? makeCalibrationBatches(prepared.model, calibrationSet, {
-        images: APP_CALIBRATION_IMAGES,
+  const source = calibrationSet && calibrationImages(prepared.model, request, calibrationSet);
+  const batches = source?.indices.length
+    ? makeCalibrationBatches(prepared.model, calibrationSet!.dataset, {
+        indices: source.indices,
         spec: request.spec,
       })
     : null;
+  const names = layerOutputs(
+    prepared,
+    request.results.map((r) => r.name),
+  );
+  const key = batches && (await referenceKey(request, calibrationSet!, source!.indices));
   const built = await compressModel({
     prepared,
     results: request.results,
     output: { otherWeightBits: request.otherWeightBits, actBits: request.actBits },
-    calibration: batches && { batches, calibrate: request.calibrate },
+    calibration: batches && {
+      batches,
+      calibrate: request.calibrate,
+      referenceStats: key ? cachedReference(key, names) : undefined,
+    },
     signal,
     onProgress,
   });
+  if (key && built.referenceStats) rememberReference(key, built.referenceStats);
+  const statement = built.calibrated ? (source?.statement ?? null) : null;
+  const warning = batches ? (source?.warning ?? null) : null;
+  const notes = [statement, warning && `warning: ${warning}`].filter((n): n is string => !!n);
   return {
     bytes: built.bytes,
-    report: built.report,
+    report: { ...built.report, notes: [...built.report.notes, ...notes] },
     calibrated: built.calibrated,
     calibrationRuns: built.calibrationRuns,
     check: built.check,
+    calibrationImages: batches ? source!.indices.length : 0,
+    calibrationStatement: statement,
+    calibrationWarning: warning,
+  };
+}
+
+/**
+ * The original model's statistics on a calibration set do not change from run to run: kept for
+ * the next build of the same model on the same images (a few numbers per channel), so a repeated
+ * run calibrates only its compressed model.
+ */
+const references = new Map<string, Map<string, ChannelStats>>();
+const REFERENCES_KEPT = 4;
+
+async function referenceKey(
+  request: BuildRequest,
+  set: CalibrationSet,
+  indices: Int32Array,
+): Promise<string> {
+  const model = await sha256Hex(new Uint8Array(request.modelBytes));
+  const images = await sha256Hex(
+    new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength),
+  );
+  return JSON.stringify([model, set.datasetId, images, request.spec ?? null]);
+}
+
+/** The kept statistics when they cover every layer output wanted, else undefined. */
+function cachedReference(key: string, names: readonly string[]) {
+  const stats = references.get(key);
+  return stats && names.every((n) => stats.has(n)) ? stats : undefined;
+}
+
+function rememberReference(key: string, stats: Map<string, ChannelStats>): void {
+  const merged = new Map([...(references.get(key) ?? []), ...stats]);
+  references.delete(key);
+  references.set(key, merged);
+  while (references.size > REFERENCES_KEPT) references.delete(references.keys().next().value!);
+}
+
+/**
+ * The calibration images of this build and how to say where they came from. A set whose images
+ * cannot feed the model is refused here, before the model is written.
+ */
+function calibrationImages(
+  model: OnnxModel,
+  request: BuildRequest,
+  set: CalibrationSet,
+): { indices: Int32Array; statement: string; warning: string | null } {
+  const problem = calibrationDataProblem(modelInputShape(model), set.dataset);
+  if (problem) throw new Error(problem);
+  if (request.fromEvaluation) {
+    const split = evaluationSplit(set.dataset, request.fromEvaluation);
+    return { indices: split.calibration, statement: split.statement, warning: split.warning };
+  }
+  const count = Math.min(APP_CALIBRATION_IMAGES, set.dataset.count);
+  return {
+    indices: subsetIndices(set.dataset, 'quick', count),
+    statement: `calibrated on ${count.toLocaleString('en-US')} images of ${set.fileName} (a separate set)`,
+    warning: calibrationCountWarning(count),
   };
 }

@@ -4,7 +4,7 @@ import './lifeline.ts'; // first: its lock is taken before the heavier modules l
 import * as Comlink from 'comlink';
 import { browserImageDecoder } from '../src/core/data/browserImageDecoder.ts';
 import { loadDataset } from '../src/core/data/loadDataset.ts';
-import { type SubsetName, subsetIndices } from '../src/core/data/subset.ts';
+import type { SubsetName } from '../src/core/data/subset.ts';
 import type { Dataset, DatasetFormat, PreprocessSpec } from '../src/core/data/types.ts';
 import { type EvalReport, evaluateModel } from '../src/core/eval/evaluate.ts';
 import type { RuntimeOptions } from '../src/core/eval/session.ts';
@@ -13,10 +13,17 @@ import { SWEEP_CALIBRATION_IMAGES } from '../src/core/sweep/grid.ts';
 import { type ModelSweepOptions, runModelSweep } from '../src/core/sweep/modelSweep.ts';
 import type { SweepGridSpec, SweepRow } from '../src/core/sweep/types.ts';
 import type { ProgressCallback } from '../src/core/util/progress.ts';
-import { type BuildRequest, type BuildResult, buildCompressed } from './compressedBuild.ts';
+import {
+  type BuildRequest,
+  type BuildResult,
+  buildCompressed,
+  type EvaluationPart,
+  evaluationIndices,
+  evaluationSplit,
+} from './compressedBuild.ts';
 import { sweepCache } from './idbSweepCache.ts';
 
-export type { BuildRequest, BuildResult };
+export type { BuildRequest, BuildResult, EvaluationPart };
 
 export interface SweepRequest {
   /** Transferred. */
@@ -40,6 +47,8 @@ export interface DatasetSummary {
   channels: number;
   classNames: string[] | null;
   labelled: boolean;
+  /** 'float32' files hold ready-made model inputs (not resized). */
+  pixelType: Dataset['pixelType'];
   /** SHA-256 of the file, for cache keys. */
   dataHash: string;
 }
@@ -55,6 +64,9 @@ export interface EvaluateRequest {
   latencyRuns?: number;
   /** Evaluate only this many images of the stratified subset (fewer than the quick 1,000). */
   limit?: number;
+  /** This many of the run's evaluation images were asked for calibration (no separate set):
+   * evaluate the others (the same split as the build's). */
+  calibrationImages?: number;
 }
 
 const datasets = new Map<string, { summary: DatasetSummary; dataset: Dataset }>();
@@ -89,6 +101,7 @@ const api = {
       channels: dataset.channels,
       classNames: dataset.classNames,
       labelled: dataset.labels !== null,
+      pixelType: dataset.pixelType,
       dataHash: await sha256Hex(new Uint8Array(buffer)),
     };
     datasets.set(summary.datasetId, { summary, dataset });
@@ -108,7 +121,13 @@ const api = {
         referenceBytes: request.reference ? new Uint8Array(request.reference) : undefined,
         dataset: entry.dataset,
         spec: request.spec,
-        indices: indicesOf(entry.dataset, request.subset, request.limit),
+        indices: request.calibrationImages
+          ? evaluationSplit(entry.dataset, {
+              subset: request.subset,
+              limit: request.limit,
+              images: request.calibrationImages,
+            }).evaluation
+          : evaluationIndices(entry.dataset, request.subset, request.limit),
         batchSize: request.batchSize,
         latencyRuns: request.latencyRuns,
         runtime,
@@ -126,9 +145,12 @@ const api = {
     request: BuildRequest,
     onProgress?: ProgressCallback,
   ): Promise<BuildResult> {
-    const calibration = request.calibrationDatasetId
-      ? datasetOf(request.calibrationDatasetId).dataset
-      : null;
+    const entry = request.calibrationDatasetId ? datasetOf(request.calibrationDatasetId) : null;
+    const calibration = entry && {
+      datasetId: entry.summary.datasetId,
+      dataset: entry.dataset,
+      fileName: entry.summary.fileName,
+    };
     return track(async (signal) => {
       const result = await buildCompressed(request, calibration, onProgress, signal);
       return Comlink.transfer(result, [result.bytes.buffer as ArrayBuffer]);
@@ -149,7 +171,7 @@ const api = {
         modelBytes: new Uint8Array(request.modelBytes),
         dataset: entry.dataset,
         dataBytes: entry.summary.dataHash,
-        indices: indicesOf(entry.dataset, request.subset, request.limit),
+        indices: evaluationIndices(entry.dataset, request.subset, request.limit),
         grid: request.grid,
         calibration: cal
           ? {
@@ -183,11 +205,6 @@ function datasetOf(datasetId: string) {
   const entry = datasets.get(datasetId);
   if (!entry) throw new Error('the dataset is not loaded (it was closed or the worker restarted)');
   return entry;
-}
-
-function indicesOf(dataset: Dataset, subset: SubsetName, limit?: number): Int32Array {
-  if (limit && limit < dataset.count) return subsetIndices(dataset, 'quick', limit);
-  return subsetIndices(dataset, subset);
 }
 
 /** Runs a cancellable step as the worker's current one (cancel() aborts it). */

@@ -169,8 +169,8 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
           ]}
           onChange={(actBits) => updateSettings({ actBits })}
         />
-        {s.actBits < 32 && !hasCalibration && (
-          <p className="field-error">8-bit activations need a calibration set for their scales.</p>
+        {s.actBits < 32 && !hasCalibration && !hasEval && (
+          <p className="field-error">8-bit activations need calibration images for their scales.</p>
         )}
         {s.method === 'admm' && (
           <Choice
@@ -186,12 +186,16 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
         <label className="field-row check">
           <input
             type="checkbox"
-            checked={s.calibrate && hasCalibration}
-            disabled={!hasCalibration}
+            checked={s.calibrate && (hasCalibration || hasEval)}
+            disabled={!hasCalibration && !hasEval}
             onChange={(e) => updateSettings({ calibrate: e.target.checked })}
           />
           Calibrate after compression{' '}
-          {!hasCalibration && <span className="muted small">(load a calibration set)</span>}
+          {!hasCalibration && (
+            <span className="muted small">
+              {hasEval ? '(on a part of the evaluation set)' : '(load data first)'}
+            </span>
+          )}
         </label>
         <Choice
           label="Layers"

@@ -1,5 +1,7 @@
 import { useRef } from 'react';
+import { APP_CALIBRATION_IMAGES } from '../../core/calibrate/defaults.ts';
 import { defaultPreprocessSpec } from '../../core/data/preprocess.ts';
+import { calibrationSplitSizes, QUICK_SUBSET_SIZE } from '../../core/data/subset.ts';
 import type { PreprocessSpec } from '../../core/data/types.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatCount } from '../format.ts';
@@ -94,6 +96,46 @@ function guessedSpec(model: ModelOverview, width?: number, height?: number): Pre
   }
 }
 
+/** Images of the evaluation set a run evaluates, by the chosen subset. */
+function evaluatedCount(count: number, e: { subset: 'quick' | 'full'; limit: number | null }) {
+  if (e.limit && e.limit < count) return e.limit;
+  return e.subset === 'quick' ? Math.min(QUICK_SUBSET_SIZE, count) : count;
+}
+
+/**
+ * Without a separate set, calibration takes a part of the evaluation set, which the run then
+ * does not evaluate: said here before the run (the run panel and the report say it after).
+ */
+function CalibrationSourceNote() {
+  const datasets = useSession((s) => s.datasets);
+  const settings = useWorkbench((s) => s.settings);
+  const evalSettings = useWorkbench((s) => s.evalSettings);
+  const evaluation = datasets.evaluation;
+  if (datasets.calibration || !evaluation) return null;
+  if (!settings.calibrate && settings.actBits === 32) {
+    return (
+      <p className="muted small" data-testid="calibration-source">
+        Calibration is off (Compression panel): all evaluation images are evaluated.
+      </p>
+    );
+  }
+  const evaluated = evaluatedCount(evaluation.count, evalSettings);
+  const split = calibrationSplitSizes(evaluation.count, evaluated, APP_CALIBRATION_IMAGES);
+  const n = (x: number) => formatCount(x);
+  const text =
+    split.calibration === 0
+      ? `Too few evaluation images to set some aside: runs are not calibrated.`
+      : split.fromEvaluated
+        ? `No calibration set: ${n(split.calibration)} of the ${n(evaluated)} evaluation images (class-balanced) calibrate each run, and the other ${n(split.evaluation)} are evaluated.`
+        : `No calibration set: ${n(split.calibration)} other images of ${evaluation.fileName} (class-balanced) calibrate each run; the ${n(evaluated)} evaluated stay as they are.`;
+  return (
+    <p className="small" data-testid="calibration-source">
+      {text} Load a separate set to keep them apart, or switch calibration off in the Compression
+      panel.
+    </p>
+  );
+}
+
 /** Evaluation and calibration data, the subset size and the preprocessing. */
 export function DataPanel({ model }: { model: ModelOverview }) {
   const evaluation = useSession((s) => s.datasets.evaluation);
@@ -131,6 +173,7 @@ export function DataPanel({ model }: { model: ModelOverview }) {
         </div>
         <p className="muted small">Subsets are stratified: every class equally represented.</p>
         <DatasetSlot slot="calibration" />
+        <CalibrationSourceNote />
         {spec && (
           <PreprocessForm
             key={JSON.stringify(spec)}

@@ -61,6 +61,20 @@ export function RunProgress() {
         <p className="small muted" data-testid="run-detail">
           {run.detail} · {run.events} progress events
         </p>
+        {run.calibration && (
+          <p className="small" data-testid="run-calibration">
+            {run.calibration}
+          </p>
+        )}
+        {run.calibrationWarning && (
+          <p
+            className="small"
+            style={{ color: 'var(--warn)' }}
+            data-testid="run-calibration-warning"
+          >
+            Warning: {run.calibrationWarning}
+          </p>
+        )}
         {run.message && (
           <p className="field-error" role="alert" data-testid="run-panel-message">
             {run.message}

@@ -1,9 +1,12 @@
 // Loading evaluation and calibration sets into the eval worker. The page keeps the File (not
 // its bytes) so a restarted worker can be given the same data again without asking the user.
 import * as Comlink from 'comlink';
+import { calibrationDataProblem } from '../../core/calibrate/fromData.ts';
 import { guessDatasetFormat } from '../../core/data/loadDataset.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
 import { evalWorker, evalWorkerGeneration, onEvalWorkerCrash } from '../bridge/evalClient.ts';
+import type { DatasetSummary } from '../bridge/evalTypes.ts';
+import { useAppStore } from '../store.ts';
 import { createStepGate } from './stepGate.ts';
 import { type DatasetRole, useSession } from './store.ts';
 
@@ -60,9 +63,16 @@ export async function loadDatasetFile(role: DatasetRole, file: File): Promise<vo
       file.name,
       onProgress,
     );
-    files[role] = file;
     crashesInARow = 0;
     loadedGeneration = evalWorkerGeneration();
+    const problem = role === 'calibration' ? calibrationMismatch(summary) : null;
+    if (problem) {
+      // Refused before any run: a calibration set the model cannot take is not kept.
+      void evalWorker().closeDataset(summary.datasetId);
+      setRole('datasetErrors', role, `${file.name} is not used: ${problem}`);
+      return;
+    }
+    files[role] = file;
     setRole('datasets', role, summary);
     if (previous) void evalWorker().closeDataset(previous.datasetId);
   } catch (err) {
@@ -71,6 +81,12 @@ export async function loadDatasetFile(role: DatasetRole, file: File): Promise<vo
     loadSteps[role].close();
     setRole('datasetLoads', role, null);
   }
+}
+
+/** Why the open model cannot take these calibration images (both shapes named), or null. */
+function calibrationMismatch(summary: DatasetSummary): string | null {
+  const shape = useAppStore.getState().model?.summary.inputs[0]?.shape;
+  return shape ? calibrationDataProblem(shape, summary) : null;
 }
 
 export function unloadDataset(role: DatasetRole): void {

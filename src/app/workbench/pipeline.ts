@@ -2,6 +2,7 @@
 // worker pool (reusing this session's layer results), rewrite (+ calibrate) in the eval worker,
 // evaluate there. runActions.ts strings them together and keeps the store up to date.
 import * as Comlink from 'comlink';
+import { APP_CALIBRATION_IMAGES } from '../../core/calibrate/defaults.ts';
 import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
 import { compressLayers } from '../bridge/compressPool.ts';
@@ -67,11 +68,34 @@ export async function originalBytes(model: ModelOverview): Promise<Uint8Array> {
   return new Uint8Array(await modelWorker().bytes(model.modelId));
 }
 
+/**
+ * Where a run's calibration images (and 8-bit activation ranges) come from: the separate set, or,
+ * without one, a part of the evaluation set that the run then does not evaluate.
+ */
+export type CalibrationSource =
+  | { kind: 'separate'; datasetId: string }
+  | { kind: 'evaluation'; datasetId: string; images: number }
+  | null;
+
+export function calibrationSource(
+  settings: Pick<CompressSettings, 'calibrate' | 'actBits'>,
+  datasets: { evaluation: { datasetId: string } | null; calibration: { datasetId: string } | null },
+): CalibrationSource {
+  if (datasets.calibration) return { kind: 'separate', datasetId: datasets.calibration.datasetId };
+  const needed = settings.calibrate || settings.actBits < 32;
+  if (!needed || !datasets.evaluation) return null;
+  return {
+    kind: 'evaluation',
+    datasetId: datasets.evaluation.datasetId,
+    images: APP_CALIBRATION_IMAGES,
+  };
+}
+
 export function buildModel(
   original: Uint8Array,
   results: LayerResult[],
   settings: CompressSettings,
-  calibrationDatasetId: string | null,
+  source: CalibrationSource,
   evalSettings: EvalSettings,
   signal: AbortSignal,
   onProgress: (p: ProgressEvent) => void,
@@ -84,8 +108,16 @@ export function buildModel(
         results,
         otherWeightBits: settings.otherBits,
         actBits: settings.actBits,
-        calibrate: settings.calibrate && calibrationDatasetId !== null,
-        calibrationDatasetId,
+        calibrate: settings.calibrate && source !== null,
+        calibrationDatasetId: source?.datasetId ?? null,
+        fromEvaluation:
+          source?.kind === 'evaluation'
+            ? {
+                subset: evalSettings.subset,
+                limit: evalSettings.limit ?? undefined,
+                images: source.images,
+              }
+            : null,
         spec: evalSettings.spec ?? undefined,
       },
       [copy],
@@ -101,6 +133,8 @@ export interface EvaluateInput {
   reference: Uint8Array | null;
   evalSettings: EvalSettings;
   latencyRuns: number;
+  /** Images of the evaluation set this run gave to calibration: evaluate the others. */
+  calibrationImages?: number;
 }
 
 export async function evaluateBytes(
@@ -122,6 +156,7 @@ export async function evaluateBytes(
         limit: evalSettings.limit ?? undefined,
         spec: evalSettings.spec ?? undefined,
         latencyRuns: input.latencyRuns,
+        calibrationImages: input.calibrationImages,
       },
       transfers,
     ),

@@ -1,6 +1,7 @@
 // "Compress & evaluate" and its Cancel: the pipeline's steps with the run state kept in the
 // store, the result row appended, and the compressed bytes kept for downloads. One run at a time.
 
+import { calibrationDataProblem } from '../../core/calibrate/fromData.ts';
 import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { CompressionReport } from '../../core/rewrite/index.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
@@ -9,7 +10,15 @@ import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';
 import { isAbort } from './abortable.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
-import { buildModel, evaluateBytes, factorizeLayers, modelKey, originalBytes } from './pipeline.ts';
+import {
+  buildModel,
+  type CalibrationSource,
+  calibrationSource,
+  evaluateBytes,
+  factorizeLayers,
+  modelKey,
+  originalBytes,
+} from './pipeline.ts';
 import type { CompressSettings } from './settings.ts';
 import { stallMsFromLocation, startStallWatchdog } from './stallWatchdog.ts';
 import { createStepGate } from './stepGate.ts';
@@ -127,32 +136,63 @@ async function compressConfiguration(
   signal: AbortSignal,
 ) {
   patchRun({ phase: 'compressing', detail: 'preparing layers' });
+  await ensureDatasetsLoaded();
+  // Before any work: a calibration set that cannot feed this model is refused, with both shapes.
+  const source = calibrationSource(settings, useSession.getState().datasets);
+  const problem = calibrationProblem(model, source);
+  if (problem) throw new Error(problem);
   const results = await factorizeLayers(model, settings, signal, steps.open(onLayerProgress));
   exposeLayerResults(results);
   const original = await originalBytes(model);
   await ensureDatasetsLoaded();
-  const calibration = useSession.getState().datasets.calibration;
   patchRun({ phase: 'rewriting', detail: 'writing the compressed model', progress: 0.6 });
   const { evalSettings } = useWorkbench.getState();
   const built = await buildModel(
     original,
     results,
     settings,
-    calibration?.datasetId ?? null,
+    source,
     evalSettings,
     signal,
     stepProgress('rewriting', 0.6, 0.1),
   );
-  return { results, original, built };
+  patchRun({
+    calibration: built.calibrationStatement,
+    calibrationWarning: built.calibrationWarning,
+  });
+  // Images of the evaluation set that went to calibration are not evaluated.
+  const setAside =
+    source?.kind === 'evaluation' && built.calibrationImages > 0 ? source.images : undefined;
+  return { results, original, built, setAside };
 }
 
-async function floatBaseline(original: Uint8Array, signal: AbortSignal, model: ModelOverview) {
+/** Why the separate calibration set cannot feed the model's input, or null. */
+function calibrationProblem(model: ModelOverview, source: CalibrationSource): string | null {
+  const shape = model.summary.inputs[0]?.shape;
+  const set = useSession.getState().datasets.calibration;
+  if (source?.kind !== 'separate' || !shape || !set) return null;
+  return calibrationDataProblem(shape, set);
+}
+
+async function floatBaseline(
+  original: Uint8Array,
+  signal: AbortSignal,
+  model: ModelOverview,
+  setAside: number | undefined,
+) {
   const data = useSession.getState().datasets.evaluation!;
   const { evalSettings, baselines } = useWorkbench.getState();
-  const key = baselineKey(model, data.dataHash, evalSettings);
+  const key = baselineKey(model, data.dataHash, { ...evalSettings, setAside });
   if (baselines[key]) return;
   const summary = await evaluateBytes(
-    { datasetId: data.datasetId, model: original, reference: null, evalSettings, latencyRuns: 0 },
+    {
+      datasetId: data.datasetId,
+      model: original,
+      reference: null,
+      evalSettings,
+      latencyRuns: 0,
+      calibrationImages: setAside,
+    },
     signal,
     stepProgress('evaluating', 0.7, 0.1),
   );
@@ -165,16 +205,18 @@ async function floatBaseline(original: Uint8Array, signal: AbortSignal, model: M
 export function baselineKey(
   model: Pick<ModelOverview, 'fileName' | 'sizeBytes'>,
   dataHash: string,
-  e: { subset: string; limit: number | null; spec: unknown },
+  e: { subset: string; limit: number | null; spec: unknown; setAside?: number },
 ): string {
-  return JSON.stringify([model.fileName, model.sizeBytes, dataHash, e.subset, e.limit, e.spec]);
+  const key = [model.fileName, model.sizeBytes, dataHash, e.subset, e.limit, e.spec];
+  // The float model is measured on the same images as the run: fewer when some calibrate.
+  return JSON.stringify(e.setAside ? [...key, e.setAside] : key);
 }
 
 function resultRow(
   model: ModelOverview,
   settings: CompressSettings,
   results: LayerResult[],
-  built: Artifacts & { calibrated: boolean },
+  built: Artifacts & { calibrated: boolean; calibrationStatement: string | null },
   evaluation: EvalSummary | null,
 ): ResultRow {
   const totals = built.report.totals;
@@ -215,11 +257,15 @@ async function compressAndEvaluateOnce(): Promise<void> {
   const { signal } = controller;
   useSession.setState({ run: { ...IDLE_RUN, phase: 'compressing', detail: 'starting' } });
   try {
-    const { results, original, built } = await compressConfiguration(model, settings, signal);
+    const { results, original, built, setAside } = await compressConfiguration(
+      model,
+      settings,
+      signal,
+    );
     let evaluation: EvalSummary | null = null;
     const data = useSession.getState().datasets.evaluation;
     if (data) {
-      await floatBaseline(original, signal, model);
+      await floatBaseline(original, signal, model, setAside);
       evaluation = await evaluateBytes(
         {
           datasetId: data.datasetId,
@@ -227,6 +273,7 @@ async function compressAndEvaluateOnce(): Promise<void> {
           reference: original,
           evalSettings: useWorkbench.getState().evalSettings,
           latencyRuns: 20,
+          calibrationImages: setAside,
         },
         signal,
         stepProgress('evaluating', 0.8, 0.2),

@@ -59,6 +59,9 @@ export interface ResultRow {
   dataFileName: string | null;
   /** SHA-256 of the evaluation file (the charts' image set); absent on rows saved before. */
   dataHash?: string | null;
+  /** Where the calibration images came from, e.g. "calibrated on 256 of your images, evaluated
+   * on the other 744"; absent when not calibrated (and on rows saved before). */
+  calibration?: string | null;
 }
 
 /** A sweep row as the charts keep it: whose model it is, and where it was measured. */
@@ -247,6 +250,10 @@ export interface RunState {
   message: string | null;
   /** No progress for a long while (stallWatchdog.ts): the panel offers Retry / Cancel. */
   stalled: boolean;
+  /** Where the run's calibration images came from, in words (set once the model is built). */
+  calibration?: string | null;
+  /** Too few calibration images for stable statistics. */
+  calibrationWarning?: string | null;
 }
 
 export interface SweepState {

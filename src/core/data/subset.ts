@@ -81,23 +81,33 @@ export function calibrationSplit(
   evaluation: Int32Array,
   images: number,
 ): CalibrationSplit {
+  const sizes = calibrationSplitSizes(dataset.count, evaluation.length, images);
   const evaluated = new Set(evaluation);
-  const outside = rangeIndices(dataset.count).filter((i) => !evaluated.has(i));
-  if (outside.length >= images) {
-    const calibration = pickBalanced(dataset.labels, outside, images);
+  if (!sizes.fromEvaluated) {
+    const outside = rangeIndices(dataset.count).filter((i) => !evaluated.has(i));
+    const calibration = pickBalanced(dataset.labels, outside, sizes.calibration);
     return { calibration, evaluation, fromEvaluated: false };
   }
-  const calibration = pickBalanced(
-    dataset.labels,
-    evaluation,
-    Math.min(images, Math.floor(evaluation.length / 2)),
-  );
+  const calibration = pickBalanced(dataset.labels, evaluation, sizes.calibration);
   const taken = new Set(calibration);
   return {
     calibration,
     evaluation: evaluation.filter((i) => !taken.has(i)),
     fromEvaluated: true,
   };
+}
+
+/** The sizes `calibrationSplit` comes to, from counts alone (the page has no labels). */
+export function calibrationSplitSizes(
+  count: number,
+  evaluated: number,
+  images: number,
+): { calibration: number; evaluation: number; fromEvaluated: boolean } {
+  if (count - evaluated >= images) {
+    return { calibration: images, evaluation: evaluated, fromEvaluated: false };
+  }
+  const calibration = Math.min(images, Math.floor(evaluated / 2));
+  return { calibration, evaluation: evaluated - calibration, fromEvaluated: true };
 }
 
 /** `size` of `candidates` (dataset indices), class-balanced by `labels` when there are any. */
