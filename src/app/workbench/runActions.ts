@@ -235,6 +235,7 @@ function resultRow(
     evaluation,
     dataFileName: evaluation ? (useSession.getState().datasets.evaluation?.fileName ?? null) : null,
     dataHash: evaluation ? (useSession.getState().datasets.evaluation?.dataHash ?? null) : null,
+    calibration: built.calibrationStatement,
   };
 }
 
