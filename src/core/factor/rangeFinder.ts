@@ -4,8 +4,8 @@
 // orthonormalisation is Cholesky-QR (Gram by sgemm, potrf) and the only eigensolver call is
 // on a k x k matrix (k = rank + oversampling). Deterministic for a seed, in every engine: the
 // sketch is random signs from the integer PRNG (a Gaussian one would go through Math.log and
-// Math.cos, whose last bits the JavaScript engines need not agree on; signs work as well for a
-// range finder, Halko et al. Sec. 4.6), and every sum is sequential.
+// Math.cos, whose last bits the JavaScript engines need not agree on; Rademacher test matrices
+// find ranges as well as Gaussian ones, measured here too), and every sum is sequential.
 
 import type { Kernels } from '../kernels/types.ts';
 import { mulberry32 } from '../util/prng.ts';
