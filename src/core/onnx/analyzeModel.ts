@@ -2,6 +2,7 @@
 // normalisation pass (normalize.ts), static shape inference, the onnxruntime pass only when some
 // op had no static rule, then the layer census and totals. Everyone who shows or compresses
 // layers goes through here, so inspect, the app and the pipeline agree on names and counts.
+import { graphInputs } from './graphInputs.ts';
 import type { SkippedLayer } from './layerCensus.ts';
 import { type LayerInfo, layerCensus } from './layers.ts';
 import { normalizeModel } from './normalize.ts';
@@ -41,7 +42,15 @@ export async function analyzeModel(
   const inputShapes = options.inputShapes ?? {};
   let shapes = inferShapes(model, { inputShapes });
   let runtimeError: string | undefined;
-  const usedRuntime = shapes.unresolved.length > 0;
+  const probeElements = largestInputElements(model, inputShapes);
+  const tooLarge = probeElements > MAX_PROBE_INPUT_ELEMENTS;
+  const usedRuntime = shapes.unresolved.length > 0 && !tooLarge;
+  if (shapes.unresolved.length > 0 && tooLarge) {
+    // A 1 MB model declared at 3x4000x4000 once took 3.8 GB and 47 s to probe (issue #17).
+    runtimeError =
+      `the declared input (${probeElements.toLocaleString('en-US')} values) is too large to ` +
+      'probe shapes by running the model; pass a smaller input shape';
+  }
   if (usedRuntime) {
     try {
       shapes = await inferShapesWithRuntime(model, inputShapes);
@@ -53,4 +62,22 @@ export async function analyzeModel(
   const { layers, skipped } = layerCensus(model, shapes);
   const summary = summarizeModel(model, layers, { notCompressed: skipped, normalization: notes });
   return { model, shapes, layers, skipped, summary, usedRuntime, runtimeError };
+}
+
+/** Shape probing runs the model; inputs larger than this (per sample set) are not run. */
+export const MAX_PROBE_INPUT_ELEMENTS = 16 * 2 ** 20;
+
+/** Values of the largest graph input at the given or declared shape (symbolic dims as 1). */
+function largestInputElements(model: OnnxModel, inputShapes: Record<string, readonly Dim[]>) {
+  let most = 0;
+  for (const input of graphInputs(model)) {
+    const given = inputShapes[input.name ?? ''];
+    const dims: readonly Dim[] =
+      given ?? (input.type?.tensorType?.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 0) || 1);
+    most = Math.max(
+      most,
+      dims.reduce<number>((p, d) => p * (typeof d === 'number' ? Math.max(1, d) : 1), 1),
+    );
+  }
+  return most;
 }
