@@ -87,7 +87,11 @@ test.describe('compress and evaluate ResNet-20', () => {
     const download = page.waitForEvent('download');
     await row.getByRole('button', { name: 'Download model' }).click();
     const file = await download;
-    expect(file.suggestedFilename()).toBe('resnet20_qaf-admm_r2_w4.onnx');
+    // No calibration set: 256 other images of the test batch calibrated the model.
+    await expect(page.getByTestId('run-calibration')).toHaveText(
+      'calibrated on 256 of your images, none of them among the 200 evaluated',
+    );
+    expect(file.suggestedFilename()).toBe('resnet20_qaf-admm_r2_w4_cal.onnx');
     const bytes = readFileSync(await file.path());
     const original = readFileSync(resnet20);
     expect(bytes.length).toBeLessThan(original.length / 2);
