@@ -26,7 +26,15 @@ import {
   parseOutputArgs,
   writeOutput,
 } from './compressOutput.ts';
-import { formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
+import {
+  formatTable,
+  maxInputBytesOption,
+  maxInputBytesUsage,
+  parseByteSize,
+  parseCommandArgs,
+  readInputFile,
+  UsageError,
+} from './util.ts';
 
 const methodLines = METHOD_IDS.map(
   (id) => `                   ${id.padEnd(5)} ${METHODS[id].summary}`,
@@ -34,6 +42,7 @@ const methodLines = METHOD_IDS.map(
 
 export const compressUsage = `usage: qaf compress MODEL.onnx --method ${METHOD_IDS.join('|')} (--rate R | --rank N) --bits B
                     [--preset default|published] [--layers REGEX] [--seed S] [--per-channel] [--json]
+                    [--max-input-bytes N]
 
   --method M       one of:
 ${methodLines}
@@ -45,6 +54,7 @@ ${methodLines}
                    layers; for ptq all weight layers)
   --seed S         seed for the random parts of the initialisation (default 0)
   --per-channel    ptq: one scale per output channel
+${maxInputBytesUsage}
   --json           print one JSON object instead of the table`;
 
 export interface CompressModelReport {
@@ -181,6 +191,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     'per-channel': { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    ...maxInputBytesOption,
     ...compressOutputOptions,
   });
   if (values.help) {
@@ -201,7 +212,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
     throw new UsageError(`compress: --layers "${values.layers}" is not a valid regular expression`);
   }
   if (output) checkOutputArgs(output, positionals[0]);
-  const modelBytes = readInputFile(positionals[0], 'model file');
+  const maxBytes = parseByteSize('max-input-bytes', values['max-input-bytes']);
+  const modelBytes = readInputFile(positionals[0], 'model file', maxBytes);
   const prepared = await prepareModel(modelBytes);
   if (!values.json) {
     if (prepared.normalization.length) {

@@ -17,12 +17,14 @@ import {
   formatBytes,
   formatCount,
   formatTable,
+  maxInputBytesOption,
+  parseByteSize,
   parseCommandArgs,
   parseInputShapes,
   readInputFile,
 } from './util.ts';
 
-export const inspectUsage = `usage: qaf inspect MODEL.onnx [--input-shape SHAPE] [--json]
+export const inspectUsage = `usage: qaf inspect MODEL.onnx [--input-shape SHAPE] [--json] [--max-input-bytes N]
 
   --input-shape SHAPE  concrete input shape, e.g. 1,3,224,224 (or NAME=1,3,224,224 for a
                        model with several inputs; repeatable); needed for MACs when H/W are symbolic
@@ -168,6 +170,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     'input-shape': { type: 'string', multiple: true },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    ...maxInputBytesOption,
   });
   if (values.help) {
     console.log(inspectUsage);
@@ -179,7 +182,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     );
   }
   const path = positionals[0];
-  const bytes = readInputFile(path, 'model file');
+  const maxBytes = parseByteSize('max-input-bytes', values['max-input-bytes']);
+  const bytes = readInputFile(path, 'model file', maxBytes);
   const model = readModel(bytes);
   const inputShapes = parseInputShapes(values['input-shape'] ?? [], graphInputNames(model));
   const report = await inspectParsed(model, bytes.length, inputShapes);
