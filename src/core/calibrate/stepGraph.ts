@@ -51,14 +51,10 @@ export function stepModel(
   const nodes = indices.map((i) => all[i]);
   const used = new Set(nodes.flatMap((n) => n.input ?? []));
   const produced = new Set(nodes.flatMap((n) => n.output ?? []));
-  const declared = new Map(
-    [...(model.graph.input ?? []), ...(model.graph.valueInfo ?? []), ...(model.graph.output ?? [])]
-      .filter((v) => v.name)
-      .map((v) => [v.name!, v]),
-  );
+  const modelInputs = new Map((model.graph.input ?? []).map((v) => [v.name ?? '', v]));
   const input = step.inputs.map((name) =>
     plan.graphInputs.includes(name)
-      ? declared.get(name)!
+      ? modelInputs.get(name)!
       : cachedInfo(name, feedName(name, at), cache.get(name)!),
   );
   const corrected = correctionNodes(step, at);
@@ -66,7 +62,8 @@ export function stepModel(
   const moments = reduce.outputs.get(step.layer)!;
   const output = [
     ...momentFetches(moments).map((name) => ({ name })),
-    ...step.keep.map((name) => declared.get(name) ?? { name }),
+    // No declared shape: a value_info written at batch 1 must not contradict the batches run.
+    ...step.keep.map((name) => ({ name })),
   ];
   const graph = {
     ...model.graph,
