@@ -23,7 +23,10 @@ export function floatCp(
   options: Pick<CpAlsOptions, 'maxIterations' | 'onIteration' | 'shouldStop'> = {},
 ): CpDecomposition {
   if (dims.length === 2) {
-    const { a, b } = truncatedSvd(job.weight, dims[0], dims[1], rank);
+    const { a, b } = truncatedSvd(job.weight, dims[0], dims[1], rank, {
+      kernels,
+      seed: job.seed ?? 0,
+    });
     const error = cpRelativeError(kernels, cpTarget(job.weight, dims), [a, b], rank);
     return { factors: [a, b], rank, error, iterations: 1, errorHistory: [error] };
   }
