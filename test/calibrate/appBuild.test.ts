@@ -85,10 +85,11 @@ describe('the app build calibrating on a part of the evaluation set', () => {
     const grey = {
       ...evaluation,
       datasetId: 'grey',
-      dataset: { ...evaluation.dataset, channels: 1 },
+      dataset: { ...evaluation.dataset, channels: 1, pixelType: 'float32' as const },
     };
     await expect(buildCompressed(await request(null), grey)).rejects.toThrow(
-      'calibration images are 8x8x1 but the model input is [batch, 3, 8, 8] (NCHW)',
+      'calibration inputs are 8x8x1 float values, used as they are, but the model input is ' +
+        '[batch, 3, 8, 8] (NCHW)',
     );
   });
 });

@@ -92,23 +92,28 @@ describe('calibrationDataProblem', () => {
     pixelType: float ? ('float32' as const) : ('uint8' as const),
   });
 
-  it('names both shapes when the channels differ', () => {
-    expect(calibrationDataProblem(cifarModel, images(28, 28, 1))).toBe(
-      'calibration images are 28x28x1 but the model input is [batch, 3, 32, 32] (NCHW): ' +
-        '1 channel(s) against 3',
-    );
-    expect(calibrationDataProblem([1, 224, 224, 3], images(224, 224, 1))).toMatch(
-      /224x224x1 .* \[1, 224, 224, 3\] \(NHWC\)/,
-    );
-  });
-
-  it('refuses ready-made float inputs of another size, resizes pixel images', () => {
+  it('refuses ready-made float inputs of another shape, naming both', () => {
     expect(calibrationDataProblem(cifarModel, images(64, 64, 3, true))).toBe(
-      'calibration inputs are 64x64x3 float values, used as they are (not resized), but the ' +
-        'model input is [batch, 3, 32, 32] (NCHW)',
+      'calibration inputs are 64x64x3 float values, used as they are, but the model input is ' +
+        '[batch, 3, 32, 32] (NCHW)',
     );
-    expect(calibrationDataProblem(cifarModel, images(64, 64, 3))).toBeNull();
+    expect(calibrationDataProblem(cifarModel, images(32, 32, 1, true))).toMatch(/32x32x1 float/);
+    expect(calibrationDataProblem([1, 224, 224, 3], images(224, 224, 1, true))).toBe(
+      'calibration inputs are 224x224x1 float values, used as they are, but the model input is ' +
+        '[1, 224, 224, 3] (NHWC)',
+    );
+    expect(calibrationDataProblem([1, 224, 112, 3], images(112, 224, 3, true))).toBeNull();
     expect(calibrationDataProblem(cifarModel, images(32, 32, 3, true))).toBeNull();
     expect(calibrationDataProblem(['batch', 3, 'h', 'w'], images(64, 64, 3, true))).toBeNull();
+  });
+
+  it('takes pixel images the preprocessing converts (resize, grey <-> colour), as evaluation does', () => {
+    expect(calibrationDataProblem(cifarModel, images(64, 64, 3))).toBeNull();
+    expect(calibrationDataProblem(cifarModel, images(28, 28, 1))).toBeNull();
+    expect(calibrationDataProblem(['batch', 1, 28, 28], images(32, 32, 3))).toBeNull();
+    expect(calibrationDataProblem(cifarModel, images(32, 32, 4))).toBe(
+      'calibration images are 32x32x4 but the model input is [batch, 3, 32, 32] (NCHW): ' +
+        '4 channels against 3',
+    );
   });
 });

@@ -17,13 +17,20 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** An .npy of uint8 images [count, 8, 8, channels] (channels last). */
-function npy(count: number, channels: number, fill: (i: number) => number): Uint8Array {
-  const header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${count}, 8, 8, ${channels}), }`;
+/** An .npy of uint8 (or float32) images [count, 8, 8, channels] (channels last). */
+function npy(
+  count: number,
+  channels: number,
+  fill: (i: number) => number,
+  float = false,
+): Uint8Array {
+  const descr = float ? '<f4' : '|u1';
+  const header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${count}, 8, 8, ${channels}), }`;
   // Magic, version 1.0, header length; the header ends in a newline at a multiple of 64 bytes.
   const padded = `${header.padEnd(117, ' ')}\n`;
   const head = new Uint8Array([0x93, ...new TextEncoder().encode('NUMPY'), 1, 0, 118, 0]);
-  const pixels = Uint8Array.from({ length: count * 64 * channels }, (_, i) => fill(i));
+  const values = Array.from({ length: count * 64 * channels }, (_, i) => fill(i));
+  const pixels = float ? new Uint8Array(Float32Array.from(values).buffer) : Uint8Array.from(values);
   return new Uint8Array([...head, ...new TextEncoder().encode(padded), ...pixels]);
 }
 
@@ -137,16 +144,17 @@ describe('qaf sweep calibration from --data', () => {
 
   it('refuses a calibration set that does not fit the model, naming both shapes, before any work', async () => {
     const { dir, model, data } = files(40);
+    // Ready-made float inputs of one channel, for a model that takes three.
     const grey = join(dir, 'grey.npy');
     writeFileSync(
       grey,
-      npy(16, 1, () => 128),
+      npy(16, 1, () => 0.5, true),
     );
     await expect(
       sweepCommand([model, '--data', data, '--calibration-data', grey, '--no-cache', '--json']),
     ).rejects.toThrow(
-      'sweep: calibration images are 8x8x1 but the model input is [batch, 3, 8, 8] (NCHW): ' +
-        '1 channel(s) against 3',
+      'sweep: calibration inputs are 8x8x1 float values, used as they are, but the model ' +
+        'input is [batch, 3, 8, 8] (NCHW)',
     );
   });
 

@@ -46,9 +46,10 @@ export function calibrationCountWarning(images: number): string | null {
 export type ImageGeometry = Pick<Dataset, 'width' | 'height' | 'channels' | 'pixelType'>;
 
 /**
- * Why calibration images cannot feed this model input, or null when they can: their channels
- * must be the model's, and ready-made float inputs (which are not resized) must have its size.
- * Images are otherwise resized like evaluation images.
+ * Why calibration data cannot feed this model input, or null when it can. Pixel images are
+ * preprocessed like evaluation images (resized, laid out, grey and colour converted), so only a
+ * channel count no conversion covers is refused; ready-made float inputs are used as they are, so
+ * they must have the model's channels and size.
  */
 export function calibrationDataProblem(
   inputShape: readonly (number | string)[],
@@ -57,18 +58,22 @@ export function calibrationDataProblem(
   if (inputShape.length !== 4) return null;
   const dim = (d: number | string | undefined) => (typeof d === 'number' && d > 0 ? d : null);
   const channelsLast = dim(inputShape[1]) !== 1 && dim(inputShape[1]) !== 3;
-  const [c, h, w] = channelsLast
-    ? [inputShape[3], inputShape[1], inputShape[2]]
-    : [inputShape[1], inputShape[2], inputShape[3]];
+  const [c, h, w] = (
+    channelsLast ? [inputShape[3], inputShape[1], inputShape[2]] : inputShape.slice(1)
+  ).map(dim);
   const model = `[${inputShape.join(', ')}] (${channelsLast ? 'NHWC' : 'NCHW'})`;
-  const images = `${data.width}x${data.height}x${data.channels}${data.pixelType === 'float32' ? ' float' : ''}`;
-  if (dim(c) !== null && data.channels !== dim(c)) {
-    return `calibration images are ${images} but the model input is ${model}: ${data.channels} channel(s) against ${c}`;
+  const geometry = `${data.width}x${data.height}x${data.channels}`;
+  if (data.pixelType === 'float32') {
+    const differs =
+      (c !== null && data.channels !== c) ||
+      (h !== null && data.height !== h) ||
+      (w !== null && data.width !== w);
+    return differs
+      ? `calibration inputs are ${geometry} float values, used as they are, but the model input is ${model}`
+      : null;
   }
-  const sizeDiffers =
-    (dim(h) !== null && data.height !== dim(h)) || (dim(w) !== null && data.width !== dim(w));
-  if (data.pixelType === 'float32' && sizeDiffers) {
-    return `calibration inputs are ${data.width}x${data.height}x${data.channels} float values, used as they are (not resized), but the model input is ${model}`;
+  if (c !== null && c !== 1 && data.channels !== 1 && data.channels !== c) {
+    return `calibration images are ${geometry} but the model input is ${model}: ${data.channels} channels against ${c}`;
   }
   return null;
 }
