@@ -5,7 +5,8 @@
 // steps read its cached output through the same per-channel affine (a Mul and an Add in their
 // graph), so they see the corrected layer. The statistics are those of re-running from the input
 // up to float rounding: a_c * conv(x, W) + t_c here against conv(x, a_c * W) + t_c in the folded
-// model. The per-batch moments are reduced in the graph, in float64 (graphMoments.ts).
+// model. A layer output later steps read comes out anyway, and its statistics are taken from it
+// in JavaScript as before; the last layer's are reduced in the graph, in float64 (graphMoments.ts).
 import * as ort from 'onnxruntime-web/wasm';
 import { createSession } from '../eval/session.ts';
 import { writeModel } from '../onnx/reader.ts';
@@ -15,7 +16,7 @@ import type { ChannelStats } from './channelStats.ts';
 import type { CutPlan } from './cutPlan.ts';
 import { foldIntoGraph } from './graphEdit.ts';
 import { accumulateMoments, momentFetches } from './graphMoments.ts';
-import type { CalibrationBatch } from './outputStats.ts';
+import { accumulateTensor, type CalibrationBatch } from './outputStats.ts';
 import {
   type Cache,
   type Corrections,
@@ -79,10 +80,13 @@ async function runStep(
   options: CutRunOptions,
 ): Promise<ChannelStats> {
   const { step, cache } = at;
-  const { model: sub, moments } = stepModel(model, at);
+  // A layer output the next steps read comes out anyway: its statistics are taken from it here,
+  // in float64 as before; only the last layer's are reduced in the graph.
+  const fetched = step.keep.includes(step.layer);
+  const { model: sub, moments } = stepModel(model, at, !fetched);
   const session = await createSession(writeModel(sub));
   const stats = new Map<string, ChannelStats>();
-  const fetches = [...momentFetches(moments), ...step.keep];
+  const fetches = [...(moments ? momentFetches(moments) : []), ...step.keep];
   try {
     for (let b = 0; b < batches.length; b++) {
       options.signal?.throwIfAborted();
@@ -90,7 +94,8 @@ async function runStep(
       for (const name of step.inputs) feeds[feedName(name, at)] = feedOf(name, b, batches, at);
       const results = await session.run(feeds, fetches);
       try {
-        accumulateMoments(stats, step.layer, moments, results);
+        if (moments) accumulateMoments(stats, step.layer, moments, results);
+        else accumulateTensor(stats, step.layer, results[step.layer]);
         for (const name of step.keep) {
           const t = results[name];
           const list = cache.get(name) ?? new Array(batches.length);

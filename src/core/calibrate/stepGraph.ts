@@ -44,7 +44,8 @@ export function feedName(name: string, at: StepContext): string {
 export function stepModel(
   model: OnnxModel,
   at: StepContext,
-): { model: OnnxModel; moments: MomentOutputs } {
+  reduce = true,
+): { model: OnnxModel; moments: MomentOutputs | null } {
   const { plan, step, cache } = at;
   const all = model.graph.node ?? [];
   const indices = [...step.constants, ...step.nodes].sort((a, b) => a - b);
@@ -58,20 +59,22 @@ export function stepModel(
       : cachedInfo(name, feedName(name, at), cache.get(name)!),
   );
   const corrected = correctionNodes(step, at);
-  const reduce = momentNodes(model, [step.layer]);
-  const moments = reduce.outputs.get(step.layer)!;
+  const reduced = reduce
+    ? momentNodes(model, [step.layer])
+    : { nodes: [], initializers: [], outputs: new Map<string, MomentOutputs>() };
+  const moments = reduced.outputs.get(step.layer) ?? null;
   const output = [
-    ...momentFetches(moments).map((name) => ({ name })),
+    ...(moments ? momentFetches(moments) : []).map((name) => ({ name })),
     // No declared shape: a value_info written at batch 1 must not contradict the batches run.
     ...step.keep.map((name) => ({ name })),
   ];
   const graph = {
     ...model.graph,
-    node: [...corrected.nodes, ...nodes, ...reduce.nodes],
+    node: [...corrected.nodes, ...nodes, ...reduced.nodes],
     initializer: [
       ...(model.graph.initializer ?? []).filter((t) => used.has(t.name ?? '')),
       ...corrected.initializers,
-      ...reduce.initializers,
+      ...reduced.initializers,
     ],
     input,
     output,
