@@ -1,5 +1,5 @@
 // Sequential calibration from cached activations must give what re-running the network from the
-// input at every step gives, to float rounding: same statistics (reduced in the graph in float64),
+// input at every step gives, to float rounding: same statistics (reduced in the graph),
 // same corrections, a dead channel left dead, on a residual network whose cuts carry two tensors,
 // at two opsets (reduction axes as attribute and as input), with odd batch sizes, and with 1 or 8
 // images (no NaN).
@@ -89,7 +89,7 @@ describe('sequential calibration from cached activations', () => {
     expect(bias(cut.model)).toBeCloseTo(bias(rerun.model), 6);
   });
 
-  it('reduces statistics in the graph to the JavaScript ones (float64 both)', async () => {
+  it('reduces statistics in the graph to the JavaScript ones (to a float32 rounding)', async () => {
     const model = readModel(residualCompressed());
     const batches = residualBatches([5, 11]);
     const inGraph = await collectOutputMoments(model, LAYER_OUTPUTS, batches);
@@ -104,8 +104,9 @@ describe('sequential calibration from cached activations', () => {
       expect(a.count).toBe(b.count);
       const std = channelStd(b);
       for (let c = 0; c < a.channels; c++) {
-        expect(Math.abs(a.mean[c] - b.mean[c])).toBeLessThanOrEqual(1e-12 * (1 + std[c]));
-        expect(Math.abs(a.m2[c] - b.m2[c])).toBeLessThanOrEqual(1e-12 * b.m2[c] + 1e-300);
+        // Per-image float32 sums, then float64: about 1e-7 relative.
+        expect(Math.abs(a.mean[c] - b.mean[c])).toBeLessThanOrEqual(1e-6 * (1 + std[c]));
+        expect(Math.abs(a.m2[c] - b.m2[c])).toBeLessThanOrEqual(1e-6 * b.m2[c]);
       }
     }
     // conv2's dead channel: exactly zero variance, as in float64 JavaScript.
