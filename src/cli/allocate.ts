@@ -2,6 +2,7 @@
 // the option (QAF rate and bits, PTQ bits, or keep) whose summed sensitivity is smallest within
 // the budget (src/core/allocate/budget.ts); `qaf compress --allocation ALLOC.json` applies it.
 import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
   allocateForBudget,
   type BudgetAllocation,
@@ -14,7 +15,16 @@ import {
 } from '../core/allocate/index.ts';
 import { prepareModel } from '../core/pipeline/prepare.ts';
 import { sha256Hex } from '../core/sweep/configKey.ts';
-import { formatBytes, formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
+import {
+  formatBytes,
+  formatTable,
+  maxInputBytesOption,
+  maxInputBytesUsage,
+  parseByteSize,
+  parseCommandArgs,
+  readInputFile,
+  UsageError,
+} from './util.ts';
 
 export const allocateUsage = `usage: qaf allocate MODEL.onnx --sensitivity TABLE.json --budget bops=5%|size=120KB -o ALLOC.json
                     [--objective score|kl|agreement|output] [--json]
@@ -29,7 +39,8 @@ exactly); \`qaf compress MODEL.onnx --allocation ALLOC.json -o OUT.onnx\` then c
   --objective O       summed squared relative error of the model's scores (default), KL,
                       disagreement, or squared relative output error of the layer
   -o, --output FILE   the allocation (JSON: global settings + per-layer overrides)
-  --json              print the choices and totals as one JSON object`;
+  --json              print the choices and totals as one JSON object
+${maxInputBytesUsage}`;
 
 const options = {
   sensitivity: { type: 'string' },
@@ -38,6 +49,7 @@ const options = {
   output: { type: 'string', short: 'o' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...maxInputBytesOption,
 } as const;
 
 export function allocationSummary(result: BudgetAllocation): string {
@@ -94,10 +106,14 @@ export async function allocateCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw new UsageError(`allocate: ${(err as Error).message}`);
   }
-  const modelBytes = readInputFile(positionals[0], 'model file');
-  const text = new TextDecoder().decode(readInputFile(v.sensitivity, 'sensitivity table'));
+  const maxBytes = parseByteSize('max-input-bytes', v['max-input-bytes']);
+  const modelBytes = readInputFile(positionals[0], 'model file', maxBytes);
+  const text = new TextDecoder().decode(
+    readInputFile(v.sensitivity, 'sensitivity table', maxBytes),
+  );
   const table = parseSensitivityTable(text);
-  if (table.modelSha256 !== (await sha256Hex(modelBytes))) {
+  const modelSha256 = await sha256Hex(modelBytes);
+  if (table.modelSha256 !== modelSha256) {
     throw new UsageError(
       `allocate: ${v.sensitivity} was measured on another model than ${positionals[0]}`,
     );
@@ -117,7 +133,9 @@ export async function allocateCommand(argv: string[]): Promise<number> {
   }
   const prepared = await prepareModel(modelBytes);
   validateAllocation(prepared.layers, result.allocation);
-  writeFileSync(v.output, formatAllocation(result.allocation));
+  // The file names its model, so `qaf compress --allocation` refuses it for another.
+  const model = { sha256: modelSha256, file: basename(positionals[0]) };
+  writeFileSync(v.output, formatAllocation(result.allocation, model));
   if (v.json) {
     console.log(
       JSON.stringify({

@@ -2,6 +2,7 @@
 // compressed model (src/core/rewrite) and reports its costs and its real size on disk.
 import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
 import type { DatasetFormat } from '../core/data/types.ts';
+import type { Allocation } from '../core/factor/modelJobs.ts';
 import type { LayerResult } from '../core/factor/types.ts';
 import type { Kernels } from '../core/kernels/types.ts';
 import { compressModel, type PreparedModel, type RunCheck } from '../core/pipeline/index.ts';
@@ -10,9 +11,13 @@ import {
   type CalibrationCliArgs,
   calibrationCliOptions,
   calibrationCliUsage,
+  type DataLimits,
+  dataLimitOptions,
   datasetFormat,
+  datasetLimitUsage,
   loadDataFile,
   parseCalibrationArgs,
+  parseDataLimits,
 } from './data.ts';
 import { checkOutputPath, forceUsage, writeOutputFile } from './outputFile.ts';
 import { formatBytes, UsageError } from './util.ts';
@@ -26,6 +31,7 @@ export const compressOutputOptions = {
   'calib-count': { type: 'string' },
   'calib-method': { type: 'string' },
   ...calibrationCliOptions,
+  ...dataLimitOptions,
 } as const;
 
 export const compressOutputUsage = `
@@ -41,7 +47,8 @@ ${forceUsage}
   --calib FILE       calibration images for --act-bits 8 (CIFAR-10 .bin, .zip or .npy)
   --calib-count N    calibration images, spread over the file (default 256)
   --calib-method M   minmax (default) or percentile (99.99 %)
-${calibrationCliUsage}`;
+${calibrationCliUsage}
+${datasetLimitUsage}`;
 
 export interface OutputArgs {
   path: string;
@@ -54,6 +61,8 @@ export interface OutputArgs {
   calibration: CalibrationCliArgs | null;
   /** Replace an existing output (never an input). */
   force: boolean;
+  /** Bounds on the calibration files (--max-input-bytes, --max-images ...). */
+  limits: DataLimits;
 }
 
 function intOption(name: string, value: unknown, allowed: (n: number) => boolean) {
@@ -92,7 +101,18 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
   const calibCount = intOption('calib-count', values['calib-count'], (n) => n > 0) ?? 256;
   const calibration = parseCalibrationArgs(values);
   const force = values.force === true;
-  return { path, actBits, otherBits, calib, calibCount, calibMethod: method, calibration, force };
+  const limits = parseDataLimits(values);
+  return {
+    path,
+    actBits,
+    otherBits,
+    calib,
+    calibCount,
+    calibMethod: method,
+    calibration,
+    force,
+    limits,
+  };
 }
 
 /** Every file the command reads, the model first: the output may be none of them. */
@@ -112,9 +132,10 @@ export async function writeOutput(
   prepared: PreparedModel,
   results: readonly LayerResult[],
   kernels: Kernels,
+  allocation?: Allocation,
 ): Promise<CompressionReport & { check: RunCheck | null }> {
   const batchesOf = async (file: string, format: DatasetFormat, images: number, what: string) => {
-    const { dataset } = await loadDataFile(file, format, what);
+    const { dataset } = await loadDataFile(file, format, what, args.limits);
     return makeCalibrationBatches(prepared.model, dataset, { images });
   };
   const calibration = args.calibration
@@ -139,6 +160,7 @@ export async function writeOutput(
     prepared,
     kernels,
     results,
+    allocation,
     output: {
       otherWeightBits: args.otherBits,
       actBits: args.actBits,

@@ -4,11 +4,18 @@ import { rangeIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat } from '../core/data/types.ts';
 import { type EvalReport, evaluateModel } from '../core/eval/evaluate.ts';
 import type { ProgressEvent } from '../core/util/progress.ts';
-import { datasetFormat, loadDataFile } from './data.ts';
+import {
+  type DataLimits,
+  dataLimitOptions,
+  dataLimitUsage,
+  datasetFormat,
+  loadDataFile,
+  parseDataLimits,
+} from './data.ts';
 import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const evalUsage = `usage: qaf eval MODEL.onnx --data FILE [--format cifar10|zip|npy] [--limit N]
-                [--reference ORIGINAL.onnx] [--batch N] [--runs N] [--json]
+                [--reference ORIGINAL.onnx] [--batch N] [--runs N] [--json] [limits]
 
   --data FILE        evaluation data: CIFAR-10 .bin, .zip of images (one folder per class,
                      or all at the top level for agreement only), or .npy of inputs
@@ -17,7 +24,8 @@ export const evalUsage = `usage: qaf eval MODEL.onnx --data FILE [--format cifar
   --reference FILE   original model: adds top-1 agreement, KL and its latency
   --batch N          images per inference for models with a dynamic batch (default 100)
   --runs N           timed single-image latency runs per model (default 30)
-  --json             print one JSON object instead of the summary`;
+  --json             print one JSON object instead of the summary
+${dataLimitUsage}`;
 
 export interface EvalArgs {
   model: string;
@@ -28,6 +36,7 @@ export interface EvalArgs {
   batch: number;
   runs: number;
   json: boolean;
+  limits: DataLimits;
 }
 
 function positive(name: string, n: number | null): number | null {
@@ -53,6 +62,7 @@ const evalOptions = {
   runs: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...dataLimitOptions,
 } as const;
 
 /** Parsed arguments, or null for --help. */
@@ -75,6 +85,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs | null {
     batch: Math.max(1, wholeNumber('batch', values.batch, 100) ?? 100),
     runs: wholeNumber('runs', values.runs, 30) ?? 30,
     json: values.json ?? false,
+    limits: parseDataLimits(values),
   };
 }
 
@@ -135,11 +146,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
     console.log(evalUsage);
     return 0;
   }
-  const modelBytes = readInputFile(args.model, 'model');
+  const maxBytes = args.limits.maxInputBytes;
+  const modelBytes = readInputFile(args.model, 'model', maxBytes);
   const referenceBytes = args.reference
-    ? readInputFile(args.reference, 'reference model')
+    ? readInputFile(args.reference, 'reference model', maxBytes)
     : undefined;
-  const { dataset } = await loadDataFile(args.data, args.format, 'data');
+  const { dataset } = await loadDataFile(args.data, args.format, 'data', args.limits);
   const count = args.limit === null ? dataset.count : Math.min(args.limit, dataset.count);
   const report = await evaluateModel({
     modelBytes,

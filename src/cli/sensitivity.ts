@@ -16,7 +16,14 @@ import { APP_CALIBRATION_IMAGES } from '../core/calibrate/defaults.ts';
 import type { LayerSelection } from '../core/factor/modelJobs.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { prepareModel } from '../core/pipeline/prepare.ts';
-import { countOption, datasetFormat, loadDataFile } from './data.ts';
+import {
+  countOption,
+  dataLimitOptions,
+  dataLimitUsage,
+  datasetFormat,
+  loadDataFile,
+  parseDataLimits,
+} from './data.ts';
 import { formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 const list = (xs: readonly number[]) => xs.join(',');
@@ -44,7 +51,8 @@ applied to the layer as the pipeline applies it.
   --preset P               ADMM preset: default or published
   --cache-dir DIR          measurement cache (default .qaf-cache); --no-cache disables it
   -o, --output FILE        write the table (JSON) for \`qaf allocate\`
-  --json                   print the table as JSON instead of the KL matrix`;
+  --json                   print the table as JSON instead of the KL matrix
+${dataLimitUsage}`;
 
 const options = {
   'calibration-data': { type: 'string' },
@@ -64,6 +72,7 @@ const options = {
   output: { type: 'string', short: 'o' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...dataLimitOptions,
 } as const;
 
 function numbers(
@@ -93,7 +102,7 @@ function selectionOf(value: string | undefined): LayerSelection {
 }
 
 /** The CLI's cache: one JSON file, rewritten (atomically) after every new measurement. */
-class JsonFileSensitivityCache implements SensitivityCache {
+export class JsonFileSensitivityCache implements SensitivityCache {
   private readonly file: string;
   private entries: Record<string, OptionSensitivity> = {};
 
@@ -182,8 +191,11 @@ export async function sensitivityCommand(argv: string[]): Promise<number> {
   const images = countOption('images', v.images, APP_CALIBRATION_IMAGES)!;
   const format = datasetFormat('sensitivity', data, v['calibration-format'], 'calibration-format');
 
-  const prepared = await prepareModel(readInputFile(positionals[0], 'model file'));
-  const { dataset } = await loadDataFile(data, format, 'calibration data');
+  const limits = parseDataLimits(v);
+  const prepared = await prepareModel(
+    readInputFile(positionals[0], 'model file', limits.maxInputBytes),
+  );
+  const { dataset } = await loadDataFile(data, format, 'calibration data', limits);
   const batches = makeCalibrationBatches(prepared.model, dataset, { images });
   const tty = !v.json && process.stderr.isTTY === true;
   const table = await measureSensitivity({

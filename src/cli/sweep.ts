@@ -19,7 +19,16 @@ import { type ModelSweepOptions, runModelSweep } from '../core/sweep/modelSweep.
 import { formatPercent, sweepTable } from '../core/sweep/table.ts';
 import type { SweepCache, SweepMeasurement, SweepMethod } from '../core/sweep/types.ts';
 import type { ProgressEvent } from '../core/util/progress.ts';
-import { countOption, datasetFormat, type LoadedData, loadDataFile } from './data.ts';
+import {
+  countOption,
+  type DataLimits,
+  dataLimitOptions,
+  dataLimitUsage,
+  datasetFormat,
+  type LoadedData,
+  loadDataFile,
+  parseDataLimits,
+} from './data.ts';
 import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods admm,ftq,ptq] [--rates 1.5,2,3]
@@ -48,7 +57,8 @@ export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods ad
   --runs N                  timed single-image latency runs per point (default 20)
   --preset P                ADMM preset: default or published
   --cache-dir DIR           result cache (default .qaf-cache); --no-cache disables it
-  --json                    print one JSON object with a "points" array`;
+  --json                    print one JSON object with a "points" array
+${dataLimitUsage}`;
 
 const sweepOptions = {
   data: { type: 'string' },
@@ -69,6 +79,7 @@ const sweepOptions = {
   'no-cache': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...dataLimitOptions,
 } as const;
 
 export interface SweepArgs {
@@ -90,6 +101,7 @@ export interface SweepArgs {
   preset: 'default' | 'published';
   cacheDir: string | null;
   json: boolean;
+  limits: DataLimits;
 }
 
 function numberList(flag: string, value: string | undefined, fallback: number[]): number[] {
@@ -158,6 +170,7 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
     preset: v.preset === 'published' ? 'published' : 'default',
     cacheDir: v['no-cache'] ? null : (v['cache-dir'] ?? '.qaf-cache'),
     json: v.json ?? false,
+    limits: parseDataLimits(v),
   };
 }
 
@@ -201,10 +214,15 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     console.log(sweepUsage);
     return 0;
   }
-  const modelBytes = readInputFile(args.model, 'model');
-  const data = await loadDataFile(args.data, args.format, 'data');
+  const modelBytes = readInputFile(args.model, 'model', args.limits.maxInputBytes);
+  const data = await loadDataFile(args.data, args.format, 'data', args.limits);
   const separate = args.calibrationData
-    ? await loadDataFile(args.calibrationData, args.calibrationFormat!, 'calibration data')
+    ? await loadDataFile(
+        args.calibrationData,
+        args.calibrationFormat!,
+        'calibration data',
+        args.limits,
+      )
     : null;
   const plan = calibrationPlan(args, modelBytes, data, separate);
   if (plan.warning) console.error(`qaf sweep: warning: ${plan.warning}`);

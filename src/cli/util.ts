@@ -81,7 +81,7 @@ function checkInput(path: string, what: string, st: Stats, maxBytes: number): vo
   if (st.size > maxBytes) {
     throw new UsageError(
       `${what} "${path}" is ${formatBytes(st.size)}, more than the ${formatBytes(maxBytes)} ` +
-        'limit (--max-input-bytes)',
+        'limit (--max-input-bytes raises it)',
     );
   }
 }

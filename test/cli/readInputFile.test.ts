@@ -63,7 +63,7 @@ describe('readInputFile', () => {
     const path = join(dir, 'big.bin');
     writeFileSync(path, new Uint8Array(100));
     expect(refusal(() => readInputFile(path, 'data file', 99))).toBe(
-      `data file "${path}" is 100 B, more than the 99 B limit (--max-input-bytes)`,
+      `data file "${path}" is 100 B, more than the 99 B limit (--max-input-bytes raises it)`,
     );
     expect(DEFAULT_MAX_INPUT_BYTES).toBe(2 * 1024 ** 3);
   });

@@ -5,9 +5,10 @@ import {
   type Dataset,
   type DatasetFormat,
   DatasetFormatError,
+  DatasetLimitError,
   type ImageDecoder,
 } from './types.ts';
-import { parseImageZip, type ZipImagesOptions } from './zipImages.ts';
+import { DEFAULT_DATASET_LIMITS, parseImageZip, type ZipImagesOptions } from './zipImages.ts';
 
 // Limits on what a zip may unpack to and decode; the CLI and the worker pass overrides as
 // `options.limits`.
@@ -33,12 +34,24 @@ export async function loadDataset(
 ): Promise<Dataset> {
   switch (format) {
     case 'cifar10':
-      return parseCifar10(bytes);
+      return checkImageCount(parseCifar10(bytes), options.limits?.maxImages);
     case 'npy':
-      return parseNpyImages(bytes);
+      return checkImageCount(parseNpyImages(bytes), options.limits?.maxImages);
     case 'zip':
       return parseImageZip(bytes, decode, options);
     default:
       throw new DatasetFormatError(`unknown dataset format '${format as string}'`);
   }
+}
+
+/** maxImages for the formats whose images are views of the file (zips check it themselves). */
+function checkImageCount(dataset: Dataset, max = DEFAULT_DATASET_LIMITS.maxImages): Dataset {
+  if (dataset.count > max) {
+    throw new DatasetLimitError(
+      `the file has ${dataset.count.toLocaleString('en-US')} images, more than the limit of ` +
+        `${max.toLocaleString('en-US')}`,
+      'maxImages',
+    );
+  }
+  return dataset;
 }

@@ -11,6 +11,20 @@ export class DatasetFormatError extends Error {
   }
 }
 
+/** Which bound of a dataset was passed (the CLI names the flag that raises it). */
+export type DatasetLimitName = 'maxTotalBytes' | 'maxEntries' | 'maxPixelsPerImage' | 'maxImages';
+
+/** Input refused because it passes one of the dataset limits (DatasetLimits). */
+export class DatasetLimitError extends DatasetFormatError {
+  constructor(
+    message: string,
+    readonly limit: DatasetLimitName,
+  ) {
+    super(message);
+    this.name = 'DatasetLimitError';
+  }
+}
+
 /** One image, channels last (HWC). uint8 where the source is uint8; float32 for float sources. */
 export interface DatasetImage {
   width: number;

@@ -6,7 +6,13 @@
 import { createThrottledProgress, type ProgressCallback } from '../util/progress.ts';
 import { assignClassLabels } from './classFolders.ts';
 import { imageSize } from './imageHeader.ts';
-import { type Dataset, DatasetFormatError, type DatasetImage, type ImageDecoder } from './types.ts';
+import {
+  type Dataset,
+  DatasetFormatError,
+  type DatasetImage,
+  DatasetLimitError,
+  type ImageDecoder,
+} from './types.ts';
 import { listZipEntries, readZipEntry, type ZipEntry, type ZipLimits } from './zipReader.ts';
 
 export interface DatasetLimits extends ZipLimits {
@@ -45,9 +51,10 @@ export async function parseImageZip(
   const entries = stripCommonFolder(listEntries(bytes, limits));
   if (entries.length === 0) throw new DatasetFormatError('the zip contains no images');
   if (entries.length > limits.maxImages) {
-    throw new DatasetFormatError(
+    throw new DatasetLimitError(
       `the zip has ${entries.length.toLocaleString('en-US')} images, more than the limit of ` +
         `${limits.maxImages.toLocaleString('en-US')}`,
+      'maxImages',
     );
   }
   const labelled = entries[0].parts.length === 2;
@@ -160,9 +167,10 @@ async function decodeEntry(
     throw corrupt(path, mime, err);
   }
   if (size.width * size.height > maxPixels) {
-    throw new DatasetFormatError(
+    throw new DatasetLimitError(
       `zip entry '${path}' is ${size.width} x ${size.height} pixels, more than the limit of ` +
         `${maxPixels.toLocaleString('en-US')} pixels per image`,
+      'maxPixelsPerImage',
     );
   }
   let decoded: Awaited<ReturnType<ImageDecoder>>;

@@ -4,7 +4,7 @@
 // that inflates past its declared size is refused as soon as it does, so a lying header gains
 // nothing. (fflate's unzipSync inflates every entry up front, into buffers of declared size.)
 import { Inflate, strFromU8 } from 'fflate';
-import { DatasetFormatError } from './types.ts';
+import { DatasetFormatError, DatasetLimitError } from './types.ts';
 
 export interface ZipLimits {
   /** Sum of the entries' uncompressed sizes. */
@@ -38,7 +38,9 @@ function unreadable(reason: string): DatasetFormatError {
 
 function formatBytes(bytes: number): string {
   const gib = bytes / 1024 ** 3;
-  return gib >= 1 ? `${gib.toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  if (gib >= 1) return `${gib.toFixed(1)} GiB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${bytes.toLocaleString('en-US')} bytes`;
 }
 
 class View {
@@ -112,9 +114,10 @@ export function listZipEntries(bytes: Uint8Array, limits: ZipLimits): ZipEntry[]
   const v = new View(bytes);
   const { count, offset } = findDirectory(v);
   if (count > limits.maxEntries) {
-    throw new DatasetFormatError(
+    throw new DatasetLimitError(
       `the zip has ${count.toLocaleString('en-US')} entries, more than the limit of ` +
         `${limits.maxEntries.toLocaleString('en-US')}`,
+      'maxEntries',
     );
   }
   const entries: ZipEntry[] = [];
@@ -135,9 +138,10 @@ export function listZipEntries(bytes: Uint8Array, limits: ZipLimits): ZipEntry[]
     zip64Fields(v, o + 46 + nameLength, extraLength, entry);
     total += entry.size;
     if (total > limits.maxTotalBytes) {
-      throw new DatasetFormatError(
+      throw new DatasetLimitError(
         `the zip would unpack to more than ${formatBytes(limits.maxTotalBytes)} ` +
           `(the limit; its entries declare ${formatBytes(sumSizes(v, offset, count))})`,
+        'maxTotalBytes',
       );
     }
     entries.push(entry);
