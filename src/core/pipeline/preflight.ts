@@ -14,7 +14,7 @@ import { raiseOpset } from '../onnx/opsetConvert.ts';
 import { writeModel } from '../onnx/reader.ts';
 import { defaultOpset } from '../onnx/shapes/inferShapes.ts';
 import type { OnnxModel } from '../onnx/types.ts';
-import { opsetAdvice } from '../rewrite/opset.ts';
+import { neededOpset, opsetAdvice } from '../rewrite/opset.ts';
 import { normalSampler } from '../util/prng.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
 import type { OutputSettings } from './write.ts';
@@ -34,7 +34,7 @@ export interface PreflightReport {
 /** Output differences above this mean a conversion changed what the model computes. */
 const RAISE_TOLERANCE = 1e-3;
 
-/** The opset the rewrite will need for this allocation (rewrite/compressModel.ts, plan()). */
+/** The opset the rewrite will need for this allocation (the rule: rewrite/opset.ts neededOpset). */
 export function targetOpset(
   prepared: PreparedModel,
   allocation: Allocation,
@@ -51,12 +51,7 @@ export function targetOpset(
   const actBits = output.actBits ?? FLOAT_BITS;
   const quantOn = actBits < FLOAT_BITS || choices.some((c) => isQuantizing(c.method));
   const otherBits = output.otherWeightBits ?? (quantOn ? 8 : FLOAT_BITS);
-  const usesInt4 =
-    choices.some((c) => isQuantizing(c.method) && c.bits <= 4) ||
-    (otherBits <= 4 && prepared.layers.length > choices.length);
-  const usesDq =
-    actBits < FLOAT_BITS || otherBits < FLOAT_BITS || choices.some((c) => isQuantizing(c.method));
-  return usesInt4 ? 21 : usesDq ? 13 : 0;
+  return neededOpset(choices, actBits, otherBits, prepared.layers.length > choices.length);
 }
 
 export async function preflight(

@@ -24,7 +24,7 @@ import {
 } from './activations.ts';
 import { GraphEditor } from './graphEdit.ts';
 import { initializersRead, quantizeOtherLayer, rewriteLayer } from './layerRewrite.ts';
-import { checkOpsetUpgrade, upgradeOpset } from './opset.ts';
+import { checkOpsetUpgrade, neededOpset, upgradeOpset } from './opset.ts';
 import { floatTensor, readFloat32, tensorPayloadBytes } from './tensors.ts';
 import {
   type CompressionReport,
@@ -74,14 +74,12 @@ function plan(
   if (otherWeightBits !== FLOAT_BITS && (otherWeightBits < 2 || otherWeightBits > 8)) {
     throw new RewriteError(`otherWeightBits must be 2-8 or 32, got ${otherWeightBits}`);
   }
-  const usesInt4 =
-    results.some((r) => isQuantizing(r.method) && r.bits <= 4) ||
-    (otherWeightBits <= 4 && layers.length > results.length);
-  const usesDq =
-    actBits < FLOAT_BITS ||
-    otherWeightBits < FLOAT_BITS ||
-    results.some((r) => isQuantizing(r.method));
-  const targetOpset = usesInt4 ? 21 : usesDq ? 13 : 0;
+  const targetOpset = neededOpset(
+    results,
+    actBits,
+    otherWeightBits,
+    layers.length > results.length,
+  );
   const from = defaultOpset(model);
   if (checkOpset && targetOpset > from) checkOpsetUpgrade(model, from, targetOpset);
   return {

@@ -2,6 +2,8 @@
 // opset 13 (IR 7), INT4 tensors need opset 21 (IR 10). Every op of the graph, subgraphs
 // included, whose form or meaning changed on the way is converted (src/core/onnx/opsetConvert.ts);
 // an op we cannot convert is refused before anything is written, naming it.
+import { FLOAT_BITS, isQuantizing } from '../cost/costModel.ts';
+import type { MethodId } from '../factor/methods/index.ts';
 import { makeTensor } from '../onnx/builders.ts';
 import {
   convertNode,
@@ -16,6 +18,24 @@ import type { GraphEditor } from './graphEdit.ts';
 import { RewriteError } from './types.ts';
 
 export { irVersionFor };
+
+/**
+ * The default-domain opset a written model needs (0: none beyond the model's own): 21 when any
+ * weight is stored as INT4 (a quantized layer at 4 bits or fewer, or the layers left uncompressed
+ * at `otherWeightBits` <= 4), 13 for per-axis DequantizeLinear (any quantization), else 0. The one
+ * rule shared by the rewrite and the preflight check.
+ */
+export function neededOpset(
+  choices: readonly { method: MethodId; bits: number }[],
+  actBits: number,
+  otherWeightBits: number,
+  othersPresent: boolean,
+): number {
+  const quantized = choices.filter((c) => isQuantizing(c.method));
+  const usesInt4 = quantized.some((c) => c.bits <= 4) || (otherWeightBits <= 4 && othersPresent);
+  const usesDq = actBits < FLOAT_BITS || otherWeightBits < FLOAT_BITS || quantized.length > 0;
+  return usesInt4 ? 21 : usesDq ? 13 : 0;
+}
 
 /** Throws RewriteError for the first op (subgraphs included) that cannot move from `from` to `to`. */
 export function checkOpsetUpgrade(model: OnnxModel, from: number, to: number): void {
