@@ -22,9 +22,10 @@ import type { SweepCache, SweepContext, SweepGridSpec, SweepPoint, SweepRow } fr
  * Bump when a change to the pipeline changes results, so old cache entries stop matching (the
  * CLI's JSON cache and the app's IndexedDB both key on it). 2: act-8 models also quantize the
  * tensors inside factorized chains. 3: the randomized start and the new default ADMM preset
- * (issue #14) change QAF, FTQ and float CP results.
+ * (issue #14) change QAF, FTQ and float CP results. 4: QAF on layers whose largest mode is <= 64
+ * runs from both starts and keeps the lower error.
  */
-export const SWEEP_PIPELINE_VERSION = 3;
+export const SWEEP_PIPELINE_VERSION = 4;
 
 /**
  * 'spatial': factorizable convolutions with a k x k kernel, k > 1 (on the CIFAR ResNets, the 18

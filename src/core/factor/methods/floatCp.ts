@@ -20,7 +20,7 @@ export function floatCp(
   job: Pick<CompressJob, 'weight' | 'seed'>,
   dims: readonly number[],
   rank: number,
-  options: Pick<CpAlsOptions, 'maxIterations' | 'onIteration' | 'shouldStop'> = {},
+  options: Pick<CpAlsOptions, 'maxIterations' | 'onIteration' | 'shouldStop' | 'init'> = {},
 ): CpDecomposition {
   if (dims.length === 2) {
     const { a, b } = truncatedSvd(job.weight, dims[0], dims[1], rank, {
@@ -47,6 +47,7 @@ export function floatCpOfJob(
   },
   maxIterations: number,
   share: number,
+  init?: CpAlsOptions['init'],
 ) {
   const dims = cpDims(job.shape);
   const rank = resolveRank(dims, job.rank, job.rate);
@@ -55,6 +56,7 @@ export function floatCpOfJob(
     maxIterations,
     onIteration: (it, e) => ctx.report('init', it, e, (share * it) / maxIterations),
     shouldStop: ctx.shouldStop,
+    init,
   });
   return { dims, rank, float };
 }
