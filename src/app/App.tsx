@@ -13,6 +13,10 @@ import { StorageNotice } from './components/StorageNotice.tsx';
 import { TradeoffCharts } from './components/TradeoffCharts.tsx';
 import { Welcome } from './components/Welcome.tsx';
 import { useAppStore } from './store.ts';
+import { watchModelSwitches } from './workbench/modelHistory.ts';
+
+// Opening another model puts the previous one's runs away (modelHistory.ts).
+watchModelSwitches();
 
 /** Lays out the panels; each panel reads what it needs from the store. */
 export function App() {

@@ -8,31 +8,13 @@ import { chartSvgDocument, type LegendFacts, svgToPng } from '../workbench/chart
 import type { ChartSpec } from '../workbench/chartSpecs.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
 import { saveBlob } from '../workbench/download.ts';
-import { originalBytes } from '../workbench/pipeline.ts';
+import { modelHash } from '../workbench/modelHistory.ts';
 import {
   assertExportable,
   type ExportMeta,
   pointsCsv,
   pointsJson,
 } from '../workbench/pointsExport.ts';
-
-const hashes = new Map<string, Promise<string>>();
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** The model's SHA-256, once per opened model. */
-function modelHash(model: ModelOverview): Promise<string> {
-  let hash = hashes.get(model.modelId);
-  if (!hash) {
-    hash = originalBytes(model).then(sha256Hex);
-    hash.catch(() => hashes.delete(model.modelId));
-    hashes.set(model.modelId, hash);
-  }
-  return hash;
-}
 
 export function fileBase(fileName: string): string {
   return fileName.replace(/\.onnx$/i, '');

@@ -1,10 +1,14 @@
 import { useMemo, useState } from 'react';
 import { formatBytes } from '../format.ts';
+import { useAppStore } from '../store.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
 import { downloadModel, downloadReport } from '../workbench/download.ts';
+import { isOpenModelRow, otherModelRuns, useOpenModelHash } from '../workbench/modelHistory.ts';
+import { forgetModel } from '../workbench/modelStore.ts';
 import { type OriginalRow, resultGroups } from '../workbench/resultGroups.ts';
 import { isQuantizingMethod, METHOD_LABELS, sizeLabel } from '../workbench/settings.ts';
 import { type ResultRow, removeResult, useSession, useWorkbench } from '../workbench/store.ts';
+import { StoredModels } from './StoredModels.tsx';
 
 function pct(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined || !Number.isFinite(v)
@@ -31,7 +35,10 @@ function RowActions({ row, onError }: { row: ResultRow; onError(message: string)
         type="button"
         className="button-link muted"
         aria-label="Remove result"
-        onClick={() => removeResult(row.id)}
+        onClick={() => {
+          removeResult(row.id);
+          void forgetModel(row.id);
+        }}
       >
         ×
       </button>
@@ -122,9 +129,35 @@ const HEADERS: [string, string, boolean][] = [
   ['Original', 'The original model’s latency measured beside it', true],
 ];
 
+/** The open model's rows, and the runs of other models put away in their own history. */
+function useModelRows(): { rows: ResultRow[]; others: ResultRow[] } {
+  const all = useWorkbench((s) => s.results);
+  const model = useAppStore((s) => s.model);
+  const sha256 = useOpenModelHash((s) => s.sha256);
+  return useMemo(() => {
+    if (!model) return { rows: all, others: [] };
+    const rows: ResultRow[] = [];
+    const others: ResultRow[] = [];
+    for (const row of all) (isOpenModelRow(row, model, sha256) ? rows : others).push(row);
+    return { rows, others };
+  }, [all, model, sha256]);
+}
+
+function OtherModels({ others }: { others: ResultRow[] }) {
+  if (others.length === 0) return null;
+  const text = otherModelRuns(others)
+    .map((m) => `${m.modelFileName} (${m.runs} ${m.runs === 1 ? 'run' : 'runs'})`)
+    .join(', ');
+  return (
+    <p className="small muted" data-testid="other-model-runs">
+      Kept for other models, back when you open them again: {text}.
+    </p>
+  );
+}
+
 /** One row per compressed configuration, under the original model on the same images. */
 export function ResultsTable() {
-  const rows = useWorkbench((s) => s.results);
+  const { rows, others } = useModelRows();
   const baselines = useWorkbench((s) => s.baselines);
   const sweepRows = useWorkbench((s) => s.sweepRows);
   const selectedId = useSession((s) => s.chartSelection.resultId);
@@ -133,7 +166,7 @@ export function ResultsTable() {
     () => resultGroups(rows, baselines, sweepRows),
     [rows, baselines, sweepRows],
   );
-  if (rows.length === 0) return null;
+  if (rows.length === 0 && others.length === 0) return null;
   return (
     <section className="panel" aria-labelledby="results-title">
       <div className="panel-head">
@@ -141,9 +174,11 @@ export function ResultsTable() {
         <span className="muted small">
           latency: median / p90 ms per image, compressed vs original
         </span>
+        <StoredModels />
       </div>
+      <OtherModels others={others} />
       {error && <p className="field-error">{error}</p>}
-      <div className="table-scroll">
+      <div className="table-scroll" hidden={rows.length === 0}>
         <table className="layer-table results-table" data-testid="results-table">
           <thead>
             <tr>

@@ -1,5 +1,8 @@
+import { useEffect, useState } from 'react';
+import { runEta } from '../workbench/eta.ts';
 import { cancelRun, retryRun } from '../workbench/runActions.ts';
-import { isBusy, useSession } from '../workbench/store.ts';
+import { isBusy, type RunState, useSession } from '../workbench/store.ts';
+import { formatDuration } from '../workbench/sweepGrid.ts';
 
 const PHASE_TEXT: Record<string, string> = {
   compressing: 'Factorizing layers',
@@ -34,13 +37,37 @@ function StallNotice() {
   );
 }
 
+/** A clock that ticks every second while `on`. */
+function useNow(on: boolean): number {
+  const [now, setNow] = useState(() => performance.now());
+  useEffect(() => {
+    if (!on) return;
+    const timer = setInterval(() => setNow(performance.now()), 1000);
+    return () => clearInterval(timer);
+  }, [on]);
+  return on ? Math.max(now, performance.now()) : now;
+}
+
+/** "Evaluating · about 40 s left", from the rate measured so far in this run. */
+function RunEta({ run }: { run: RunState }) {
+  const busy = isBusy(run);
+  const now = useNow(busy);
+  if (!busy || run.startedAt === undefined) return null;
+  const seconds = runEta(run.startedAt, run.progress, now);
+  return (
+    <span className="small muted" data-testid="run-eta" aria-live="off">
+      {seconds === null ? 'measuring the time left' : `${formatDuration(seconds)} left`}
+    </span>
+  );
+}
+
 /** The run's overall bar, its status, and one line per layer (step and current error). */
 export function RunProgress() {
   const run = useSession((s) => s.run);
   if (run.phase === 'idle') return null;
   const percent = Math.round(run.progress * 100);
   return (
-    <section className="panel run-panel" aria-labelledby="run-title">
+    <section className="panel run-panel" aria-labelledby="run-title" data-testid="run-panel">
       <div className="panel-head">
         <h2 id="run-title">Run</h2>
         <span className={`run-status run-${run.phase}`} data-testid="run-status" aria-live="polite">
@@ -58,8 +85,8 @@ export function RunProgress() {
         >
           <div className="progress-fill" style={{ width: `${percent}%` }} />
         </div>
-        <p className="small muted" data-testid="run-detail">
-          {run.detail} · {run.events} progress events
+        <p className="small muted run-detail-line">
+          <span data-testid="run-detail">{run.detail}</span> <RunEta run={run} />
         </p>
         {run.calibration && (
           <p className="small" data-testid="run-calibration">

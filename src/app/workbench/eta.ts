@@ -38,3 +38,16 @@ export function sweepEta(
     measured: fresh.length > 0,
   };
 }
+
+/**
+ * Time left in a run from its measured rate: the progress made since it started, extrapolated.
+ * Null until there is something to measure (2 s and 3 % in): an early guess would mislead.
+ * Layers reused from the cache jump the progress at no cost, so like the sweep's cached points
+ * they count as free.
+ */
+export function runEta(startMs: number, progress: number, nowMs: number): number | null {
+  const elapsedMs = nowMs - startMs;
+  if (elapsedMs < 2000 || progress < 0.03) return null;
+  if (progress >= 1) return 0;
+  return (elapsedMs * (1 - progress)) / progress / 1000;
+}

@@ -10,6 +10,8 @@ import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';
 import { isAbort } from './abortable.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
+import { modelHash } from './modelHistory.ts';
+import { keepModel, storedModel } from './modelStore.ts';
 import {
   buildModel,
   type CalibrationSource,
@@ -40,7 +42,7 @@ export interface Artifacts {
   report: CompressionReport;
 }
 
-/** Compressed models of this session by result row (reload drops them: they are rebuilt). */
+/** Compressed models of this session by result row; modelStore.ts keeps them across reloads. */
 const artifacts = new Map<string, Artifacts>();
 let controller: AbortController | null = null;
 /** Late progress of a finished step must not overwrite the run's state (see stepGate.ts). */
@@ -218,6 +220,7 @@ function resultRow(
   results: LayerResult[],
   built: Artifacts & { calibrated: boolean; calibrationStatement: string | null },
   evaluation: EvalSummary | null,
+  sha256: string | null,
 ): ResultRow {
   const totals = built.report.totals;
   return {
@@ -236,6 +239,7 @@ function resultRow(
     dataFileName: evaluation ? (useSession.getState().datasets.evaluation?.fileName ?? null) : null,
     dataHash: evaluation ? (useSession.getState().datasets.evaluation?.dataHash ?? null) : null,
     calibration: built.calibrationStatement,
+    modelHash: sha256,
   };
 }
 
@@ -256,7 +260,9 @@ async function compressAndEvaluateOnce(): Promise<void> {
   crash = null;
   const stopWatching = watchForStall();
   const { signal } = controller;
-  useSession.setState({ run: { ...IDLE_RUN, phase: 'compressing', detail: 'starting' } });
+  useSession.setState({
+    run: { ...IDLE_RUN, phase: 'compressing', detail: 'starting', startedAt: performance.now() },
+  });
   try {
     const { results, original, built, setAside } = await compressConfiguration(
       model,
@@ -280,9 +286,12 @@ async function compressAndEvaluateOnce(): Promise<void> {
         stepProgress('evaluating', 0.8, 0.2),
       );
     }
-    const row = resultRow(model, settings, results, built, evaluation);
+    const sha256 = await modelHash(model).catch(() => null);
+    const row = resultRow(model, settings, results, built, evaluation, sha256);
     artifacts.set(row.id, { bytes: built.bytes, report: built.report });
     useWorkbench.setState((s) => ({ results: [...s.results, row] }));
+    // The numbers are kept whatever happens to the bytes; a refusal is said by the store.
+    void keepModel(row.id, { bytes: built.bytes, report: built.report });
     patchRun({
       phase: 'done',
       progress: 1,
@@ -298,10 +307,16 @@ async function compressAndEvaluateOnce(): Promise<void> {
   }
 }
 
-/** The row's compressed model: kept bytes, or rebuilt (cheap when its layers are cached). */
+/**
+ * The row's compressed model: kept bytes (this session's, else the browser's store), or rebuilt
+ * (cheap when its layers are cached).
+ */
 export async function artifactsFor(row: ResultRow): Promise<Artifacts> {
-  const kept = artifacts.get(row.id);
-  if (kept) return kept;
+  const kept = artifacts.get(row.id) ?? (await storedModel(row.id));
+  if (kept) {
+    artifacts.set(row.id, kept);
+    return kept;
+  }
   const model = useAppStore.getState().model;
   if (!model || `${model.fileName}` !== row.modelFileName) {
     throw new Error(`open ${row.modelFileName} again to rebuild this model`);
@@ -309,11 +324,14 @@ export async function artifactsFor(row: ResultRow): Promise<Artifacts> {
   if (controller) throw new Error('wait for the running step to finish');
   controller = new AbortController();
   crash = null;
-  useSession.setState({ run: { ...IDLE_RUN, phase: 'compressing', detail: 'rebuilding' } });
+  useSession.setState({
+    run: { ...IDLE_RUN, phase: 'compressing', detail: 'rebuilding', startedAt: performance.now() },
+  });
   try {
     const { built } = await compressConfiguration(model, row.settings, controller.signal);
     const rebuilt = { bytes: built.bytes, report: built.report };
     artifacts.set(row.id, rebuilt);
+    void keepModel(row.id, rebuilt);
     patchRun({ phase: 'done', progress: 1, detail: 'rebuilt for download' });
     return rebuilt;
   } catch (err) {

@@ -62,6 +62,8 @@ export interface ResultRow {
   /** Where the calibration images came from, e.g. "calibrated on 256 of your images, evaluated
    * on the other 744"; absent when not calibrated (and on rows saved before). */
   calibration?: string | null;
+  /** SHA-256 of the model file: the model's run history (absent on rows saved before). */
+  modelHash?: string | null;
 }
 
 /** A sweep row as the charts keep it: whose model it is, and where it was measured. */
@@ -245,8 +247,10 @@ export interface RunState {
   progress: number;
   layers: Record<string, LayerRunState>;
   layerOrder: string[];
-  /** Progress events seen (the e2e checks that they arrive). */
+  /** Progress events seen (the stall watchdog counts them; not shown). */
   events: number;
+  /** When the run started (performance.now()), for its ETA. */
+  startedAt?: number;
   message: string | null;
   /** No progress for a long while (stallWatchdog.ts): the panel offers Retry / Cancel. */
   stalled: boolean;

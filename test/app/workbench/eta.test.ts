@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sweepEta } from '../../../src/app/workbench/eta.ts';
+import { runEta, sweepEta } from '../../../src/app/workbench/eta.ts';
 
 describe('sweep ETA', () => {
   it('uses the rough estimate until a fresh point has been measured', () => {
@@ -23,5 +23,15 @@ describe('sweep ETA', () => {
     expect(eta.measured).toBe(true);
     expect(eta.seconds).toBeCloseTo(7 * 20 - 5);
     expect(sweepEta(0, done, 3, 50_000, 60).seconds).toBe(0);
+  });
+});
+
+describe('run ETA', () => {
+  it('waits for something to measure, then extrapolates the measured rate', () => {
+    expect(runEta(0, 0.5, 1000)).toBeNull();
+    expect(runEta(0, 0.01, 10_000)).toBeNull();
+    // A quarter done in 10 s: 30 s left.
+    expect(runEta(0, 0.25, 10_000)).toBeCloseTo(30);
+    expect(runEta(0, 1, 10_000)).toBe(0);
   });
 });
