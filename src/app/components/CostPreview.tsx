@@ -2,6 +2,7 @@ import { useMemo } from 'react';
 import { computeCosts } from '../../core/cost/costModel.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatBytes, formatCount, formatScaled } from '../format.ts';
+import { TERMS } from '../workbench/pointText.ts';
 import { chosenLayers, costChoices } from '../workbench/settings.ts';
 import { useWorkbench } from '../workbench/store.ts';
 
@@ -26,11 +27,11 @@ export function CostPreview({ model }: { model: ModelOverview }) {
   return (
     <dl className="facts cost-preview" data-testid="cost-preview" aria-live="polite">
       <div className="fact">
-        <dt>BOP %</dt>
+        <dt title={TERMS.compute}>Compute (BOPs)</dt>
         <dd data-testid="preview-bop">{percent(t.bopPercent)}</dd>
       </div>
       <div className="fact">
-        <dt>Weights</dt>
+        <dt title="Weight values (parameters) kept, of the original model's">Weights</dt>
         <dd>
           {formatCount(t.params)}{' '}
           <span className="muted small">of {formatCount(t.floatParams)}</span>
@@ -39,8 +40,8 @@ export function CostPreview({ model }: { model: ModelOverview }) {
       <div className="fact">
         {/* Ideal bytes (bits / 8) of the weights plus float biases; the written file adds the
             graph, names and scales, and the result row shows that real size. */}
-        <dt title="weights at their bit width plus float biases; the written file adds the graph and scales">
-          Weight bytes (ideal)
+        <dt title="Ideal bytes: weights at their bit width plus float biases; the written file adds the graph and scales">
+          Model size (weights)
         </dt>
         <dd>
           {formatBytes(t.idealWeightBytes + biasBytes)}{' '}
@@ -48,7 +49,9 @@ export function CostPreview({ model }: { model: ModelOverview }) {
         </dd>
       </div>
       <div className="fact">
-        <dt>MACs</dt>
+        <dt title="MACs: multiply-accumulate operations per image, whatever their bit width">
+          Multiply-adds
+        </dt>
         <dd>
           {formatScaled(t.macs)} <span className="muted small">of {formatScaled(t.floatMacs)}</span>
         </dd>

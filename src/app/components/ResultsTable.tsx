@@ -5,6 +5,7 @@ import { errorMessage } from '../workbench/datasetActions.ts';
 import { downloadModel, downloadReport } from '../workbench/download.ts';
 import { isOpenModelRow, otherModelRuns, useOpenModelHash } from '../workbench/modelHistory.ts';
 import { forgetModel } from '../workbench/modelStore.ts';
+import { TERMS } from '../workbench/pointText.ts';
 import { type OriginalRow, resultGroups } from '../workbench/resultGroups.ts';
 import { isQuantizingMethod, METHOD_LABELS, sizeLabel } from '../workbench/settings.ts';
 import { type ResultRow, removeResult, useSession, useWorkbench } from '../workbench/store.ts';
@@ -116,16 +117,20 @@ function OriginalLine({ original }: { original: OriginalRow }) {
 const HEADERS: [string, string, boolean][] = [
   ['Method', '', false],
   ['Rate / rank', 'Parameter-reduction rate of the factorized layers, or their CP rank', false],
-  ['Bits', 'Weight bits of the compressed layers', true],
-  ['Act', 'Activation bits', true],
-  ['Cal.', 'Calibrated after compression', false],
+  ['Weight bits', 'Weight bits of the compressed layers', true],
+  ['Activation bits', 'Bits of the activations (float: not quantized)', true],
+  ['Calibrated', 'Output statistics re-fitted after compression', false],
   ['Layer error', 'Mean relative weight error ‖W − Ŵ‖ / ‖W‖ over the compressed layers', true],
-  ['Accuracy', 'Top-1 accuracy on the evaluation images', true],
+  ['Accuracy', TERMS.accuracy, true],
   ['Agreement', 'Share of images where the top-1 class equals the original model’s', true],
-  ['KL', 'Kullback–Leibler divergence of the output from the original model’s', true],
-  ['Compute', 'Bit operations (BOPs) as % of the original float model’s', true],
-  ['Model size', 'Size of the written .onnx file', true],
-  ['Latency', 'Median / p90 ms per image', true],
+  [
+    'Output change',
+    'KL: Kullback–Leibler divergence of the output from the original model’s',
+    true,
+  ],
+  ['Compute (BOPs)', TERMS.compute, true],
+  ['Model size', TERMS.size, true],
+  ['Latency', `${TERMS.latency} Median / p90.`, true],
   ['Original', 'The original model’s latency measured beside it', true],
 ];
 
