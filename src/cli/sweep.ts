@@ -14,8 +14,15 @@ import type { Dataset, DatasetFormat } from '../core/data/types.ts';
 import { isMethodId, METHOD_IDS } from '../core/factor/methods/index.ts';
 import { modelInputShape } from '../core/onnx/graphInputs.ts';
 import { readModel } from '../core/onnx/reader.ts';
-import { pointId } from '../core/sweep/grid.ts';
+import { expandGrid, pointId } from '../core/sweep/grid.ts';
 import { type ModelSweepOptions, runModelSweep } from '../core/sweep/modelSweep.ts';
+import {
+  parseShard,
+  ShardError,
+  type ShardSpec,
+  shardManifest,
+  shardPoints,
+} from '../core/sweep/shard.ts';
 import { formatPercent, sweepTable } from '../core/sweep/table.ts';
 import type { SweepCache, SweepMeasurement, SweepMethod } from '../core/sweep/types.ts';
 import type { ProgressEvent } from '../core/util/progress.ts';
@@ -29,11 +36,19 @@ import {
   loadDataFile,
   parseDataLimits,
 } from './data.ts';
+import {
+  DEFAULT_SHARD_DIR,
+  ShardDirCache,
+  shardUsage,
+  sweepMergeCommand,
+  writeShard,
+} from './sweepShard.ts';
 import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods admm,ftq,ptq] [--rates 1.5,2,3]
                  [--bits 3,4,6,8] [--calibration-data FILE | --no-calibration] [--act-bits 8]
-                 [--limit N] [--json]
+                 [--limit N] [--json] [--shard I/N [--shard-dir DIR]]
+       qaf sweep merge DIR... [--json] [-o SWEEP.json]
 
   --data FILE               evaluation data (CIFAR-10 .bin, .zip of images, .npy)
   --format F                cifar10, zip or npy (default: from the extension)
@@ -58,6 +73,7 @@ export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods ad
   --preset P                ADMM preset: default or published
   --cache-dir DIR           result cache (default .qaf-cache); --no-cache disables it
   --json                    print one JSON object with a "points" array
+${shardUsage}
 ${dataLimitUsage}`;
 
 const sweepOptions = {
@@ -79,6 +95,8 @@ const sweepOptions = {
   'no-cache': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  shard: { type: 'string' },
+  'shard-dir': { type: 'string' },
   ...dataLimitOptions,
 } as const;
 
@@ -102,6 +120,9 @@ export interface SweepArgs {
   cacheDir: string | null;
   json: boolean;
   limits: DataLimits;
+  /** --shard I/N: this process computes its share of the grid into shardDir. */
+  shard: ShardSpec | null;
+  shardDir: string;
 }
 
 function numberList(flag: string, value: string | undefined, fallback: number[]): number[] {
@@ -171,7 +192,18 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
     cacheDir: v['no-cache'] ? null : (v['cache-dir'] ?? '.qaf-cache'),
     json: v.json ?? false,
     limits: parseDataLimits(v),
+    shard: v.shard === undefined ? null : shardOf(v.shard),
+    shardDir: v['shard-dir'] ?? DEFAULT_SHARD_DIR,
   };
+}
+
+function shardOf(value: string): ShardSpec {
+  try {
+    return parseShard(value, process.env);
+  } catch (err) {
+    if (err instanceof ShardError) throw new UsageError(`sweep: ${err.message}`);
+    throw err;
+  }
 }
 
 /** The CLI's cache: one JSON file, rewritten (atomically) after every new point. */
@@ -209,6 +241,7 @@ function progressLine(enabled: boolean) {
 }
 
 export async function sweepCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'merge') return sweepMergeCommand(argv.slice(1));
   const args = parseSweepArgs(argv);
   if (!args) {
     console.log(sweepUsage);
@@ -228,17 +261,23 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (plan.warning) console.error(`qaf sweep: warning: ${plan.warning}`);
   const tty = !args.json && process.stderr.isTTY === true;
   const started = performance.now();
+  const grid = { methods: args.methods, rates: args.rates, bits: args.bits, actBits: args.actBits };
+  // The points a run without calibration images can measure (as runModelSweep keeps them).
+  const allPoints = expandGrid(grid).filter(
+    (p) => plan.calibration !== null || (!p.calibrated && p.actBits === null),
+  );
+  const cache = args.cacheDir ? new JsonFileSweepCache(args.cacheDir) : undefined;
   const result = await runModelSweep({
     modelBytes,
     dataset: data.dataset,
     dataBytes: data.bytes,
     indices: plan.evaluation,
-    grid: { methods: args.methods, rates: args.rates, bits: args.bits, actBits: args.actBits },
+    ...(args.shard ? { points: shardPoints(allPoints, args.shard) } : { grid }),
     calibration: plan.calibration ?? undefined,
     layers: args.layers,
     preset: args.preset,
     latencyRuns: args.runs,
-    cache: args.cacheDir ? new JsonFileSweepCache(args.cacheDir) : undefined,
+    cache: args.shard ? new ShardDirCache(args.shardDir, cache) : cache,
     onProgress: progressLine(tty),
     onRow: (row) => {
       if (tty)
@@ -247,6 +286,22 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   });
   if (tty) process.stderr.write('\n');
   const points = result.rows.map(({ cached: _, ...row }) => row);
+  if (args.shard) {
+    const manifest = await shardManifest(result.context, allPoints, {
+      model: basename(args.model),
+      data: basename(args.data),
+      images: result.images,
+      calibrationImages: result.calibrationImages,
+      calibration: { source: plan.source, statement: plan.statement, warning: plan.warning },
+      layers: result.layers,
+    });
+    const file = writeShard(args.shardDir, manifest, args.shard, result.rows);
+    const s = args.shard;
+    console.error(
+      `qaf sweep: shard ${s.index}/${s.count}: ${result.rows.length} of ${allPoints.length} points ` +
+        `(${result.evaluations} evaluated, ${result.rows.length - result.evaluations} reused) -> ${file}`,
+    );
+  }
   if (args.json) {
     console.log(
       JSON.stringify({
