@@ -16,7 +16,7 @@ import {
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { noLayerMessage as noCompressibleLayer, skipReasons } from '../core/onnx/index.ts';
-import { type PreparedModel, prepareModel, sequentialFactorizer } from '../core/pipeline/index.ts';
+import { type PreparedModel, prepareModel } from '../core/pipeline/index.ts';
 import { preflight } from '../core/pipeline/preflight.ts';
 import {
   checkOutputArgs,
@@ -26,6 +26,7 @@ import {
   parseOutputArgs,
   writeOutput,
 } from './compressOutput.ts';
+import { parseThreads, pooledFactorizer, setRuntimeThreads, threadsUsage } from './threadPool.ts';
 import {
   formatTable,
   maxInputBytesOption,
@@ -55,6 +56,7 @@ ${methodLines}
   --seed S         seed for the random parts of the initialisation (default 0)
   --per-channel    ptq: one scale per output channel
 ${maxInputBytesUsage}
+${threadsUsage}
   --json           print one JSON object instead of the table`;
 
 export interface CompressModelReport {
@@ -62,22 +64,19 @@ export interface CompressModelReport {
   totals: { meanError: number; ms: number };
 }
 
-/** Compresses the allocated layers of a prepared model, one after another. */
+/** Compresses the allocated layers of a prepared model on `threads` threads (threadPool.ts). */
 export async function compressModelLayers(
   kernels: Kernels,
   prepared: PreparedModel,
   allocation: Allocation,
   onLayer?: (result: LayerResult, index: number, count: number) => void,
+  threads = 1,
 ): Promise<CompressModelReport> {
   const jobs = allocationJobs(prepared.model, prepared.layers, allocation);
   if (jobs.length === 0) throw new UsageError(noLayerMessage(prepared, allocation));
-  const factorize = sequentialFactorizer(kernels);
-  const layers: LayerResult[] = [];
-  for (const [i, job] of jobs.entries()) {
-    const [result] = await factorize([job], {});
-    onLayer?.(result, i, jobs.length);
-    layers.push(result);
-  }
+  const onResult =
+    onLayer && ((r: LayerResult, done: number, n: number) => onLayer(r, done - 1, n));
+  const layers = await pooledFactorizer(kernels, threads, { onResult })(jobs, {});
   const meanError = layers.reduce((s, r) => s + r.error, 0) / layers.length;
   return { layers, totals: { meanError, ms: layers.reduce((s, r) => s + r.ms, 0) } };
 }
@@ -191,6 +190,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     'per-channel': { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    threads: { type: 'string' },
     ...maxInputBytesOption,
     ...compressOutputOptions,
   });
@@ -212,6 +212,8 @@ export async function compressCommand(argv: string[]): Promise<number> {
     throw new UsageError(`compress: --layers "${values.layers}" is not a valid regular expression`);
   }
   if (output) checkOutputArgs(output, positionals[0]);
+  const threads = parseThreads(values.threads, (line) => process.stderr.write(`${line}\n`));
+  setRuntimeThreads(threads);
   const maxBytes = parseByteSize('max-input-bytes', values['max-input-bytes']);
   const modelBytes = readInputFile(positionals[0], 'model file', maxBytes);
   const prepared = await prepareModel(modelBytes);
@@ -245,7 +247,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     });
     if (!values.json) for (const note of checked.notes) process.stderr.write(`${note}\n`);
   }
-  const report = await compressModelLayers(kernels, prepared, allocation, onLayer);
+  const report = await compressModelLayers(kernels, prepared, allocation, onLayer, threads);
   if (output) {
     const written = await writeOutput(output, positionals[0], prepared, report.layers, kernels);
     const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-web/wasm';
 export interface RuntimeOptions {
   /** URL prefix of the ort-wasm-*.wasm/.mjs files (the app serves them at '/ort/'); never a CDN. */
   wasmPaths?: string;
-  /** Requested wasm threads; Node always gets 1 (its wasm build runs single-threaded). */
+  /** Requested wasm threads; in Node 1 unless given (with `wasmPaths` as a directory path). */
   numThreads?: number;
 }
 
@@ -33,7 +33,10 @@ export const runtimeName = `onnxruntime-web ${ort.env.versions.web ?? 'unknown'}
 export function configureOrt(options: RuntimeOptions = {}): void {
   if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
   if (isNode) {
-    ort.env.wasm.numThreads = 1;
+    // One thread unless asked (the CLI's --threads); more need `wasmPaths` as a file path, since
+    // the pthread workers load the .wasm by URL and Node's fetch cannot read file: URLs.
+    const set = ort.env.wasm.numThreads;
+    ort.env.wasm.numThreads = options.numThreads ?? (set !== undefined && set >= 1 ? set : 1);
   } else if (options.numThreads !== undefined) {
     ort.env.wasm.numThreads = options.numThreads;
   }
@@ -41,7 +44,8 @@ export function configureOrt(options: RuntimeOptions = {}): void {
 
 /** Threads the wasm backend uses: more than 1 only when the page is cross-origin isolated. */
 export function activeThreads(): number {
-  if (isNode) return 1;
+  // ort sets numThreads back to 1 where it cannot start threads.
+  if (isNode) return Math.max(1, ort.env.wasm.numThreads ?? 1);
   const requested = ort.env.wasm.numThreads ?? 0;
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   if (!isolated) return 1;

@@ -75,7 +75,10 @@ export async function inferShapesWithRuntime(
 
   // The CPU-only entry: the app serves only its wasm (the default entry would fetch the WebGPU build).
   const ort = await import('onnxruntime-web/wasm');
-  if (typeof process !== 'undefined' && process.versions?.node) ort.env.wasm.numThreads = 1;
+  // Node: one thread unless a shell chose more (the CLI's --threads, eval/session.ts).
+  const set = ort.env.wasm.numThreads;
+  if (typeof process !== 'undefined' && process.versions?.node && !(set !== undefined && set >= 1))
+    ort.env.wasm.numThreads = 1;
   const existing = new Set((model.graph.output ?? []).map((o) => o.name));
   const extra = fetch
     .filter((n) => !existing.has(n))

@@ -1,0 +1,59 @@
+// One thread of the CLI's worker pool (threadPool.ts): loads the kernels the main thread chose,
+// then compresses one layer per request with the engine's compressLayer and posts the result
+// back (its arrays transferred), with throttled progress in between.
+import { parentPort, workerData } from 'node:worker_threads';
+import { compressLayer } from '../core/factor/compressLayer.ts';
+import type { CompressJob, LayerProgress, LayerResult } from '../core/factor/types.ts';
+import { loadKernels } from '../core/kernels/index.ts';
+import { throttleProgress } from '../core/util/progress.ts';
+
+export interface PoolRequest {
+  index: number;
+  job: CompressJob;
+}
+
+export type PoolReply =
+  | { kind: 'ready'; kernels: string }
+  | { kind: 'progress'; index: number; progress: LayerProgress }
+  | { kind: 'result'; index: number; result: LayerResult }
+  | { kind: 'error'; index: number; message: string };
+
+// Result arrays may share a buffer or be views into kernel memory: copy those, so transferring
+// never detaches anything but the result's own storage.
+function transferables(result: LayerResult): ArrayBuffer[] {
+  const seen = new Set<ArrayBufferLike>();
+  const own = <T extends Int8Array | Float32Array>(a: T): T => {
+    const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+    const out = whole && !seen.has(a.buffer) ? a : (a.slice() as T);
+    seen.add(out.buffer);
+    return out;
+  };
+  for (const f of result.factors) {
+    if (f.codes) f.codes = own(f.codes);
+    if (f.scales) f.scales = own(f.scales);
+    f.values = own(f.values);
+  }
+  return [...seen] as ArrayBuffer[];
+}
+
+const port = parentPort;
+if (port) {
+  const { relaxedSimd } = (workerData ?? {}) as { relaxedSimd?: boolean };
+  const kernels = await loadKernels({ relaxedSimd: relaxedSimd ?? false });
+  port.on('message', ({ index, job }: PoolRequest) => {
+    try {
+      const report = throttleProgress((progress: LayerProgress) =>
+        port.postMessage({ kind: 'progress', index, progress } satisfies PoolReply),
+      );
+      const result = compressLayer(kernels, job, { onProgress: report });
+      port.postMessage(
+        { kind: 'result', index, result } satisfies PoolReply,
+        transferables(result),
+      );
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      port.postMessage({ kind: 'error', index, message } satisfies PoolReply);
+    }
+  });
+  port.postMessage({ kind: 'ready', kernels: kernels.name } satisfies PoolReply);
+}
