@@ -4,11 +4,36 @@
 import { type Dataset, DatasetFormatError, type DatasetImage } from './types.ts';
 
 export interface NpyHeader {
-  dtype: 'float32' | 'uint8';
+  dtype: NpyDtype;
   shape: number[];
   /** Byte offset of the array data. */
   dataOffset: number;
 }
+
+/** The element types read; images take float32 and uint8 only (parseNpyImages). */
+export type NpyDtype = 'float32' | 'uint8' | 'float64' | 'int64' | 'int32' | 'int8' | 'bool';
+
+const DTYPES: Record<string, NpyDtype> = {
+  '<f4': 'float32',
+  '|u1': 'uint8',
+  '<u1': 'uint8',
+  u1: 'uint8',
+  '<f8': 'float64',
+  '<i8': 'int64',
+  '<i4': 'int32',
+  '|i1': 'int8',
+  '|b1': 'bool',
+};
+
+const ELEMENT_BYTES: Record<NpyDtype, number> = {
+  float32: 4,
+  uint8: 1,
+  float64: 8,
+  int64: 8,
+  int32: 4,
+  int8: 1,
+  bool: 1,
+};
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
@@ -51,18 +76,60 @@ function parseHeaderDict(text: string): Omit<NpyHeader, 'dataOffset'> {
   return { dtype: npyDtype(descr), shape };
 }
 
-function npyDtype(descr: string): NpyHeader['dtype'] {
-  if (descr === '<f4') return 'float32';
-  if (descr === '|u1' || descr === '<u1' || descr === 'u1') return 'uint8';
+function npyDtype(descr: string): NpyDtype {
+  const dtype = DTYPES[descr];
+  if (dtype) return dtype;
   throw new DatasetFormatError(
-    `unsupported .npy dtype '${descr}': use float32 (little-endian '<f4') or uint8`,
+    `unsupported .npy dtype '${descr}': use little-endian float32 ('<f4'), float64, int64, ` +
+      'int32, int8, uint8 or bool',
   );
+}
+
+/** One .npy array, as read: float64 stays float64 here (the caller converts for its input). */
+export interface NpyArray {
+  dtype: NpyDtype;
+  shape: number[];
+  data: Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
+}
+
+/** Any .npy array of the supported dtypes (C order, little-endian), its size checked. */
+export function parseNpyArray(bytes: Uint8Array): NpyArray {
+  const { dtype, shape, dataOffset } = parseNpyHeader(bytes);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const expected = count * ELEMENT_BYTES[dtype];
+  if (bytes.length - dataOffset !== expected) {
+    throw new DatasetFormatError(
+      `.npy data is ${bytes.length - dataOffset} bytes but shape (${shape.join(', ')}) of ` +
+        `${dtype} needs ${expected}: the file is truncated or the header is wrong`,
+    );
+  }
+  // slice() copies, which also aligns the data for the typed array.
+  const raw = bytes.slice(dataOffset).buffer;
+  const data =
+    dtype === 'float32'
+      ? new Float32Array(raw)
+      : dtype === 'float64'
+        ? new Float64Array(raw)
+        : dtype === 'int64'
+          ? new BigInt64Array(raw)
+          : dtype === 'int32'
+            ? new Int32Array(raw)
+            : dtype === 'int8'
+              ? new Int8Array(raw)
+              : new Uint8Array(raw);
+  return { dtype, shape, data };
 }
 
 /** Images as [N,C,H,W] or [N,H,W,C] (C = 1 or 3), without labels: for agreement-only runs. */
 export function parseNpyImages(bytes: Uint8Array): Dataset {
   const header = parseNpyHeader(bytes);
   const { shape, dtype, dataOffset } = header;
+  if (dtype !== 'float32' && dtype !== 'uint8') {
+    throw new DatasetFormatError(
+      `.npy images must be float32 or uint8, got ${dtype} (other arrays feed a model input ` +
+        'by name: see the .npz/zip of .npy inputs)',
+    );
+  }
   if (shape.length !== 4) {
     throw new DatasetFormatError(
       `.npy inputs must have 4 dimensions [N,C,H,W] or [N,H,W,C], got shape (${shape.join(', ')})`,

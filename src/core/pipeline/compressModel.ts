@@ -3,6 +3,7 @@
 // and the sweep call it (or its stages) and add only their own concerns: transfer, files, caches.
 import type { ChannelStats } from '../calibrate/channelStats.ts';
 import type { CalibrationBatch } from '../calibrate/outputStats.ts';
+import type { TensorSet } from '../data/tensors.ts';
 import { type CompressHooks, compressLayer } from '../factor/compressLayer.ts';
 import { type Allocation, allocationJobs, type JobSettings } from '../factor/modelJobs.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../factor/types.ts';
@@ -11,7 +12,7 @@ import { readModel, writeModel } from '../onnx/reader.ts';
 import type { CompressionReport } from '../rewrite/types.ts';
 import type { ProgressCallback } from '../util/progress.ts';
 import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.ts';
-import { checkWrittenModel, describeCheck, type RunCheck } from './check.ts';
+import { checkWrittenModel, describeCheck, ptqPeerBytes, type RunCheck } from './check.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
 import { type OutputSettings, writeCompressedModel } from './write.ts';
 
@@ -43,6 +44,10 @@ export interface CompressModelInput {
   } | null;
   /** Load and run the written model next to the original (default true). */
   check?: boolean;
+  /** The user's arrays for every input, fed to the check (instead of calibration batches). */
+  checkData?: TensorSet | null;
+  /** Also run an 8-bit per-channel PTQ of the same layers and judge against it (default true). */
+  checkPeer?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
   onLayer?: (progress: LayerProgress) => void;
@@ -109,7 +114,15 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
     };
   } else if (input.check ?? true) {
     onProgress?.({ status: 'checking', loaded: 0, total: 1, progress: 0 });
-    check = await checkWrittenModel(prepared.model, prepared.sourceBytes, bytes, batches);
+    const peerBytes =
+      (input.checkPeer ?? true)
+        ? await ptqPeerBytes(prepared, results, output, actBatches, input.kernels)
+        : null;
+    check = await checkWrittenModel(prepared.model, prepared.sourceBytes, bytes, batches, {
+      peerBytes,
+      data: input.checkData,
+      inputShapes: prepared.inputShapes,
+    });
     report = { ...report, notes: [...report.notes, describeCheck(check)] };
     onProgress?.({ status: 'checking', loaded: 1, total: 1, progress: 1 });
   }

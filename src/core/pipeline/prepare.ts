@@ -34,6 +34,8 @@ export interface PreparedModel {
   shapeWarning: string | null;
   /** What the validator flagged without refusing (outliers, already-quantized weights). */
   warnings: string[];
+  /** The input shapes the layers were measured at (the check runs generated inputs at them). */
+  inputShapes: Record<string, readonly Dim[]>;
 }
 
 export interface PrepareOptions {
@@ -63,6 +65,7 @@ export async function prepareModel(
     rewriteLayers: layers.map(toRewriteLayer),
     shapeWarning: analysis.runtimeError ?? null,
     warnings,
+    inputShapes,
   };
 }
 

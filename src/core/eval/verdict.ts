@@ -1,0 +1,88 @@
+// "Judged honestly" (issue #12): a written model whose outputs differ from the original far more
+// than an 8-bit per-channel PTQ of the same layers would, on the same inputs, has failed, and the
+// user is told with both sets of numbers. The peer sets the scale: how much these outputs move
+// under a small, well-understood change of the weights on these inputs.
+import type { OutputMetrics } from './outputs.ts';
+
+/** "Far more": the written model's error is at least this many times the peer's... */
+export const FAR_MORE = 10;
+/**
+ * ...and large in itself: agreement under 90 % (the issue's collapse bound for probability maps;
+ * an all-zero map of a page can still agree on most background pixels, hence also the next), or
+ * an error of half the output's norm or more (a collapsed output is at 1: it says nothing).
+ */
+export const MIN_AGREEMENT = 0.9;
+export const MAX_RELATIVE_L2 = 0.5;
+/** Top-1 agreement over fewer samples moves in steps too coarse to judge by. */
+export const MIN_AGREEMENT_SAMPLES = 20;
+
+export interface OutputJudgement {
+  name: string;
+  failed: boolean;
+  /** e.g. 'probability map agrees on 82.0 % of pixels (rel. L2 0.91); 8-bit PTQ: 99.9 % (0.02)'. */
+  text: string;
+}
+
+export interface Verdict {
+  ok: boolean;
+  outputs: OutputJudgement[];
+  /** One sentence: what failed and by how much, or that every output is within bounds. */
+  summary: string;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+const l2 = (x: number) => (x < 0.001 ? x.toExponential(1) : x.toFixed(3));
+
+function agreementOf(m: OutputMetrics): number | null {
+  if (m.pixelAgreement !== null) return m.pixelAgreement;
+  if (m.top1Agreement !== null && m.samples >= MIN_AGREEMENT_SAMPLES) return m.top1Agreement;
+  return null;
+}
+
+function judgeOne(w: OutputMetrics, p: OutputMetrics | undefined): OutputJudgement {
+  const a = agreementOf(w);
+  const figure =
+    w.pixelAgreement !== null
+      ? `probability map agrees on ${pct(w.pixelAgreement)} of pixels at ${w.threshold} (rel. L2 ${l2(w.relativeL2)})`
+      : a !== null
+        ? `top-1 agreement ${pct(a)} (rel. L2 ${l2(w.relativeL2)})`
+        : `rel. L2 ${l2(w.relativeL2)}, cosine ${w.cosine.toFixed(4)}`;
+  if (!Number.isFinite(w.relativeL2)) {
+    return { name: w.name, failed: true, text: `"${w.name}" is not finite` };
+  }
+  if (!p) return { name: w.name, failed: false, text: `"${w.name}": ${figure}` };
+  const pa = agreementOf(p);
+  const peer =
+    pa !== null
+      ? `8-bit PTQ: ${pct(pa)} (rel. L2 ${l2(p.relativeL2)})`
+      : `8-bit PTQ: rel. L2 ${l2(p.relativeL2)}`;
+  const errorFar =
+    w.relativeL2 >= MAX_RELATIVE_L2 && w.relativeL2 > FAR_MORE * Math.max(p.relativeL2, 1e-3);
+  const agreementFar =
+    a !== null && pa !== null && a < MIN_AGREEMENT && 1 - a > FAR_MORE * Math.max(1 - pa, 1e-3);
+  return {
+    name: w.name,
+    failed: errorFar || agreementFar,
+    text: `"${w.name}": ${figure}; ${peer}`,
+  };
+}
+
+/**
+ * The written model's per-output figures against those of the 8-bit PTQ peer measured on the
+ * same inputs (null when there is no peer: then only non-finite outputs fail).
+ */
+export function judgeOutputs(
+  written: readonly OutputMetrics[],
+  peer: readonly OutputMetrics[] | null,
+): Verdict {
+  const byName = new Map((peer ?? []).map((m) => [m.name, m]));
+  const outputs = written.map((w) => judgeOne(w, peer ? byName.get(w.name) : undefined));
+  const failed = outputs.filter((o) => o.failed);
+  const summary =
+    failed.length === 0
+      ? peer
+        ? `outputs within ${FAR_MORE}x of an 8-bit PTQ of the same layers`
+        : 'outputs finite'
+      : `the outputs differ from the original far more than an 8-bit PTQ of the same layers: ${failed.map((o) => o.text).join('; ')}`;
+  return { ok: failed.length === 0, outputs, summary };
+}
