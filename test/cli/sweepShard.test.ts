@@ -9,6 +9,7 @@ import { zipSync } from 'fflate';
 import { PNG } from 'pngjs';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { parseSweepArgs } from '../../src/cli/sweep.ts';
 import { expandGrid, pointId } from '../../src/core/sweep/grid.ts';
 import { parseShard, type ShardManifest, shardPoints } from '../../src/core/sweep/shard.ts';
 import { tinyClassifierBytes } from '../support/generated.ts';
@@ -108,6 +109,25 @@ describe('shard arguments', () => {
           expect(part.map(pointId)).toContain(pointId({ ...p, calibrated: false }));
         }
       }
+    }
+  });
+});
+
+describe('deploy/sweep-job.yaml', () => {
+  it('runs qaf sweep with as many shards as the Indexed Job has completions', () => {
+    const yaml = readFileSync(join(repoRoot, 'deploy/sweep-job.yaml'), 'utf8');
+    expect(yaml).toMatch(/completionMode: Indexed/);
+    const completions = Number(/completions: (\d+)/.exec(yaml)![1]);
+    const block = yaml.slice(yaml.indexOf('args:'), yaml.indexOf('resources:'));
+    const args = [...block.matchAll(/^\s+- ("?)([^"\s#]+)\1/gm)].map((m) => m[2]);
+    expect(args[0]).toBe('sweep');
+    process.env.JOB_COMPLETION_INDEX = String(completions - 1);
+    try {
+      const parsed = parseSweepArgs(args.slice(1))!;
+      expect(parsed.shard).toEqual({ index: completions - 1, count: completions });
+      expect(parsed.shardDir).toBe('/results');
+    } finally {
+      delete process.env.JOB_COMPLETION_INDEX;
     }
   });
 });
