@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { configureOrt } from '../core/eval/session.ts';
 import { compressLayer } from '../core/factor/compressLayer.ts';
 import { methodSpec } from '../core/factor/methods/index.ts';
-import type { CompressJob, LayerResult } from '../core/factor/types.ts';
+import type { CompressJob, LayerProgress, LayerResult } from '../core/factor/types.ts';
 import type { Kernels } from '../core/kernels/types.ts';
 import type { Factorizer } from '../core/pipeline/index.ts';
 import { cpDims, resolveRank } from '../core/util/rank.ts';
@@ -95,107 +95,176 @@ export function pooledFactorizer(
   options: PooledFactorizerOptions = {},
 ): Factorizer {
   return async (jobs, hooks) => {
-    const order = largestFirst(jobs);
-    const results: LayerResult[] = new Array(jobs.length);
+    const pool = new LayerPool(kernels, Math.min(threads, jobs.length));
     let done = 0;
-    const finish = (i: number, result: LayerResult) => {
-      results[i] = result;
-      options.onResult?.(result, ++done, jobs.length);
-    };
-    const workers = Math.min(threads, jobs.length);
-    if (workers <= 1) {
-      for (const i of order) {
-        hooks.signal?.throwIfAborted();
-        finish(
-          i,
-          compressLayer(kernels, jobs[i], {
-            onProgress: hooks.onLayer,
-            shouldStop: () => hooks.signal?.aborted ?? false,
-          }),
-        );
-      }
-      hooks.signal?.throwIfAborted();
-      return results;
+    const onAbort = () => pool.close(hooks.signal?.reason ?? new Error('cancelled'));
+    hooks.signal?.throwIfAborted();
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await Promise.all(
+        jobs.map(async (job) => {
+          const result = await pool.compress(job, hooks.onLayer);
+          options.onResult?.(result, ++done, jobs.length);
+          return result;
+        }),
+      );
+    } catch (err) {
+      pool.close(err);
+      throw err;
+    } finally {
+      hooks.signal?.removeEventListener('abort', onAbort);
+      pool.close();
     }
-    await runOnWorkers(kernels, jobs, order, workers, finish, hooks);
-    return results;
   };
 }
 
-async function runOnWorkers(
-  kernels: Kernels,
-  jobs: readonly CompressJob[],
-  order: number[],
-  count: number,
-  finish: (i: number, result: LayerResult) => void,
-  hooks: Parameters<Factorizer>[1],
-): Promise<void> {
-  const queue = [...order];
-  const pool: Worker[] = [];
-  const stopAll = () => {
-    for (const w of pool) void w.terminate();
-  };
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let running = 0;
-      let failed = false;
-      const fail = (err: unknown) => {
-        if (failed) return;
-        failed = true;
-        hooks.signal?.removeEventListener('abort', onAbort);
-        stopAll();
-        reject(err);
-      };
-      const onAbort = () => fail(hooks.signal?.reason ?? new Error('cancelled'));
-      if (hooks.signal?.aborted) return onAbort();
-      hooks.signal?.addEventListener('abort', onAbort, { once: true });
-      const next = (worker: Worker) => {
-        const i = queue.shift();
-        if (i === undefined) {
-          if (--running === 0 && !failed) {
-            hooks.signal?.removeEventListener('abort', onAbort);
-            resolve();
-          }
+interface Task {
+  job: CompressJob;
+  estimate: number;
+  seq: number;
+  onProgress?: (p: LayerProgress) => void;
+  resolve(result: LayerResult): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Layers on up to `threads` worker threads, spawned on first use and ended by close(). Jobs
+ * submitted in one turn of the event loop start largest first. With one thread the layers run
+ * in this thread, one per turn. A failing layer rejects its own call only.
+ */
+export class LayerPool {
+  private queue: Task[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Map<Worker, Task>();
+  private spawned = 0;
+  private seq = 0;
+  private scheduled = false;
+  private closed: unknown = null;
+
+  constructor(
+    private readonly kernels: Kernels,
+    readonly threads: number,
+  ) {}
+
+  compress(job: CompressJob, onProgress?: (p: LayerProgress) => void): Promise<LayerResult> {
+    if (this.closed) return Promise.reject(this.closed);
+    return new Promise<LayerResult>((resolve, reject) => {
+      const estimate = estimateJobSeconds(job);
+      this.queue.push({ job, estimate, seq: this.seq++, onProgress, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Ends every worker; queued and running layers reject with `reason`. */
+  close(reason: unknown = new Error('the thread pool was closed')): void {
+    this.closed ??= reason;
+    for (const task of this.queue) task.reject(reason);
+    this.queue = [];
+    for (const [worker, task] of this.busy) {
+      task.reject(reason);
+      void worker.terminate();
+    }
+    this.busy.clear();
+    for (const worker of this.idle) void worker.terminate();
+    this.idle.length = 0;
+  }
+
+  // Deferred a turn, so a burst of submissions is sorted before the first one starts.
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private next(): Task | undefined {
+    if (this.queue.length === 0) return undefined;
+    this.queue.sort((a, b) => b.estimate - a.estimate || a.seq - b.seq);
+    return this.queue.shift();
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    if (this.threads <= 1) {
+      const task = this.next();
+      if (!task) return;
+      try {
+        task.resolve(compressLayer(this.kernels, task.job, { onProgress: task.onProgress }));
+      } catch (err) {
+        task.reject(err);
+      }
+      this.schedule();
+      return;
+    }
+    while (this.queue.length > 0 && this.idle.length > 0) this.start(this.idle.pop()!);
+    while (this.queue.length > 0 && this.spawned < this.threads) this.spawn();
+  }
+
+  private spawn(): void {
+    this.spawned++;
+    const worker = spawnWorker(this.kernels.name);
+    // Referenced while busy only: an idle pool never keeps the process alive.
+    let gone = false;
+    worker.on('message', (reply: PoolReply) => {
+      const task = this.busy.get(worker);
+      if (reply.kind === 'ready') {
+        if (reply.kernels !== this.kernels.name) {
+          this.close(
+            new Error(
+              `a worker thread loaded the ${reply.kernels} kernels, this thread ${this.kernels.name}: results would differ; run with --threads 1`,
+            ),
+          );
           return;
         }
-        // A weight may be a view into the whole model file: send its own bytes only.
-        const w = jobs[i].weight;
-        const whole = w.byteOffset === 0 && w.byteLength === w.buffer.byteLength;
-        const request: PoolRequest = {
-          index: i,
-          job: { ...jobs[i], weight: whole ? w : w.slice() },
-        };
-        worker.postMessage(request);
-      };
-      for (let w = 0; w < count; w++) {
-        const worker = spawnWorker(kernels.name);
-        pool.push(worker);
-        running++;
-        worker.on('message', (reply: PoolReply) => {
-          if (failed) return;
-          if (reply.kind === 'progress') hooks.onLayer?.(reply.progress);
-          else if (reply.kind === 'error') fail(new Error(reply.message));
-          else if (reply.kind === 'ready') {
-            if (reply.kernels !== kernels.name) {
-              fail(
-                new Error(
-                  `a worker thread loaded the ${reply.kernels} kernels, this thread ${kernels.name}: results would differ; run with --threads 1`,
-                ),
-              );
-            } else next(worker);
-          } else {
-            finish(reply.index, reply.result);
-            next(worker);
-          }
-        });
-        worker.on('error', (err) => fail(err));
-        worker.on('exit', (code) => {
-          if (!failed && code !== 0) fail(new Error(`a worker thread exited with code ${code}`));
-        });
+        worker.unref();
+        this.idle.push(worker);
+        this.pump();
+      } else if (!task) {
+        return;
+      } else if (reply.kind === 'progress') {
+        task.onProgress?.(reply.progress);
+      } else {
+        this.busy.delete(worker);
+        worker.unref();
+        if (reply.kind === 'error') task.reject(new Error(reply.message));
+        else task.resolve(reply.result);
+        this.idle.push(worker);
+        this.pump();
       }
     });
-  } finally {
-    stopAll();
+    const lost = (why: string) => {
+      if (gone) return;
+      gone = true;
+      const task = this.busy.get(worker);
+      this.busy.delete(worker);
+      const at = this.idle.indexOf(worker);
+      if (at >= 0) this.idle.splice(at, 1);
+      this.spawned--;
+      if (this.closed) return;
+      const error = new Error(
+        `a worker thread stopped${task ? ` while compressing ${task.job.name}` : ''}: ${why}`,
+      );
+      if (task) task.reject(error);
+      else this.close(error);
+    };
+    worker.on('error', (err: unknown) => lost(err instanceof Error ? err.message : String(err)));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+  }
+
+  private start(worker: Worker): void {
+    const task = this.next()!;
+    this.busy.set(worker, task);
+    worker.ref();
+    // A weight may be a view into the whole model file: send its own bytes only.
+    const w = task.job.weight;
+    const whole = w.byteOffset === 0 && w.byteLength === w.buffer.byteLength;
+    const request: PoolRequest = {
+      index: task.seq,
+      job: { ...task.job, weight: whole ? w : w.slice() },
+    };
+    worker.postMessage(request);
   }
 }
 

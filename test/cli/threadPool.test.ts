@@ -85,7 +85,12 @@ describe('pooledFactorizer', () => {
 
   it('gives the same bytes on two threads as on one, in job order', async () => {
     const done: string[] = [];
-    const one = await pooledFactorizer(kernels, 1)(jobs, {});
+    const serial: string[] = [];
+    const one = await pooledFactorizer(kernels, 1, { onResult: (r) => serial.push(r.name) })(
+      jobs,
+      {},
+    );
+    expect(serial).toEqual(['large', 'middle', 'small', 'ptq']); // one thread: largest first
     const two = await pooledFactorizer(kernels, 2, {
       onResult: (r, n, count) => done.push(`${n}/${count} ${r.name}`),
     })(jobs, {});
