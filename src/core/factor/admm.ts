@@ -183,7 +183,7 @@ function outerStep(
   return { factors, error, innerSteps };
 }
 
-function outerConverged(history: number[], p: AdmmParams, sinceImproved: number): boolean {
+export function outerConverged(history: number[], p: AdmmParams, sinceImproved: number): boolean {
   const t = history.length - 1;
   if (t < 1) return false;
   if (Math.abs(history[t] - history[t - 1]) < p.tol) return true;
@@ -289,6 +289,6 @@ function innerSteps(
   return { factor: factor!, innerSteps: steps };
 }
 
-function cloneGrid(f: GridFactor): GridFactor {
+export function cloneGrid(f: GridFactor): GridFactor {
   return { codes: Int8Array.from(f.codes), scale: f.scale, values: Float32Array.from(f.values) };
 }

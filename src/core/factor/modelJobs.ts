@@ -9,10 +9,11 @@ import {
   type OnnxModel,
   tensorToFloat32,
 } from '../onnx/index.ts';
+import type { InputMoments } from './inputMoments.ts';
 import { methodSpec } from './methods/index.ts';
 import type { CompressJob } from './types.ts';
 
-export type JobSettings = Omit<CompressJob, 'name' | 'weight' | 'shape'>;
+export type JobSettings = Omit<CompressJob, 'name' | 'weight' | 'shape' | 'inputMoments'>;
 
 export interface LayerSelection {
   /** Only layers whose name or weight name matches (any weight layer the method can take). */
@@ -64,11 +65,15 @@ export function selectLayers(
   return picked;
 }
 
-/** One job per allocated layer, with the weight decoded to float32, in graph order. */
+/**
+ * One job per allocated layer, with the weight decoded to float32, in graph order; data-aware
+ * QAF jobs carry their layer's input statistics from `moments` (by layer name) when it has them.
+ */
 export function allocationJobs(
   model: OnnxModel,
   layers: readonly LayerInfo[],
   allocation: Allocation,
+  moments?: ReadonlyMap<string, InputMoments>,
 ): CompressJob[] {
   const overrides = allocation.overrides ?? {};
   const unknown = Object.keys(overrides).filter((n) => !layers.some((l) => l.name === n));
@@ -80,13 +85,16 @@ export function allocationJobs(
     if (override === 'keep') continue;
     const init = findInitializer(model, layer.weightName);
     if (!init) throw new Error(`${layer.name}: weight ${layer.weightName} not found`);
-    jobs.push({
+    const job: CompressJob = {
       ...allocation.settings,
       ...override,
       name: layer.name,
       weight: tensorToFloat32(init),
       shape: [...layer.weightShape],
-    });
+    };
+    const layerMoments = moments?.get(layer.name);
+    if (wantsInputMoments(job) && layerMoments) job.inputMoments = layerMoments;
+    jobs.push(job);
   }
   return jobs;
 }
@@ -98,4 +106,17 @@ export function modelLayerJobs(
   selection: LayerSelection = {},
 ): CompressJob[] {
   return allocationJobs(model, discoverLayers(model, inferShapes(model)), { settings, selection });
+}
+
+/** Whether a job's objective needs its layer's input statistics (data-aware QAF). */
+export function wantsInputMoments(job: Pick<CompressJob, 'method' | 'objective'>): boolean {
+  return job.method === 'admm' && job.objective === 'data';
+}
+
+/** Whether any job of an allocation is data-aware (then the pipeline collects input statistics). */
+export function allocationWantsInputMoments(allocation: Allocation): boolean {
+  const overrides = Object.values(allocation.overrides ?? {});
+  return [allocation.settings, ...overrides].some(
+    (s) => s !== 'keep' && wantsInputMoments({ ...allocation.settings, ...s }),
+  );
 }

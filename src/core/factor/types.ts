@@ -1,11 +1,17 @@
 // Plain-data shapes shared by the engine, the worker bridge and the CLI. Everything here is
 // structured-clone friendly so a job or a result can cross a worker boundary unchanged.
 
+import type { InputMoments } from './inputMoments.ts';
 import type { MethodId } from './methods/index.ts';
 
 /** A method of the registry (./methods/index.ts). */
 export type CompressMethod = MethodId;
 export type AdmmPresetName = 'default' | 'published';
+/**
+ * QAF's objective: 'published' weighs every weight error the same (the paper); 'data' weighs it
+ * by the layer input's second moment, i.e. minimises the output error (docs/data-aware-qaf.md).
+ */
+export type QafObjective = 'published' | 'data';
 
 export interface CompressJob {
   name: string;
@@ -22,6 +28,10 @@ export interface CompressJob {
   seed?: number;
   /** PTQ only: one scale per output channel instead of one per tensor. */
   perChannel?: boolean;
+  /** QAF only: default 'published'. */
+  objective?: QafObjective;
+  /** QAF with objective 'data': the layer's input statistics (absent: published, with a warning). */
+  inputMoments?: InputMoments;
 }
 
 export interface FactorResult {
@@ -53,6 +63,12 @@ export interface LayerResult {
   iterations: number;
   errorHistory: number[];
   ms: number;
+  /** QAF: the objective the factors were solved for ('data' only when the statistics held). */
+  objective?: QafObjective;
+  /** Data-aware QAF: the relative output error on the calibration inputs' statistics. */
+  outputError?: number;
+  /** Why the layer ran otherwise than asked (a data-aware job on too few images). */
+  warning?: string;
 }
 
 export type LayerStatus = 'queued' | 'init' | 'running' | 'done' | 'error';
