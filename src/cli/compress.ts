@@ -56,7 +56,7 @@ ${methodLines}
   --seed S         seed for the random parts of the initialisation (default 0)
   --per-channel    ptq: one scale per output channel
 ${maxInputBytesUsage}
-${threadsUsage}
+${threadsUsage()}
   --json           print one JSON object instead of the table`;
 
 export interface CompressModelReport {

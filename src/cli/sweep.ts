@@ -12,6 +12,7 @@ import {
 import { rangeIndices, subsetIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat } from '../core/data/types.ts';
 import { isMethodId, METHOD_IDS } from '../core/factor/methods/index.ts';
+import { loadKernels } from '../core/kernels/index.ts';
 import { modelInputShape } from '../core/onnx/graphInputs.ts';
 import { readModel } from '../core/onnx/reader.ts';
 import { expandGrid, pointId } from '../core/sweep/grid.ts';
@@ -43,6 +44,13 @@ import {
   sweepMergeCommand,
   writeShard,
 } from './sweepShard.ts';
+import {
+  LayerPool,
+  machineThreads,
+  parseThreads,
+  setRuntimeThreads,
+  threadsUsage,
+} from './threadPool.ts';
 import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods admm,ftq,ptq] [--rates 1.5,2,3]
@@ -73,6 +81,7 @@ export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods ad
   --preset P                ADMM preset: default or published
   --cache-dir DIR           result cache (default .qaf-cache); --no-cache disables it
   --json                    print one JSON object with a "points" array
+${threadsUsage(28)}
 ${shardUsage}
 ${dataLimitUsage}`;
 
@@ -95,6 +104,7 @@ const sweepOptions = {
   'no-cache': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  threads: { type: 'string' },
   shard: { type: 'string' },
   'shard-dir': { type: 'string' },
   ...dataLimitOptions,
@@ -123,6 +133,8 @@ export interface SweepArgs {
   /** --shard I/N: this process computes its share of the grid into shardDir. */
   shard: ShardSpec | null;
   shardDir: string;
+  /** --threads: factorizing and evaluation threads (default: every core). */
+  threads?: number;
 }
 
 function numberList(flag: string, value: string | undefined, fallback: number[]): number[] {
@@ -194,6 +206,7 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
     limits: parseDataLimits(v),
     shard: v.shard === undefined ? null : shardOf(v.shard),
     shardDir: v['shard-dir'] ?? DEFAULT_SHARD_DIR,
+    threads: parseThreads(v.threads, (line) => process.stderr.write(`qaf sweep: ${line}\n`)),
   };
 }
 
@@ -247,6 +260,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     console.log(sweepUsage);
     return 0;
   }
+  const threads = args.threads ?? machineThreads();
+  setRuntimeThreads(threads);
   const modelBytes = readInputFile(args.model, 'model', args.limits.maxInputBytes);
   const data = await loadDataFile(args.data, args.format, 'data', args.limits);
   const separate = args.calibrationData
@@ -267,7 +282,11 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     (p) => plan.calibration !== null || (!p.calibrated && p.actBits === null),
   );
   const cache = args.cacheDir ? new JsonFileSweepCache(args.cacheDir) : undefined;
+  const kernels = await loadKernels();
+  const pool = new LayerPool(kernels, threads);
   const result = await runModelSweep({
+    kernels,
+    compressJob: (job) => pool.compress(job),
     modelBytes,
     dataset: data.dataset,
     dataBytes: data.bytes,
@@ -283,7 +302,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       if (tty)
         process.stderr.write(`\r${pointId(row)}: top-1 ${formatPercent(row.accuracy)} %\x1b[K\n`);
     },
-  });
+  }).finally(() => pool.close());
   if (tty) process.stderr.write('\n');
   const points = result.rows.map(({ cached: _, ...row }) => row);
   if (args.shard) {

@@ -48,9 +48,16 @@ export function parseThreads(value: string | undefined, note: (line: string) => 
   return n;
 }
 
-export const threadsUsage = `  --threads N      threads for factorizing (one layer per thread, largest first) and for
-                   onnxruntime's evaluation (default: all ${machineThreads()} cores; 0 or more than
-                   the machine has is clamped). Results are identical for any N.`;
+/** The --threads help, its text starting at column `column` (as the command's other flags). */
+export function threadsUsage(column = 19): string {
+  const pad = ' '.repeat(column);
+  const lines = [
+    'threads for factorizing (one layer per thread, largest first) and for',
+    `onnxruntime's evaluation (default: all ${machineThreads()} cores; 0 or more than the`,
+    'machine has is clamped). The compressed layers are identical for any N.',
+  ];
+  return `  ${'--threads N'.padEnd(column - 2)}${lines.join(`\n${pad}`)}`;
+}
 
 /**
  * A layer's estimated seconds, for ordering only: the registry's estimate (a ResNet-20's 18

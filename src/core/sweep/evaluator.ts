@@ -7,7 +7,7 @@ import type { CalibrationBatch } from '../calibrate/outputStats.ts';
 import type { Dataset, PreprocessSpec } from '../data/types.ts';
 import { evaluateModel } from '../eval/evaluate.ts';
 import { METHODS } from '../factor/methods/index.ts';
-import type { AdmmPresetName, LayerResult } from '../factor/types.ts';
+import type { AdmmPresetName, CompressJob, LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import {
   type CalibrationSettings,
@@ -55,6 +55,8 @@ export interface SweepEvaluatorOptions {
   latencyRuns?: number;
   /** Progress inside one point (factorizing, calibrating, evaluating). */
   onProgress?: ProgressCallback;
+  /** Computes one layer's factorization (default: compressLayer here; the CLI: its thread pool). */
+  compressJob?: (job: CompressJob) => Promise<LayerResult>;
 }
 
 export interface SweepEvaluatorHandle {
@@ -65,7 +67,7 @@ export interface SweepEvaluatorHandle {
 }
 
 export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvaluatorHandle {
-  const factorCache = new LayerFactorCache(options.kernels);
+  const factorCache = new LayerFactorCache(options.kernels, options.compressJob);
   // The uncalibrated model of the point just evaluated: its calibrated twin comes next.
   const built = new PromiseMemo<BuiltModel>(2);
   const { prepared } = options;
@@ -99,10 +101,10 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
   const compressAll = async (point: SweepPoint): Promise<LayerResult[]> => {
     if (point.method === 'float') throw new Error('sweep: the float model is not compressed');
     const method = METHODS[point.method];
-    const results: LayerResult[] = [];
-    for (const layer of options.layers) {
-      results.push(
-        await factorCache.compress(
+    // All layers asked at once: a thread pool runs them side by side (here, one after another).
+    return Promise.all(
+      options.layers.map((layer) =>
+        factorCache.compress(
           { name: layer.name, weight: layer.weight, shape: layer.weightShape },
           {
             method: method.id,
@@ -116,9 +118,8 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
             perChannel: !method.factorizes && (options.perChannelPtq ?? false),
           },
         ),
-      );
-    }
-    return results;
+      ),
+    );
   };
 
   const buildPoint = (point: SweepPoint) =>

@@ -2,7 +2,7 @@
 // activation-bit variants and repeated sweeps all reuse one factorization per
 // (weight hash, method, rank, bits, preset, seed).
 import { compressLayer } from '../factor/compressLayer.ts';
-import type { AdmmPresetName, CompressMethod, LayerResult } from '../factor/types.ts';
+import type { AdmmPresetName, CompressJob, CompressMethod, LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { PromiseMemo } from './cache.ts';
 import { canonicalJson, sha256Hex } from './configKey.ts';
@@ -29,7 +29,15 @@ export class LayerFactorCache {
   private readonly memo = new PromiseMemo<LayerResult>();
   private readonly weightHashes = new WeakMap<Float32Array, Promise<string>>();
 
-  constructor(private readonly kernels: Kernels) {}
+  /**
+   * `run` computes a missing factorization (default: compressLayer here); the CLI passes its
+   * worker pool, which starts the layers one sweep point asks for together, largest first.
+   */
+  constructor(
+    kernels: Kernels,
+    private readonly run: (job: CompressJob) => LayerResult | Promise<LayerResult> = (job) =>
+      compressLayer(kernels, job),
+  ) {}
 
   get hits(): number {
     return this.memo.hits;
@@ -51,7 +59,7 @@ export class LayerFactorCache {
   async compress(layer: LayerWeight, job: Omit<LayerJobKey, 'weightHash'>): Promise<LayerResult> {
     const key: LayerJobKey = { ...job, weightHash: await this.weightHash(layer.weight) };
     return this.memo.get(canonicalJson(key), async () =>
-      compressLayer(this.kernels, {
+      this.run({
         name: layer.name,
         weight: layer.weight,
         shape: [...layer.shape],

@@ -6,7 +6,7 @@ import { DEFAULT_CALIBRATION_IMAGES, makeCalibrationBatches } from '../calibrate
 import type { CalibrationStrategy } from '../calibrate/calibrateModel.ts';
 import type { Dataset } from '../data/types.ts';
 import { type LayerSelection as LayerPick, selectLayers } from '../factor/modelJobs.ts';
-import type { AdmmPresetName } from '../factor/types.ts';
+import type { AdmmPresetName, CompressJob, LayerResult } from '../factor/types.ts';
 import { loadKernels } from '../kernels/index.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { findInitializer, tensorToFloat32 } from '../onnx/index.ts';
@@ -64,6 +64,8 @@ export interface ModelSweepOptions {
   latencyRuns?: number;
   batchSize?: number;
   kernels?: Kernels;
+  /** Computes one layer's factorization (default: compressLayer in this thread). */
+  compressJob?: (job: CompressJob) => Promise<LayerResult>;
   cache?: SweepCache;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
@@ -113,6 +115,7 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
     perChannelPtq: options.perChannelPtq,
     latencyRuns: options.latencyRuns,
     onProgress: options.onPointProgress,
+    compressJob: options.compressJob,
   });
   const layers = selected.map((l) => l.name);
   const context: SweepContext = {
