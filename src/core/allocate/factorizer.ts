@@ -14,9 +14,9 @@ import { cpDims, resolveRank } from '../util/rank.ts';
 export function jobKey(
   job: Pick<
     CompressJob,
-    'method' | 'rank' | 'rate' | 'bits' | 'preset' | 'seed' | 'perChannel' | 'shape'
+    'method' | 'rank' | 'rate' | 'bits' | 'preset' | 'seed' | 'perChannel' | 'shape' | 'objective'
   >,
-): Omit<LayerJobKey, 'weightHash'> {
+): Omit<LayerJobKey, 'weightHash' | 'momentsHash'> {
   const spec = methodSpec(job.method);
   return {
     method: job.method,
@@ -26,6 +26,8 @@ export function jobKey(
     preset: job.preset ?? 'default',
     seed: job.seed ?? 0,
     perChannel: !spec.factorizes && (job.perChannel ?? false),
+    // Only data-aware QAF adds a member, so published keys are the ones made before it existed.
+    ...(job.method === 'admm' && job.objective === 'data' && { objective: 'data' as const }),
   };
 }
 
@@ -37,7 +39,8 @@ export function cachedFactorizer(cache: LayerFactorCache): Factorizer {
       hooks.signal?.throwIfAborted();
       const layer: LayerWeight = { name: job.name, weight: job.weight, shape: job.shape };
       // The cache's result may carry another layer's name when two layers share a weight.
-      results.push({ ...(await cache.compress(layer, jobKey(job))), name: job.name });
+      const result = await cache.compress(layer, jobKey(job), job.inputMoments);
+      results.push({ ...result, name: job.name });
     }
     hooks.signal?.throwIfAborted();
     return results;

@@ -5,6 +5,7 @@ import type { ChannelStats } from '../calibrate/channelStats.ts';
 import type { CalibrationBatch } from '../calibrate/outputStats.ts';
 import type { TensorSet } from '../data/tensors.ts';
 import { type CompressHooks, compressLayer } from '../factor/compressLayer.ts';
+import type { InputMoments } from '../factor/inputMoments.ts';
 import { type Allocation, allocationJobs, type JobSettings } from '../factor/modelJobs.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
@@ -13,6 +14,7 @@ import type { CompressionReport } from '../rewrite/types.ts';
 import type { ProgressCallback } from '../util/progress.ts';
 import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.ts';
 import { checkWrittenModel, describeCheck, ptqPeerBytes, type RunCheck } from './check.ts';
+import { objectiveNotes, withInputMoments } from './inputMoments.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
 import { type OutputSettings, writeCompressedModel } from './write.ts';
 
@@ -42,6 +44,8 @@ export interface CompressModelInput {
     settings?: CalibrationSettings;
     referenceStats?: Map<string, ChannelStats>;
   } | null;
+  /** Data-aware QAF: input statistics by layer (default: collected from the calibration batches). */
+  inputMoments?: ReadonlyMap<string, InputMoments>;
   /** Load and run the written model next to the original (default true). */
   check?: boolean;
   /** The user's arrays for every input, fed to the check (instead of calibration batches). */
@@ -100,7 +104,11 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
   }
   // The file says how it was made; the report's size stays the file's.
   bytes = withAllocationMetadata(bytes, input.allocation ?? allocationOfResults(results));
-  report = { ...report, totals: { ...report.totals, sizeBytes: bytes.length } };
+  report = {
+    ...report,
+    notes: [...report.notes, ...objectiveNotes(results)],
+    totals: { ...report.totals, sizeBytes: bytes.length },
+  };
   let check: RunCheck | null = null;
   const activationBytes = largestActivationBytes(prepared);
   if ((input.check ?? true) && activationBytes > MAX_RUN_ACTIVATION_BYTES) {
@@ -139,8 +147,12 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
 
 async function factorizeAll(input: CompressModelInput): Promise<LayerResult[]> {
   if (!input.allocation) throw new Error('compressModel needs an allocation or layer results');
-  const jobs = allocationJobs(input.prepared.model, input.prepared.layers, input.allocation);
-  if (jobs.length === 0) throw new Error('no layer matches the selection');
+  const allocated = allocationJobs(input.prepared.model, input.prepared.layers, input.allocation);
+  if (allocated.length === 0) throw new Error('no layer matches the selection');
+  const jobs = await withInputMoments(allocated, {
+    ...input,
+    batches: input.calibration?.batches,
+  });
   if (!input.factorize && !input.kernels)
     throw new Error('compressModel needs kernels to factorize');
   const factorize = input.factorize ?? sequentialFactorizer(input.kernels!);

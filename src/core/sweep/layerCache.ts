@@ -2,7 +2,14 @@
 // activation-bit variants and repeated sweeps all reuse one factorization per
 // (weight hash, method, rank, bits, preset, seed).
 import { compressLayer } from '../factor/compressLayer.ts';
-import type { AdmmPresetName, CompressJob, CompressMethod, LayerResult } from '../factor/types.ts';
+import type { InputMoments } from '../factor/inputMoments.ts';
+import type {
+  AdmmPresetName,
+  CompressJob,
+  CompressMethod,
+  LayerResult,
+  QafObjective,
+} from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { PromiseMemo } from './cache.ts';
 import { canonicalJson, sha256Hex } from './configKey.ts';
@@ -17,6 +24,10 @@ export interface LayerJobKey {
   preset: AdmmPresetName;
   seed: number;
   perChannel: boolean;
+  /** QAF's objective; absent means published (keys made before data-aware QAF stay valid). */
+  objective?: QafObjective;
+  /** Data-aware QAF: SHA-256 of the input statistics the factors were solved with. */
+  momentsHash?: string;
 }
 
 export interface LayerWeight {
@@ -56,8 +67,20 @@ export class LayerFactorCache {
     return hash;
   }
 
-  async compress(layer: LayerWeight, job: Omit<LayerJobKey, 'weightHash'>): Promise<LayerResult> {
-    const key: LayerJobKey = { ...job, weightHash: await this.weightHash(layer.weight) };
+  /** `moments`: the layer's input statistics, used (and hashed into the key) by data-aware jobs. */
+  async compress(
+    layer: LayerWeight,
+    job: Omit<LayerJobKey, 'weightHash' | 'momentsHash'>,
+    moments?: InputMoments,
+  ): Promise<LayerResult> {
+    const dataAware = job.objective === 'data';
+    const inputMoments = dataAware ? moments : undefined;
+    const key: LayerJobKey = {
+      ...job,
+      objective: dataAware ? 'data' : undefined,
+      momentsHash: inputMoments && (await momentsHash(inputMoments)),
+      weightHash: await this.weightHash(layer.weight),
+    };
     return this.memo.get(canonicalJson(key), async () =>
       this.run({
         name: layer.name,
@@ -70,7 +93,32 @@ export class LayerFactorCache {
         preset: job.preset,
         seed: job.seed,
         perChannel: job.perChannel,
+        objective: key.objective,
+        inputMoments,
       }),
     );
   }
+}
+
+/** SHA-256 of input statistics: their counts and the bytes of their matrices. */
+export async function momentsHash(m: InputMoments): Promise<string> {
+  const head = canonicalJson({
+    images: m.images,
+    samples: m.samples,
+    channels: m.channels,
+    kernel: m.kernel,
+    inputMode: m.inputMode,
+  });
+  const parts = [new TextEncoder().encode(head), bytesOf(m.channel), bytesOf(m.spatial)];
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return sha256Hex(all);
+}
+
+function bytesOf(x: Float64Array | undefined): Uint8Array {
+  return x ? new Uint8Array(x.buffer, x.byteOffset, x.byteLength) : new Uint8Array(0);
 }
