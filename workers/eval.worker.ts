@@ -7,6 +7,7 @@ import { loadDataset } from '../src/core/data/loadDataset.ts';
 import type { SubsetName } from '../src/core/data/subset.ts';
 import type { Dataset, DatasetFormat, PreprocessSpec } from '../src/core/data/types.ts';
 import { type EvalReport, evaluateModel } from '../src/core/eval/evaluate.ts';
+import { type PredictionSample, predictionSample } from '../src/core/eval/sample.ts';
 import type { RuntimeOptions } from '../src/core/eval/session.ts';
 import { sha256Hex } from '../src/core/sweep/configKey.ts';
 import { SWEEP_CALIBRATION_IMAGES } from '../src/core/sweep/grid.ts';
@@ -67,7 +68,12 @@ export interface EvaluateRequest {
   /** This many of the run's evaluation images were asked for calibration (no separate set):
    * evaluate the others (the same split as the build's). */
   calibrationImages?: number;
+  /** Return this many images with both models' top-1 (disagreements first); needs `reference`. */
+  sampleImages?: number;
 }
+
+/** An evaluation's report, with the sample of predictions when one was asked for. */
+export type EvaluateResult = EvalReport & { sample: PredictionSample | null };
 
 const datasets = new Map<string, { summary: DatasetSummary; dataset: Dataset }>();
 // Default: the runtime copied into our own origin's /ort/ (never a CDN: the app works offline).
@@ -108,7 +114,7 @@ const api = {
     return summary;
   },
 
-  async evaluate(request: EvaluateRequest, onProgress?: ProgressCallback): Promise<EvalReport> {
+  async evaluate(request: EvaluateRequest, onProgress?: ProgressCallback): Promise<EvaluateResult> {
     const entry = datasets.get(request.datasetId);
     if (!entry)
       throw new Error('the dataset is not loaded (it was closed or the worker restarted)');
@@ -116,25 +122,40 @@ const api = {
     const controller = new AbortController();
     running = controller;
     try {
+      const indices = request.calibrationImages
+        ? evaluationSplit(entry.dataset, {
+            subset: request.subset,
+            limit: request.limit,
+            images: request.calibrationImages,
+          }).evaluation
+        : evaluationIndices(entry.dataset, request.subset, request.limit);
       const report = await evaluateModel({
         modelBytes: new Uint8Array(request.model),
         referenceBytes: request.reference ? new Uint8Array(request.reference) : undefined,
         dataset: entry.dataset,
         spec: request.spec,
-        indices: request.calibrationImages
-          ? evaluationSplit(entry.dataset, {
-              subset: request.subset,
-              limit: request.limit,
-              images: request.calibrationImages,
-            }).evaluation
-          : evaluationIndices(entry.dataset, request.subset, request.limit),
+        indices,
         batchSize: request.batchSize,
         latencyRuns: request.latencyRuns,
         runtime,
         onProgress,
         signal: controller.signal,
       });
-      return Comlink.transfer(report, [report.predictions.buffer as ArrayBuffer]);
+      const sample = request.sampleImages
+        ? predictionSample(
+            entry.dataset,
+            indices,
+            report.predictions,
+            report.referencePredictions,
+            {
+              count: request.sampleImages,
+            },
+          )
+        : null;
+      const buffers = [report.predictions.buffer, report.referencePredictions?.buffer];
+      if (sample) buffers.push(sample.thumbnails.buffer);
+      const transfers = buffers.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+      return Comlink.transfer({ ...report, sample }, transfers);
     } finally {
       if (running === controller) running = null;
     }

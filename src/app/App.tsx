@@ -6,6 +6,7 @@ import { Header } from './components/Header.tsx';
 import { LayerTable } from './components/LayerTable.tsx';
 import { LoadingBar } from './components/LoadingBar.tsx';
 import { ModelSummary } from './components/ModelSummary.tsx';
+import { PredictionsPanel } from './components/PredictionsPanel.tsx';
 import { ResultsTable } from './components/ResultsTable.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
 import { StatusFooter } from './components/StatusFooter.tsx';
@@ -39,6 +40,7 @@ export function App() {
             </div>
             <RunProgress />
             <ResultsTable />
+            <PredictionsPanel />
             <TradeoffCharts model={model} />
             <LayerTable model={model} />
           </div>

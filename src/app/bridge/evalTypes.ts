@@ -5,6 +5,8 @@ export type {
   BuildResult,
   DatasetSummary,
   EvaluateRequest,
+  EvaluateResult,
   EvalWorkerApi,
   SweepRequest,
 } from '../../../workers/eval.worker.ts';
+export type { PredictionSample, PredictionSampleItem } from '../../core/eval/sample.ts';

@@ -7,12 +7,13 @@ import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
 import { compressLayers } from '../bridge/compressPool.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
-import type { BuildResult } from '../bridge/evalTypes.ts';
+import type { BuildResult, PredictionSample } from '../bridge/evalTypes.ts';
 import { modelWorker } from '../bridge/modelClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { abortable } from './abortable.ts';
+import { allocatedJobs } from './allocationJobs.ts';
 import { cachedLayer, cacheLayer, layerKey } from './layerCache.ts';
-import { type CompressSettings, chosenLayers, jobSettings } from './settings.ts';
+import type { CompressSettings } from './settings.ts';
 import type { EvalSettings, EvalSummary } from './store.ts';
 
 /** A model is identified across opens by its name and size (ids change on every open). */
@@ -26,22 +27,11 @@ export async function factorizeLayers(
   signal: AbortSignal,
   onProgress: (p: LayerProgress) => void,
 ): Promise<LayerResult[]> {
-  const names = chosenLayers(model.layers, settings).map((l) => l.name);
-  if (names.length === 0) throw new Error('no layer selected for this method');
   // Before any solving: the file this run asks for must be one onnxruntime can load (an old
   // opset that cannot be raised is refused now, in one sentence, not after minutes of ADMM).
-  await abortable(
-    modelWorker().preflight(
-      model.modelId,
-      { settings: jobSettings(settings), selection: { names } },
-      { otherWeightBits: settings.otherBits, actBits: settings.actBits },
-    ),
-    signal,
-  );
-  const jobs = await abortable(
-    modelWorker().jobs(model.modelId, jobSettings(settings), names),
-    signal,
-  );
+  // Per-layer overrides (allocation.ts) give each layer its own rank and bits, or keep it.
+  const output = { otherWeightBits: settings.otherBits, actBits: settings.actBits };
+  const jobs = await allocatedJobs(model, settings, output, signal);
   const keys = jobs.map((job) => layerKey(modelKey(model), job));
   const missing = jobs.filter((_, i) => !cachedLayer(keys[i]));
   // Layers reused from this session's cache show as done at once, with their error.
@@ -135,13 +125,21 @@ export interface EvaluateInput {
   latencyRuns: number;
   /** Images of the evaluation set this run gave to calibration: evaluate the others. */
   calibrationImages?: number;
+  /** Ask for this many images with both models' top-1 (needs `reference`). */
+  sampleImages?: number;
+}
+
+export interface Evaluated {
+  summary: EvalSummary;
+  /** Session only (thumbnails are bytes): never into the stored result row. */
+  sample: PredictionSample | null;
 }
 
 export async function evaluateBytes(
   input: EvaluateInput,
   signal: AbortSignal,
   onProgress: (p: ProgressEvent) => void,
-): Promise<EvalSummary> {
+): Promise<Evaluated> {
   const model = input.model.slice().buffer;
   const reference = input.reference?.slice().buffer;
   const transfers = reference ? [model, reference] : [model];
@@ -157,6 +155,7 @@ export async function evaluateBytes(
         spec: evalSettings.spec ?? undefined,
         latencyRuns: input.latencyRuns,
         calibrationImages: input.calibrationImages,
+        sampleImages: input.sampleImages,
       },
       transfers,
     ),
@@ -164,7 +163,7 @@ export async function evaluateBytes(
   );
   const report = await abortable(call, signal);
   const latency = (l: typeof report.latencyMs) => (l ? { median: l.median, p90: l.p90 } : null);
-  return {
+  const summary: EvalSummary = {
     accuracy: report.accuracy,
     top5: report.top5,
     agreement: report.agreement,
@@ -174,4 +173,5 @@ export async function evaluateBytes(
     referenceLatencyMs: latency(report.referenceLatencyMs),
     threads: report.threads,
   };
+  return { summary, sample: report.sample };
 }

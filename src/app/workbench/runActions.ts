@@ -6,6 +6,7 @@ import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { CompressionReport } from '../../core/rewrite/index.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
 import { evalWorker, onEvalWorkerCrash, restartEvalWorker } from '../bridge/evalClient.ts';
+import type { PredictionSample } from '../bridge/evalTypes.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';
 import { isAbort } from './abortable.ts';
@@ -21,6 +22,7 @@ import {
   modelKey,
   originalBytes,
 } from './pipeline.ts';
+import { keepSample, SAMPLE_IMAGES } from './predictions.ts';
 import type { CompressSettings } from './settings.ts';
 import { stallMsFromLocation, startStallWatchdog } from './stallWatchdog.ts';
 import { createStepGate } from './stepGate.ts';
@@ -186,7 +188,7 @@ async function floatBaseline(
   const { evalSettings, baselines } = useWorkbench.getState();
   const key = baselineKey(model, data.dataHash, { ...evalSettings, setAside });
   if (baselines[key]) return;
-  const summary = await evaluateBytes(
+  const { summary } = await evaluateBytes(
     {
       datasetId: data.datasetId,
       model: original,
@@ -270,10 +272,11 @@ async function compressAndEvaluateOnce(): Promise<void> {
       signal,
     );
     let evaluation: EvalSummary | null = null;
+    let sample: PredictionSample | null = null;
     const data = useSession.getState().datasets.evaluation;
     if (data) {
       await floatBaseline(original, signal, model, setAside);
-      evaluation = await evaluateBytes(
+      ({ summary: evaluation, sample } = await evaluateBytes(
         {
           datasetId: data.datasetId,
           model: built.bytes,
@@ -281,14 +284,16 @@ async function compressAndEvaluateOnce(): Promise<void> {
           evalSettings: useWorkbench.getState().evalSettings,
           latencyRuns: 20,
           calibrationImages: setAside,
+          sampleImages: SAMPLE_IMAGES,
         },
         signal,
         stepProgress('evaluating', 0.8, 0.2),
-      );
+      ));
     }
     const sha256 = await modelHash(model).catch(() => null);
     const row = resultRow(model, settings, results, built, evaluation, sha256);
     artifacts.set(row.id, { bytes: built.bytes, report: built.report });
+    keepSample(row.id, sample);
     useWorkbench.setState((s) => ({ results: [...s.results, row] }));
     // The numbers are kept whatever happens to the bytes; a refusal is said by the store.
     void keepModel(row.id, { bytes: built.bytes, report: built.report });

@@ -25,6 +25,8 @@ export interface ScoreTotals {
   classes: number;
   /** Top-1 class per evaluated image, in evaluation order. */
   predictions: Int32Array;
+  /** The reference model's top-1 class per image; null without a reference. */
+  referencePredictions: Int32Array | null;
 }
 
 export class ScoreAccumulator {
@@ -36,6 +38,7 @@ export class ScoreAccumulator {
   private klSum = 0;
   private hasReference = false;
   private readonly predictions: Int32Array;
+  private readonly referencePredictions: Int32Array;
 
   constructor(
     capacity: number,
@@ -43,6 +46,7 @@ export class ScoreAccumulator {
     private readonly classNames: string[] | null,
   ) {
     this.predictions = new Int32Array(capacity);
+    this.referencePredictions = new Int32Array(capacity);
   }
 
   /** `imageIndices` are dataset indices of the first rows of `out` (extra rows are padding). */
@@ -59,6 +63,7 @@ export class ScoreAccumulator {
     if (ref) {
       const refScores = ref.scores.subarray(0, n * ref.classes);
       this.hasReference = true;
+      this.referencePredictions.set(argmaxRows(refScores, n, ref.classes), this.seen);
       this.agreed += countAgreement(scores, refScores, n, out.classes);
       const p = toProbabilities(refScores, n, out.classes);
       const q = toProbabilities(scores, n, out.classes);
@@ -94,6 +99,7 @@ export class ScoreAccumulator {
       images: n,
       classes: this.classes,
       predictions: this.predictions.subarray(0, n),
+      referencePredictions: this.hasReference ? this.referencePredictions.subarray(0, n) : null,
     };
   }
 }

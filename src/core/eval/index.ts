@@ -4,6 +4,12 @@ export { type EvalReport, type EvaluateOptions, evaluateModel } from './evaluate
 export { type LatencyOptions, type LatencyStats, latencyStats, measureLatency } from './latency.ts';
 export * from './metrics.ts';
 export {
+  type PredictionSample,
+  type PredictionSampleItem,
+  predictionSample,
+  samplePositions,
+} from './sample.ts';
+export {
   activeThreads,
   type CreateSessionOptions,
   configureOrt,
