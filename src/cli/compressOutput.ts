@@ -1,6 +1,7 @@
 // `qaf compress ... -o OUT.onnx [--act-bits 8 --calib FILE] [--other-bits B]`: writes the
 // compressed model (src/core/rewrite) and reports its costs and its real size on disk.
-import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
+import { makeCalibrationBatches, tensorCalibrationBatches } from '../core/calibrate/batches.ts';
+import { parseNpyHeader } from '../core/data/npy.ts';
 import type { DatasetFormat } from '../core/data/types.ts';
 import type { Allocation } from '../core/factor/modelJobs.ts';
 import type { LayerResult } from '../core/factor/types.ts';
@@ -19,8 +20,9 @@ import {
   parseCalibrationArgs,
   parseDataLimits,
 } from './data.ts';
+import { inputArraysUsage, isArrayFile, loadInputArrays, splitPaths } from './inputArrays.ts';
 import { checkOutputPath, forceUsage, writeOutputFile } from './outputFile.ts';
-import { formatBytes, UsageError } from './util.ts';
+import { formatBytes, readInputFile, UsageError } from './util.ts';
 
 export const compressOutputOptions = {
   output: { type: 'string', short: 'o' },
@@ -31,6 +33,7 @@ export const compressOutputOptions = {
   'calib-count': { type: 'string' },
   'calib-method': { type: 'string' },
   ...calibrationCliOptions,
+  'check-data': { type: 'string' },
   ...dataLimitOptions,
 } as const;
 
@@ -48,6 +51,14 @@ ${forceUsage}
   --calib-count N    calibration images, spread over the file (default 256)
   --calib-method M   minmax (default) or percentile (99.99 %)
 ${calibrationCliUsage}
+                            (.npy/.npz arrays feed a one-input model of any rank as they are)
+
+checking the written model (it is always loaded and run next to the original and an 8-bit
+per-channel PTQ of the same layers; an output that differs far more than that PTQ fails the
+command, and nothing is written):
+  --check-data FILE[,FILE]  the inputs to check on: ${inputArraysUsage}
+                            (default: the calibration data, else generated inputs, which are
+                            not judged)
 ${datasetLimitUsage}`;
 
 export interface OutputArgs {
@@ -63,6 +74,8 @@ export interface OutputArgs {
   force: boolean;
   /** Bounds on the calibration files (--max-input-bytes, --max-images ...). */
   limits: DataLimits;
+  /** Arrays to check the written model on (--check-data). */
+  checkData: string[] | null;
 }
 
 function intOption(name: string, value: unknown, allowed: (n: number) => boolean) {
@@ -78,6 +91,7 @@ function intOption(name: string, value: unknown, allowed: (n: number) => boolean
 export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | null {
   const path = values.output as string | undefined;
   const rest = ['act-bits', 'other-bits', 'calib', 'calib-count', 'calib-method', 'force'];
+  rest.push('check-data');
   rest.push(...Object.keys(calibrationCliOptions));
   if (!path) {
     const stray = rest.find((k) => values[k] !== undefined);
@@ -112,12 +126,15 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
     calibration,
     force,
     limits,
+    checkData: splitPaths(values['check-data'] as string | undefined),
   };
 }
 
 /** Every file the command reads, the model first: the output may be none of them. */
 function inputPaths(args: OutputArgs, modelPath: string): string[] {
-  return [modelPath, args.calib, args.calibration?.file].filter((p): p is string => Boolean(p));
+  return [modelPath, args.calib, args.calibration?.file, ...(args.checkData ?? [])].filter(
+    (p): p is string => Boolean(p),
+  );
 }
 
 /** The output path's refusals (an input, an existing file without --force), before any work. */
@@ -135,6 +152,8 @@ export async function writeOutput(
   allocation?: Allocation,
 ): Promise<CompressionReport & { check: RunCheck | null }> {
   const batchesOf = async (file: string, format: DatasetFormat, images: number, what: string) => {
+    const arrays = isArrayFile(file) && calibrationArrays(file, prepared, args);
+    if (arrays) return tensorCalibrationBatches(prepared.model, arrays, { images });
     const { dataset } = await loadDataFile(file, format, what, args.limits);
     return makeCalibrationBatches(prepared.model, dataset, { images });
   };
@@ -175,7 +194,16 @@ export async function writeOutput(
             calibrate: calibration !== null,
           }
         : null,
+    checkData: args.checkData && loadInputArrays(args.checkData, prepared.model, args.limits),
   });
+  const verdict = built.check?.verdict;
+  if (verdict && !verdict.ok) {
+    throw new UsageError(
+      `compress: the written model failed its check, so nothing was written: ${verdict.summary} ` +
+        `(checked on ${built.check!.samples} ${built.check!.inputs}). Keep the layers that matter ` +
+        '(--layers, or an --allocation with "keep"), calibrate (--calibration-data) or use more bits',
+    );
+  }
   writeOutputFile(args.path, built.bytes, {
     force: args.force,
     inputPaths: inputPaths(args, modelPath),
@@ -201,6 +229,27 @@ export function outputSummary(
       : ['not checked in onnxruntime']),
   ];
   return lines.join('\n');
+}
+
+/**
+ * The user's arrays as calibration inputs, or null when the file is an image array for the
+ * preprocessing route instead (uint8 pixels, or a shape that is not the model's input).
+ */
+function calibrationArrays(file: string, prepared: PreparedModel, args: OutputArgs) {
+  if (/\.npz$/i.test(file)) return loadInputArrays([file], prepared.model, args.limits);
+  try {
+    // uint8 pixels are images: they take the preprocessing (scale, mean, layout) route.
+    if (
+      parseNpyHeader(readInputFile(file, 'calibration data', args.limits.maxInputBytes)).dtype ===
+      'uint8'
+    ) {
+      return null;
+    }
+    const set = loadInputArrays([file], prepared.model, args.limits);
+    return set.inputs.every((i) => i.type === 'float32') ? set : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A cost, or why it is missing: symbolic input sizes leave MACs and BOPs unknown. */

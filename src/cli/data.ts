@@ -184,7 +184,10 @@ export function parseCalibrationArgs(values: Record<string, unknown>): Calibrati
   const given = values['calibration-format'] as string | undefined;
   return {
     file,
-    format: datasetFormat('sweep', file, given, 'calibration-format'),
+    // A .npz holds arrays for the model's inputs (src/cli/inputArrays.ts), read as .npy ones.
+    format: /\.npz$/i.test(file)
+      ? 'npy'
+      : datasetFormat('sweep', file, given, 'calibration-format'),
     images: countOption('calibration-images', images, DEFAULT_CALIBRATION_IMAGES)!,
   };
 }

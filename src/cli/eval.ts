@@ -12,10 +12,12 @@ import {
   loadDataFile,
   parseDataLimits,
 } from './data.ts';
+import { evalOutputsCommand, evalOutputsUsage, wantsOutputComparison } from './evalOutputs.ts';
 import { parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 export const evalUsage = `usage: qaf eval MODEL.onnx --data FILE [--format cifar10|zip|npy] [--limit N]
                 [--reference ORIGINAL.onnx] [--batch N] [--runs N] [--json] [limits]
+       qaf eval MODEL.onnx --inputs FILE... --reference ORIGINAL.onnx [--threshold T] [--json]
 
   --data FILE        evaluation data: CIFAR-10 .bin, .zip of images (one folder per class,
                      or all at the top level for agreement only), or .npy of inputs
@@ -25,6 +27,7 @@ export const evalUsage = `usage: qaf eval MODEL.onnx --data FILE [--format cifar
   --batch N          images per inference for models with a dynamic batch (default 100)
   --runs N           timed single-image latency runs per model (default 30)
   --json             print one JSON object instead of the summary
+${evalOutputsUsage}
 ${dataLimitUsage}`;
 
 export interface EvalArgs {
@@ -74,7 +77,10 @@ export function parseEvalArgs(argv: string[]): EvalArgs | null {
       `eval: expected one MODEL.onnx, got ${positionals.length} (see qaf eval --help)`,
     );
   }
-  if (!values.data) throw new UsageError('eval: --data FILE is required (see qaf eval --help)');
+  if (!values.data)
+    throw new UsageError(
+      'eval: --data FILE is required, or --inputs FILE... with --reference (see qaf eval --help)',
+    );
   const format = datasetFormat('eval', values.data, values.format, 'format');
   return {
     model: positionals[0],
@@ -141,6 +147,9 @@ function progressPrinter(enabled: boolean): ((e: ProgressEvent) => void) | undef
 
 /** Entry point for the command table; main.ts turns a throw into one stderr line and exit 1. */
 export async function evalCommand(argv: string[]): Promise<number> {
+  if (wantsOutputComparison(argv) && !argv.includes('--help') && !argv.includes('-h')) {
+    return evalOutputsCommand(argv);
+  }
   const args = parseEvalArgs(argv);
   if (!args) {
     console.log(evalUsage);

@@ -2,6 +2,7 @@
 // every sweep point. A class-balanced sample, so a few hundred images cover all classes.
 import { defaultPreprocessSpec, makeBatch } from '../data/preprocess.ts';
 import { subsetIndices } from '../data/subset.ts';
+import { type TensorSet, tensorBatch } from '../data/tensors.ts';
 import type { Dataset, PreprocessSpec } from '../data/types.ts';
 import { modelInputShape } from '../onnx/graphInputs.ts';
 import type { OnnxModel } from '../onnx/types.ts';
@@ -44,6 +45,46 @@ export function makeCalibrationBatches(
         ? [chunk.length, spec.mean.length, spec.height, spec.width]
         : [chunk.length, spec.height, spec.width, spec.mean.length];
     batches.push({ data: makeBatch(dataset, spec, chunk), dims });
+  }
+  return batches;
+}
+
+/**
+ * Calibration batches from the user's arrays (src/core/data/tensors.ts) for a model with one
+ * float input of any rank (audio [N, T], [N, C, T], NHWC images used as they are...). The batches
+ * carry one input: a model with several inputs is refused with the reason.
+ */
+export function tensorCalibrationBatches(
+  model: OnnxModel,
+  set: TensorSet,
+  options: Pick<CalibrationBatchOptions, 'images' | 'batchSize'> = {},
+): CalibrationBatch[] {
+  if (set.inputs.length !== 1) {
+    throw new Error(
+      `calibration after compression feeds models with one input; this one has ${set.inputs.length} ` +
+        `(${set.inputs.map((i) => i.name).join(', ')}): compress without calibration data (the written ` +
+        'model is still checked on your arrays with --check-data)',
+    );
+  }
+  const [input] = set.inputs;
+  if (input.type !== 'float32') {
+    throw new Error(`calibration needs a float input; "${input.name}" takes ${input.type}`);
+  }
+  const shape = modelInputShape(model);
+  const fixed = typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : null;
+  const count = Math.min(options.images ?? DEFAULT_CALIBRATION_IMAGES, set.count);
+  const indices = subsetIndices({ count: set.count, labels: null }, 'quick', count);
+  const size = fixed ?? options.batchSize ?? DEFAULT_BATCH;
+  const batches: CalibrationBatch[] = [];
+  for (let start = 0; start + (fixed ? size : 1) <= indices.length; start += size) {
+    const chunk = Array.from(indices.subarray(start, Math.min(indices.length, start + size)));
+    const b = tensorBatch(set, chunk).get(input.name)!;
+    batches.push({ data: b.data as Float32Array, dims: b.dims });
+  }
+  if (batches.length === 0) {
+    throw new Error(
+      `the model's batch dim is fixed at ${fixed}: calibration needs at least ${fixed} samples, got ${set.count}`,
+    );
   }
   return batches;
 }

@@ -21,6 +21,8 @@ export interface OutputJudgement {
   failed: boolean;
   /** e.g. 'probability map agrees on 82.0 % of pixels (rel. L2 0.91); 8-bit PTQ: 99.9 % (0.02)'. */
   text: string;
+  /** The peer's figure alone, e.g. '8-bit PTQ: 99.9 % (rel. L2 0.02)'; null without a peer. */
+  peer: string | null;
 }
 
 export interface Verdict {
@@ -48,9 +50,9 @@ function judgeOne(w: OutputMetrics, p: OutputMetrics | undefined): OutputJudgeme
         ? `top-1 agreement ${pct(a)} (rel. L2 ${l2(w.relativeL2)})`
         : `rel. L2 ${l2(w.relativeL2)}, cosine ${w.cosine.toFixed(4)}`;
   if (!Number.isFinite(w.relativeL2)) {
-    return { name: w.name, failed: true, text: `"${w.name}" is not finite` };
+    return { name: w.name, failed: true, text: `"${w.name}" is not finite`, peer: null };
   }
-  if (!p) return { name: w.name, failed: false, text: `"${w.name}": ${figure}` };
+  if (!p) return { name: w.name, failed: false, text: `"${w.name}": ${figure}`, peer: null };
   const pa = agreementOf(p);
   const peer =
     pa !== null
@@ -64,6 +66,7 @@ function judgeOne(w: OutputMetrics, p: OutputMetrics | undefined): OutputJudgeme
     name: w.name,
     failed: errorFar || agreementFar,
     text: `"${w.name}": ${figure}; ${peer}`,
+    peer,
   };
 }
 
@@ -81,7 +84,7 @@ export function judgeOutputs(
   const summary =
     failed.length === 0
       ? peer
-        ? `outputs within ${FAR_MORE}x of an 8-bit PTQ of the same layers`
+        ? `not far from an 8-bit PTQ of the same layers (${outputs.map((o) => `"${o.name}": ${o.peer ?? 'not measured'}`).join('; ')})`
         : 'outputs finite'
       : `the outputs differ from the original far more than an 8-bit PTQ of the same layers: ${failed.map((o) => o.text).join('; ')}`;
   return { ok: failed.length === 0, outputs, summary };

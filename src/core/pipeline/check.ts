@@ -176,7 +176,7 @@ function checkFeeds(
     const rows = Array.from({ length: size }, (_, k) => Math.min(k, n - 1));
     return {
       feeds: ortFeeds(tensorBatch(data, rows)),
-      inputs: `your inputs (${data.source})`,
+      inputs: `samples of your inputs (${data.source})`,
       samples: n,
     };
   }
