@@ -76,7 +76,9 @@ export async function compressModelLayers(
   if (jobs.length === 0) throw new UsageError(noLayerMessage(prepared, allocation));
   const onResult =
     onLayer && ((r: LayerResult, done: number, n: number) => onLayer(r, done - 1, n));
-  const layers = await pooledFactorizer(kernels, threads, { onResult })(jobs, {});
+  // A layer that dominates the run is said (more threads cannot shorten it), with the progress.
+  const note = onLayer && ((line: string) => void process.stderr.write(`${line}\n`));
+  const layers = await pooledFactorizer(kernels, threads, { onResult, note })(jobs, {});
   const meanError = layers.reduce((s, r) => s + r.error, 0) / layers.length;
   return { layers, totals: { meanError, ms: layers.reduce((s, r) => s + r.ms, 0) } };
 }

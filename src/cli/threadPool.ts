@@ -11,11 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { configureOrt } from '../core/eval/session.ts';
 import { compressLayer } from '../core/factor/compressLayer.ts';
-import { methodSpec } from '../core/factor/methods/index.ts';
+import { dominantLayerNote, estimateJobSeconds } from '../core/factor/estimate.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../core/factor/types.ts';
 import type { Kernels } from '../core/kernels/types.ts';
 import type { Factorizer } from '../core/pipeline/index.ts';
-import { cpDims, resolveRank } from '../core/util/rank.ts';
 import type { PoolReply, PoolRequest } from './poolWorker.ts';
 import { UsageError } from './util.ts';
 
@@ -59,37 +58,11 @@ export function threadsUsage(column = 19): string {
   return `  ${'--threads N'.padEnd(column - 2)}${lines.join(`\n${pad}`)}`;
 }
 
-/**
- * A layer's estimated seconds, for ordering only: the registry's estimate (a ResNet-20's 18
- * block convs, 16..64 channels) scaled by the work of an ALS/ADMM sweep, I J K R (MTTKRP) plus
- * (I + J + K) R^2 (the solves), or by the weight's size for a method that does not factorize.
- */
-export function estimateJobSeconds(job: CompressJob): number {
-  const spec = methodSpec(job.method);
-  const size = job.shape.reduce((p, d) => p * d, 1);
-  // One ResNet-20 32-channel 3x3 conv at rate 2 (rank 115): the 18 convs' average work, roughly.
-  const reference = 32 * 32 * 9 * 115 + (32 + 32 + 9) * 115 * 115;
-  if (!spec.factorizes) return (spec.estimateSeconds / 18) * (size / (32 * 32 * 9));
-  const dims = cpDims(job.shape);
-  let rank: number;
-  try {
-    rank = resolveRank(dims, job.rank, job.rate);
-  } catch {
-    return 0; // compressLayer will refuse the job with the reason; order does not matter
-  }
-  const modes = dims.reduce((s, d) => s + d, 0);
-  return (spec.estimateSeconds / 18) * ((size * rank + modes * rank * rank) / reference);
-}
-
-/** Job indices, the largest estimated time first (ties in job order). */
-export function largestFirst(jobs: readonly CompressJob[]): number[] {
-  const est = jobs.map(estimateJobSeconds);
-  return jobs.map((_, i) => i).sort((a, b) => est[b] - est[a] || a - b);
-}
-
 export interface PooledFactorizerOptions {
   /** A layer finished: its result, how many are done (1..count) and how many there are. */
   onResult?: (result: LayerResult, done: number, count: number) => void;
+  /** A line for the user: one layer dominates the run (dominantLayerNote). */
+  note?: (line: string) => void;
 }
 
 /**
@@ -103,6 +76,8 @@ export function pooledFactorizer(
 ): Factorizer {
   return async (jobs, hooks) => {
     const pool = new LayerPool(kernels, Math.min(threads, jobs.length));
+    const dominant = dominantLayerNote(jobs, pool.threads);
+    if (dominant) options.note?.(dominant);
     let done = 0;
     const onAbort = () => pool.close(hooks.signal?.reason ?? new Error('cancelled'));
     hooks.signal?.throwIfAborted();

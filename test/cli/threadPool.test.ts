@@ -4,12 +4,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  largestFirst,
-  machineThreads,
-  parseThreads,
-  pooledFactorizer,
-} from '../../src/cli/threadPool.ts';
+import { machineThreads, parseThreads, pooledFactorizer } from '../../src/cli/threadPool.ts';
+import { dominantLayerNote, largestFirst } from '../../src/core/factor/estimate.ts';
 import type { CompressJob, LayerResult } from '../../src/core/factor/types.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import { mulberry32 } from '../../src/core/util/prng.ts';
@@ -81,6 +77,14 @@ describe('pooledFactorizer', () => {
       'small',
       'ptq',
     ]);
+  });
+
+  it('says when one layer dominates a run on several threads', () => {
+    expect(dominantLayerNote(jobs, 2)).toMatch(
+      /^large is about \d+ % of the estimated work .* with 2 threads the run still takes at least/,
+    );
+    expect(dominantLayerNote(jobs, 1)).toBeNull();
+    expect(dominantLayerNote([jobs[0], { ...jobs[0], name: 'twin' }], 2)).toBeNull();
   });
 
   it('gives the same bytes on two threads as on one, in job order', async () => {

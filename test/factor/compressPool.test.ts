@@ -121,3 +121,33 @@ describe('CompressPool', () => {
     expect(broken.liveWorkers).toBe(0);
   });
 });
+
+describe('CompressPool scheduling (issue #14)', () => {
+  it('uses a worker per core and starts a call largest layer first, results in job order', async () => {
+    const { defaultPoolSize } = await import('../../src/app/bridge/compressPool.ts');
+    expect(defaultPoolSize()).toBe(Math.max(1, globalThis.navigator?.hardwareConcurrency || 2));
+    const log = { created: 0, terminated: 0 };
+    const started: string[] = [];
+    const recorder = {
+      compress: (j: CompressJob) => {
+        started.push(j.name);
+        return compressWorkerApi.compress(j);
+      },
+    };
+    const pool = new CompressPool(1, () => channelWorker(recorder, log));
+    pools.push(pool);
+    const sized = (name: string, cOut: number, seed: number): CompressJob => ({
+      ...job(name, seed),
+      weight: randomFactors([cOut * 6 * 9], 1, seed)[0],
+      shape: [cOut, 6, 3, 3],
+    });
+    const jobs = [sized('small', 4, 1), sized('large', 16, 2), sized('middle', 8, 3)];
+    expect(pool.planNote(jobs)).toBeNull(); // one worker: nothing to say
+    const results = await pool.compressLayers(jobs);
+    expect(started).toEqual(['large', 'middle', 'small']);
+    expect(results.map((r) => r.name)).toEqual(['small', 'large', 'middle']);
+    expect(new CompressPool(2, () => channelWorker(recorder, log)).planNote(jobs)).toMatch(
+      /^large is about \d+ % of the estimated work/,
+    );
+  });
+});

@@ -1,12 +1,13 @@
-// The page's handle on the compression workers: a pool of one worker per spare core behind one
-// typed comlink bridge, each worker's lifecycle kept by a WorkerClient (workerClient.ts). Layers
-// are queued FIFO; a cancel terminates the workers busy with the cancelled call (they are
+// The page's handle on the compression workers: a pool of one worker per core behind one typed
+// comlink bridge, each worker's lifecycle kept by a WorkerClient (workerClient.ts). A call's
+// layers are queued largest estimated time first (core/factor/estimate.ts), calls FIFO; a cancel terminates the workers busy with the cancelled call (they are
 // re-created lazily) and rejects at once with an AbortError. A worker that crashes or dies
 // silently fails its call with a message naming the layer; the other layers of that call are
 // dropped and a fresh worker serves the next call. Idle workers end after COMPRESS_IDLE_MS: they
 // hold nothing between layers.
 import * as Comlink from 'comlink';
 import type { CompressWorkerApi } from '../../../workers/compress.worker.ts';
+import { dominantLayerNote, largestFirst } from '../../core/factor/estimate.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import {
   type LockManagerLike,
@@ -41,9 +42,14 @@ interface Task {
   reject(error: unknown): void;
 }
 
+/**
+ * One worker per core the page may use (navigator.hardwareConcurrency). Not one fewer: while
+ * layers are factorized the page's own thread only draws progress and the evaluation worker
+ * waits for the results, so a spare core would sit idle (on a 2-core machine, half the machine).
+ */
 export function defaultPoolSize(): number {
   const cores = typeof navigator === 'undefined' ? 2 : navigator.hardwareConcurrency || 2;
-  return Math.max(1, cores - 1);
+  return Math.max(1, cores);
 }
 
 function createCompressWorker(name: string): WorkerLike {
@@ -108,19 +114,22 @@ export class CompressPool {
     const { onProgress, signal } = options;
     if (signal?.aborted) return Promise.reject(abortError());
     const owner = Symbol('compressLayers');
-    const settled = jobs.map(
-      (job) =>
-        new Promise<LayerResult>((resolve, reject) => {
-          onProgress?.({
-            layer: job.name,
-            status: 'queued',
-            outerStep: 0,
-            error: Number.NaN,
-            progress: 0,
-          });
-          this.queue.push({ job, owner, onProgress, resolve, reject });
-        }),
-    );
+    // 'queued' is reported in job order; the tasks are queued largest first, so the longest
+    // layer does not start last. Results stay in job order.
+    const tasks: Task[] = [];
+    const settled = jobs.map((job) => {
+      onProgress?.({
+        layer: job.name,
+        status: 'queued',
+        outerStep: 0,
+        error: Number.NaN,
+        progress: 0,
+      });
+      return new Promise<LayerResult>((resolve, reject) => {
+        tasks.push({ job, owner, onProgress, resolve, reject });
+      });
+    });
+    for (const i of largestFirst(jobs)) this.queue.push(tasks[i]);
     this.pump();
     return new Promise<LayerResult[]>((resolve, reject) => {
       const onAbort = () => {
@@ -151,6 +160,19 @@ export class CompressPool {
   /** Which kernels the pool's workers run ('wasm-relaxed-simd', 'wasm-simd' or 'js'), asked of the first worker. */
   kernelsName(): Promise<string> {
     return this.workers[0].api.kernelsName();
+  }
+
+  /**
+   * A sentence for the run panel when one layer dominates these jobs on this pool (its thread
+   * alone bounds the run: a layer is not split across workers), else null.
+   */
+  planNote(jobs: readonly CompressJob[]): string | null {
+    return dominantLayerNote(jobs, Math.min(this.workers.length, jobs.length));
+  }
+
+  /** Workers busy with a layer right now. */
+  get busyWorkers(): number {
+    return this.busy.filter(Boolean).length;
   }
 
   /** Workers alive right now (for tests and the UI's status line). */
