@@ -13,6 +13,7 @@ import {
   methodSpec,
   selectLayers,
 } from '../core/factor/index.ts';
+import type { InputMoments } from '../core/factor/inputMoments.ts';
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { noLayerMessage as noCompressibleLayer, skipReasons } from '../core/onnx/index.ts';
@@ -26,6 +27,7 @@ import {
   parseOutputArgs,
   writeOutput,
 } from './compressOutput.ts';
+import { cliInputMoments, objectiveOption, objectiveUsage, parseObjective } from './objective.ts';
 import { parseThreads, pooledFactorizer, setRuntimeThreads, threadsUsage } from './threadPool.ts';
 import {
   formatTable,
@@ -43,7 +45,7 @@ const methodLines = METHOD_IDS.map(
 
 export const compressUsage = `usage: qaf compress MODEL.onnx --method ${METHOD_IDS.join('|')} (--rate R | --rank N) --bits B
                     [--preset default|published] [--layers REGEX] [--seed S] [--per-channel] [--json]
-                    [--max-input-bytes N]
+                    [--max-input-bytes N] [--qaf-objective published|data]
 
   --method M       one of:
 ${methodLines}
@@ -55,6 +57,7 @@ ${methodLines}
                    layers; for ptq all weight layers)
   --seed S         seed for the random parts of the initialisation (default 0)
   --per-channel    ptq: one scale per output channel
+${objectiveUsage}
 ${maxInputBytesUsage}
 ${threadsUsage()}
   --json           print one JSON object instead of the table`;
@@ -71,8 +74,9 @@ export async function compressModelLayers(
   allocation: Allocation,
   onLayer?: (result: LayerResult, index: number, count: number) => void,
   threads = 1,
+  moments?: ReadonlyMap<string, InputMoments> | null,
 ): Promise<CompressModelReport> {
-  const jobs = allocationJobs(prepared.model, prepared.layers, allocation);
+  const jobs = allocationJobs(prepared.model, prepared.layers, allocation, moments ?? undefined);
   if (jobs.length === 0) throw new UsageError(noLayerMessage(prepared, allocation));
   const onResult =
     onLayer && ((r: LayerResult, done: number, n: number) => onLayer(r, done - 1, n));
@@ -177,7 +181,17 @@ export function compressSettings(
   if (preset !== 'default' && preset !== 'published') {
     throw new UsageError(`compress: --preset must be default or published, got "${preset}"`);
   }
-  return { method, rate, rank, bits, preset, seed, perChannel: values['per-channel'] === true };
+  const objective = parseObjective(values);
+  return {
+    method,
+    rate,
+    rank,
+    bits,
+    preset,
+    seed,
+    perChannel: values['per-channel'] === true,
+    ...(objective && { objective }),
+  };
 }
 
 export async function compressCommand(argv: string[]): Promise<number> {
@@ -195,6 +209,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     threads: { type: 'string' },
     ...maxInputBytesOption,
     ...compressOutputOptions,
+    ...objectiveOption,
   });
   if (values.help) {
     console.log(`${compressUsage}\n${compressOutputUsage}`);
@@ -249,7 +264,17 @@ export async function compressCommand(argv: string[]): Promise<number> {
     });
     if (!values.json) for (const note of checked.notes) process.stderr.write(`${note}\n`);
   }
-  const report = await compressModelLayers(kernels, prepared, allocation, onLayer, threads);
+  const say = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+  const moments = await cliInputMoments(kernels, prepared, allocation, output, say);
+  const report = await compressModelLayers(
+    kernels,
+    prepared,
+    allocation,
+    onLayer,
+    threads,
+    moments,
+  );
+  for (const r of report.layers) if (r.warning && say) say(`${r.name}: ${r.warning}`);
   if (output) {
     const written = await writeOutput(output, positionals[0], prepared, report.layers, kernels);
     const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;

@@ -1,0 +1,64 @@
+// `qaf compress --qaf-objective published|data`: QAF's objective (docs/data-aware-qaf.md). The
+// data-aware one needs the input statistics of the layers, collected here from the images of
+// --calibration-data before any layer is solved (the same images then calibrate the model).
+import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
+import { collectInputMoments } from '../core/calibrate/inputMoments.ts';
+import type { InputMoments } from '../core/factor/inputMoments.ts';
+import {
+  type Allocation,
+  allocationJobs,
+  allocationWantsInputMoments,
+} from '../core/factor/modelJobs.ts';
+import type { QafObjective } from '../core/factor/types.ts';
+import type { Kernels } from '../core/kernels/types.ts';
+import type { PreparedModel } from '../core/pipeline/index.ts';
+import type { OutputArgs } from './compressOutput.ts';
+import { loadDataFile } from './data.ts';
+import { UsageError } from './util.ts';
+
+// Not --objective: that is the budget solver's (allocationFlag.ts).
+export const objectiveOption = { 'qaf-objective': { type: 'string' } } as const;
+
+export const objectiveUsage = `  --qaf-objective O  admm: published (default: every weight error weighs the same, the
+                   paper) or data (the layer's output error on the --calibration-data images)`;
+
+/** The objective flag; undefined when absent. */
+export function parseObjective(values: Record<string, unknown>): QafObjective | undefined {
+  const given = values['qaf-objective'] as string | undefined;
+  if (given === undefined) return undefined;
+  if (given !== 'published' && given !== 'data') {
+    throw new UsageError(`compress: --qaf-objective must be published or data, got "${given}"`);
+  }
+  return given;
+}
+
+/** Input statistics for the data-aware layers of `allocation`; null when none is data-aware. */
+export async function cliInputMoments(
+  kernels: Kernels,
+  prepared: PreparedModel,
+  allocation: Allocation,
+  output: OutputArgs | null,
+  log?: (line: string) => void,
+): Promise<Map<string, InputMoments> | null> {
+  if (!allocationWantsInputMoments(allocation)) return null;
+  const calibration = output?.calibration;
+  if (!calibration) {
+    throw new UsageError(
+      'compress: --qaf-objective data needs calibration images: -o OUT.onnx --calibration-data FILE',
+    );
+  }
+  const { dataset } = await loadDataFile(
+    calibration.file,
+    calibration.format,
+    'calibration data',
+    output.limits,
+  );
+  const batches = makeCalibrationBatches(prepared.model, dataset, { images: calibration.images });
+  const names = new Set(
+    allocationJobs(prepared.model, prepared.layers, allocation).map((j) => j.name),
+  );
+  const layers = prepared.layers.filter((l) => names.has(l.name));
+  const images = batches.reduce((n, b) => n + b.dims[0], 0);
+  log?.(`input statistics of ${layers.length} layers on ${images} calibration images ...`);
+  return collectInputMoments(kernels, prepared.model, layers, batches);
+}
