@@ -1,24 +1,137 @@
-// `qaf compress --allocation FILE`: the per-layer settings `qaf allocate` wrote, read and checked
-// against the model before any compression work (a layer the model lacks, or an option a layer
-// cannot take, fails here with the layer's name).
-import { AllocationError, parseAllocation, validateAllocation } from '../core/allocate/index.ts';
+// `qaf compress --allocation FILE` and `--budget B`: the per-layer settings `qaf allocate` wrote,
+// or that the budget solver chooses on the spot, read and checked against the model before any
+// compression work (a layer the model lacks, an option a layer cannot take, or a file made for
+// another model fails here, naming the layer or both models).
+import { basename } from 'node:path';
+import {
+  AllocationError,
+  allocateForBudget,
+  type Budget,
+  BudgetError,
+  DEFAULT_MENU,
+  measureSensitivity,
+  type Objective,
+  parseAllocationFile,
+  parseBudget,
+  parseSensitivityTable,
+  type SensitivityTable,
+  validateAllocation,
+} from '../core/allocate/index.ts';
+import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
+import { APP_CALIBRATION_IMAGES } from '../core/calibrate/defaults.ts';
 import type { Allocation } from '../core/factor/modelJobs.ts';
+import type { Kernels } from '../core/kernels/types.ts';
 import type { PreparedModel } from '../core/pipeline/prepare.ts';
+import { sha256Hex } from '../core/sweep/configKey.ts';
+import { datasetFormat, loadDataFile } from './data.ts';
+import { JsonFileSensitivityCache } from './sensitivity.ts';
 import { readInputFile, UsageError } from './util.ts';
 
-export const allocationCliOption = { allocation: { type: 'string' } } as const;
+export const allocationCliOption = {
+  allocation: { type: 'string' },
+  budget: { type: 'string' },
+  sensitivity: { type: 'string' },
+  objective: { type: 'string' },
+} as const;
 
-export const allocationCliUsage = `  --allocation FILE  per-layer method, rate or rank and bits from \`qaf allocate\` (instead of
-                     --method, --rate, --rank, --bits, --layers, --per-channel)`;
+export const allocationCliUsage = `
+per-layer allocation (instead of --method, --rate, --rank, --bits, --layers, --per-channel,
+--preset, --seed):
+  --allocation FILE  per-layer method, rate or rank and bits from \`qaf allocate\`
+  --budget B         choose them here: bops=P% (of the float model's BOPs), bops=N or size=S
+                     (S in B, KB, KiB, MB, MiB; ideal weight bytes); needs --sensitivity or
+                     --calibration-data (each layer measured alone on ${APP_CALIBRATION_IMAGES} of its images
+                     with the default menu: QAF rates ${DEFAULT_MENU.rates.join(',')} x bits ${DEFAULT_MENU.bits.join(',')}, PTQ bits
+                     ${DEFAULT_MENU.ptqBits.join(',')}, keep; measurements cached in .qaf-cache)
+  --sensitivity FILE the table \`qaf sensitivity\` wrote for this model (with --budget)
+  --objective O      with --budget: score (default), kl, agreement or output (see qaf allocate)`;
 
-/** Flags an allocation file replaces; giving both is a contradiction. */
+/** Flags an allocation replaces; giving both is a contradiction. */
 const REPLACED = ['method', 'rate', 'rank', 'bits', 'layers', 'per-channel', 'preset', 'seed'];
 
-/** The allocation file as an Allocation checked against the model. */
-export function readAllocationFile(path: string, prepared: PreparedModel): Allocation {
+const OBJECTIVES: Record<string, Objective> = {
+  score: 'scoreError',
+  kl: 'kl',
+  agreement: 'agreement',
+  output: 'outputError',
+};
+
+/** Where the allocation comes from, checked before the model is read; null: the plain flags. */
+export type AllocationSource =
+  | { kind: 'file'; path: string }
+  | {
+      kind: 'budget';
+      budget: Budget;
+      text: string;
+      objective: Objective;
+      table: string | null;
+    };
+
+/** The allocation flags as a source, refusing contradictions before any file is read. */
+export function allocationSource(values: Record<string, unknown>): AllocationSource | null {
+  const { allocation, budget, sensitivity, objective } = values as Record<string, string>;
+  if (allocation === undefined && budget === undefined) {
+    const stray = sensitivity !== undefined ? 'sensitivity' : objective ? 'objective' : null;
+    if (stray) throw new UsageError(`compress: --${stray} needs --budget`);
+    return null;
+  }
+  const flag = allocation !== undefined ? 'allocation' : 'budget';
+  if (allocation !== undefined && budget !== undefined) {
+    throw new UsageError(
+      'compress: --allocation and --budget both set the per-layer settings; give one',
+    );
+  }
+  const clash = REPLACED.find((k) => values[k] !== undefined);
+  if (clash) {
+    throw new UsageError(
+      `compress: --${flag} sets every layer's settings, so --${clash} cannot be given with it`,
+    );
+  }
+  if (allocation !== undefined) {
+    const stray = sensitivity !== undefined ? 'sensitivity' : objective ? 'objective' : null;
+    if (stray) throw new UsageError(`compress: --${stray} goes with --budget, not --allocation`);
+    return { kind: 'file', path: allocation };
+  }
+  let parsed: Budget;
+  try {
+    parsed = parseBudget(budget);
+  } catch (err) {
+    throw new UsageError(`compress: ${(err as Error).message}`);
+  }
+  const chosen = OBJECTIVES[objective ?? 'score'];
+  if (!chosen) throw new UsageError('compress: --objective must be score, kl, agreement or output');
+  if (sensitivity === undefined && values['calibration-data'] === undefined) {
+    throw new UsageError(
+      'compress: --budget needs the layers measured: --sensitivity TABLE.json (from qaf ' +
+        'sensitivity) or --calibration-data FILE (images to measure them on)',
+    );
+  }
+  return {
+    kind: 'budget',
+    budget: parsed,
+    text: budget,
+    objective: chosen,
+    table: sensitivity ?? null,
+  };
+}
+
+/** The allocation file as an Allocation checked against the model (and its hash, if named). */
+export async function readAllocationFile(
+  path: string,
+  prepared: PreparedModel,
+  modelPath = 'the model',
+): Promise<Allocation> {
   const text = new TextDecoder().decode(readInputFile(path, 'allocation file'));
   try {
-    const allocation = parseAllocation(text);
+    const { allocation, model } = parseAllocationFile(text);
+    if (model && model.sha256 !== (await sha256Hex(prepared.sourceBytes))) {
+      const made = model.file
+        ? `${model.file} (sha256 ${model.sha256.slice(0, 12)}...)`
+        : `a model with sha256 ${model.sha256.slice(0, 12)}...`;
+      throw new UsageError(
+        `${path} was made for ${made}, not for ${basename(modelPath)}; run qaf allocate on this model`,
+      );
+    }
     validateAllocation(prepared.layers, allocation);
     return allocation;
   } catch (err) {
@@ -27,15 +140,90 @@ export function readAllocationFile(path: string, prepared: PreparedModel): Alloc
   }
 }
 
-/** The --allocation flag's allocation, or null without the flag; a replaced flag is an error. */
-export function allocationFromArgs(
+/** The sensitivity table for --budget: the given file (for this model) or measured now. */
+async function budgetTable(
+  source: Extract<AllocationSource, { kind: 'budget' }>,
+  prepared: PreparedModel,
+  kernels: Kernels,
+  values: Record<string, unknown>,
+  log: ((line: string) => void) | null,
+): Promise<SensitivityTable> {
+  if (source.table) {
+    const text = new TextDecoder().decode(readInputFile(source.table, 'sensitivity table'));
+    const table = parseSensitivityTable(text);
+    if (table.modelSha256 !== (await sha256Hex(prepared.sourceBytes))) {
+      throw new UsageError(`compress: ${source.table} was measured on another model`);
+    }
+    return table;
+  }
+  const file = String(values['calibration-data']);
+  const format = datasetFormat(
+    'compress',
+    file,
+    values['calibration-format'] as string | undefined,
+    'calibration-format',
+  );
+  const { dataset } = await loadDataFile(file, format, 'calibration data');
+  const batches = makeCalibrationBatches(prepared.model, dataset, {
+    images: APP_CALIBRATION_IMAGES,
+  });
+  let shown = -1;
+  const table = await measureSensitivity({
+    prepared,
+    kernels,
+    batches,
+    cache: new JsonFileSensitivityCache('.qaf-cache'),
+    onProgress: (e) => {
+      const percent = Math.floor(100 * e.progress);
+      if (!log || percent === shown) return;
+      shown = percent;
+      const eta = e.etaMs === null ? '' : `, about ${Math.ceil(e.etaMs / 1000)} s left`;
+      log(`sensitivity ${percent} % (${e.layer} ${e.option}${eta})`);
+    },
+  });
+  log?.(
+    `sensitivity: ${table.measured} options measured, ${table.cached} from .qaf-cache, ` +
+      `${table.seconds.toFixed(1)} s`,
+  );
+  return table;
+}
+
+/**
+ * The allocation of --allocation or --budget, checked against the model; null without either.
+ * `log` gets progress lines (stderr); null keeps quiet (--json).
+ */
+export async function allocationFromArgs(
   values: Record<string, unknown>,
   prepared: PreparedModel,
-): Allocation | null {
-  const path = values.allocation;
-  if (path === undefined) return null;
-  const clash = REPLACED.find((k) => values[k] !== undefined);
-  if (clash)
-    throw new UsageError(`compress: --allocation replaces --${clash}; give one or the other`);
-  return readAllocationFile(String(path), prepared);
+  options: {
+    kernels?: () => Promise<Kernels>;
+    modelPath?: string;
+    log?: (line: string) => void;
+  } = {},
+): Promise<Allocation | null> {
+  const source = allocationSource(values);
+  if (!source) return null;
+  if (source.kind === 'file') return readAllocationFile(source.path, prepared, options.modelPath);
+  if (!options.kernels) throw new Error('allocationFromArgs: --budget needs kernels');
+  const log = options.log ?? null;
+  const table = await budgetTable(source, prepared, await options.kernels(), values, log);
+  try {
+    const result = allocateForBudget(table, source.budget, { objective: source.objective });
+    if (result.choices.every((c) => c.option.option === 'keep')) {
+      throw new UsageError(
+        `compress: within ${source.text} every layer is best kept as it is ` +
+          `(${result.totals.bopPercent.toFixed(3)} % BOPs): nothing to compress; lower the budget`,
+      );
+    }
+    log?.(
+      `budget ${source.text}: ${result.totals.bopPercent.toFixed(3)} % BOPs, ` +
+        `${Math.round(result.totals.weightBytes)} ideal weight bytes (solver ${result.solver.ms.toFixed(1)} ms)`,
+    );
+    validateAllocation(prepared.layers, result.allocation);
+    return result.allocation;
+  } catch (err) {
+    if (err instanceof BudgetError) throw new UsageError(`compress: ${err.message}`);
+    if (err instanceof AllocationError) throw new UsageError(`compress: ${err.message}`);
+    throw err;
+  }
 }

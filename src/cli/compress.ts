@@ -13,12 +13,17 @@ import {
   methodSpec,
   selectLayers,
 } from '../core/factor/index.ts';
-import type { InputMoments } from '../core/factor/inputMoments.ts';
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { noLayerMessage as noCompressibleLayer, skipReasons } from '../core/onnx/index.ts';
 import { type PreparedModel, prepareModel } from '../core/pipeline/index.ts';
 import { preflight } from '../core/pipeline/preflight.ts';
+import {
+  allocationCliOption,
+  allocationCliUsage,
+  allocationFromArgs,
+  allocationSource,
+} from './allocationFlag.ts';
 import {
   checkOutputArgs,
   compressOutputOptions,
@@ -27,7 +32,6 @@ import {
   parseOutputArgs,
   writeOutput,
 } from './compressOutput.ts';
-import { cliInputMoments, objectiveOption, objectiveUsage, parseObjective } from './objective.ts';
 import { parseThreads, pooledFactorizer, setRuntimeThreads, threadsUsage } from './threadPool.ts';
 import {
   formatTable,
@@ -45,7 +49,8 @@ const methodLines = METHOD_IDS.map(
 
 export const compressUsage = `usage: qaf compress MODEL.onnx --method ${METHOD_IDS.join('|')} (--rate R | --rank N) --bits B
                     [--preset default|published] [--layers REGEX] [--seed S] [--per-channel] [--json]
-                    [--max-input-bytes N] [--qaf-objective published|data]
+                    [--max-input-bytes N]
+       qaf compress MODEL.onnx (--allocation ALLOC.json | --budget bops=P%|size=S) -o OUT.onnx ...
 
   --method M       one of:
 ${methodLines}
@@ -57,7 +62,6 @@ ${methodLines}
                    layers; for ptq all weight layers)
   --seed S         seed for the random parts of the initialisation (default 0)
   --per-channel    ptq: one scale per output channel
-${objectiveUsage}
 ${maxInputBytesUsage}
 ${threadsUsage()}
   --json           print one JSON object instead of the table`;
@@ -74,15 +78,12 @@ export async function compressModelLayers(
   allocation: Allocation,
   onLayer?: (result: LayerResult, index: number, count: number) => void,
   threads = 1,
-  moments?: ReadonlyMap<string, InputMoments> | null,
 ): Promise<CompressModelReport> {
-  const jobs = allocationJobs(prepared.model, prepared.layers, allocation, moments ?? undefined);
+  const jobs = allocationJobs(prepared.model, prepared.layers, allocation);
   if (jobs.length === 0) throw new UsageError(noLayerMessage(prepared, allocation));
   const onResult =
     onLayer && ((r: LayerResult, done: number, n: number) => onLayer(r, done - 1, n));
-  // A layer that dominates the run is said (more threads cannot shorten it), with the progress.
-  const note = onLayer && ((line: string) => void process.stderr.write(`${line}\n`));
-  const layers = await pooledFactorizer(kernels, threads, { onResult, note })(jobs, {});
+  const layers = await pooledFactorizer(kernels, threads, { onResult })(jobs, {});
   const meanError = layers.reduce((s, r) => s + r.error, 0) / layers.length;
   return { layers, totals: { meanError, ms: layers.reduce((s, r) => s + r.ms, 0) } };
 }
@@ -181,17 +182,7 @@ export function compressSettings(
   if (preset !== 'default' && preset !== 'published') {
     throw new UsageError(`compress: --preset must be default or published, got "${preset}"`);
   }
-  const objective = parseObjective(values);
-  return {
-    method,
-    rate,
-    rank,
-    bits,
-    preset,
-    seed,
-    perChannel: values['per-channel'] === true,
-    ...(objective && { objective }),
-  };
+  return { method, rate, rank, bits, preset, seed, perChannel: values['per-channel'] === true };
 }
 
 export async function compressCommand(argv: string[]): Promise<number> {
@@ -209,19 +200,21 @@ export async function compressCommand(argv: string[]): Promise<number> {
     threads: { type: 'string' },
     ...maxInputBytesOption,
     ...compressOutputOptions,
-    ...objectiveOption,
+    ...allocationCliOption,
   });
   if (values.help) {
-    console.log(`${compressUsage}\n${compressOutputUsage}`);
+    console.log(`${compressUsage}\n${allocationCliUsage}\n${compressOutputUsage}`);
     return 0;
   }
+  // Contradictions first (--allocation with --rate...), before any file is read.
+  const source = allocationSource(values);
   const output = parseOutputArgs(values);
   if (positionals.length !== 1) {
     throw new UsageError(
       `compress: expected one MODEL.onnx, got ${positionals.length} (see qaf compress --help)`,
     );
   }
-  const settings = compressSettings(values);
+  const settings = source ? null : compressSettings(values);
   let layers: RegExp | undefined;
   try {
     layers = values.layers === undefined ? undefined : new RegExp(values.layers);
@@ -252,8 +245,16 @@ export async function compressCommand(argv: string[]): Promise<number> {
         process.stderr.write(
           `[${i + 1}/${n}] ${r.name}: error ${r.error.toFixed(4)} (${r.ms.toFixed(0)} ms)\n`,
         );
-  const allocation: Allocation = { settings, selection: { layers } };
-  if (selectLayers(prepared.layers, settings.method, allocation.selection).length === 0) {
+  const log = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+  const allocation: Allocation =
+    (settings && { settings, selection: { layers } }) ??
+    (await allocationFromArgs(values, prepared, {
+      kernels: async () => kernels,
+      modelPath: positionals[0],
+      log,
+    }))!;
+  const method = allocation.settings.method;
+  if (selectLayers(prepared.layers, method, allocation.selection).length === 0) {
     throw new UsageError(noLayerMessage(prepared, allocation));
   }
   if (output) {
@@ -264,19 +265,18 @@ export async function compressCommand(argv: string[]): Promise<number> {
     });
     if (!values.json) for (const note of checked.notes) process.stderr.write(`${note}\n`);
   }
-  const say = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
-  const moments = await cliInputMoments(kernels, prepared, allocation, output, say);
-  const report = await compressModelLayers(
-    kernels,
-    prepared,
-    allocation,
-    onLayer,
-    threads,
-    moments,
-  );
-  for (const r of report.layers) if (r.warning && say) say(`${r.name}: ${r.warning}`);
+  const report = await compressModelLayers(kernels, prepared, allocation, onLayer, threads);
   if (output) {
-    const written = await writeOutput(output, positionals[0], prepared, report.layers, kernels);
+    // A per-layer allocation goes into the file's metadata as given; a uniform one as results.
+    const given = source ? allocation : undefined;
+    const written = await writeOutput(
+      output,
+      positionals[0],
+      prepared,
+      report.layers,
+      kernels,
+      given,
+    );
     const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;
     console.log(values.json ? JSON.stringify(written) : summary);
     return 0;

@@ -141,14 +141,14 @@ describe('qaf sensitivity and qaf allocate', () => {
 });
 
 describe('--allocation FILE', () => {
-  it('returns the file as an allocation checked against the model', () => {
-    const allocation = readAllocationFile(allocPath, prepared);
+  it('returns the file as an allocation checked against the model', async () => {
+    const allocation = await readAllocationFile(allocPath, prepared);
     expect(allocation).toEqual(parseAllocation(readFileSync(allocPath, 'utf8')));
-    expect(allocationFromArgs({ allocation: allocPath }, prepared)).toEqual(allocation);
-    expect(allocationFromArgs({}, prepared)).toBeNull();
+    expect(await allocationFromArgs({ allocation: allocPath }, prepared)).toEqual(allocation);
+    expect(await allocationFromArgs({}, prepared)).toBeNull();
   });
 
-  it('names a layer the model lacks and a rank a layer cannot take, before any work', () => {
+  it('names a layer the model lacks and a rank a layer cannot take, before any work', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(
       bad,
@@ -158,14 +158,14 @@ describe('--allocation FILE', () => {
         overrides: { conv2: { rank: 500 }, 'layer4.conv': 'keep' },
       }),
     );
-    expect(() => readAllocationFile(bad, prepared)).toThrow(
+    await expect(readAllocationFile(bad, prepared)).rejects.toThrow(
       /no layer named "layer4\.conv" in this model.*layer "conv2": rank 500 is above the 56/,
     );
   });
 
-  it('does not mix with the flags it replaces', () => {
-    expect(() => allocationFromArgs({ allocation: allocPath, bits: '4' }, prepared)).toThrow(
-      /--allocation replaces --bits/,
-    );
+  it('does not mix with the flags it replaces', async () => {
+    await expect(
+      allocationFromArgs({ allocation: allocPath, bits: '4' }, prepared),
+    ).rejects.toThrow(/--allocation sets every layer's settings, so --bits cannot be given/);
   });
 });

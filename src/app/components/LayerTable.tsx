@@ -5,6 +5,8 @@ import { sortLayers } from '../layerSort.ts';
 import { type LayerSortKey, sortLayersBy, useAppStore } from '../store.ts';
 import { eligibleLayers } from '../workbench/settings.ts';
 import { updateSettings, useWorkbench } from '../workbench/store.ts';
+import { AllocationControls } from './AllocationControls.tsx';
+import { LayerOverrideCells, overrideHeaders } from './LayerOverrides.tsx';
 
 const columns: { key: LayerSortKey | null; label: string; numeric?: boolean }[] = [
   { key: 'index', label: '#', numeric: true },
@@ -77,6 +79,7 @@ export function LayerTable({ model }: { model: ModelOverview }) {
         <h2 id="layers-title">Layers</h2>
         <span className="muted">{formatCount(model.layers.length)} with weights</span>
       </div>
+      <AllocationControls layers={model.layers} />
       <div className="table-scroll">
         <table className="layer-table">
           <thead>
@@ -84,6 +87,9 @@ export function LayerTable({ model }: { model: ModelOverview }) {
               {picking && <th>Use</th>}
               {columns.map((column) => (
                 <SortHeader key={column.label} column={column} />
+              ))}
+              {overrideHeaders(settings).map((h) => (
+                <th key={`override-${h}`}>{h}</th>
               ))}
             </tr>
           </thead>
@@ -126,6 +132,7 @@ export function LayerTable({ model }: { model: ModelOverview }) {
                       <span className="muted small">{layer.reason || 'no'}</span>
                     )}
                   </td>
+                  <LayerOverrideCells name={layer.name} eligible={eligible.has(layer.name)} />
                 </tr>
               );
             })}

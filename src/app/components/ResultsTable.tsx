@@ -1,13 +1,14 @@
 import { useMemo, useState } from 'react';
 import { formatBytes } from '../format.ts';
 import { useAppStore } from '../store.ts';
+import { isAllocated, methodText } from '../workbench/allocation.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
 import { downloadModel, downloadReport } from '../workbench/download.ts';
 import { isOpenModelRow, otherModelRuns, useOpenModelHash } from '../workbench/modelHistory.ts';
 import { forgetModel } from '../workbench/modelStore.ts';
 import { TERMS } from '../workbench/pointText.ts';
 import { type OriginalRow, resultGroups } from '../workbench/resultGroups.ts';
-import { isQuantizingMethod, METHOD_LABELS, sizeLabel } from '../workbench/settings.ts';
+import { isQuantizingMethod, sizeLabel } from '../workbench/settings.ts';
 import { type ResultRow, removeResult, useSession, useWorkbench } from '../workbench/store.ts';
 import { StoredModels } from './StoredModels.tsx';
 
@@ -64,8 +65,8 @@ function ResultLine({
       className={selected ? 'selected' : undefined}
       aria-selected={selected}
     >
-      <td title={row.modelFileName}>{METHOD_LABELS[s.method]}</td>
-      <td>{sizeLabel(s)}</td>
+      <td title={row.modelFileName}>{methodText(s)}</td>
+      <td>{isAllocated(s) ? 'per layer' : sizeLabel(s)}</td>
       <td className="num">{isQuantizingMethod(s.method) ? s.bits : 'float'}</td>
       <td className="num">{s.actBits < 32 ? s.actBits : 'float'}</td>
       <td>{row.calibrated ? 'yes' : 'no'}</td>

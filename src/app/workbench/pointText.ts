@@ -3,6 +3,7 @@
 import { METHODS } from '../../core/factor/methods/index.ts';
 import type { LayerInfo } from '../../core/onnx/index.ts';
 import { formatBytes, formatCount } from '../format.ts';
+import { isAllocated, methodText } from './allocation.ts';
 import type { ChartPoint, ImageSet, PointConfig } from './chartData.ts';
 import type { CurrentPoint } from './currentPoint.ts';
 import { costChoices, DEFAULT_SETTINGS, METHOD_LABELS } from './settings.ts';
@@ -101,7 +102,9 @@ export function pointCard(
         ? `Measured in advance (${p.precomputed})`
         : 'Measured by the sweep in this browser';
   return {
-    title: `${METHOD_LABELS[p.choice]}${size ? `, ${size}` : ''}`,
+    title: isAllocated(p.settings)
+      ? methodText({ method: p.choice, overrides: p.settings.overrides })
+      : `${METHOD_LABELS[p.choice]}${size ? `, ${size}` : ''}`,
     lines: () => [
       bitsText(p),
       p.calibrated ? 'Calibrated after compression' : 'Not calibrated',

@@ -43,7 +43,15 @@ export interface CompressSettings {
   calibrate: boolean;
   layerMode: 'all' | 'selected';
   selectedLayers: string[];
+  /**
+   * Per-layer overrides of rate or rank and bits, or 'keep' (the layer is left as the other
+   * layers); absent or empty: every chosen layer takes the global settings (allocation.ts).
+   */
+  overrides?: Readonly<Record<string, LayerOverride>>;
 }
+
+/** One layer's own settings: any of rate or rank, and bits; unset fields take the global. */
+export type LayerOverride = 'keep' | { rate?: number; rank?: number; bits?: number };
 
 export const DEFAULT_SETTINGS: CompressSettings = {
   method: 'admm',
@@ -96,6 +104,22 @@ export function jobSettings(s: CompressSettings, seed = 0): JobSettings {
   };
 }
 
+/** The job settings of one chosen layer with its override applied; null when it is kept. */
+export function layerJobSettings(s: CompressSettings, layerName: string): JobSettings | null {
+  const job = jobSettings(s);
+  const override = s.overrides?.[layerName];
+  if (override === undefined) return job;
+  if (override === 'keep') return null;
+  const out = { ...job };
+  if (METHODS[job.method].factorizes) {
+    if (override.rank !== undefined) Object.assign(out, { rank: override.rank, rate: undefined });
+    else if (override.rate !== undefined)
+      Object.assign(out, { rate: override.rate, rank: undefined });
+  }
+  if (override.bits !== undefined && METHODS[job.method].quantizes) out.bits = override.bits;
+  return out;
+}
+
 export interface CostChoices {
   choices: Map<string, LayerChoice>;
   /** Layers whose rank the settings cannot give, with the engine's reason (the run would fail). */
@@ -104,12 +128,13 @@ export interface CostChoices {
 
 /** Per-layer choices for the cost model, ranks by the engine's own rule (util/rank.ts). */
 export function costChoices(layers: readonly LayerInfo[], s: CompressSettings): CostChoices {
-  const job = jobSettings(s);
   const choices = new Map<string, LayerChoice>();
   const rankErrors: CostChoices['rankErrors'] = [];
   for (const layer of chosenLayers(layers, s)) {
+    const job = layerJobSettings(s, layer.name);
+    if (!job) continue;
     if (!METHODS[job.method].factorizes) {
-      choices.set(layer.name, { method: job.method, bits: s.bits });
+      choices.set(layer.name, { method: job.method, bits: job.bits });
       continue;
     }
     const picked = tryResolveRank(factorDims(layer), job.rank, job.rate);
@@ -117,7 +142,7 @@ export function costChoices(layers: readonly LayerInfo[], s: CompressSettings): 
       rankErrors.push({ layer: layer.name, reason: picked.error });
       continue;
     }
-    choices.set(layer.name, { method: job.method, rank: picked.rank, bits: s.bits });
+    choices.set(layer.name, { method: job.method, rank: picked.rank, bits: job.bits });
   }
   return { choices, rankErrors };
 }
@@ -131,7 +156,10 @@ export function sizeLabel(s: Pick<CompressSettings, 'method' | 'sizeBy' | 'rate'
 /** e.g. resnet20_qaf-admm_r2_w4.onnx (…_a8 with 8-bit activations, …_cal when calibrated). */
 export function compressedFileName(
   modelFileName: string,
-  s: Pick<CompressSettings, 'method' | 'sizeBy' | 'rate' | 'rank' | 'bits' | 'actBits'>,
+  s: Pick<
+    CompressSettings,
+    'method' | 'sizeBy' | 'rate' | 'rank' | 'bits' | 'actBits' | 'overrides'
+  >,
   calibrated: boolean,
   extension = 'onnx',
 ): string {
@@ -140,6 +168,7 @@ export function compressedFileName(
   if (isFactorizingMethod(s.method)) parts.push(s.sizeBy === 'rank' ? `k${s.rank}` : `r${s.rate}`);
   if (isQuantizingMethod(s.method)) parts.push(`w${s.bits}`);
   if (s.actBits < 32) parts.push(`a${s.actBits}`);
+  if (Object.keys(s.overrides ?? {}).length) parts.push('alloc');
   if (calibrated) parts.push('cal');
   return `${parts.join('_')}.${extension}`;
 }

@@ -111,8 +111,39 @@ function readSelection(value: unknown, problems: string[]): Allocation['selectio
   return selection;
 }
 
+/** The model an allocation file was made for (`qaf allocate` writes it; optional). */
+export interface AllocationModel {
+  sha256: string;
+  /** The model file's name when the allocation was made, for messages. */
+  file?: string;
+}
+
+function readModelField(value: unknown, problems: string[]): AllocationModel | null {
+  if (value === undefined) return null;
+  if (
+    !isObject(value) ||
+    typeof value.sha256 !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(value.sha256)
+  ) {
+    problems.push('model must be {"sha256": "<64 hex digits>", "file": "<name>"}');
+    return null;
+  }
+  return {
+    sha256: value.sha256,
+    ...(typeof value.file === 'string' && { file: value.file }),
+  };
+}
+
 /** Reads an allocation file (allocationJson's format); throws AllocationError listing problems. */
 export function parseAllocation(text: string): Allocation {
+  return parseAllocationFile(text).allocation;
+}
+
+/** An allocation file with the model it names, if it names one. */
+export function parseAllocationFile(text: string): {
+  allocation: Allocation;
+  model: AllocationModel | null;
+} {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -126,9 +157,10 @@ export function parseAllocation(text: string): Allocation {
   if (doc.version !== undefined && doc.version !== ALLOCATION_FORMAT_VERSION)
     problems.push(`version ${String(doc.version)} is not ${ALLOCATION_FORMAT_VERSION}`);
   for (const key of Object.keys(doc)) {
-    if (!['format', 'version', 'settings', 'selection', 'overrides'].includes(key))
+    if (!['format', 'version', 'model', 'settings', 'selection', 'overrides'].includes(key))
       problems.push(`"${key}" is not an allocation field`);
   }
+  const model = readModelField(doc.model, problems);
   const settings = readSettings(doc.settings, 'settings', problems, false);
   const selection = readSelection(doc.selection, problems);
   let overrides: Record<string, Partial<JobSettings> | 'keep'> | undefined;
@@ -146,16 +178,22 @@ export function parseAllocation(text: string): Allocation {
     }
   }
   if (problems.length) throw new AllocationError(problems);
-  return {
+  const allocation: Allocation = {
     settings: settings as JobSettings,
     ...(selection && { selection }),
     ...(overrides && { overrides }),
   };
+  return { allocation, model };
 }
 
-/** The file text of an allocation (pretty-printed; the metadata entry is the compact form). */
-export function formatAllocation(allocation: Allocation): string {
-  return `${allocationJson(allocation, 2)}\n`;
+/**
+ * The file text of an allocation (pretty-printed; the metadata entry is the compact form). With
+ * `model`, the file names the model it was made for, so it is not applied to another.
+ */
+export function formatAllocation(allocation: Allocation, model?: AllocationModel): string {
+  if (!model) return `${allocationJson(allocation, 2)}\n`;
+  const { format, version, ...rest } = JSON.parse(allocationJson(allocation));
+  return `${JSON.stringify({ format, version, model, ...rest }, null, 2)}\n`;
 }
 
 /**

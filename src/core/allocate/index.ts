@@ -3,9 +3,11 @@
 export {
   ALLOCATION_METADATA_KEY,
   AllocationError,
+  type AllocationModel,
   allocationJson,
   formatAllocation,
   parseAllocation,
+  parseAllocationFile,
   validateAllocation,
 } from './allocation.ts';
 export {

@@ -1,0 +1,72 @@
+// Per-layer overrides live in the persisted settings (settings.overrides), so a run, its result
+// row and a rebuild all carry them; these are their edits. The sensitivity table and the budget
+// of this session live in useAllocation (not persisted: a table is measured per session).
+import { create } from 'zustand';
+import { useAppStore } from '../store.ts';
+import type { LayerOverride } from './settings.ts';
+import { updateSettings, useWorkbench } from './store.ts';
+
+type Fields = Exclude<LayerOverride, 'keep'>;
+
+function withOverride(name: string, next: LayerOverride | null): void {
+  const current = { ...(useWorkbench.getState().settings.overrides ?? {}) };
+  if (next === null || (next !== 'keep' && Object.keys(next).length === 0)) delete current[name];
+  else current[name] = next;
+  updateSettings({ overrides: current });
+}
+
+/** Sets (or, with undefined, clears) one field of a layer's override; a kept layer is un-kept. */
+export function setLayerField<K extends keyof Fields>(
+  name: string,
+  key: K,
+  value: Fields[K] | undefined,
+): void {
+  const old = useWorkbench.getState().settings.overrides?.[name];
+  const fields: Fields = old && old !== 'keep' ? { ...old } : {};
+  // Rate and rank are two ways to give the same size: one replaces the other.
+  if (key === 'rate') delete fields.rank;
+  if (key === 'rank') delete fields.rate;
+  if (value === undefined) delete fields[key];
+  else fields[key] = value;
+  withOverride(name, fields);
+}
+
+export function keepLayer(name: string, keep: boolean): void {
+  withOverride(name, keep ? 'keep' : null);
+}
+
+export function resetLayer(name: string): void {
+  withOverride(name, null);
+}
+
+/** Replaces every override at once (the budget solver's allocation); empty resets all. */
+export function setOverrides(overrides: Record<string, LayerOverride>): void {
+  updateSettings({ overrides });
+}
+
+/** Drops overrides naming layers the opened model lacks (left from another model). */
+export function pruneOverrides(layerNames: readonly string[]): void {
+  const current = useWorkbench.getState().settings.overrides ?? {};
+  const known = new Set(layerNames);
+  const kept = Object.fromEntries(Object.entries(current).filter(([n]) => known.has(n)));
+  if (Object.keys(kept).length !== Object.keys(current).length) updateSettings({ overrides: kept });
+}
+
+// Overrides are kept by layer name: a model without those layers drops them when it opens.
+useAppStore.subscribe((state, previous) => {
+  if (state.model && state.model !== previous.model) {
+    pruneOverrides(state.model.layers.map((l) => l.name));
+  }
+});
+
+/** Picks layers for "Selected in table" mode: all the method may compress, or none. */
+export function selectLayers(names: readonly string[]): void {
+  updateSettings({ layerMode: 'selected', selectedLayers: [...names] });
+}
+
+export interface AllocationSession {
+  /** The budget the overrides were solved for, in words ("BOPs 5 %"), until edited by hand. */
+  budgetText: string | null;
+}
+
+export const useAllocation = create<AllocationSession>()(() => ({ budgetText: null }));
