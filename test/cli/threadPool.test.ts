@@ -4,10 +4,16 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { machineThreads, parseThreads, pooledFactorizer } from '../../src/cli/threadPool.ts';
+import {
+  LayerPool,
+  machineThreads,
+  parseThreads,
+  pooledFactorizer,
+} from '../../src/cli/threadPool.ts';
 import { dominantLayerNote, largestFirst } from '../../src/core/factor/estimate.ts';
 import type { CompressJob, LayerResult } from '../../src/core/factor/types.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
+import { LayerFactorCache } from '../../src/core/sweep/layerCache.ts';
 import { mulberry32 } from '../../src/core/util/prng.ts';
 import { describeShared, repoRoot, sharedPath } from '../support/shared.ts';
 
@@ -118,6 +124,41 @@ describe('pooledFactorizer', () => {
     });
     setTimeout(() => controller.abort(new Error('cancelled by the test')), 50);
     await expect(run).rejects.toThrow(/cancelled by the test/);
+  });
+});
+
+describe("LayerPool under the sweep's layer cache", () => {
+  it('computes each missing layer once, on the pool, with the bytes of this thread', async () => {
+    const pool = new LayerPool(kernels, 2);
+    let calls = 0;
+    const pooled = new LayerFactorCache(kernels, (job) => {
+      calls++;
+      return pool.compress(job);
+    });
+    const local = new LayerFactorCache(kernels);
+    const key = {
+      method: 'admm' as const,
+      rank: null,
+      rate: 2,
+      bits: 4,
+      preset: 'default' as const,
+      seed: 0,
+      perChannel: false,
+    };
+    const layers = [conv('x', 12, 8, 11), conv('y', 16, 8, 12)].map((j) => ({
+      name: j.name,
+      weight: j.weight,
+      shape: j.shape,
+    }));
+    try {
+      const twice = [...layers, ...layers];
+      const a = await Promise.all(twice.map((l) => pooled.compress(l, key)));
+      const b = await Promise.all(layers.map((l) => local.compress(l, key)));
+      expect(calls).toBe(2);
+      expect(bytesOf(a.slice(0, 2))).toEqual(bytesOf(b));
+    } finally {
+      pool.close();
+    }
   });
 });
 
