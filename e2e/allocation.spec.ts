@@ -1,0 +1,61 @@
+// Per-layer allocation on the built-in demo (issue #15): a layer's own bits or "keep" moves the
+// cost preview, "Reset all to global" brings it back, and a run with an override is a result row
+// that says "allocated". One small layer is compressed so the spec stays short.
+import { expect, test } from '@playwright/test';
+
+const conv1 = '/layer1/layer1.0/conv1/Conv';
+const conv2 = '/layer1/layer1.0/conv2/Conv';
+const big = '/layer3/layer3.2/conv2/Conv';
+
+test.beforeEach(async ({ page }) => {
+  await page.goto('/?testHooks');
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+});
+
+test('per-layer keep and bits move the cost preview; an allocated run says so in its row', async ({
+  page,
+}) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  await expect(page.getByRole('heading', { name: 'resnet20_cifar10.onnx' })).toBeVisible({
+    timeout: 30_000,
+  });
+  await expect(page.getByTestId('dataset-evaluation-summary')).toContainText('1,000 images', {
+    timeout: 30_000,
+  });
+  const bop = page.getByTestId('preview-bop');
+  const uniform = await bop.textContent();
+
+  // Keeping the largest layer (8-bit weights like the other layers) costs more BOPs.
+  await page.getByRole('checkbox', { name: `Keep ${big}` }).check();
+  await expect(bop).not.toHaveText(uniform ?? '');
+  const kept = Number.parseFloat((await bop.textContent()) ?? '');
+  expect(kept).toBeGreaterThan(Number.parseFloat(uniform ?? ''));
+  await expect(page.getByTestId('override-count')).toHaveText('0 layers set apart, 1 kept');
+  // 8 bits on another layer costs more again.
+  await page.getByRole('combobox', { name: `Bits for ${conv1}` }).selectOption('8');
+  await expect
+    .poll(async () => Number.parseFloat((await bop.textContent()) ?? ''))
+    .toBeGreaterThan(kept);
+  await page.getByRole('button', { name: 'Reset all to global' }).click();
+  await expect(bop).toHaveText(uniform ?? '');
+
+  // A short run: two layers picked, one of them kept, so one small layer is compressed.
+  await page.getByRole('button', { name: 'Select none' }).click();
+  await page.getByRole('checkbox', { name: `Compress ${conv1}` }).check();
+  await page.getByRole('checkbox', { name: `Compress ${conv2}` }).check();
+  await page.getByRole('checkbox', { name: `Keep ${conv2}` }).check();
+  await page.getByRole('spinbutton', { name: `Rate for ${conv1}` }).fill('3');
+  await expect(page.getByTestId('override-count')).toHaveText('1 layer set apart, 1 kept');
+  await page.getByRole('checkbox', { name: /Calibrate after compression/ }).uncheck();
+  await page.getByRole('button', { name: '200', exact: true }).click();
+  await page.getByRole('button', { name: 'Compress & evaluate' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 60_000 });
+  const row = page.getByTestId('result-row');
+  await expect(row).toHaveCount(1);
+  await expect(row.first()).toContainText('QAF (ADMM), allocated');
+  await expect(row.first()).toContainText('per layer');
+  expect(pageErrors).toEqual([]);
+});
