@@ -263,7 +263,7 @@ describe('layerCensus', () => {
       ['runtime', 'weight is computed at run time'],
       ['attention', 'no constant operand: both inputs are computed at run time'],
       ['up', 'ConvTranspose: not compressed yet (kept as it is)'],
-      ['half', 'weight type FLOAT16: not compressed (only float32 weights are)'],
+      ['half', 'weight type FLOAT16: compressed once the model is normalised to float32 compute'],
       ['conv_then', 'inside If branch then_branch: layers in subgraphs are not compressed'],
       ['conv_else', 'inside If branch else_branch: layers in subgraphs are not compressed'],
     ]);

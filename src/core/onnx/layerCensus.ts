@@ -67,8 +67,17 @@ export function skipReason(
       : 'weight is computed at run time';
   }
   const type = weight.dataType ?? 0;
+  if (type === DataType.BFLOAT16) {
+    // Conv has no bfloat16 form in ONNX, and onnxruntime no bfloat16 Gemm/MatMul kernels on CPU
+    // or WebAssembly: neither the original nor a compressed model could be run and checked.
+    return 'weight type BFLOAT16: not compressed (onnxruntime, which runs every written model, cannot run bfloat16 layers: convert the model to float16 or float32 first)';
+  }
+  if (type === DataType.FLOAT16 || type === DataType.DOUBLE) {
+    // Never seen after normalizeModel, which computes such models in float32 (floatCompute.ts).
+    return `weight type ${dataTypeName(type)}: compressed once the model is normalised to float32 compute`;
+  }
   if (type !== DataType.FLOAT) {
-    return `weight type ${dataTypeName(type)}: not compressed (only float32 weights are)`;
+    return `weight type ${dataTypeName(type)}: not compressed (integer weights are already quantized)`;
   }
   const rank = weight.dims?.length ?? 0;
   if (op !== 'Conv' && rank !== 2) return `weight has ${rank} dims: not compressed`;

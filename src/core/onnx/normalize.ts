@@ -8,8 +8,10 @@
 
 import { makeTensor, makeValueInfo } from './builders.ts';
 import { FOLDABLE_OPS, foldNode } from './constFold.ts';
+import { toFloat32Compute, widenedFloatType } from './floatCompute.ts';
 import { foldAffineIntoLayers } from './foldAffine.ts';
 import { dropStaleValueInfo, dropUnreadInitializers, indexGraph } from './graphIndex.ts';
+import { dataTypeName } from './tensor.ts';
 import {
   DataType,
   type GraphProto,
@@ -151,15 +153,24 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 export function normalizeModel(model: OnnxModel): NormalizedModel {
   const out = structuredClone(model);
+  // float16 and double models are computed in float32 (floatCompute.ts): first, so the steps
+  // below and the layer discovery see float32 weights.
+  const widened = widenedFloatType(out);
+  if (widened !== null) toFloat32Compute(out);
   const wanted = weightFeeders(out.graph);
   const constants = constantsToInitializers(out, wanted);
   const chains = foldWeightChains(out, wanted);
   const affine = foldAffineIntoLayers(out.graph);
-  const changed = constants + chains + affine.batchNorm + affine.mulAdd > 0;
+  const changed = widened !== null || constants + chains + affine.batchNorm + affine.mulAdd > 0;
   if (!changed) return { model, notes: [] };
   dropUnreadInitializers(out.graph);
   dropStaleValueInfo(out.graph);
   const notes: string[] = [];
+  if (widened !== null) {
+    notes.push(
+      `${dataTypeName(widened)} model computed in float32 (weights ${widened === DataType.DOUBLE ? 'rounded' : 'converted exactly'}; a written model keeps the original's input and output types)`,
+    );
+  }
   if (constants) notes.push(`${plural(constants, 'Constant node')} moved to the initializers`);
   if (chains) notes.push(`${plural(chains, 'constant op')} on weights computed ahead`);
   if (affine.batchNorm)

@@ -14,6 +14,7 @@ import type { CompressionReport } from '../rewrite/types.ts';
 import type { ProgressCallback } from '../util/progress.ts';
 import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.ts';
 import { checkWrittenModel, describeCheck, ptqPeerBytes, type RunCheck } from './check.ts';
+import { restoreFloatInterface } from './floatInterface.ts';
 import { objectiveNotes, withInputMoments } from './inputMoments.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
 import { type OutputSettings, writeCompressedModel } from './write.ts';
@@ -126,13 +127,30 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
       (input.checkPeer ?? true)
         ? await ptqPeerBytes(prepared, results, output, actBatches, input.kernels)
         : null;
-    check = await checkWrittenModel(prepared.model, prepared.sourceBytes, bytes, batches, {
+    // A float16/double original is compared through its float32 twin here, and the file with
+    // the original's types next to the original itself below.
+    const reference = prepared.floatInterface ? prepared.bytes : prepared.sourceBytes;
+    check = await checkWrittenModel(prepared.model, reference, bytes, batches, {
       peerBytes,
       data: input.checkData,
       inputShapes: prepared.inputShapes,
     });
     report = { ...report, notes: [...report.notes, describeCheck(check)] };
     onProgress?.({ status: 'checking', loaded: 1, total: 1, progress: 1 });
+  }
+  if (prepared.floatInterface) {
+    const restored = await restoreFloatInterface(
+      prepared,
+      prepared.floatInterface,
+      bytes,
+      check !== null,
+    );
+    bytes = restored.bytes;
+    report = {
+      ...report,
+      notes: [...report.notes, restored.note],
+      totals: { ...report.totals, sizeBytes: bytes.length },
+    };
   }
   return {
     bytes,

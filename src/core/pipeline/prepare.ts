@@ -4,6 +4,7 @@
 // later stage: jobs, the rewrite, calibration and the check run.
 
 import { analyzeModel } from '../onnx/analyzeModel.ts';
+import { type InterfaceTypes, interfaceTypes, widenedFloatType } from '../onnx/floatCompute.ts';
 import { graphInputs, modelInputShape } from '../onnx/graphInputs.ts';
 import type { SkippedLayer } from '../onnx/layerCensus.ts';
 import type { LayerInfo } from '../onnx/layers.ts';
@@ -36,6 +37,11 @@ export interface PreparedModel {
   warnings: string[];
   /** The input shapes the layers were measured at (the check runs generated inputs at them). */
   inputShapes: Record<string, readonly Dim[]>;
+  /**
+   * A float16 or double original: `bytes`/`model` are its float32 twin, and these inputs and
+   * outputs get their element type back in the written model (pipeline/floatInterface.ts).
+   */
+  floatInterface?: InterfaceTypes | null;
 }
 
 export interface PrepareOptions {
@@ -66,6 +72,7 @@ export async function prepareModel(
     shapeWarning: analysis.runtimeError ?? null,
     warnings,
     inputShapes,
+    floatInterface: widenedFloatType(source) === null ? null : interfaceTypes(source),
   };
 }
 
