@@ -3,6 +3,7 @@
 // runs them all and checks the outcome, so every refusal is a clear sentence and nothing broken
 // is ever written.
 import { zipSync } from 'fflate';
+import { PNG } from 'pngjs';
 import { makeAttribute, makeTensor } from '../../src/core/onnx/builders.ts';
 import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
@@ -200,7 +201,12 @@ export function hostileCases(seed = 7): FuzzCase[] {
   add('empty:inspect', new Uint8Array(0), COMMANDS.inspect);
   add('empty:compress', new Uint8Array(0), COMMANDS.ptq);
 
-  cases.push(...badFlagCases(good), ...badDataCases(good));
+  cases.push(
+    ...badFlagCases(good),
+    ...badDataCases(good),
+    ...limitCases(good),
+    ...shardCases(good),
+  );
   return cases;
 }
 
@@ -404,6 +410,11 @@ function badDataCases(model: Uint8Array): FuzzCase[] {
       argv: ['eval', `{dir}/${MODEL}`, '--data', `{dir}/${file}`],
     });
     cases.push({
+      id: `data:${id}:sweep`,
+      files: { [MODEL]: model, [file]: bytes },
+      argv: ['sweep', `{dir}/${MODEL}`, '--data', `{dir}/${file}`, '--no-cache', '--runs', '0'],
+    });
+    cases.push({
       id: `data:${id}:calibrate`,
       files: { [MODEL]: model, [file]: bytes },
       argv: [
@@ -421,5 +432,128 @@ function badDataCases(model: Uint8Array): FuzzCase[] {
       output: '{dir}/out.onnx',
     });
   }
+  return cases;
+}
+
+function realPng(width: number, height: number): Uint8Array {
+  const image = new PNG({ width, height });
+  image.data.fill(200);
+  return new Uint8Array(PNG.sync.write(image));
+}
+
+/** The data limits lowered by their flags (and given bad values): refused naming the flag. */
+function limitCases(model: Uint8Array): FuzzCase[] {
+  const zip = zipSync({
+    'a/0.png': realPng(8, 8),
+    'a/1.png': realPng(8, 8),
+    'b/2.png': realPng(8, 8),
+  });
+  const files = { [MODEL]: model, 'd.zip': zip, 'd.bin': cifarLike(4) };
+  const eval_ = (data: string, ...flags: string[]) => [
+    'eval',
+    `{dir}/${MODEL}`,
+    '--data',
+    `{dir}/${data}`,
+    '--runs',
+    '0',
+    ...flags,
+  ];
+  const sweep = (data: string, ...flags: string[]) => [
+    'sweep',
+    `{dir}/${MODEL}`,
+    '--data',
+    `{dir}/${data}`,
+    '--no-cache',
+    '--runs',
+    '0',
+    ...flags,
+  ];
+  const compress = (data: string, ...flags: string[]) => [
+    'compress',
+    `{dir}/${MODEL}`,
+    '--method',
+    'ptq',
+    '--bits',
+    '8',
+    '-o',
+    '{dir}/out.onnx',
+    '--calibration-data',
+    `{dir}/${data}`,
+    ...flags,
+  ];
+  const list: [string, string[]][] = [
+    ['maxImages:eval', eval_('d.bin', '--max-images', '3')],
+    ['maxImagesZip:sweep', sweep('d.zip', '--max-images', '2')],
+    ['maxInputBytes:eval', eval_('d.bin', '--max-input-bytes', '1K')],
+    ['maxInputBytes:calibrate', compress('d.bin', '--max-input-bytes', '4K')],
+    ['maxZipEntries:calibrate', compress('d.zip', '--max-zip-entries', '2')],
+    ['maxZipEntries:eval', eval_('d.zip', '--max-zip-entries', '1')],
+    ['maxImagePixels:sweep', sweep('d.zip', '--max-image-pixels', '10')],
+    ['maxImagePixels:eval', eval_('d.zip', '--max-image-pixels', '63')],
+    ['maxUnpacked:eval', eval_('d.zip', '--max-unpacked-bytes', '100')],
+    ['maxUnpacked:sweep', sweep('d.zip', '--max-unpacked-bytes', '1')],
+    ['maxImagesZero', eval_('d.bin', '--max-images', '0')],
+    ['maxEntriesFraction', sweep('d.zip', '--max-zip-entries', '2.5')],
+    ['maxUnpackedText', compress('d.zip', '--max-unpacked-bytes', 'lots')],
+    ['maxInputBytesNegative', eval_('d.bin', '--max-input-bytes', '-5')],
+    [
+      'sensitivityMaxImages',
+      [
+        'sensitivity',
+        `{dir}/${MODEL}`,
+        '--calibration-data',
+        '{dir}/d.bin',
+        '--no-cache',
+        '--max-images',
+        '2',
+      ],
+    ],
+    [
+      'allocateMaxInputBytes',
+      [
+        'allocate',
+        `{dir}/${MODEL}`,
+        '--sensitivity',
+        '{dir}/d.bin',
+        '--budget',
+        'bops=5%',
+        '-o',
+        '{dir}/a.json',
+        '--max-input-bytes',
+        '1K',
+      ],
+    ],
+  ];
+  return list.map(([id, argv]) => ({ id: `limits:${id}`, files, argv, output: withOutput(argv) }));
+}
+
+/** Sharded sweeps: bad --shard values and merges of nothing or of garbage. */
+function shardCases(model: Uint8Array): FuzzCase[] {
+  const files = { [MODEL]: model, 'd.bin': cifarLike(4) };
+  const sweep = (...flags: string[]) => [
+    'sweep',
+    `{dir}/${MODEL}`,
+    '--data',
+    '{dir}/d.bin',
+    '--no-cache',
+    '--shard-dir',
+    '{dir}/shards',
+    ...flags,
+  ];
+  const garbage = {
+    ...files,
+    'g/s/shard-0-of-1.json': new TextEncoder().encode('{"manifest": 1}'),
+  };
+  const cases: FuzzCase[] = [
+    { id: 'shard:indexOutOfRange', files, argv: sweep('--shard', '4/4') },
+    { id: 'shard:countZero', files, argv: sweep('--shard', '0/0') },
+    { id: 'shard:negative', files, argv: sweep('--shard', '-1/4') },
+    { id: 'shard:text', files, argv: sweep('--shard', 'a/b') },
+    { id: 'shard:noIndex', files, argv: sweep('--shard', '4') },
+    { id: 'shard:mergeMissing', files, argv: ['sweep', 'merge', '{dir}/nowhere'] },
+    { id: 'shard:mergeNothing', files, argv: ['sweep', 'merge', '{dir}'] },
+    { id: 'shard:mergeNoArgs', files, argv: ['sweep', 'merge'] },
+    { id: 'shard:mergeGarbage', files: garbage, argv: ['sweep', 'merge', '{dir}/g'] },
+  ];
   return cases;
 }

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { createSession } from '../../src/core/eval/session.ts';
@@ -16,6 +16,7 @@ const CASE_MS = 30_000;
 const root = mkdtempSync(join(tmpdir(), 'qaf-fuzz-'));
 const cases = hostileCases();
 const outcomes = { cases: 0, refused: 0, acceptedValid: 0, bad: 0 };
+const accepted: string[] = [];
 let peakRssMb = 0;
 
 afterAll(() => {
@@ -23,7 +24,7 @@ afterAll(() => {
   console.log(
     `hostile corpus: ${outcomes.cases} cases, ${outcomes.refused} clear refusals, ` +
       `${outcomes.acceptedValid} accepted with a valid file or report, ${outcomes.bad} bad; ` +
-      `peak RSS ${Math.round(peakRssMb)} MB`,
+      `peak RSS ${Math.round(peakRssMb)} MB; accepted: ${accepted.join(', ')}`,
   );
 });
 
@@ -65,6 +66,7 @@ describe(`hostile inputs (${cases.length} cases)`, () => {
       mkdirSync(dir, { recursive: true });
       const before: Record<string, string> = {};
       for (const [name, bytes] of Object.entries(c.files)) {
+        mkdirSync(dirname(join(dir, name)), { recursive: true });
         writeFileSync(join(dir, name), bytes);
         before[name] = hash(bytes);
       }
@@ -83,6 +85,7 @@ describe(`hostile inputs (${cases.length} cases)`, () => {
           await session.release();
         }
         outcomes.acceptedValid++;
+        accepted.push(c.id);
         return;
       }
       // A refusal: one clear line, no stack trace, nothing written.
