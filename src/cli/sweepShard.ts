@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { canonicalJson } from '../core/sweep/configKey.ts';
 import {
   mergeShards,
   type ShardManifest,
@@ -124,10 +125,18 @@ export function writeShard(
     if (!key) throw new Error(`sweep: point ${method} not in the grid's manifest`);
     measurements[key] = m;
   }
-  const result: ShardResult = { manifest, shard, measurements };
   const sweepDir = join(dir, manifest.sweepKey.slice(0, 16));
   mkdirSync(sweepDir, { recursive: true });
   const file = join(sweepDir, `shard-${shard.index}-of-${shard.count}.json`);
+  // A re-run that measured nothing new leaves the file as it is (its date included).
+  try {
+    const old = JSON.parse(readFileSync(file, 'utf8')) as ShardResult;
+    if (canonicalJson(old.measurements) === canonicalJson(measurements)) return file;
+  } catch {
+    // no file yet, or unreadable: write it
+  }
+  const measuredWith = { date: new Date().toISOString().slice(0, 10), node: process.version };
+  const result: ShardResult = { manifest, shard, measurements, measuredWith };
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(result)}\n`);
   renameSync(tmp, file);
@@ -146,6 +155,12 @@ export function mergedJson(merged: ReturnType<typeof mergeShards>) {
     layers: r.layers,
     sweepKey: merged.manifest.sweepKey,
     shards: merged.shards,
+    // What the app reads from a precomputed sweep file (public/demo/sweep.json has the same).
+    measuredWith: {
+      command: `qaf sweep --shard, merged from ${merged.shards.join(', ')}`,
+      date: merged.measuredWith.date,
+      node: merged.measuredWith.node,
+    },
     points: merged.rows.map(({ cached: _, ...row }) => row),
   };
 }

@@ -153,6 +153,7 @@ describe('qaf sweep --shard and qaf sweep merge', () => {
     for (const k of ['model', 'data', 'images', 'layers', 'calibration'])
       expect(got[k]).toEqual(expected[k]);
     expect(got.shards).toEqual(['0/2', '1/2']);
+    expect(got.measuredWith.node).toBe(process.version);
     expect(JSON.parse(readFileSync(at('sweep.json'), 'utf8'))).toEqual(got);
 
     // Idempotent: merging again and re-running a shard change nothing.

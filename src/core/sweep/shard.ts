@@ -104,6 +104,8 @@ export interface ShardResult {
   shard: ShardSpec;
   /** Point key -> measurement, for this shard's points. */
   measurements: Record<string, SweepMeasurement>;
+  /** When and where it was measured (kept when a re-run measures nothing new). */
+  measuredWith?: { date: string; node: string };
 }
 
 /** The manifest of a sweep over `points` in `context`. */
@@ -130,6 +132,8 @@ export interface MergedSweep {
   rows: SweepRow[];
   /** Distinct shards seen, e.g. ["0/4", "1/4", ...]. */
   shards: string[];
+  /** The latest shard's date and every Node version the shards ran on. */
+  measuredWith: { date: string; node: string };
 }
 
 /**
@@ -188,7 +192,14 @@ export function mergeShards(
     ...measured.get(key)!,
     cached: false,
   }));
-  return { manifest, rows, shards: [...shards].sort(byShard) };
+  const dates = results.map((r) => r.result.measuredWith?.date ?? '').sort();
+  const nodes = [...new Set(results.map((r) => r.result.measuredWith?.node ?? '?'))].sort();
+  return {
+    manifest,
+    rows,
+    shards: [...shards].sort(byShard),
+    measuredWith: { date: dates.at(-1) ?? '', node: nodes.join(', ') },
+  };
 }
 
 function byShard(a: string, b: string): number {
