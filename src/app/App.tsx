@@ -9,15 +9,20 @@ import { ModelSummary } from './components/ModelSummary.tsx';
 import { PredictionsPanel } from './components/PredictionsPanel.tsx';
 import { ResultsTable } from './components/ResultsTable.tsx';
 import { RunProgress } from './components/RunProgress.tsx';
+import { SettingsShare } from './components/SettingsShare.tsx';
 import { StatusFooter } from './components/StatusFooter.tsx';
 import { StorageNotice } from './components/StorageNotice.tsx';
 import { TradeoffCharts } from './components/TradeoffCharts.tsx';
 import { Welcome } from './components/Welcome.tsx';
 import { useAppStore } from './store.ts';
 import { watchModelSwitches } from './workbench/modelHistory.ts';
+import { loadSettingsFromLocation } from './workbench/settingsLink.ts';
 
 // Opening another model puts the previous one's runs away (modelHistory.ts).
 watchModelSwitches();
+// A link made by "Copy settings" opens with its configuration.
+loadSettingsFromLocation();
+globalThis.addEventListener?.('hashchange', loadSettingsFromLocation);
 
 /** Lays out the panels; each panel reads what it needs from the store. */
 export function App() {
@@ -38,6 +43,7 @@ export function App() {
               <DataPanel model={model} />
               <CompressPanel model={model} />
             </div>
+            <SettingsShare />
             <RunProgress />
             <ResultsTable />
             <PredictionsPanel />

@@ -3,7 +3,7 @@ import { formatBytes } from '../format.ts';
 import { useAppStore } from '../store.ts';
 import { isAllocated, methodText } from '../workbench/allocation.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
-import { downloadModel, downloadReport } from '../workbench/download.ts';
+import { downloadHtmlReport, downloadModel, downloadReport } from '../workbench/download.ts';
 import { isOpenModelRow, otherModelRuns, useOpenModelHash } from '../workbench/modelHistory.ts';
 import { forgetModel } from '../workbench/modelStore.ts';
 import { TERMS } from '../workbench/pointText.ts';
@@ -35,6 +35,14 @@ function RowActions({ row, onError }: { row: ResultRow; onError(message: string)
       </button>
       <button
         type="button"
+        className="button-link"
+        onClick={run(downloadHtmlReport)}
+        title="A one-page HTML report of this configuration: settings, model hash, metrics beside the original, per-layer table and charts"
+      >
+        HTML page
+      </button>
+      <button
+        type="button"
         className="button-link muted"
         aria-label="Remove result"
         onClick={() => {
@@ -62,10 +70,19 @@ function ResultLine({
   return (
     <tr
       data-testid="result-row"
+      data-verdict={row.check ? (row.check.ok ? 'ok' : 'failed') : undefined}
       className={selected ? 'selected' : undefined}
       aria-selected={selected}
     >
-      <td title={row.modelFileName}>{methodText(s)}</td>
+      <td title={row.modelFileName}>
+        {methodText(s)}
+        {row.check?.ok === false && (
+          <span className="field-error" data-testid="result-check-failed" title={row.check.text}>
+            {' '}
+            failed check
+          </span>
+        )}
+      </td>
       <td>{isAllocated(s) ? 'per layer' : sizeLabel(s)}</td>
       <td className="num">{isQuantizingMethod(s.method) ? s.bits : 'float'}</td>
       <td className="num">{s.actBits < 32 ? s.actBits : 'float'}</td>
