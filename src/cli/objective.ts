@@ -19,8 +19,9 @@ import { UsageError } from './util.ts';
 // Not --objective: that is the budget solver's (allocationFlag.ts).
 export const objectiveOption = { 'qaf-objective': { type: 'string' } } as const;
 
-export const objectiveUsage = `  --qaf-objective O  admm: published (default: every weight error weighs the same, the
-                   paper) or data (the layer's output error on the --calibration-data images)`;
+export const objectiveUsage = `  --qaf-objective O  admm: data (the default with -o --calibration-data: the layers' output
+                   error on those images) or published (every weight error weighs the same, the
+                   paper; the default without calibration images)`;
 
 /** The objective flag; undefined when absent. */
 export function parseObjective(values: Record<string, unknown>): QafObjective | undefined {
@@ -32,7 +33,10 @@ export function parseObjective(values: Record<string, unknown>): QafObjective | 
   return given;
 }
 
-/** Input statistics for the data-aware layers of `allocation`; null when none is data-aware. */
+/**
+ * Input statistics for the QAF layers of `allocation` that can use them; null when none can, or
+ * when no calibration images were given and none asked for the data-aware objective explicitly.
+ */
 export async function cliInputMoments(
   kernels: Kernels,
   prepared: PreparedModel,
@@ -42,6 +46,7 @@ export async function cliInputMoments(
 ): Promise<Map<string, InputMoments> | null> {
   if (!allocationWantsInputMoments(allocation)) return null;
   const calibration = output?.calibration;
+  if (!calibration && !asksForData(allocation)) return null;
   if (!calibration) {
     throw new UsageError(
       'compress: --qaf-objective data needs calibration images: -o OUT.onnx --calibration-data FILE',
@@ -61,4 +66,9 @@ export async function cliInputMoments(
   const images = batches.reduce((n, b) => n + b.dims[0], 0);
   log?.(`input statistics of ${layers.length} layers on ${images} calibration images ...`);
   return collectInputMoments(kernels, prepared.model, layers, batches);
+}
+
+function asksForData(allocation: Allocation): boolean {
+  const overrides = Object.values(allocation.overrides ?? {});
+  return [allocation.settings, ...overrides].some((s) => s !== 'keep' && s.objective === 'data');
 }

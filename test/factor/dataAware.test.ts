@@ -134,3 +134,18 @@ describe('data-aware QAF', () => {
     },
   );
 });
+
+describe('the default objective', () => {
+  it('is data-aware when the job carries statistics, published (no warning) when not', () => {
+    const layer = syntheticLayer(16, 12, 3, 7, 64);
+    const withStats = compressLayer(kernels, { ...job(layer, 'data'), objective: undefined });
+    expect(withStats.objective).toBe('data');
+    const without = compressLayer(kernels, {
+      ...job(layer, 'data'),
+      objective: undefined,
+      inputMoments: undefined,
+    });
+    expect(without.objective).toBe('published');
+    expect(without.warning).toBeUndefined();
+  });
+});

@@ -1,6 +1,7 @@
 // One factorization per (weight, method, resolved rank, bits, preset, seed), shared by the
 // sensitivity pass and every model built from an allocation afterwards (the benchmark builds a
 // dozen models from the same few hundred layer factorizations).
+import { jobObjective } from '../factor/inputMoments.ts';
 import { methodSpec } from '../factor/methods/index.ts';
 import type { CompressJob, LayerResult } from '../factor/types.ts';
 import type { Factorizer } from '../pipeline/compressModel.ts';
@@ -14,7 +15,16 @@ import { cpDims, resolveRank } from '../util/rank.ts';
 export function jobKey(
   job: Pick<
     CompressJob,
-    'method' | 'rank' | 'rate' | 'bits' | 'preset' | 'seed' | 'perChannel' | 'shape' | 'objective'
+    | 'method'
+    | 'rank'
+    | 'rate'
+    | 'bits'
+    | 'preset'
+    | 'seed'
+    | 'perChannel'
+    | 'shape'
+    | 'objective'
+    | 'inputMoments'
   >,
 ): Omit<LayerJobKey, 'weightHash' | 'momentsHash'> {
   const spec = methodSpec(job.method);
@@ -27,7 +37,8 @@ export function jobKey(
     seed: job.seed ?? 0,
     perChannel: !spec.factorizes && (job.perChannel ?? false),
     // Only data-aware QAF adds a member, so published keys are the ones made before it existed.
-    ...(job.method === 'admm' && job.objective === 'data' && { objective: 'data' as const }),
+    // (A QAF job without an objective is data-aware when it carries statistics: jobObjective.)
+    ...(jobObjective(job) === 'data' && { objective: 'data' as const }),
   };
 }
 

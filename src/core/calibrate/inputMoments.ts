@@ -19,7 +19,16 @@ interface Accumulator {
   layer: LayerInfo;
   input: string;
   moments: InputMoments;
+  /** Images whose patches went into the spatial moment (at most SPATIAL_IMAGES). */
+  spatialImages: number;
 }
+
+/**
+ * Images the kernel x kernel moment is taken over: it has only (kh*kw)^2 entries, averaged over
+ * every channel and position, so a few hundred images fix it, and its im2col is most of the
+ * pass's JavaScript work. (Normalisation makes the image counts of the two moments irrelevant.)
+ */
+export const SPATIAL_IMAGES = 256;
 
 /**
  * Input moments of `layers` (Conv with group 1, Gemm, MatMul) of the original `model` on the
@@ -55,6 +64,7 @@ export async function collectInputMoments(
         ...(kernel > 1 && { spatial: new Float64Array(kernel * kernel) }),
         inputMode: layer.op === 'Conv' || transB ? 1 : 0,
       },
+      spatialImages: 0,
     });
   }
   if (!accs.length || !batches.length) return new Map();
@@ -103,7 +113,10 @@ function accumulate(kernels: Kernels, acc: Accumulator, x: Float32Array, dims: n
       const img = x.subarray(i * c * positions, (i + 1) * c * positions);
       kernels.sgemm(false, true, c, c, positions, 1, img, positions, img, positions, 0, prod, c);
       for (let k = 0; k < prod.length; k++) m.channel[k] += prod[k];
-      if (m.spatial) accumulatePatches(kernels, acc.layer, img, dims.slice(1), m.spatial);
+      if (m.spatial && acc.spatialImages < SPATIAL_IMAGES) {
+        accumulatePatches(kernels, acc.layer, img, dims.slice(1), m.spatial);
+        acc.spatialImages++;
+      }
     }
     m.images += n;
     m.samples += n * positions;

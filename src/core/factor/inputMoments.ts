@@ -4,6 +4,7 @@
 // carrying them crosses a worker boundary unchanged.
 
 import { cpDims } from '../util/rank.ts';
+import type { CompressJob, QafObjective } from './types.ts';
 
 /** Raw second-moment sums of one layer's input (not normalised, not damped). */
 export interface InputMoments {
@@ -24,6 +25,18 @@ export interface InputMoments {
   spatial?: Float64Array;
   /** Which mode of the CP view (cpDims of the weight shape) is the input channels. */
   inputMode: 0 | 1;
+}
+
+/**
+ * QAF's objective for a job: as asked, else data-aware when the job carries its layer's input
+ * statistics (the default since issue #13: bench:data-aware), else the published one; null for
+ * the other methods.
+ */
+export function jobObjective(
+  job: Pick<CompressJob, 'method' | 'objective' | 'inputMoments'>,
+): QafObjective | null {
+  if (job.method !== 'admm') return null;
+  return job.objective ?? (job.inputMoments ? 'data' : 'published');
 }
 
 /** What the ADMM weighs: a symmetric positive definite matrix per mode, or null (identity). */

@@ -108,12 +108,15 @@ export function modelLayerJobs(
   return allocationJobs(model, discoverLayers(model, inferShapes(model)), { settings, selection });
 }
 
-/** Whether a job's objective needs its layer's input statistics (data-aware QAF). */
+/**
+ * Whether a job can use its layer's input statistics: QAF asked for the data-aware objective
+ * or left the objective to its default (data-aware when the statistics are there).
+ */
 export function wantsInputMoments(job: Pick<CompressJob, 'method' | 'objective'>): boolean {
-  return job.method === 'admm' && job.objective === 'data';
+  return job.method === 'admm' && job.objective !== 'published';
 }
 
-/** Whether any job of an allocation is data-aware (then the pipeline collects input statistics). */
+/** Whether any job of an allocation can use input statistics (then the pipeline collects them). */
 export function allocationWantsInputMoments(allocation: Allocation): boolean {
   const overrides = Object.values(allocation.overrides ?? {});
   return [allocation.settings, ...overrides].some(

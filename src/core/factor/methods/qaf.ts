@@ -5,7 +5,7 @@ import type { Kernels } from '../../kernels/types.ts';
 import { cpDims } from '../../util/rank.ts';
 import { ADMM_PRESETS, admmQuantizedCp } from '../admm.ts';
 import type { CpInit } from '../cpAls.ts';
-import { type ModeWeights, momentWeights } from '../inputMoments.ts';
+import { jobObjective, type ModeWeights, momentWeights } from '../inputMoments.ts';
 import type { CompressJob } from '../types.ts';
 import { admmWeightedCp } from '../weightedAdmm.ts';
 import { floatCpOfJob } from './floatCp.ts';
@@ -64,7 +64,7 @@ function runFrom(
 
 /** The per-mode weights of a data-aware job, or null and why (published objective). */
 function objectiveOf(job: CompressJob): { weights: ModeWeights | null; warning?: string } {
-  if ((job.objective ?? 'published') !== 'data') return { weights: null };
+  if (jobObjective(job) !== 'data') return { weights: null };
   const check = momentWeights(job.inputMoments, job.shape);
   if ('weights' in check) return { weights: check.weights };
   return {
