@@ -19,6 +19,7 @@ import { modelInputShape } from '../src/core/onnx/graphInputs.ts';
 import type { OnnxModel } from '../src/core/onnx/types.ts';
 import {
   compressModel,
+  describeCheck,
   layerOutputs,
   prepareModel,
   type RunCheck,
@@ -42,6 +43,8 @@ export interface BuildRequest {
   /** Calibration images are a part of the evaluation set set aside (no separate set). */
   fromEvaluation?: EvaluationPart | null;
   spec?: PreprocessSpec;
+  /** The input shapes the user set for symbolic dims (the check runs generated inputs at them). */
+  inputShapes?: Record<string, number[]> | null;
 }
 
 /** Which evaluation images a run uses, and how many of them go to calibration instead. */
@@ -61,6 +64,9 @@ export interface BuildResult {
   calibrationRuns: number;
   /** The written model run next to the original in onnxruntime. */
   check: RunCheck | null;
+  /** The check for the page: failed when the outputs differ far more than an 8-bit PTQ of the
+   * same layers; `text` is the check in one line with the numbers. */
+  checkSummary: { ok: boolean; text: string } | null;
   /** Calibration images used (also the activation ranges'); 0 when none. */
   calibrationImages: number;
   /** Where they came from, in words, e.g. "calibrated on 256 of your images, evaluated on the
@@ -102,7 +108,10 @@ export async function buildCompressed(
   onProgress?: ProgressCallback,
   signal?: AbortSignal,
 ): Promise<BuildResult> {
-  const prepared = await prepareModel(new Uint8Array(request.modelBytes));
+  const prepared = await prepareModel(
+    new Uint8Array(request.modelBytes),
+    request.inputShapes ? { inputShapes: request.inputShapes } : {},
+  );
   const source = calibrationSet && calibrationImages(prepared.model, request, calibrationSet);
   const batches = source?.indices.length
     ? makeCalibrationBatches(prepared.model, calibrationSet!.dataset, {
@@ -137,6 +146,7 @@ export async function buildCompressed(
     calibrated: built.calibrated,
     calibrationRuns: built.calibrationRuns,
     check: built.check,
+    checkSummary: built.check && { ok: built.check.verdict.ok, text: describeCheck(built.check) },
     calibrationImages: batches ? source!.indices.length : 0,
     calibrationStatement: statement,
     calibrationWarning: warning,

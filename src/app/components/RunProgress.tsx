@@ -102,6 +102,17 @@ export function RunProgress() {
             Warning: {run.calibrationWarning}
           </p>
         )}
+        {run.check && (
+          <p
+            className={run.check.ok ? 'small' : 'field-error'}
+            role={run.check.ok ? undefined : 'alert'}
+            data-testid="run-check"
+            data-verdict={run.check.ok ? 'ok' : 'failed'}
+          >
+            {run.check.ok ? 'Written model ' : 'Failed: the written model '}
+            {run.check.text}
+          </p>
+        )}
         {run.message && (
           <p className="field-error" role="alert" data-testid="run-panel-message">
             {run.message}

@@ -89,6 +89,7 @@ export function buildModel(
   evalSettings: EvalSettings,
   signal: AbortSignal,
   onProgress: (p: ProgressEvent) => void,
+  inputShapes: Record<string, number[]> | null = null,
 ): Promise<BuildResult> {
   const copy = original.slice().buffer;
   const call = evalWorker().buildCompressed(
@@ -109,6 +110,7 @@ export function buildModel(
               }
             : null,
         spec: evalSettings.spec ?? undefined,
+        inputShapes,
       },
       [copy],
     ),

@@ -27,6 +27,7 @@ import type { CompressSettings } from './settings.ts';
 import { stallMsFromLocation, startStallWatchdog } from './stallWatchdog.ts';
 import { createStepGate } from './stepGate.ts';
 import {
+  type CheckSummary,
   type EvalSummary,
   IDLE_RUN,
   type LayerRunState,
@@ -159,8 +160,10 @@ async function compressConfiguration(
     evalSettings,
     signal,
     stepProgress('rewriting', 0.6, 0.1),
+    model.inputShapes,
   );
   patchRun({
+    check: built.checkSummary,
     calibration: built.calibrationStatement,
     calibrationWarning: built.calibrationWarning,
   });
@@ -220,7 +223,11 @@ function resultRow(
   model: ModelOverview,
   settings: CompressSettings,
   results: LayerResult[],
-  built: Artifacts & { calibrated: boolean; calibrationStatement: string | null },
+  built: Artifacts & {
+    calibrated: boolean;
+    calibrationStatement: string | null;
+    checkSummary: CheckSummary | null;
+  },
   evaluation: EvalSummary | null,
   sha256: string | null,
 ): ResultRow {
@@ -242,6 +249,7 @@ function resultRow(
     dataHash: evaluation ? (useSession.getState().datasets.evaluation?.dataHash ?? null) : null,
     calibration: built.calibrationStatement,
     modelHash: sha256,
+    check: built.checkSummary,
   };
 }
 

@@ -64,6 +64,16 @@ export interface ResultRow {
   calibration?: string | null;
   /** SHA-256 of the model file: the model's run history (absent on rows saved before). */
   modelHash?: string | null;
+  /** The written model run next to the original and an 8-bit PTQ of the same layers (absent on
+   * rows saved before). */
+  check?: CheckSummary | null;
+}
+
+/** The pipeline's check of a written model: failed when its outputs differ far more than an
+ * 8-bit PTQ of the same layers (src/core/eval/verdict.ts); `text` holds the numbers. */
+export interface CheckSummary {
+  ok: boolean;
+  text: string;
 }
 
 /** A sweep row as the charts keep it: whose model it is, and where it was measured. */
@@ -258,6 +268,8 @@ export interface RunState {
   calibration?: string | null;
   /** Too few calibration images for stable statistics. */
   calibrationWarning?: string | null;
+  /** The written model's check, once built. */
+  check?: CheckSummary | null;
 }
 
 export interface SweepState {
