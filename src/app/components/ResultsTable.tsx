@@ -3,7 +3,7 @@ import { formatBytes } from '../format.ts';
 import { useAppStore } from '../store.ts';
 import { isAllocated, methodText } from '../workbench/allocation.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
-import { downloadModel, downloadReport } from '../workbench/download.ts';
+import { downloadHtmlReport, downloadModel, downloadReport } from '../workbench/download.ts';
 import { isOpenModelRow, otherModelRuns, useOpenModelHash } from '../workbench/modelHistory.ts';
 import { forgetModel } from '../workbench/modelStore.ts';
 import { TERMS } from '../workbench/pointText.ts';
@@ -32,6 +32,14 @@ function RowActions({ row, onError }: { row: ResultRow; onError(message: string)
       </button>
       <button type="button" className="button-link" onClick={run(downloadReport)}>
         Report
+      </button>
+      <button
+        type="button"
+        className="button-link"
+        onClick={run(downloadHtmlReport)}
+        title="A one-page HTML report of this configuration: settings, model hash, metrics beside the original, per-layer table and charts"
+      >
+        HTML page
       </button>
       <button
         type="button"
