@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-web/wasm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { modelInputSpecs, type TensorSet } from '../../src/core/data/tensors.ts';
 import { createSession } from '../../src/core/eval/session.ts';
 import type { Allocation } from '../../src/core/factor/modelJobs.ts';
 import { selectLayers } from '../../src/core/factor/modelJobs.ts';
@@ -36,6 +37,8 @@ interface CaseSpec {
   max?: number;
   /** The case must be refused before solving, with a message matching this. */
   refuses?: string;
+  /** The check's verdict against an 8-bit PTQ of the same layers must be this. */
+  verdict?: 'ok' | 'failed';
 }
 
 interface ModelSpec {
@@ -219,6 +222,8 @@ describe('regression corpus (real third-party ONNX files)', () => {
               allocation: allocation(c),
               calibration: { batches: [calibBatch], calibrate: c.calibrate ?? false },
               check: true,
+              // Judged on other realistic inputs than the calibration ones.
+              checkData: asTensorSet(prepared, evalBatch),
             });
             // The pipeline's own check loaded and ran the file next to the original.
             expect(out.check).not.toBeNull();
@@ -230,6 +235,7 @@ describe('regression corpus (real third-party ONNX files)', () => {
             const t = out.report.totals;
             const check = out.check!;
             const checkText = check.outputs.map((o) => `${o.relativeL2.toFixed(3)}`).join('/');
+            const verdict = check.peer ? (check.verdict.ok ? 'ok' : 'FAILED') : 'no peer';
             rows.push([
               spec.id,
               c.name,
@@ -237,8 +243,12 @@ describe('regression corpus (real third-party ONNX files)', () => {
               `${(t.floatSizeBytes / 1024).toFixed(0)} -> ${(t.sizeBytes / 1024).toFixed(0)} KiB`,
               format(metric.kind, cmp.value),
               cmp.cosine.toFixed(4),
-              `rel. L2 ${checkText} (${check.samples} ${check.inputs})`,
+              `rel. L2 ${checkText} (${check.samples} samples), ${verdict}`,
             ]);
+            if (c.verdict) {
+              expect(check.verdict.ok, check.verdict.summary).toBe(c.verdict === 'ok');
+              if (c.verdict === 'failed') expect(check.verdict.summary).toMatch(/8-bit PTQ/);
+            }
             expect(Number.isFinite(cmp.value)).toBe(true);
             if (c.min !== undefined) expect(cmp.value).toBeGreaterThanOrEqual(c.min);
             if (c.max !== undefined) expect(cmp.value).toBeLessThanOrEqual(c.max);
@@ -249,6 +259,16 @@ describe('regression corpus (real third-party ONNX files)', () => {
     });
   }
 });
+
+/** A batch of realistic inputs as the pipeline check takes them (one float input). */
+function asTensorSet(prepared: PreparedModel, batch: Batch): TensorSet {
+  const [input] = modelInputSpecs(prepared.model);
+  return {
+    count: batch.dims[0],
+    inputs: [{ name: input.name, type: 'float32', dims: batch.dims.slice(1), data: batch.data }],
+    source: 'realistic inputs',
+  };
+}
 
 function inputShapes(spec: ModelSpec): Record<string, number[]> {
   const model = readModel(read(spec.file));
