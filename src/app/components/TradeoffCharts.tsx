@@ -20,6 +20,7 @@ import { type ChartView, patchChartView, useSession, useWorkbench } from '../wor
 import { toggled } from '../workbench/sweepGrid.ts';
 import { ChartExports, fileBase, PointExports } from './ChartExports.tsx';
 import { ChartLegend } from './ChartLegend.tsx';
+import { PointDownload } from './PointDownload.tsx';
 import { SweepControls, SweepGrid } from './SweepControls.tsx';
 import { TradeoffPlot } from './TradeoffPlot.tsx';
 
@@ -218,6 +219,7 @@ export function TradeoffCharts({ model }: { model: ModelOverview }) {
               <strong>You are here:</strong> {currentText(marker)}
             </p>
           )}
+          <PointDownload points={setPoints} />
           <ChartLegend points={setPoints} hidden={view.hidden} onToggle={toggleLegend} />
           <Charts model={model} state={state} setLabel={setLabel} />
         </>

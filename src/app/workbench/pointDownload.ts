@@ -1,0 +1,118 @@
+// "Download this model" for a clicked chart point. A point of a run downloads that run's model
+// (kept in memory or in the browser's store, else rebuilt). A sweep point is built from its
+// settings; its layers come from this session's layer cache when they were computed before
+// (a run of the same settings), so nothing is factorized again: the run panel says how many
+// layers came from the cache.
+import { useAppStore } from '../store.ts';
+import { isAbort } from './abortable.ts';
+import type { ChartPoint } from './chartData.ts';
+import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
+import { downloadModel, saveBlob } from './download.ts';
+import {
+  buildModel,
+  calibrationSource,
+  factorizeLayers,
+  modelKey,
+  originalBytes,
+} from './pipeline.ts';
+import { type CompressSettings, compressedFileName, DEFAULT_SETTINGS } from './settings.ts';
+import { IDLE_RUN, isBusy, patchRun, useSession, useWorkbench } from './store.ts';
+
+/** Built models of sweep points this session, by model and settings. */
+const built = new Map<string, Uint8Array>();
+let controller: AbortController | null = null;
+
+export function cancelPointBuild(): void {
+  controller?.abort();
+}
+
+/** "all 18 layers from the cache, none factorized" or "12 of 18 layers from the cache". */
+export function reuseText(total: number, factorized: number): string {
+  if (factorized === 0) return `all ${total} layers from the cache, none factorized`;
+  if (factorized === total) return `${total} layers factorized (none cached)`;
+  return `${total - factorized} of ${total} layers from the cache, ${factorized} factorized`;
+}
+
+async function buildPoint(settings: CompressSettings): Promise<Uint8Array> {
+  const model = useAppStore.getState().model;
+  if (!model) throw new Error('open the model again to build this point');
+  if (controller || isBusy(useSession.getState().run))
+    throw new Error('wait for the running step to finish');
+  controller = new AbortController();
+  const { signal } = controller;
+  useSession.setState({
+    run: { ...IDLE_RUN, phase: 'compressing', detail: 'building', startedAt: performance.now() },
+  });
+  try {
+    await ensureDatasetsLoaded();
+    const factorized = new Set<string>();
+    const results = await factorizeLayers(model, settings, signal, (p) => {
+      // Layers from the cache report 'done' at once; anything else is being computed.
+      if (p.status !== 'done') factorized.add(p.layer);
+      useSession.setState((s) => ({
+        run: {
+          ...s.run,
+          layers: { ...s.run.layers, [p.layer]: p },
+          layerOrder: s.run.layerOrder.includes(p.layer)
+            ? s.run.layerOrder
+            : [...s.run.layerOrder, p.layer],
+          detail: `${p.layer}: ${p.status}`,
+          events: s.run.events + 1,
+        },
+      }));
+    });
+    const reuse = reuseText(results.length, factorized.size);
+    patchRun({
+      phase: 'rewriting',
+      detail: `writing the compressed model (${reuse})`,
+      progress: 0.6,
+    });
+    const source = calibrationSource(settings, useSession.getState().datasets);
+    const result = await buildModel(
+      await originalBytes(model),
+      results,
+      settings,
+      source,
+      useWorkbench.getState().evalSettings,
+      signal,
+      (p) =>
+        patchRun({
+          detail: `${p.status} (${reuse})`,
+          events: useSession.getState().run.events + 1,
+        }),
+    );
+    patchRun({ phase: 'done', progress: 1, detail: `built for download: ${reuse}` });
+    return result.bytes;
+  } catch (err) {
+    patchRun(
+      isAbort(err)
+        ? { phase: 'cancelled', detail: 'cancelled' }
+        : { phase: 'failed', message: errorMessage(err) },
+    );
+    throw err;
+  } finally {
+    controller = null;
+  }
+}
+
+export async function downloadPointModel(p: ChartPoint): Promise<void> {
+  const row = p.resultId ? useWorkbench.getState().results.find((r) => r.id === p.resultId) : null;
+  if (row) return downloadModel(row);
+  const model = useAppStore.getState().model;
+  if (!model) throw new Error('open the model again to build this point');
+  const settings: CompressSettings = {
+    ...DEFAULT_SETTINGS,
+    ...p.settings,
+    calibrate: p.calibrated,
+  };
+  const key = JSON.stringify([modelKey(model), settings]);
+  let bytes = built.get(key);
+  if (!bytes) {
+    bytes = await buildPoint(settings);
+    built.set(key, bytes);
+  }
+  saveBlob(
+    compressedFileName(model.fileName, settings, p.calibrated),
+    new Blob([bytes as BlobPart], { type: 'application/octet-stream' }),
+  );
+}
