@@ -59,3 +59,44 @@ test('per-layer keep and bits move the cost preview; an allocated run says so in
   await expect(row.first()).toContainText('per layer');
   expect(pageErrors).toEqual([]);
 });
+
+test('measure sensitivity on two layers (cancel, then again); the cheapest budget fills the overrides', async ({
+  page,
+}) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
+    timeout: 30_000,
+  });
+  await page.getByRole('button', { name: 'Select none' }).click();
+  await page.getByRole('checkbox', { name: `Compress ${conv1}` }).check();
+  await page.getByRole('checkbox', { name: `Compress ${big}` }).check();
+  await page.getByLabel('Sensitivity images').selectOption('32');
+  const status = page.getByTestId('sensitivity-status');
+
+  await page.getByRole('button', { name: 'Measure sensitivity' }).click();
+  await expect(status).toContainText('Measuring');
+  await page.getByRole('button', { name: 'Cancel' }).first().click();
+  await expect(status).toContainText('Cancelled');
+
+  await page.getByRole('button', { name: 'Measure sensitivity' }).click();
+  await expect(status).toContainText('Measured 2 layers x 5 options on 32 images', {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId('layer-sensitivity')).toHaveCount(2);
+
+  // The cheapest budget: every layer at its cheapest option, written into the overrides.
+  const bop = page.getByTestId('preview-bop');
+  const before = await bop.textContent();
+  const slider = page.getByRole('slider', { name: 'Budget (BOP %)' });
+  await slider.focus();
+  await page.keyboard.press('Home');
+  await expect(page.getByTestId('budget-solved')).toContainText('(optimal)');
+  await expect(page.getByTestId('override-count')).toHaveText('2 layers set apart, 0 kept');
+  await expect(bop).not.toHaveText(before ?? '');
+  await page.getByLabel('Heat map').check();
+  await expect(page.getByTestId('sensitivity-heatmap').locator('tbody tr')).toHaveCount(2);
+
+  expect(pageErrors).toEqual([]);
+});

@@ -2,6 +2,8 @@
 // runs onnxruntime-web evaluations. A thin comlink shell over src/core/data and src/core/eval.
 import './lifeline.ts'; // first: its lock is taken before the heavier modules load
 import * as Comlink from 'comlink';
+import { makeCalibrationBatches } from '../src/core/calibrate/batches.ts';
+import type { CalibrationBatch } from '../src/core/calibrate/outputStats.ts';
 import { browserImageDecoder } from '../src/core/data/browserImageDecoder.ts';
 import { loadDataset } from '../src/core/data/loadDataset.ts';
 import type { SubsetName } from '../src/core/data/subset.ts';
@@ -9,6 +11,7 @@ import type { Dataset, DatasetFormat, PreprocessSpec } from '../src/core/data/ty
 import { type EvalReport, evaluateModel } from '../src/core/eval/evaluate.ts';
 import { type PredictionSample, predictionSample } from '../src/core/eval/sample.ts';
 import type { RuntimeOptions } from '../src/core/eval/session.ts';
+import { readModel } from '../src/core/onnx/reader.ts';
 import { sha256Hex } from '../src/core/sweep/configKey.ts';
 import { SWEEP_CALIBRATION_IMAGES } from '../src/core/sweep/grid.ts';
 import { type ModelSweepOptions, runModelSweep } from '../src/core/sweep/modelSweep.ts';
@@ -210,6 +213,24 @@ const api = {
       });
       return result.rows;
     });
+  },
+
+  /**
+   * Preprocessed images of a loaded set for the model (a class-balanced sample of `images`), for
+   * the sensitivity worker (workers/sensitivity.worker.ts); transferred, the set stays here.
+   */
+  sensitivityBatches(
+    modelBytes: ArrayBuffer,
+    datasetId: string,
+    images: number,
+    spec?: PreprocessSpec,
+  ): CalibrationBatch[] {
+    const model = readModel(new Uint8Array(modelBytes));
+    const batches = makeCalibrationBatches(model, datasetOf(datasetId).dataset, { images, spec });
+    return Comlink.transfer(
+      batches,
+      batches.map((b) => b.data.buffer as ArrayBuffer),
+    );
   },
 
   /** Stops the running evaluation at the next batch (terminate the worker to stop at once). */

@@ -7,6 +7,14 @@ import { eligibleLayers } from '../workbench/settings.ts';
 import { updateSettings, useWorkbench } from '../workbench/store.ts';
 import { AllocationControls } from './AllocationControls.tsx';
 import { LayerOverrideCells, overrideHeaders } from './LayerOverrides.tsx';
+import {
+  LayerSensitivityCells,
+  SENSITIVITY_HEADERS,
+  useLayerShares,
+  useModelTable,
+  worstError,
+} from './LayerSensitivity.tsx';
+import { SensitivityPanel } from './SensitivityPanel.tsx';
 
 const columns: { key: LayerSortKey | null; label: string; numeric?: boolean }[] = [
   { key: 'index', label: '#', numeric: true },
@@ -69,6 +77,9 @@ export function LayerTable({ model }: { model: ModelOverview }) {
   const maxMacs = Math.max(0, ...model.layers.map((l) => l.macs ?? 0));
   const settings = useWorkbench((s) => s.settings);
   const picking = settings.layerMode === 'selected';
+  const shares = useLayerShares(model, settings);
+  const table = useModelTable(model);
+  const worst = worstError(table);
   const eligible = useMemo(
     () => new Set(eligibleLayers(model.layers, settings.method).map((l) => l.name)),
     [model.layers, settings.method],
@@ -80,6 +91,7 @@ export function LayerTable({ model }: { model: ModelOverview }) {
         <span className="muted">{formatCount(model.layers.length)} with weights</span>
       </div>
       <AllocationControls layers={model.layers} />
+      <SensitivityPanel model={model} />
       <div className="table-scroll">
         <table className="layer-table">
           <thead>
@@ -87,6 +99,9 @@ export function LayerTable({ model }: { model: ModelOverview }) {
               {picking && <th>Use</th>}
               {columns.map((column) => (
                 <SortHeader key={column.label} column={column} />
+              ))}
+              {SENSITIVITY_HEADERS.map((h) => (
+                <th key={h}>{h}</th>
               ))}
               {overrideHeaders(settings).map((h) => (
                 <th key={`override-${h}`}>{h}</th>
@@ -132,6 +147,13 @@ export function LayerTable({ model }: { model: ModelOverview }) {
                       <span className="muted small">{layer.reason || 'no'}</span>
                     )}
                   </td>
+                  <LayerSensitivityCells
+                    name={layer.name}
+                    table={table}
+                    worst={worst}
+                    shares={shares}
+                    settings={settings}
+                  />
                   <LayerOverrideCells name={layer.name} eligible={eligible.has(layer.name)} />
                 </tr>
               );

@@ -2,6 +2,7 @@
 // row and a rebuild all carry them; these are their edits. The sensitivity table and the budget
 // of this session live in useAllocation (not persisted: a table is measured per session).
 import { create } from 'zustand';
+import type { Budget, SensitivityTable } from '../../core/allocate/index.ts';
 import { useAppStore } from '../store.ts';
 import type { LayerOverride } from './settings.ts';
 import { updateSettings, useWorkbench } from './store.ts';
@@ -65,8 +66,30 @@ export function selectLayers(names: readonly string[]): void {
 }
 
 export interface AllocationSession {
-  /** The budget the overrides were solved for, in words ("BOPs 5 %"), until edited by hand. */
-  budgetText: string | null;
+  /** The sensitivity pass: its state, progress in [0, 1], time left and what it does now. */
+  status: 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+  progress: number;
+  etaMs: number | null;
+  detail: string;
+  message: string | null;
+  table: SensitivityTable | null;
+  /** The model the table was measured on (pipeline.ts modelKey). */
+  modelKey: string | null;
+  /** The last budget the overrides were solved for, and what the solver found. */
+  budget: Budget | null;
+  budgetMessage: string | null;
+  solved: { bopPercent: number; weightBytes: number; ms: number; exact: boolean } | null;
 }
 
-export const useAllocation = create<AllocationSession>()(() => ({ budgetText: null }));
+export const useAllocation = create<AllocationSession>()(() => ({
+  status: 'idle',
+  progress: 0,
+  etaMs: null,
+  detail: '',
+  message: null,
+  table: null,
+  modelKey: null,
+  budget: null,
+  budgetMessage: null,
+  solved: null,
+}));

@@ -1,0 +1,188 @@
+// Above the layer table: "Measure sensitivity" (progress, time left, cancel), then a budget
+// slider that runs the solver on every move and fills the per-layer overrides.
+import { useState } from 'react';
+import type { Budget } from '../../core/allocate/index.ts';
+import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { formatBytes } from '../format.ts';
+import { useAllocation } from '../workbench/allocationStore.ts';
+import { modelKey } from '../workbench/pipeline.ts';
+import {
+  applyBudget,
+  budgetRange,
+  cancelSensitivity,
+  MENUS,
+  type MenuSize,
+  measureLayerSensitivity,
+} from '../workbench/sensitivityActions.ts';
+import { isBusy, useSession } from '../workbench/store.ts';
+import { SensitivityHeatmap } from './SensitivityHeatmap.tsx';
+
+const IMAGE_CHOICES = [32, 64, 128, 256];
+
+function menuText(size: MenuSize): string {
+  const m = MENUS[size];
+  return `${size}: rates ${m.rates?.join(', ')} x ${m.bits?.join(', ')} bits, keep`;
+}
+
+function etaText(etaMs: number | null): string {
+  if (etaMs === null) return '';
+  const s = Math.ceil(etaMs / 1000);
+  return s >= 90 ? `, about ${Math.ceil(s / 60)} min left` : `, about ${s} s left`;
+}
+
+function BudgetSlider({ kind }: { kind: 'bops' | 'size' }) {
+  const table = useAllocation((st) => st.table)!;
+  const budget = useAllocation((st) => st.budget);
+  const solved = useAllocation((st) => st.solved);
+  const message = useAllocation((st) => st.budgetMessage);
+  const { min, max } = budgetRange(table, kind);
+  const current =
+    budget?.kind === kind
+      ? 'percent' in budget
+        ? budget.percent
+        : 'bytes' in budget
+          ? budget.bytes
+          : null
+      : null;
+  const value = current ?? (min + max) / 2;
+  const toBudget = (v: number): Budget =>
+    kind === 'bops' ? { kind: 'bops', percent: v } : { kind: 'size', bytes: v };
+  const show = (v: number) => (kind === 'bops' ? `${v.toFixed(2)} % BOPs` : formatBytes(v));
+  return (
+    <div className="budget" data-testid="budget">
+      <label className="slider">
+        <span className="field-label">Budget</span>
+        <input
+          type="range"
+          aria-label={kind === 'bops' ? 'Budget (BOP %)' : 'Budget (weight bytes)'}
+          min={min}
+          max={max}
+          step={(max - min) / 200 || 1}
+          value={value}
+          onChange={(e) => applyBudget(table, toBudget(Number(e.target.value)))}
+        />
+        <output data-testid="budget-value">{show(value)}</output>
+      </label>
+      <p className="muted small">
+        From {show(min)} (every layer at its cheapest option) to {show(max)}.{' '}
+        {solved && (
+          <span data-testid="budget-solved">
+            Allocated: {solved.bopPercent.toFixed(2)} % BOPs, {formatBytes(solved.weightBytes)}{' '}
+            ideal weights; solver {solved.ms.toFixed(1)} ms
+            {solved.exact ? ' (optimal)' : ' (within its bound)'}.
+          </span>
+        )}
+      </p>
+      {message && (
+        <p className="warning small" role="alert">
+          {message}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function SensitivityPanel({ model }: { model: ModelOverview }) {
+  const state = useAllocation();
+  const busy = useSession((st) => isBusy(st.run) || st.sweep.running);
+  const [images, setImages] = useState(256);
+  const [menu, setMenu] = useState<MenuSize>('small');
+  const [kind, setKind] = useState<'bops' | 'size'>('bops');
+  const [heatmap, setHeatmap] = useState(false);
+  const running = state.status === 'running';
+  const current = state.table && state.modelKey === modelKey(model) ? state.table : null;
+  return (
+    <div className="sensitivity-panel" data-testid="sensitivity-panel">
+      <div className="field-row">
+        <label>
+          Images{' '}
+          <select
+            aria-label="Sensitivity images"
+            value={images}
+            disabled={running}
+            onChange={(e) => setImages(Number(e.target.value))}
+          >
+            {IMAGE_CHOICES.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>{' '}
+        <label>
+          Options{' '}
+          <select
+            aria-label="Sensitivity options"
+            value={menu}
+            disabled={running}
+            onChange={(e) => setMenu(e.target.value as MenuSize)}
+          >
+            {(['small', 'full'] as const).map((m) => (
+              <option key={m} value={m}>
+                {menuText(m)}
+              </option>
+            ))}
+          </select>
+        </label>{' '}
+        {running ? (
+          <button type="button" className="button" onClick={cancelSensitivity}>
+            Cancel
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="button"
+            disabled={busy}
+            title={busy ? 'Wait for the running step to finish' : undefined}
+            onClick={() => void measureLayerSensitivity(model, images, menu)}
+          >
+            Measure sensitivity
+          </button>
+        )}
+      </div>
+      {state.status !== 'idle' && (
+        <p className="muted small" data-testid="sensitivity-status" aria-live="polite">
+          {running
+            ? `Measuring ${Math.round(100 * state.progress)} %${etaText(state.etaMs)}: ${state.detail}`
+            : state.status === 'failed'
+              ? `Not measured: ${state.message}`
+              : state.status === 'cancelled'
+                ? 'Cancelled; what was measured is kept for the next try.'
+                : `Measured ${state.detail}`}
+        </p>
+      )}
+      {running && (
+        <progress
+          className="sensitivity-progress"
+          value={state.progress}
+          max={1}
+          aria-label="Sensitivity progress"
+        />
+      )}
+      {current && (
+        <>
+          <div className="field-row">
+            <fieldset className="segmented" aria-label="Budget on">
+              <button type="button" aria-pressed={kind === 'bops'} onClick={() => setKind('bops')}>
+                BOP %
+              </button>
+              <button type="button" aria-pressed={kind === 'size'} onClick={() => setKind('size')}>
+                Size
+              </button>
+            </fieldset>{' '}
+            <label className="check small">
+              <input
+                type="checkbox"
+                checked={heatmap}
+                onChange={(e) => setHeatmap(e.target.checked)}
+              />{' '}
+              Heat map
+            </label>
+          </div>
+          <BudgetSlider kind={kind} />
+          {heatmap && <SensitivityHeatmap table={current} />}
+        </>
+      )}
+    </div>
+  );
+}
