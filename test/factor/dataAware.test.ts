@@ -149,3 +149,47 @@ describe('the default objective', () => {
     expect(without.warning).toBeUndefined();
   });
 });
+
+describe('data-aware QAF on 2-way weights', () => {
+  it.each([1, 0] as const)('weighs the input mode %i (conv/Gemm transB: 1, MatMul: 0)', (mode) => {
+    const next = normalSampler(21);
+    const [rows, cols] = mode === 1 ? [24, 30] : [30, 24];
+    const weight = Float32Array.from({ length: rows * cols }, () => next());
+    const n = mode === 1 ? cols : rows;
+    const channel = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) channel[i * n + i] = 10 ** (-2 * (i / (n - 1))) * 1000;
+    const moments: InputMoments = {
+      images: 64,
+      samples: 1000,
+      channels: n,
+      channel,
+      kernel: 1,
+      inputMode: mode,
+    };
+    const base = {
+      name: 'fc',
+      weight,
+      shape: [rows, cols],
+      method: 'admm',
+      rate: 2,
+      bits: 4,
+    } as const;
+    const data = compressLayer(kernels, { ...base, objective: 'data', inputMoments: moments });
+    const published = compressLayer(kernels, { ...base, objective: 'published' });
+    const check = momentWeights(moments, [rows, cols]);
+    if (!('weights' in check)) throw new Error(check.reason);
+    expect(check.weights[mode]).not.toBeNull();
+    expect(check.weights[1 - mode]).toBeNull();
+    const err = (r: typeof data) =>
+      weightedRelativeError(
+        kernels,
+        weight,
+        [rows, cols],
+        r.factors.map((f) => f.values),
+        r.rank,
+        check.weights,
+      );
+    expect(data.objective).toBe('data');
+    expect(err(data)).toBeLessThan(err(published));
+  });
+});
