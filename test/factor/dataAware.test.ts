@@ -166,14 +166,14 @@ describe('data-aware QAF on 2-way weights', () => {
       kernel: 1,
       inputMode: mode,
     };
-    const base = {
+    const base: CompressJob = {
       name: 'fc',
       weight,
       shape: [rows, cols],
       method: 'admm',
       rate: 2,
       bits: 4,
-    } as const;
+    };
     const data = compressLayer(kernels, { ...base, objective: 'data', inputMoments: moments });
     const published = compressLayer(kernels, { ...base, objective: 'published' });
     const check = momentWeights(moments, [rows, cols]);
