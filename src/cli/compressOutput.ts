@@ -1,7 +1,5 @@
 // `qaf compress ... -o OUT.onnx [--act-bits 8 --calib FILE] [--other-bits B]`: writes the
 // compressed model (src/core/rewrite) and reports its costs and its real size on disk.
-import { makeCalibrationBatches, tensorCalibrationBatches } from '../core/calibrate/batches.ts';
-import { parseNpyHeader } from '../core/data/npy.ts';
 import type { DatasetFormat } from '../core/data/types.ts';
 import type { Allocation } from '../core/factor/modelJobs.ts';
 import type { LayerResult } from '../core/factor/types.ts';
@@ -16,13 +14,17 @@ import {
   dataLimitOptions,
   datasetFormat,
   datasetLimitUsage,
-  loadDataFile,
   parseCalibrationArgs,
   parseDataLimits,
 } from './data.ts';
-import { inputArraysUsage, isArrayFile, loadInputArrays, splitPaths } from './inputArrays.ts';
+import {
+  calibrationBatchesFromFile,
+  inputArraysUsage,
+  loadInputArrays,
+  splitPaths,
+} from './inputArrays.ts';
 import { checkOutputPath, forceUsage, writeOutputFile } from './outputFile.ts';
-import { formatBytes, readInputFile, UsageError } from './util.ts';
+import { formatBytes, UsageError } from './util.ts';
 
 export const compressOutputOptions = {
   output: { type: 'string', short: 'o' },
@@ -151,19 +153,10 @@ export async function writeOutput(
   kernels: Kernels,
   allocation?: Allocation,
 ): Promise<CompressionReport & { check: RunCheck | null }> {
-  const batchesOf = async (file: string, format: DatasetFormat, images: number, what: string) => {
-    const arrays = isArrayFile(file) && calibrationArrays(file, prepared, args);
-    if (arrays) return tensorCalibrationBatches(prepared.model, arrays, { images });
-    const { dataset } = await loadDataFile(file, format, what, args.limits);
-    return makeCalibrationBatches(prepared.model, dataset, { images });
-  };
+  const batchesOf = (file: string, format: DatasetFormat, images: number) =>
+    calibrationBatchesFromFile(file, format, prepared.model, images, args.limits);
   const calibration = args.calibration
-    ? await batchesOf(
-        args.calibration.file,
-        args.calibration.format,
-        args.calibration.images,
-        'calibration data',
-      )
+    ? await batchesOf(args.calibration.file, args.calibration.format, args.calibration.images)
     : null;
   // --calib (activation ranges) may name other images than --calibration-data.
   const actBatches =
@@ -172,7 +165,6 @@ export async function writeOutput(
           args.calib,
           datasetFormat('compress', args.calib, undefined, null),
           args.calibCount,
-          'calibration data',
         )
       : null;
   const built = await compressModel({
@@ -229,27 +221,6 @@ export function outputSummary(
       : ['not checked in onnxruntime']),
   ];
   return lines.join('\n');
-}
-
-/**
- * The user's arrays as calibration inputs, or null when the file is an image array for the
- * preprocessing route instead (uint8 pixels, or a shape that is not the model's input).
- */
-function calibrationArrays(file: string, prepared: PreparedModel, args: OutputArgs) {
-  if (/\.npz$/i.test(file)) return loadInputArrays([file], prepared.model, args.limits);
-  try {
-    // uint8 pixels are images: they take the preprocessing (scale, mean, layout) route.
-    if (
-      parseNpyHeader(readInputFile(file, 'calibration data', args.limits.maxInputBytes)).dtype ===
-      'uint8'
-    ) {
-      return null;
-    }
-    const set = loadInputArrays([file], prepared.model, args.limits);
-    return set.inputs.every((i) => i.type === 'float32') ? set : null;
-  } catch {
-    return null;
-  }
 }
 
 /** A cost, or why it is missing: symbolic input sizes leave MACs and BOPs unknown. */

@@ -1,7 +1,6 @@
 // `qaf compress --qaf-objective published|data`: QAF's objective (docs/data-aware-qaf.md). The
 // data-aware one needs the input statistics of the layers, collected here from the images of
 // --calibration-data before any layer is solved (the same images then calibrate the model).
-import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
 import { collectInputMoments } from '../core/calibrate/inputMoments.ts';
 import type { InputMoments } from '../core/factor/inputMoments.ts';
 import {
@@ -13,7 +12,7 @@ import type { QafObjective } from '../core/factor/types.ts';
 import type { Kernels } from '../core/kernels/types.ts';
 import type { PreparedModel } from '../core/pipeline/index.ts';
 import type { OutputArgs } from './compressOutput.ts';
-import { loadDataFile } from './data.ts';
+import { calibrationBatchesFromFile } from './inputArrays.ts';
 import { UsageError } from './util.ts';
 
 // Not --objective: that is the budget solver's (allocationFlag.ts).
@@ -52,13 +51,14 @@ export async function cliInputMoments(
       'compress: --qaf-objective data needs calibration images: -o OUT.onnx --calibration-data FILE',
     );
   }
-  const { dataset } = await loadDataFile(
+  // Images or the model's input arrays (.npy/.npz), as the calibration after compression reads them.
+  const batches = await calibrationBatchesFromFile(
     calibration.file,
     calibration.format,
-    'calibration data',
+    prepared.model,
+    calibration.images,
     output.limits,
   );
-  const batches = makeCalibrationBatches(prepared.model, dataset, { images: calibration.images });
   const names = new Set(
     allocationJobs(prepared.model, prepared.layers, allocation).map((j) => j.name),
   );

@@ -32,6 +32,9 @@ export function actCalibrationFromBatches(
   method?: ActCalibration['method'],
 ): ActCalibration {
   if (!batches.length) throw new RangeError('activation calibration needs calibration images');
+  if (batches[0].inputs && Object.keys(batches[0].inputs).length > 1) {
+    throw new RangeError('8-bit activation ranges are measured on models with one input only');
+  }
   const dims = batches[0].dims;
   const perImage = batches[0].data.length / dims[0];
   const usable = batches.filter((b) => b.dims[0] === dims[0]);

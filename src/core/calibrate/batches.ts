@@ -50,25 +50,20 @@ export function makeCalibrationBatches(
 }
 
 /**
- * Calibration batches from the user's arrays (src/core/data/tensors.ts) for a model with one
- * float input of any rank (audio [N, T], [N, C, T], NHWC images used as they are...). The batches
- * carry one input: a model with several inputs is refused with the reason.
+ * Calibration batches from the user's arrays (src/core/data/tensors.ts), used as they are: any
+ * rank (audio [N, T], [N, C, T], NHWC images...) and any number of inputs (each batch carries
+ * every input by name; `data` is the first float one's).
  */
 export function tensorCalibrationBatches(
   model: OnnxModel,
   set: TensorSet,
   options: Pick<CalibrationBatchOptions, 'images' | 'batchSize'> = {},
 ): CalibrationBatch[] {
-  if (set.inputs.length !== 1) {
+  const input = set.inputs.find((i) => i.type === 'float32');
+  if (!input) {
     throw new Error(
-      `calibration after compression feeds models with one input; this one has ${set.inputs.length} ` +
-        `(${set.inputs.map((i) => i.name).join(', ')}): compress without calibration data (the written ` +
-        'model is still checked on your arrays with --check-data)',
+      `calibration needs a float input; the model's take ${set.inputs.map((i) => `${i.name}: ${i.type}`).join(', ')}`,
     );
-  }
-  const [input] = set.inputs;
-  if (input.type !== 'float32') {
-    throw new Error(`calibration needs a float input; "${input.name}" takes ${input.type}`);
   }
   const shape = modelInputShape(model);
   const fixed = typeof shape[0] === 'number' && shape[0] > 0 ? shape[0] : null;
@@ -78,8 +73,11 @@ export function tensorCalibrationBatches(
   const batches: CalibrationBatch[] = [];
   for (let start = 0; start + (fixed ? size : 1) <= indices.length; start += size) {
     const chunk = Array.from(indices.subarray(start, Math.min(indices.length, start + size)));
-    const b = tensorBatch(set, chunk).get(input.name)!;
-    batches.push({ data: b.data as Float32Array, dims: b.dims });
+    const all = tensorBatch(set, chunk);
+    const b = all.get(input.name)!;
+    const batch: CalibrationBatch = { data: b.data as Float32Array, dims: b.dims };
+    if (set.inputs.length > 1) batch.inputs = Object.fromEntries(all);
+    batches.push(batch);
   }
   if (batches.length === 0) {
     throw new Error(

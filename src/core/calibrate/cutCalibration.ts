@@ -131,6 +131,8 @@ function feedOf(
   { plan, cache }: StepContext,
 ): ort.Tensor {
   if (plan.graphInputs.includes(name)) {
+    const input = batches[b].inputs?.[name];
+    if (input) return new ort.Tensor(input.type, input.data as never, input.dims);
     return new ort.Tensor('float32', batches[b].data, batches[b].dims);
   }
   const cached = cache.get(name)?.[b];

@@ -17,6 +17,32 @@ import {
 export interface CalibrationBatch {
   data: Float32Array;
   dims: number[];
+  /**
+   * Every graph input by name, for a model with several (src/core/data/tensors.ts); `data` and
+   * `dims` then repeat the first float one. Absent: `data` feeds the model's first input.
+   */
+  inputs?: Readonly<Record<string, CalibrationInput>>;
+}
+
+export interface CalibrationInput {
+  type: ort.Tensor.Type;
+  data: ort.Tensor.DataType;
+  dims: readonly number[];
+}
+
+/** The feeds of one batch for a session whose inputs are `inputNames`. */
+export function batchFeeds(
+  batch: CalibrationBatch,
+  inputNames: readonly string[],
+): Record<string, ort.Tensor> {
+  if (!batch.inputs) return { [inputNames[0]]: new ort.Tensor('float32', batch.data, batch.dims) };
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of inputNames) {
+    const input = batch.inputs[name];
+    if (!input) throw new Error(`calibration: no data for model input "${name}"`);
+    feeds[name] = new ort.Tensor(input.type, input.data as never, input.dims);
+  }
+  return feeds;
 }
 
 /**
@@ -32,11 +58,9 @@ export async function collectOutputStats(
   const session = await createSession(modelBytes);
   const stats = new Map<string, ChannelStats>();
   try {
-    const inputName = session.inputNames[0];
     for (const batch of batches) {
       options.signal?.throwIfAborted();
-      const feed = new ort.Tensor('float32', batch.data, batch.dims);
-      const results = await session.run({ [inputName]: feed }, [...names]);
+      const results = await session.run(batchFeeds(batch, session.inputNames), [...names]);
       try {
         for (const name of names) accumulateTensor(stats, name, results[name]);
       } finally {
@@ -95,11 +119,9 @@ export async function collectOutputMoments(
   const session = await createSession(writeModel({ ...pruned, graph }));
   const stats = new Map<string, ChannelStats>();
   try {
-    const inputName = session.inputNames[0];
     for (const batch of batches) {
       options.signal?.throwIfAborted();
-      const feed = new ort.Tensor('float32', batch.data, batch.dims);
-      const results = await session.run({ [inputName]: feed }, fetches);
+      const results = await session.run(batchFeeds(batch, session.inputNames), fetches);
       try {
         for (const [name, m] of reduce.outputs) accumulateMoments(stats, name, m, results);
       } finally {

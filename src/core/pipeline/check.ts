@@ -181,6 +181,16 @@ function checkFeeds(
     };
   }
   const first = batches?.[0];
+  if (first?.inputs) {
+    const n = sampleCount(first.dims[0], first.data.length / first.dims[0], fixed !== null);
+    const feeds: Feeds = {};
+    for (const [name, input] of Object.entries(first.inputs)) {
+      const per = input.data.length / input.dims[0];
+      const data = (input.data as Float32Array).subarray(0, n * per);
+      feeds[name] = new ort.Tensor(input.type, data as never, [n, ...input.dims.slice(1)]);
+    }
+    return { feeds, inputs: 'calibration samples', samples: n };
+  }
   if (first && session.inputNames.length === 1) {
     const per = first.data.length / first.dims[0];
     // A batch dim fixed by the model keeps its size.
