@@ -30,6 +30,16 @@ export function isAllocated(s: Pick<CompressSettings, 'overrides'> | undefined):
   return Object.keys(s?.overrides ?? {}).length > 0;
 }
 
+/**
+ * What the overrides add to a configuration's identity on the charts ('' without any): an
+ * allocated run is neither the twin of a uniform point nor a neighbour to estimate from.
+ */
+export function overridesKey(s: Pick<CompressSettings, 'overrides'>): string {
+  const o = s.overrides ?? {};
+  const names = Object.keys(o).sort();
+  return names.length ? `|alloc:${JSON.stringify(names.map((n) => [n, o[n]]))}` : '';
+}
+
 /** "QAF (ADMM)" or "QAF (ADMM), allocated": the method as a result row or point names it. */
 export function methodText(s: Pick<CompressSettings, 'method' | 'overrides'>): string {
   const label = METHOD_LABELS[s.method];

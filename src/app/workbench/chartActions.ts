@@ -7,7 +7,8 @@ import { sameConfig } from './currentPoint.ts';
 import { updateSettings, useSession, useWorkbench } from './store.ts';
 
 export function selectPoint(p: ChartPoint): void {
-  updateSettings(p.settings);
+  // A point without per-layer overrides (a sweep point, a uniform run) clears those in force.
+  updateSettings({ overrides: {}, ...p.settings });
   const twin = useWorkbench
     .getState()
     .results.find(

@@ -4,6 +4,7 @@
 // the float model on the set shown.
 import { METHODS, type MethodId, methodChoice } from '../../core/factor/methods/index.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { overridesKey } from './allocation.ts';
 import { type CompressSettings, DEFAULT_SETTINGS, type UiMethod } from './settings.ts';
 import type { Baselines, ResultRow, StoredSweepRow } from './store.ts';
 
@@ -149,7 +150,8 @@ export function settingsConfig(s: CompressSettings, calibrated: boolean): PointC
     calibrated,
     preset: method === 'admm' ? s.preset : 'default',
     otherBits: s.otherBits,
-    layers: s.layerMode === 'all' ? 'all' : [...s.selectedLayers].sort().join(','),
+    layers:
+      (s.layerMode === 'all' ? 'all' : [...s.selectedLayers].sort().join(',')) + overridesKey(s),
   };
 }
 

@@ -7,6 +7,8 @@ import {
   methodText,
   runAllocation,
 } from '../../../src/app/workbench/allocation.ts';
+import { settingsConfig } from '../../../src/app/workbench/chartData.ts';
+import { sameConfig } from '../../../src/app/workbench/currentPoint.ts';
 import {
   compressedFileName,
   costChoices,
@@ -74,5 +76,11 @@ describe('per-layer overrides', () => {
     expect(isAllocated(global)).toBe(false);
     expect(methodText(allocated)).toBe('QAF (ADMM), allocated');
     expect(compressedFileName('net.onnx', allocated, false)).toBe('net_qaf-admm_r2_w4_alloc.onnx');
+  });
+
+  it('make a configuration of their own on the charts (no twin, no estimate from uniform points)', () => {
+    const uniform = settingsConfig(global, true);
+    expect(sameConfig(settingsConfig(allocated, true), uniform)).toBe(false);
+    expect(sameConfig(settingsConfig({ ...global, overrides: {} }, true), uniform)).toBe(true);
   });
 });
