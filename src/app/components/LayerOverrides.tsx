@@ -20,7 +20,8 @@ export function overrideHeaders(s: CompressSettings): string[] {
 function SizeInput({ name, s }: { name: string; s: CompressSettings }) {
   const override = s.overrides?.[name];
   const fields = override && override !== 'keep' ? override : {};
-  const byRank = s.sizeBy === 'rank' || fields.rank !== undefined;
+  // The layer's own size decides the field (a budget gives rates even when the global is a rank).
+  const byRank = fields.rank !== undefined || (fields.rate === undefined && s.sizeBy === 'rank');
   const value = byRank ? fields.rank : fields.rate;
   const key = byRank ? 'rank' : 'rate';
   const global = s.sizeBy === 'rank' ? s.rank : s.rate;
@@ -29,7 +30,7 @@ function SizeInput({ name, s }: { name: string; s: CompressSettings }) {
       <input
         className="override-input"
         type="number"
-        min={byRank ? 1 : 1}
+        min={1}
         step={byRank ? 1 : 0.1}
         disabled={override === 'keep'}
         value={value ?? ''}
