@@ -2,7 +2,7 @@
 
 import type { LayerInfo } from '../../core/onnx/index.ts';
 import { activeOverrides } from '../workbench/allocation.ts';
-import { selectLayers, setOverrides } from '../workbench/allocationStore.ts';
+import { resetAllOverrides, selectLayers } from '../workbench/allocationStore.ts';
 import { eligibleLayers } from '../workbench/settings.ts';
 import { useWorkbench } from '../workbench/store.ts';
 
@@ -24,7 +24,7 @@ export function AllocationControls({ layers }: { layers: readonly LayerInfo[] })
         type="button"
         className="chip"
         disabled={Object.keys(s.overrides ?? {}).length === 0}
-        onClick={() => setOverrides({})}
+        onClick={resetAllOverrides}
       >
         Reset all to global
       </button>

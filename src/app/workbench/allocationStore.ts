@@ -45,6 +45,12 @@ export function setOverrides(overrides: Record<string, LayerOverride>): void {
   updateSettings({ overrides });
 }
 
+/** "Reset all to global": no override, and no budget said to be in force. */
+export function resetAllOverrides(): void {
+  updateSettings({ overrides: {} });
+  useAllocation.setState({ budget: null, budgetMessage: null, solved: null });
+}
+
 /** Drops overrides naming layers the opened model lacks (left from another model). */
 export function pruneOverrides(layerNames: readonly string[]): void {
   const current = useWorkbench.getState().settings.overrides ?? {};
