@@ -47,7 +47,18 @@ per-layer allocation (instead of --method, --rate, --rank, --bits, --layers, --p
   --objective O      with --budget: score (default), kl, agreement or output (see qaf allocate)`;
 
 /** Flags an allocation replaces; giving both is a contradiction. */
-const REPLACED = ['method', 'rate', 'rank', 'bits', 'layers', 'per-channel', 'preset', 'seed'];
+const REPLACED = [
+  'method',
+  'rate',
+  'rank',
+  'bits',
+  'layers',
+  'per-channel',
+  'preset',
+  'seed',
+  // The allocation's settings carry no objective: refused rather than silently ignored.
+  'qaf-objective',
+];
 
 const OBJECTIVES: Record<string, Objective> = {
   score: 'scoreError',
