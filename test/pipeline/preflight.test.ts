@@ -62,7 +62,7 @@ describe('preflight', () => {
     expect(report.notes.join('\n')).toMatch(/opset 9 -> 21: .*matches the original/);
   });
 
-  it('refuses before solving when an op cannot be converted, with a suggestion', async () => {
+  it('puts 4-bit codes in INT8 containers when opset 21 is out of reach but 13 is not', async () => {
     const prepared = await prepareModel(
       modelBytes(
         18,
@@ -70,11 +70,21 @@ describe('preflight', () => {
         [makeTensor('s', F, [2], [1, 2]), makeTensor('b', F, [2], [0, 1])],
       ),
     );
-    const run = preflight(prepared, admm(4));
-    await expect(run).rejects.toThrow(PreflightError);
-    await expect(preflight(prepared, admm(4))).rejects.toThrow(/GroupNormalization.*re-export/);
+    const report = await preflight(prepared, admm(4));
+    expect(report.targetOpset).toBe(18);
+    expect(report.notes.join('\n')).toMatch(/INT8 containers .*GroupNormalization/);
     // 8-bit codes need opset 13 only: nothing to raise.
     await expect(preflight(prepared, admm(8))).resolves.toMatchObject({ targetOpset: 18 });
+  });
+
+  it('refuses before solving when not even opset 13 is reachable, with a suggestion', async () => {
+    // Dropout with a mask output changed in opset 12 and is not converted.
+    const prepared = await prepareModel(
+      modelBytes(9, [makeNode('Dropout', ['c'], ['y', 'mask'], { ratio: 0.5 })]),
+    );
+    const run = preflight(prepared, admm(4));
+    await expect(run).rejects.toThrow(PreflightError);
+    await expect(preflight(prepared, admm(4))).rejects.toThrow(/Dropout.*re-export/);
   });
 
   it('says why when the model has no layer to compress', async () => {

@@ -14,7 +14,7 @@ import { raiseOpset } from '../onnx/opsetConvert.ts';
 import { writeModel } from '../onnx/reader.ts';
 import { defaultOpset } from '../onnx/shapes/inferShapes.ts';
 import type { OnnxModel } from '../onnx/types.ts';
-import { neededOpset, opsetAdvice } from '../rewrite/opset.ts';
+import { int8ContainersInstead, neededOpset, opsetAdvice } from '../rewrite/opset.ts';
 import { normalSampler } from '../util/prng.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
 import type { OutputSettings } from './write.ts';
@@ -68,9 +68,15 @@ export async function preflight(
         `selected for ${method}; select some layers or another method`,
     );
   }
-  const to = targetOpset(prepared, allocation, output);
+  let to = targetOpset(prepared, allocation, output);
   const from = defaultOpset(prepared.model);
-  if (to <= from) return { targetOpset: Math.max(to, from), notes: [] };
+  // INT4 out of reach, INT8 not: 4-bit codes go to INT8 containers (the rewrite decides alike).
+  const int8For4 = to === 21 ? int8ContainersInstead(prepared.model) : null;
+  const containers = int8For4
+    ? [`4-bit codes will be stored in INT8 containers (8 bits a code): ${int8For4}`]
+    : [];
+  if (int8For4) to = 13;
+  if (to <= from) return { targetOpset: Math.max(to, from), notes: containers };
   const advice = opsetAdvice(prepared.model, from, to);
   let raised: OnnxModel;
   try {
@@ -82,7 +88,10 @@ export async function preflight(
     // Running a model declared at e.g. 3x4000x4000 would take gigabytes (issue #17).
     return {
       targetOpset: to,
-      notes: [`opset ${from} -> ${to}: converted; not run (the declared input is too large)`],
+      notes: [
+        ...containers,
+        `opset ${from} -> ${to}: converted; not run (the declared input is too large)`,
+      ],
     };
   }
   const proof = await compareRuns(prepared, writeModel(raised));
@@ -93,7 +102,7 @@ export async function preflight(
   }
   return {
     targetOpset: to,
-    notes: [`opset ${from} -> ${to}: the converted model ${proof.note}`],
+    notes: [...containers, `opset ${from} -> ${to}: the converted model ${proof.note}`],
   };
 }
 

@@ -24,7 +24,13 @@ import {
 } from './activations.ts';
 import { GraphEditor } from './graphEdit.ts';
 import { initializersRead, quantizeOtherLayer, rewriteLayer } from './layerRewrite.ts';
-import { checkOpsetUpgrade, neededOpset, upgradeOpset } from './opset.ts';
+import {
+  checkOpsetUpgrade,
+  int8ContainersInstead,
+  neededOpset,
+  upgradeOpset,
+  widenInt4Codes,
+} from './opset.ts';
 import { floatTensor, readFloat32, tensorPayloadBytes } from './tensors.ts';
 import {
   type CompressionReport,
@@ -50,6 +56,8 @@ interface Plan {
   otherWeightBits: number;
   actBits: number;
   targetOpset: number;
+  /** Why 4-bit codes go to INT8 containers (opset 21 out of reach); null: INT4. */
+  int8For4: string | null;
 }
 
 function plan(
@@ -74,12 +82,9 @@ function plan(
   if (otherWeightBits !== FLOAT_BITS && (otherWeightBits < 2 || otherWeightBits > 8)) {
     throw new RewriteError(`otherWeightBits must be 2-8 or 32, got ${otherWeightBits}`);
   }
-  const targetOpset = neededOpset(
-    results,
-    actBits,
-    otherWeightBits,
-    layers.length > results.length,
-  );
+  let targetOpset = neededOpset(results, actBits, otherWeightBits, layers.length > results.length);
+  const int8For4 = targetOpset === 21 ? int8ContainersInstead(model) : null;
+  if (int8For4) targetOpset = 13;
   const from = defaultOpset(model);
   if (checkOpset && targetOpset > from) checkOpsetUpgrade(model, from, targetOpset);
   return {
@@ -88,6 +93,7 @@ function plan(
     otherWeightBits,
     actBits,
     targetOpset,
+    int8For4,
   };
 }
 
@@ -106,6 +112,7 @@ export async function buildCompressedModel(
   for (const layer of layers) names.set(layer.name, rewriteOne(ed, layer, p));
   upgradeOpset(ed, p.targetOpset);
   let out = ed.commit();
+  if (p.int8For4) widenInt4Codes(out);
   const chain = [...names.values()].flatMap((n) => n.chainTensorNames);
   if (p.actBits < FLOAT_BITS && options.activationRanges && chain.length) {
     out = await quantizeChainTensors(
@@ -263,7 +270,12 @@ function notes(p: Plan): string[] {
   if (p.otherWeightBits < FLOAT_BITS) bits.add(p.otherWeightBits);
   const odd = [...bits].filter((b) => b > 4 && b < 8).sort();
   if (odd.length) out.push(`${odd.join(', ')}-bit codes are stored in 8-bit (INT8) containers`);
-  if ([...bits].some((b) => b < 4))
+  if (p.int8For4 && [...bits].some((b) => b <= 4)) {
+    out.push(
+      `codes of 4 bits or fewer are stored in 8-bit (INT8) containers (8 bits a code, not 4): ` +
+        `INT4 needs opset 21, out of reach for this model (${p.int8For4.replace(/^cannot raise the model from /, 'from ')})`,
+    );
+  } else if ([...bits].some((b) => b < 4))
     out.push('codes under 4 bits are stored in 4-bit (INT4) containers');
   if (p.actBits < FLOAT_BITS) {
     out.push(

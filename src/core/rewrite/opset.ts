@@ -13,7 +13,7 @@ import {
   uniqueAcross,
 } from '../onnx/opsetConvert.ts';
 import { defaultOpset, inferShapes } from '../onnx/shapes/inferShapes.ts';
-import type { NodeProto, OnnxModel } from '../onnx/types.ts';
+import { DataType, type NodeProto, type OnnxModel } from '../onnx/types.ts';
 import type { GraphEditor } from './graphEdit.ts';
 import { RewriteError } from './types.ts';
 
@@ -35,6 +35,20 @@ export function neededOpset(
   const usesInt4 = quantized.some((c) => c.bits <= 4) || (otherWeightBits <= 4 && othersPresent);
   const usesDq = actBits < FLOAT_BITS || otherWeightBits < FLOAT_BITS || quantized.length > 0;
   return usesInt4 ? 21 : usesDq ? 13 : 0;
+}
+
+/**
+ * Why opset 21 (INT4) is out of reach for `model` while opset 13 (INT8 DequantizeLinear) is not,
+ * or null. Then 4-bit codes are written in INT8 containers at opset 13 instead of refusing
+ * (issue #12): the same values, twice the bytes, said in the report. A static decision, the same
+ * in the preflight and the rewrite.
+ */
+export function int8ContainersInstead(model: OnnxModel): string | null {
+  const from = defaultOpset(model);
+  if (from >= 21) return null;
+  const problem = opsetUpgradeProblem(model.graph, from, 21);
+  if (!problem) return null;
+  return from >= 13 || opsetUpgradeProblem(model.graph, from, 13) === null ? problem : null;
 }
 
 /** Throws RewriteError for the first op (subgraphs included) that cannot move from `from` to `to`. */
@@ -94,4 +108,20 @@ export function upgradeOpset(ed: GraphEditor, to: number): void {
   model.opsetImport = (model.opsetImport ?? []).filter((o) => o.domain && o.domain !== 'ai.onnx');
   model.opsetImport.unshift({ domain: '', version: to });
   model.irVersion = Math.max(model.irVersion ?? 0, irVersionFor(to));
+}
+
+/** Every INT4 initializer of `model` rewritten as INT8 with the same values (in place). */
+export function widenInt4Codes(model: OnnxModel): void {
+  for (const t of model.graph.initializer ?? []) {
+    if (t.dataType !== DataType.INT4) continue;
+    const count = (t.dims ?? []).reduce((a: number, d) => a * Number(d), 1);
+    const raw = t.rawData ?? new Uint8Array(0);
+    const values = new Int8Array(count);
+    for (let i = 0; i < count; i++) {
+      const nibble = (raw[i >> 1] >> ((i & 1) * 4)) & 0xf;
+      values[i] = nibble >= 8 ? nibble - 16 : nibble;
+    }
+    t.dataType = DataType.INT8;
+    t.rawData = new Uint8Array(values.buffer);
+  }
 }
