@@ -84,13 +84,25 @@ describe('opset upgrade', () => {
   });
 
   it('refuses, naming the op, when an op changed meaning and is not converted', async () => {
+    // Dropout with a mask output changed in opset 12: neither 13 (INT8) nor 21 (INT4) is reachable.
+    const { model, layers } = modelWith(9, [
+      makeNode('Dropout', ['c'], ['y', 'mask'], { ratio: 0.5 }, { name: 'drop' }),
+    ]);
+    const run = () => buildCompressedModel(model, layers, [result(4)]);
+    await expect(run()).rejects.toThrow(RewriteError);
+    await expect(run()).rejects.toThrow(/Dropout/);
+  });
+
+  it('stores 4-bit codes in INT8 containers when only opset 21 is out of reach', async () => {
     const { model, layers } = modelWith(18, [
       makeNode('GroupNormalization', ['c', 's', 'b'], ['y'], { num_groups: 2 }, { name: 'gn' }),
     ]);
     model.graph.initializer?.push(makeTensor('s', F, [2], [1, 2]), makeTensor('b', F, [2], [0, 1]));
-    const run = () => buildCompressedModel(model, layers, [result(4)]);
-    await expect(run()).rejects.toThrow(RewriteError);
-    await expect(run()).rejects.toThrow(/GroupNormalization/);
+    const out = await buildCompressedModel(model, layers, [result(4)]);
+    const types = (out.model.graph.initializer ?? []).map((t) => t.dataType);
+    expect(types).not.toContain(DataType.INT4);
+    expect(types).toContain(DataType.INT8);
+    expect(out.report.notes.join('\n')).toMatch(/INT8\) containers.*GroupNormalization/);
   });
 
   it('gives Split num_outputs when it moves to opset 18+', async () => {
