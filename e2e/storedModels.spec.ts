@@ -20,8 +20,33 @@ async function quickRun(page: Page) {
   await page.getByLabel('Method', { exact: true }).selectOption('ptq-tensor');
   await page.getByRole('button', { name: '200', exact: true }).click();
   await page.getByRole('button', { name: 'Compress & evaluate' }).click();
+  // While it runs: the time left (measured once there is something to measure).
+  await expect(page.getByTestId('run-eta')).toHaveText(/measuring the time left|left$/);
   await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 60_000 });
 }
+
+test('plain words first, the technical term in the tooltip; no internal counters', async ({
+  page,
+}) => {
+  await openDemo(page);
+  const preview = page.getByTestId('cost-preview');
+  await expect(preview.getByText('Compute (BOPs)')).toHaveAttribute('title', /Bit operations/);
+  await expect(preview.getByText('Multiply-adds')).toHaveAttribute('title', /MACs/);
+  await quickRun(page);
+  await expect(page.getByTestId('run-panel')).not.toContainText('progress events');
+  await expect(page.getByTestId('run-detail')).toHaveText('evaluated');
+  const table = page.getByTestId('results-table');
+  for (const [label, term] of [
+    ['Accuracy', /Top-1/],
+    ['Compute (BOPs)', /BOPs/],
+    ['Model size', /\.onnx/],
+  ] as const) {
+    await expect(table.getByRole('columnheader', { name: label, exact: true })).toHaveAttribute(
+      'title',
+      term,
+    );
+  }
+});
 
 test('reload -> "Download model" is instant: the stored model, no factorization shown', async ({
   page,
@@ -87,6 +112,7 @@ test('opening another model puts the runs away; opening the first again (same ha
   await openDemo(page);
   await quickRun(page);
   await expect(page.getByTestId('result-row')).toHaveCount(1);
+  await expect(page.getByTestId('predictions-panel')).toBeVisible();
   const demo = readFileSync('public/demo/resnet20_cifar10.onnx');
   // Another model: the same graph with a doc string appended (ModelProto field 6), another hash.
   const note = Buffer.from('another model');
@@ -100,6 +126,7 @@ test('opening another model puts the runs away; opening the first again (same ha
   await open('other.onnx', other);
   await expect(page.getByTestId('result-row')).toHaveCount(0);
   await expect(page.getByTestId('run-panel')).toHaveCount(0);
+  await expect(page.getByTestId('predictions-panel')).toHaveCount(0);
   await expect(page.getByTestId('other-model-runs')).toContainText('resnet20_cifar10.onnx (1 run)');
   // The same bytes under another name are the same model: its runs come back.
   await open('resnet20_copy.onnx', demo);

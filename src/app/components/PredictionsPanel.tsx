@@ -2,6 +2,8 @@
 // and the compressed model's, the images where the two disagree first.
 import { useCallback } from 'react';
 import type { PredictionSample, PredictionSampleItem } from '../bridge/evalTypes.ts';
+import { useAppStore } from '../store.ts';
+import { isOpenModelRow, useOpenModelHash } from '../workbench/modelHistory.ts';
 import { className, sampleOf, usePredictionRows } from '../workbench/predictions.ts';
 import { useSession, useWorkbench } from '../workbench/store.ts';
 
@@ -76,8 +78,11 @@ export function PredictionsPanel() {
   const selected = useSession((s) => s.chartSelection.resultId);
   const rowId = sampleOf(selected) ? selected : latest;
   const row = useWorkbench((s) => s.results.find((r) => r.id === rowId));
+  const model = useAppStore((s) => s.model);
+  const sha256 = useOpenModelHash((s) => s.sha256);
   const sample = sampleOf(rowId);
-  if (!sample || !row) return null;
+  // Another model's run is put away with its rows (modelHistory.ts).
+  if (!sample || !row || !model || !isOpenModelRow(row, model, sha256)) return null;
   const differ = sample.disagreements;
   return (
     <section className="panel" aria-labelledby="predictions-title" data-testid="predictions-panel">
