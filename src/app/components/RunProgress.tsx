@@ -56,7 +56,7 @@ function RunEta({ run }: { run: RunState }) {
   const seconds = runEta(run.startedAt, run.progress, now);
   return (
     <span className="small muted" data-testid="run-eta" aria-live="off">
-      {seconds === null ? 'measuring the time left' : `${formatDuration(seconds)} left`}
+      · {seconds === null ? 'measuring the time left' : `${formatDuration(seconds)} left`}
     </span>
   );
 }
