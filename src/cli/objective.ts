@@ -65,7 +65,8 @@ export async function cliInputMoments(
   const layers = prepared.layers.filter((l) => names.has(l.name));
   const images = batches.reduce((n, b) => n + b.dims[0], 0);
   log?.(`input statistics of ${layers.length} layers on ${images} calibration images ...`);
-  return collectInputMoments(kernels, prepared.model, layers, batches);
+  // -o with --calibration-data calibrates after compression: the channel moment is centred.
+  return collectInputMoments(kernels, prepared.model, layers, batches, { centre: true });
 }
 
 function asksForData(allocation: Allocation): boolean {

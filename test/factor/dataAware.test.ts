@@ -5,7 +5,11 @@ import {
   compressLayer,
   cpAls,
 } from '../../src/core/factor/index.ts';
-import { type InputMoments, momentWeights } from '../../src/core/factor/inputMoments.ts';
+import {
+  channelMoment,
+  type InputMoments,
+  momentWeights,
+} from '../../src/core/factor/inputMoments.ts';
 import { admmWeightedCp, weightedRelativeError } from '../../src/core/factor/weightedAdmm.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import { mulberry32, normalSampler } from '../../src/core/util/prng.ts';
@@ -191,5 +195,32 @@ describe('data-aware QAF on 2-way weights', () => {
       );
     expect(data.objective).toBe('data');
     expect(err(data)).toBeLessThan(err(published));
+  });
+});
+
+describe('the centred channel moment (a model calibrated after compression)', () => {
+  it('subtracts the mean: a constant input leaves only the damping', () => {
+    const c = 3;
+    const samples = 100;
+    // Every input vector is (1, 2, 3): the second moment is rank one, the covariance zero.
+    const mean = [1, 2, 3];
+    const channel = new Float64Array(c * c).map(
+      (_, k) => samples * mean[Math.floor(k / c)] * mean[k % c],
+    );
+    const channelSum = Float64Array.from(mean, (m) => m * samples);
+    const base: InputMoments = {
+      images: 64,
+      samples,
+      channels: c,
+      channel,
+      channelSum,
+      kernel: 1,
+      inputMode: 1,
+    };
+    expect(channelMoment(base)).toBe(channel);
+    const centred = channelMoment({ ...base, centre: true });
+    for (const v of centred) expect(Math.abs(v)).toBeLessThan(1e-9);
+    // All zero: nothing to weigh, so the published objective, with the reason.
+    expect(momentWeights({ ...base, centre: true }, [8, c])).toHaveProperty('reason');
   });
 });

@@ -16,6 +16,14 @@ export interface InputMoments {
   channels: number;
   /** sum of x x^T over the input's channel vectors: channels x channels, row-major. */
   channel: Float64Array;
+  /** sum of x over the same vectors (length channels), for the centred moment; optional. */
+  channelSum?: Float64Array;
+  /**
+   * Weigh by the channel covariance (the moment centred with `channelSum`) instead of the second
+   * moment: set when the model is calibrated after compression, which removes the error of the
+   * mean input (a per-output-channel shift), so only the rest should steer the factors.
+   */
+  centre?: boolean;
   /** kh * kw; 1 for a 1x1 conv, a Gemm or a MatMul. */
   kernel: number;
   /**
@@ -81,7 +89,11 @@ export function momentWeights(
       reason: `input statistics of ${channels} channels x ${kernel} do not match the weight [${shape.join(', ')}]`,
     };
   }
-  const channel = normalisedMoment(moments.channel, channels, damping);
+  const centred = channelMoment(moments);
+  if (traceOf(centred, channels) <= 1e-9 * traceOf(moments.channel, channels)) {
+    return { reason: 'the layer input does not vary over the calibration images' };
+  }
+  const channel = normalisedMoment(centred, channels, damping);
   if (!channel)
     return { reason: 'the layer input is zero or not finite on the calibration images' };
   const weights: ModeWeights = dims.map(() => null);
@@ -114,4 +126,21 @@ export function normalisedMoment(m: Float64Array, n: number, damping: number): F
   const scale = 1 / (1 + damping);
   for (let i = 0; i < out.length; i++) out[i] *= scale;
   return out;
+}
+
+/** The channel second moment, or its centred form (covariance times samples) when asked. */
+export function channelMoment(m: InputMoments): Float64Array {
+  if (!m.centre || !m.channelSum || m.channelSum.length !== m.channels) return m.channel;
+  const c = m.channels;
+  const out = Float64Array.from(m.channel);
+  for (let i = 0; i < c; i++) {
+    for (let j = 0; j < c; j++) out[i * c + j] -= (m.channelSum[i] * m.channelSum[j]) / m.samples;
+  }
+  return out;
+}
+
+function traceOf(m: Float64Array, n: number): number {
+  let t = 0;
+  for (let i = 0; i < n; i++) t += m[i * n + i];
+  return t;
 }

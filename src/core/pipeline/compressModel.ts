@@ -170,6 +170,8 @@ async function factorizeAll(input: CompressModelInput): Promise<LayerResult[]> {
   const jobs = await withInputMoments(allocated, {
     ...input,
     batches: input.calibration?.batches,
+    calibrated:
+      Boolean(input.calibration?.batches?.length) && (input.calibration?.calibrate ?? true),
   });
   if (!input.factorize && !input.kernels)
     throw new Error('compressModel needs kernels to factorize');

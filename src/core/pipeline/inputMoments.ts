@@ -18,6 +18,8 @@ export interface MomentSources {
   /** Statistics computed elsewhere, by layer name; wins over collecting them. */
   inputMoments?: ReadonlyMap<string, InputMoments>;
   batches?: readonly CalibrationBatch[] | null;
+  /** Whether the model is calibrated after compression (then the channel moment is centred). */
+  calibrated?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
@@ -38,7 +40,7 @@ export async function withInputMoments(
       sources.prepared.model,
       layers,
       sources.batches,
-      { signal: sources.signal, onProgress: sources.onProgress },
+      { signal: sources.signal, onProgress: sources.onProgress, centre: sources.calibrated },
     );
   }
   return jobs.map((j) => {

@@ -108,8 +108,14 @@ export async function momentsHash(m: InputMoments): Promise<string> {
     channels: m.channels,
     kernel: m.kernel,
     inputMode: m.inputMode,
+    centre: m.centre ?? false,
   });
-  const parts = [new TextEncoder().encode(head), bytesOf(m.channel), bytesOf(m.spatial)];
+  const parts = [
+    new TextEncoder().encode(head),
+    bytesOf(m.channel),
+    bytesOf(m.spatial),
+    bytesOf(m.channelSum),
+  ];
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
