@@ -226,10 +226,12 @@ export class LayerPool {
       this.spawned--;
       if (this.closed) return;
       const error = new Error(
-        `a worker thread stopped${task ? ` while compressing ${task.job.name}` : ''}: ${why}`,
+        `a worker thread stopped${task ? ` while compressing ${task.job.name}` : ''}: ${why}` +
+          (task ? '' : ' (--threads 1 factorizes in the main thread, without workers)'),
       );
-      if (task) task.reject(error);
-      else this.close(error);
+      if (!task) return this.close(error);
+      task.reject(error);
+      this.pump(); // a fresh worker takes the rest of the queue
     };
     worker.on('error', (err: unknown) => lost(err instanceof Error ? err.message : String(err)));
     worker.on('exit', (code) => lost(`exit code ${code}`));
