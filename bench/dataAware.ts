@@ -1,6 +1,6 @@
 // `npm run bench:data-aware`: data-aware QAF (issue #13 item 1, docs/data-aware-qaf.md) against
-// the published objective, in the same run, on ResNet-20's block convs at rate 2, 4 bits (default
-// preset). Input statistics from --cal (default 1,024) images of cifar10_train_5k.bin; the
+// the published objective, in the same run, on ResNet-20's block convs at rate 2 (--rate), 4 bits
+// (default preset). Input statistics from --cal (default 1,024) images of cifar10_train_5k.bin; the
 // relative OUTPUT error of every layer, ||(W - W_hat) P||_F / ||W P||_F over the exact im2col
 // patches P of --held (default 512) other training images (held out: not used by the objective);
 // then top-1 of both models, calibrated on the same 1,024 images and uncalibrated (data-aware
@@ -8,7 +8,8 @@
 // (default 10,000: the full test set) test images, and the float model's. Prints a table, then
 // one JSON line.
 //
-// Flags: --model=resnet20  --cal=1024  --held=512  --test=10000  --no-eval (layer errors only)
+// Flags: --model=resnet20 (or resnet56)  --rate=2  --cal=1024  --held=512  --test=10000
+//        --no-eval (layer errors only)
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +60,8 @@ const heldBatches = makeCalibrationBatches(prepared.model, train, {
   indices: range(calImages, heldImages),
 });
 
-const settings = { method: 'admm', rate: 2, bits: 4, preset: 'default', seed: 0 } as const;
+const rate = Number(flag('rate') ?? 2);
+const settings = { method: 'admm', rate, bits: 4, preset: 'default', seed: 0 } as const;
 const allocation = (objective: QafObjective): Allocation => ({
   settings: { ...settings, objective },
   selection: { spatialOnly: true },
@@ -201,7 +203,7 @@ console.log(
   JSON.stringify({
     bench: 'data-aware',
     model: modelName,
-    rate: 2,
+    rate,
     bits: 4,
     calibrationImages: calImages,
     heldOutImages: heldImages,
