@@ -4,6 +4,7 @@
 import { create } from 'zustand';
 import type { Budget, SensitivityTable } from '../../core/allocate/index.ts';
 import { useAppStore } from '../store.ts';
+import { useOpenModelHash } from './modelHistory.ts';
 import type { LayerOverride } from './settings.ts';
 import { updateSettings, useWorkbench } from './store.ts';
 
@@ -13,7 +14,13 @@ function withOverride(name: string, next: LayerOverride | null): void {
   const current = { ...(useWorkbench.getState().settings.overrides ?? {}) };
   if (next === null || (next !== 'keep' && Object.keys(next).length === 0)) delete current[name];
   else current[name] = next;
-  updateSettings({ overrides: current });
+  updateSettings({ overrides: current, ...ownedByOpenModel() });
+}
+
+/** The open model's hash for settings.overridesModel, when known. */
+function ownedByOpenModel(): { overridesModel?: string } {
+  const sha256 = useOpenModelHash.getState().sha256;
+  return sha256 ? { overridesModel: sha256 } : {};
 }
 
 /** Sets (or, with undefined, clears) one field of a layer's override; a kept layer is un-kept. */
@@ -42,7 +49,7 @@ export function resetLayer(name: string): void {
 
 /** Replaces every override at once (the budget solver's allocation); empty resets all. */
 export function setOverrides(overrides: Record<string, LayerOverride>): void {
-  updateSettings({ overrides });
+  updateSettings({ overrides, ...ownedByOpenModel() });
 }
 
 /** "Reset all to global": no override, and no budget said to be in force. */
@@ -63,6 +70,22 @@ export function pruneOverrides(layerNames: readonly string[]): void {
 useAppStore.subscribe((state, previous) => {
   if (state.model && state.model !== previous.model) {
     pruneOverrides(state.model.layers.map((l) => l.name));
+  }
+});
+
+// ...and they belong to the model they were made for, by SHA-256: another model whose layers
+// happen to share the names (ResNet-20 and ResNet-56 do) starts from the global settings, while
+// the same model opened again (or after a reload) keeps them. Overrides saved before the hash was
+// kept are adopted by the first model that has all their layers.
+useOpenModelHash.subscribe((state, previous) => {
+  if (!state.sha256 || state.sha256 === previous.sha256) return;
+  const { overrides = {}, overridesModel } = useWorkbench.getState().settings;
+  if (overridesModel === state.sha256) return;
+  if (Object.keys(overrides).length > 0 && overridesModel !== undefined) {
+    updateSettings({ overrides: {}, overridesModel: state.sha256 });
+    useAllocation.setState({ budget: null, budgetMessage: null, solved: null });
+  } else {
+    updateSettings({ overridesModel: state.sha256 });
   }
 });
 

@@ -48,6 +48,8 @@ export interface CompressSettings {
    * layers); absent or empty: every chosen layer takes the global settings (allocation.ts).
    */
   overrides?: Readonly<Record<string, LayerOverride>>;
+  /** SHA-256 of the model the overrides were made for: another model opened drops them. */
+  overridesModel?: string;
 }
 
 /** One layer's own settings: any of rate or rank, and bits; unset fields take the global. */
