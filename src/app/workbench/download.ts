@@ -43,7 +43,11 @@ function drawnCharts(): { title: string; svg: string }[] {
   return [...document.querySelectorAll('figure[data-chart]')].flatMap((figure) => {
     const svg = figure.querySelector('.plot svg');
     if (!svg) return [];
-    const title = figure.querySelector('figcaption > span')?.textContent?.trim() ?? '';
+    const name = figure.querySelector('figcaption > span')?.textContent?.trim() ?? '';
+    // Which image set the charts show (one per view): it may not be the row's.
+    const set = document.querySelector<HTMLSelectElement>('[data-testid="image-set"]');
+    const setText = set?.selectedOptions[0]?.textContent?.trim();
+    const title = setText ? `${name} (${setText})` : name;
     return [{ title, svg: new XMLSerializer().serializeToString(svg) }];
   });
 }
