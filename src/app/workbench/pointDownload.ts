@@ -80,8 +80,17 @@ async function buildPoint(settings: CompressSettings): Promise<Uint8Array> {
           detail: `${p.status} (${reuse})`,
           events: useSession.getState().run.events + 1,
         }),
+      model.inputShapes,
     );
-    patchRun({ phase: 'done', progress: 1, detail: `built for download: ${reuse}` });
+    // The written model's check (run next to the original) travels with the download.
+    const check = result.checkSummary;
+    patchRun({
+      phase: 'done',
+      progress: 1,
+      detail: `built for download: ${reuse}`,
+      check,
+      message: check && !check.ok ? `The written model failed its check: ${check.text}` : null,
+    });
     return result.bytes;
   } catch (err) {
     patchRun(
