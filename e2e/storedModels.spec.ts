@@ -25,10 +25,16 @@ async function quickRun(page: Page) {
   await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 60_000 });
 }
 
-test('plain words first, the technical term in the tooltip; no internal counters', async ({
+test('reload -> "Download model" is instant (stored model, no factorization); plain words, no counters', async ({
   page,
 }) => {
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto('/');
+  // Start without stored models from an earlier test.
+  await page.evaluate(() => indexedDB.deleteDatabase('qaf-workbench-models'));
   await openDemo(page);
+  // Plain words first, the technical term in the tooltip; no internal counters.
   const preview = page.getByTestId('cost-preview');
   await expect(preview.getByText('Compute (BOPs)')).toHaveAttribute('title', /Bit operations/);
   await expect(preview.getByText('Multiply-adds')).toHaveAttribute('title', /MACs/);
@@ -46,18 +52,6 @@ test('plain words first, the technical term in the tooltip; no internal counters
       term,
     );
   }
-});
-
-test('reload -> "Download model" is instant: the stored model, no factorization shown', async ({
-  page,
-}) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto('/');
-  // Start without stored models from an earlier test.
-  await page.evaluate(() => indexedDB.deleteDatabase('qaf-workbench-models'));
-  await openDemo(page);
-  await quickRun(page);
   const stored = page.getByTestId('stored-models');
   await expect(stored).toContainText(/stored: [\d.]+ KB \(1 model\)/);
 
