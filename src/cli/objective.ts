@@ -66,7 +66,13 @@ export async function cliInputMoments(
   const images = batches.reduce((n, b) => n + b.dims[0], 0);
   log?.(`input statistics of ${layers.length} layers on ${images} calibration images ...`);
   // -o with --calibration-data calibrates after compression: the channel moment is centred.
-  return collectInputMoments(kernels, prepared.model, layers, batches, { centre: true });
+  try {
+    return await collectInputMoments(kernels, prepared.model, layers, batches, { centre: true });
+  } catch (e) {
+    if (asksForData(allocation)) throw e;
+    log?.(`input statistics not taken (${(e as Error).message}): published objective`);
+    return null;
+  }
 }
 
 function asksForData(allocation: Allocation): boolean {

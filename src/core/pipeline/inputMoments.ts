@@ -35,13 +35,20 @@ export async function withInputMoments(
   if (!moments && sources.batches?.length) {
     const names = new Set(wanted.map((j) => j.name));
     const layers = sources.prepared.layers.filter((l) => names.has(l.name));
-    moments = await collectInputMoments(
-      sources.kernels ?? jsKernels,
-      sources.prepared.model,
-      layers,
-      sources.batches,
-      { signal: sources.signal, onProgress: sources.onProgress, centre: sources.calibrated },
-    );
+    try {
+      moments = await collectInputMoments(
+        sources.kernels ?? jsKernels,
+        sources.prepared.model,
+        layers,
+        sources.batches,
+        { signal: sources.signal, onProgress: sources.onProgress, centre: sources.calibrated },
+      );
+    } catch (e) {
+      // A model the one-input statistics run cannot feed (several graph inputs): the published
+      // objective, said on every layer that asked for the data-aware one (jobObjective).
+      if (sources.signal?.aborted) throw e;
+      moments = new Map();
+    }
   }
   return jobs.map((j) => {
     const m = wantsInputMoments(j) && !j.inputMoments ? moments?.get(j.name) : undefined;
