@@ -3,7 +3,6 @@
 // exposed as graph outputs, each input reduced at once to its channel second moment (x x^T over
 // the channel vectors of every position) and, for k x k convs, the kernel x kernel second
 // moment of its im2col patches. Both reductions are products on the kernels.
-import * as ort from 'onnxruntime-web/wasm';
 import { createSession } from '../eval/session.ts';
 import type { InputMoments } from '../factor/inputMoments.ts';
 import type { Kernels } from '../kernels/types.ts';
@@ -13,7 +12,7 @@ import type { LayerInfo } from '../onnx/layers.ts';
 import { writeModel } from '../onnx/reader.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import type { ProgressCallback } from '../util/progress.ts';
-import type { CalibrationBatch } from './outputStats.ts';
+import { batchFeeds, type CalibrationBatch } from './outputStats.ts';
 
 interface Accumulator {
   layer: LayerInfo;
@@ -76,14 +75,14 @@ export async function collectInputMoments(
     graphOptimizationLevel: 'disabled',
   });
   try {
-    const feedName = session.inputNames[0];
     for (const [b, batch] of batches.entries()) {
       options.signal?.throwIfAborted();
-      const feed = new ort.Tensor('float32', batch.data, batch.dims);
-      const results = exposed.length ? await session.run({ [feedName]: feed }, exposed) : {};
+      // Every graph input the batch carries (models with several inputs), else the first.
+      const feeds = batchFeeds(batch, session.inputNames);
+      const results = exposed.length ? await session.run(feeds, exposed) : {};
       try {
         for (const acc of accs) {
-          const t = acc.input === feedName ? feed : results[acc.input];
+          const t = feeds[acc.input] ?? results[acc.input];
           if (t?.type !== 'float32') continue;
           accumulate(kernels, acc, t.data as Float32Array, [...t.dims]);
         }
