@@ -31,18 +31,8 @@ const option = (name: string, fallback: string) => {
 const jobs = Math.max(1, Number(option('jobs', '2')) | 0);
 const filter = option('filter', '');
 
-// The child: runs the CLI's main and reports its own resource usage on fd 3 (stdout and stderr
-// stay the command's own).
-const CHILD = `
-import { writeSync } from 'node:fs';
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import(${JSON.stringify(join(repoRoot, 'src/cli/main.ts'))});
-const code = await main(process.argv.slice(1));
-const u = process.resourceUsage();
-writeSync(3, JSON.stringify({ code, maxRssKb: u.maxRSS, cpuUs: u.userCPUTime + u.systemCPUTime }));
-process.exit(code);
-`;
+// The child (bench/hostileChild.mjs) runs the CLI's main and reports its own resource usage.
+const CHILD = join(repoRoot, 'bench/hostileChild.mjs');
 
 interface Measured {
   code: number | null;
@@ -56,7 +46,7 @@ interface Measured {
 function runQaf(args: string[], cwd: string): Promise<Measured> {
   return new Promise((resolvePromise, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, '--', ...args], {
+    const child = spawn(process.execPath, [CHILD, ...args], {
       cwd: repoRoot,
       env: { ...process.env, QAF_DEBUG: '' },
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -161,6 +151,10 @@ await Promise.all(
       const i = next++;
       rows[i] = await runCase(cases[i], root);
       done++;
+      const r = rows[i];
+      if (r.outcome === 'bad' || r.outcome === 'hang') {
+        console.error(`${r.id}: ${r.outcome}: ${r.problem}`);
+      }
       if (process.stderr.isTTY) process.stderr.write(`\r${done}/${cases.length}\x1b[K`);
     }
   }),
