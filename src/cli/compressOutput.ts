@@ -58,7 +58,8 @@ ${calibrationCliUsage}
 checking the written model (it is always loaded and run next to the original and an 8-bit
 per-channel PTQ of the same layers; an output that differs far more than that PTQ fails the
 command, and nothing is written):
-  --check-data FILE[,FILE]  the inputs to check on: ${inputArraysUsage}
+  --check-data FILE[,FILE]  the inputs to check on,
+                            ${inputArraysUsage}
                             (default: the calibration data, else generated inputs, which are
                             not judged)
 ${datasetLimitUsage}`;

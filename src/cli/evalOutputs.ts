@@ -11,8 +11,9 @@ import { formatTable, parseCommandArgs, readInputFile, UsageError } from './util
 
 export const evalOutputsUsage = `
 any model, output by output (instead of --data):
-  --inputs FILE[,FILE]  the model's inputs: ${inputArraysUsage}
-                     (or repeat --inputs); needs --reference
+  --inputs FILE[,FILE]  ${inputArraysUsage}
+                     (audio.npy feeds input "audio"; a one-input model takes any one .npy;
+                     samples along the first axis); needs --reference
   --threshold T      probability maps: a pixel is "on" above T (default 0.5)
                      (with --limit N, --batch N for samples per run (default 16), --json)`;
 

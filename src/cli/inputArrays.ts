@@ -16,9 +16,8 @@ import type { OnnxModel } from '../core/onnx/types.ts';
 import { type DataLimits, DEFAULT_DATA_LIMITS, loadDataFile } from './data.ts';
 import { readInputFile, UsageError } from './util.ts';
 
-export const inputArraysUsage = `one .npy per model input, named after it (audio.npy feeds input "audio";
-                     a one-input model takes any one .npy), or a .npz/.zip of such .npy files;
-                     the first axis holds the samples`;
+/** One clause for the usage texts; the caller wraps it. */
+export const inputArraysUsage = 'one .npy per model input, named after it, or a .npz of them';
 
 /** "a.npy,b.npy" -> the paths (a flag given once or several times); null when absent. */
 export function splitPaths(value: string | readonly string[] | undefined): string[] | null {
