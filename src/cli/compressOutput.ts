@@ -36,6 +36,7 @@ export const compressOutputOptions = {
   'calib-method': { type: 'string' },
   ...calibrationCliOptions,
   'check-data': { type: 'string' },
+  'keep-failed': { type: 'boolean' },
   ...dataLimitOptions,
 } as const;
 
@@ -57,11 +58,13 @@ ${calibrationCliUsage}
 
 checking the written model (it is always loaded and run next to the original and an 8-bit
 per-channel PTQ of the same layers; an output that differs far more than that PTQ fails the
-command, and nothing is written):
+command, and nothing is written unless --keep-failed):
   --check-data FILE[,FILE]  the inputs to check on,
                             ${inputArraysUsage}
                             (default: the calibration data, else generated inputs, which are
                             not judged)
+  --keep-failed             write the model even when it fails the check (the command still
+                            exits 1 and says why)
 ${datasetLimitUsage}`;
 
 export interface OutputArgs {
@@ -79,6 +82,8 @@ export interface OutputArgs {
   limits: DataLimits;
   /** Arrays to check the written model on (--check-data). */
   checkData: string[] | null;
+  /** Write the model even when its check fails (still an error). */
+  keepFailed: boolean;
 }
 
 function intOption(name: string, value: unknown, allowed: (n: number) => boolean) {
@@ -94,7 +99,7 @@ function intOption(name: string, value: unknown, allowed: (n: number) => boolean
 export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | null {
   const path = values.output as string | undefined;
   const rest = ['act-bits', 'other-bits', 'calib', 'calib-count', 'calib-method', 'force'];
-  rest.push('check-data');
+  rest.push('check-data', 'keep-failed');
   rest.push(...Object.keys(calibrationCliOptions));
   if (!path) {
     const stray = rest.find((k) => values[k] !== undefined);
@@ -130,6 +135,7 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
     force,
     limits,
     checkData: splitPaths(values['check-data'] as string | undefined),
+    keepFailed: values['keep-failed'] === true,
   };
 }
 
@@ -190,17 +196,23 @@ export async function writeOutput(
     checkData: args.checkData && loadInputArrays(args.checkData, prepared.model, args.limits),
   });
   const verdict = built.check?.verdict;
-  if (verdict && !verdict.ok) {
+  const failed = verdict !== undefined && !verdict.ok;
+  if (!failed || args.keepFailed) {
+    writeOutputFile(args.path, built.bytes, {
+      force: args.force,
+      inputPaths: inputPaths(args, modelPath),
+    });
+  }
+  if (failed) {
+    const written = args.keepFailed
+      ? `written to ${args.path} as asked (--keep-failed)`
+      : 'so nothing was written (--keep-failed writes it anyway)';
     throw new UsageError(
-      `compress: the written model failed its check, so nothing was written: ${verdict.summary} ` +
+      `compress: the written model failed its check, ${written}: ${verdict.summary} ` +
         `(checked on ${built.check!.samples} ${built.check!.inputs}). Keep the layers that matter ` +
         '(--layers, or an --allocation with "keep"), calibrate (--calibration-data) or use more bits',
     );
   }
-  writeOutputFile(args.path, built.bytes, {
-    force: args.force,
-    inputPaths: inputPaths(args, modelPath),
-  });
   return { ...built.report, check: built.check };
 }
 

@@ -148,7 +148,11 @@ describe('qaf compress -o on a 1-D conv model with array data', () => {
     failVerdict.on = true;
     const out2 = join(dir, 'audio_fail.onnx');
     expect(await main([...args, '-o', out2, '--check-data', check])).toBe(1);
-    expect(errors.join('\n')).toMatch(/failed its check, so nothing was written: \(simulated\)/);
+    expect(errors.join('\n')).toMatch(/failed its check, so nothing was written .*: \(simulated\)/);
     expect(existsSync(out2)).toBe(false);
+    // --keep-failed writes it anyway, and the command still fails and says so.
+    expect(await main([...args, '-o', out2, '--check-data', check, '--keep-failed'])).toBe(1);
+    expect(errors.join('\n')).toMatch(/failed its check, written to .* as asked \(--keep-failed\)/);
+    expect(existsSync(out2)).toBe(true);
   });
 });
