@@ -31,7 +31,7 @@ const option = (name: string, fallback: string) => {
 const jobs = Math.max(1, Number(option('jobs', '2')) | 0);
 const filter = option('filter', '');
 
-// The child (bench/hostileChild.mjs) runs the CLI's main and reports its own resource usage.
+// The child (bench/hostileChild.mjs) runs bin/qaf and reports its own resource usage.
 const CHILD = join(repoRoot, 'bench/hostileChild.mjs');
 
 interface Measured {
