@@ -13,6 +13,7 @@ import {
   methodSpec,
   selectLayers,
 } from '../core/factor/index.ts';
+import type { InputMoments } from '../core/factor/inputMoments.ts';
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { noLayerMessage as noCompressibleLayer, skipReasons } from '../core/onnx/index.ts';
@@ -32,6 +33,7 @@ import {
   parseOutputArgs,
   writeOutput,
 } from './compressOutput.ts';
+import { cliInputMoments, objectiveOption, objectiveUsage, parseObjective } from './objective.ts';
 import { parseThreads, pooledFactorizer, setRuntimeThreads, threadsUsage } from './threadPool.ts';
 import {
   formatTable,
@@ -49,7 +51,7 @@ const methodLines = METHOD_IDS.map(
 
 export const compressUsage = `usage: qaf compress MODEL.onnx --method ${METHOD_IDS.join('|')} (--rate R | --rank N) --bits B
                     [--preset default|published] [--layers REGEX] [--seed S] [--per-channel] [--json]
-                    [--max-input-bytes N]
+                    [--max-input-bytes N] [--qaf-objective published|data]
        qaf compress MODEL.onnx (--allocation ALLOC.json | --budget bops=P%|size=S) -o OUT.onnx ...
 
   --method M       one of:
@@ -62,6 +64,7 @@ ${methodLines}
                    layers; for ptq all weight layers)
   --seed S         seed for the random parts of the initialisation (default 0)
   --per-channel    ptq: one scale per output channel
+${objectiveUsage}
 ${maxInputBytesUsage}
 ${threadsUsage()}
   --json           print one JSON object instead of the table`;
@@ -78,12 +81,15 @@ export async function compressModelLayers(
   allocation: Allocation,
   onLayer?: (result: LayerResult, index: number, count: number) => void,
   threads = 1,
+  moments?: ReadonlyMap<string, InputMoments> | null,
 ): Promise<CompressModelReport> {
-  const jobs = allocationJobs(prepared.model, prepared.layers, allocation);
+  const jobs = allocationJobs(prepared.model, prepared.layers, allocation, moments ?? undefined);
   if (jobs.length === 0) throw new UsageError(noLayerMessage(prepared, allocation));
   const onResult =
     onLayer && ((r: LayerResult, done: number, n: number) => onLayer(r, done - 1, n));
-  const layers = await pooledFactorizer(kernels, threads, { onResult })(jobs, {});
+  // A layer that dominates the run is said (more threads cannot shorten it), with the progress.
+  const note = onLayer && ((line: string) => void process.stderr.write(`${line}\n`));
+  const layers = await pooledFactorizer(kernels, threads, { onResult, note })(jobs, {});
   const meanError = layers.reduce((s, r) => s + r.error, 0) / layers.length;
   return { layers, totals: { meanError, ms: layers.reduce((s, r) => s + r.ms, 0) } };
 }
@@ -182,7 +188,17 @@ export function compressSettings(
   if (preset !== 'default' && preset !== 'published') {
     throw new UsageError(`compress: --preset must be default or published, got "${preset}"`);
   }
-  return { method, rate, rank, bits, preset, seed, perChannel: values['per-channel'] === true };
+  const objective = parseObjective(values);
+  return {
+    method,
+    rate,
+    rank,
+    bits,
+    preset,
+    seed,
+    perChannel: values['per-channel'] === true,
+    ...(objective && { objective }),
+  };
 }
 
 export async function compressCommand(argv: string[]): Promise<number> {
@@ -201,6 +217,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     ...maxInputBytesOption,
     ...compressOutputOptions,
     ...allocationCliOption,
+    ...objectiveOption,
   });
   if (values.help) {
     console.log(`${compressUsage}\n${allocationCliUsage}\n${compressOutputUsage}`);
@@ -265,7 +282,17 @@ export async function compressCommand(argv: string[]): Promise<number> {
     });
     if (!values.json) for (const note of checked.notes) process.stderr.write(`${note}\n`);
   }
-  const report = await compressModelLayers(kernels, prepared, allocation, onLayer, threads);
+  const say = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+  const moments = await cliInputMoments(kernels, prepared, allocation, output, say);
+  const report = await compressModelLayers(
+    kernels,
+    prepared,
+    allocation,
+    onLayer,
+    threads,
+    moments,
+  );
+  for (const r of report.layers) if (r.warning && say) say(`${r.name}: ${r.warning}`);
   if (output) {
     // A per-layer allocation goes into the file's metadata as given; a uniform one as results.
     const given = source ? allocation : undefined;
