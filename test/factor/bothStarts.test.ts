@@ -1,6 +1,7 @@
-// Issue #14 regression: on small layers (largest mode <= 64) QAF runs from both the randomized
-// and the old HOSVD start and keeps the lower final error, so the tiny ResNet layers the new
-// start left worse than the old path by more than 0.005 are back within it.
+// Issue #14: on small layers (largest mode <= 64) data-aware QAF runs from both the randomized
+// and the old HOSVD start and keeps the lower weighted error; published QAF runs from the
+// randomized start alone (the lower weight error of the HOSVD start cost ResNet-20 6 points of
+// uncalibrated top-1: methods/qaf.ts BOTH_STARTS_MAX_MODE).
 import { expect, it } from 'vitest';
 import { ADMM_PRESETS, admmQuantizedCp } from '../../src/core/factor/admm.ts';
 import { cpAls } from '../../src/core/factor/cpAls.ts';
@@ -23,31 +24,15 @@ function fromStart(weight: Float32Array, shape: number[], init: 'randomized' | '
   return admmQuantizedCp(kernels, weight, dims, factors, rank, 4, {}).error;
 }
 
-/** The old path before issue #14: HOSVD start, 25 sweeps, float64 solves, the old ADMM stops. */
-function oldPath(weight: Float32Array, shape: number[]): number {
-  const dims = cpDims(shape);
-  const rank = resolveRank(dims, undefined, 2);
-  const start = cpAls(kernels, weight, dims, rank, {
-    init: 'hosvd-jacobi',
-    maxIterations: 25,
-    solves: 'float64',
-  }).factors;
-  const params = { solves: 'float64' as const, maxInner: 5, tol: 1e-3, polishRounds: 4 };
-  return admmQuantizedCp(kernels, weight, dims, start, rank, 4, { params }).error;
-}
-
-describeShared('QAF on small layers keeps the better of two starts', () => {
+describeShared('published QAF on small layers: the randomized start alone', () => {
   const model = readModel(readShared('models/resnet20_cifar10.onnx'));
   const jobs = modelLayerJobs(model, { method: 'admm', rate: 2, bits: 4 });
   const job = jobs.find((j) => j.name.includes('layer1.2/conv1'))!;
 
-  it('ResNet-20 layer1.2.conv1: the lower of the two starts, within 0.005 of the old path', () => {
+  it('ResNet-20 layer1.2.conv1: the error of the randomized start', () => {
     expect(job).toBeDefined();
     const result = compressLayer(kernels, job);
-    const randomized = fromStart(job.weight, job.shape, 'randomized');
-    const hosvd = fromStart(job.weight, job.shape, 'hosvd-jacobi');
-    expect(result.error).toBe(Math.min(randomized, hosvd));
-    expect(result.error).toBeLessThanOrEqual(oldPath(job.weight, job.shape) + 0.005);
+    expect(result.error).toBe(fromStart(job.weight, job.shape, 'randomized'));
   });
 
   it('is deterministic: the same job gives the same bits twice', () => {

@@ -23,9 +23,10 @@ import type { SweepCache, SweepContext, SweepGridSpec, SweepPoint, SweepRow } fr
  * CLI's JSON cache and the app's IndexedDB both key on it). 2: act-8 models also quantize the
  * tensors inside factorized chains. 3: the randomized start and the new default ADMM preset
  * (issue #14) change QAF, FTQ and float CP results. 4: QAF on layers whose largest mode is <= 64
- * runs from both starts and keeps the lower error.
+ * runs from both starts and keeps the lower error. 5: only data-aware QAF does (published QAF is
+ * back to the randomized start alone: choosing by weight error cost top-1).
  */
-export const SWEEP_PIPELINE_VERSION = 4;
+export const SWEEP_PIPELINE_VERSION = 5;
 
 /**
  * 'spatial': factorizable convolutions with a k x k kernel, k > 1 (on the CIFAR ResNets, the 18
