@@ -4,6 +4,7 @@
 // its float32 twin). bfloat16 layers are refused with the reason.
 import * as ort from 'onnxruntime-web/wasm';
 import { describe, expect, it } from 'vitest';
+import { evaluateModel } from '../../src/core/eval/evaluate.ts';
 import { createSession } from '../../src/core/eval/session.ts';
 import { jsKernels } from '../../src/core/kernels/js.ts';
 import { makeTensor } from '../../src/core/onnx/builders.ts';
@@ -14,7 +15,7 @@ import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { tensorToFloat32 } from '../../src/core/onnx/tensor.ts';
 import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
 import { compressModel, prepareModel } from '../../src/core/pipeline/index.ts';
-import { tinyClassifierBytes } from '../support/generated.ts';
+import { generatedImages, tinyClassifierBytes } from '../support/generated.ts';
 
 /** The tiny classifier with every tensor and its interface in `type`. */
 function retyped(type: number): Uint8Array {
@@ -102,5 +103,23 @@ describe('float16 and double models', () => {
     expect(reasons.join(' ')).toMatch(
       /BFLOAT16: not compressed \(onnxruntime.* cannot run bfloat16/,
     );
+  });
+
+  it('evaluate: a float16 model is fed float16 and scored like its float32 original', async () => {
+    const { dataset } = generatedImages(32, { patternSeed: 3, noiseSeed: 4 });
+    const labels = new Int32Array(32).map((_, i) => i % 4);
+    const data = { ...dataset, labels };
+    const half = await evaluateModel({
+      modelBytes: retyped(DataType.FLOAT16),
+      dataset: data,
+      latencyRuns: 0,
+    });
+    const full = await evaluateModel({
+      modelBytes: tinyClassifierBytes(),
+      dataset: data,
+      latencyRuns: 0,
+    });
+    expect(half.accuracy).not.toBeNull();
+    expect(Math.abs(half.accuracy! - full.accuracy!)).toBeLessThanOrEqual(2 / 32);
   });
 });

@@ -3,6 +3,7 @@
 // wasm, which the app does not serve (public/ort holds only ort-wasm-simd-threaded.*).
 // It runs unchanged under Node too, on the same .wasm.
 import * as ort from 'onnxruntime-web/wasm';
+import { float16ToNumber, numberToFloat16 } from '../onnx/float16.ts';
 
 export interface RuntimeOptions {
   /** URL prefix of the ort-wasm-*.wasm/.mjs files (the app serves them at '/ort/'); never a CDN. */
@@ -72,20 +73,37 @@ export function describeInput(session: ort.InferenceSession): InputInfo {
   return { name: meta.name, shape: meta.isTensor ? meta.shape : [] };
 }
 
-/** Runs one float32 batch and returns the first output flattened to [batch x classes]. */
+/** The first input as the model takes it: float32, or rounded to float16 for a float16 model. */
+function scoresFeed(session: ort.InferenceSession, input: Float32Array, dims: readonly number[]) {
+  const meta = session.inputMetadata[0];
+  if (meta?.isTensor && meta.type === 'float16') {
+    return new ort.Tensor('float16', Uint16Array.from(input, numberToFloat16), dims);
+  }
+  return new ort.Tensor('float32', input, dims);
+}
+
+/**
+ * Runs one float32 batch and returns the first output flattened to [batch x classes]. A float16
+ * model (inputs and outputs in float16) is fed the batch rounded to float16 and its scores are
+ * read back as float32.
+ */
 export async function runScores(
   session: ort.InferenceSession,
   input: Float32Array,
   dims: readonly number[],
 ): Promise<{ scores: Float32Array; classes: number }> {
-  const feed = new ort.Tensor('float32', input, dims);
-  const results = await session.run({ [session.inputNames[0]]: feed });
+  const results = await session.run({ [session.inputNames[0]]: scoresFeed(session, input, dims) });
   const output = results[session.outputNames[0]];
   try {
-    if (output.type !== 'float32') {
-      throw new Error(`the model's first output is ${output.type}, expected float32 scores`);
+    let scores: Float32Array;
+    if (output.type === 'float32') scores = output.data as Float32Array;
+    else if (output.type === 'float16') {
+      scores = Float32Array.from(output.data as ArrayLike<number>, (v) =>
+        output.data instanceof Uint16Array ? float16ToNumber(v) : v,
+      );
+    } else {
+      throw new Error(`the model's first output is ${output.type}, expected float scores`);
     }
-    const scores = output.data as Float32Array;
     return { scores, classes: scores.length / dims[0] };
   } finally {
     for (const tensor of Object.values(results)) tensor.dispose();
