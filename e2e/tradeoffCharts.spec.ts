@@ -293,6 +293,10 @@ test('one image set per view: a 200-image run is its own set, with the original 
   await expect(marker).toHaveAttribute('data-kind', 'measured');
   await run.click();
   await expect(page.getByTestId('result-row')).toHaveAttribute('aria-selected', 'true');
+  // Its per-layer errors show in the layer table: the 20 layers, numbers where compressed.
+  const errors = page.getByTestId('selected-layer-error');
+  await expect(errors).toHaveCount(20);
+  await expect(errors.filter({ hasText: /^0\.\d{3}$/ }).first()).toBeVisible();
 });
 
 test('a small 200-image sweep shows its time left and never joins the 1,000-image curves', async ({

@@ -4,7 +4,7 @@ import { formatCount, formatMacs, formatShape, formatShare } from '../format.ts'
 import { sortLayers } from '../layerSort.ts';
 import { type LayerSortKey, sortLayersBy, useAppStore } from '../store.ts';
 import { eligibleLayers } from '../workbench/settings.ts';
-import { updateSettings, useWorkbench } from '../workbench/store.ts';
+import { type ResultRow, updateSettings, useSession, useWorkbench } from '../workbench/store.ts';
 import { AllocationControls } from './AllocationControls.tsx';
 import { LayerOverrideCells, overrideHeaders } from './LayerOverrides.tsx';
 import {
@@ -68,6 +68,15 @@ function LayerPick({ name, eligible }: { name: string; eligible: boolean }) {
   );
 }
 
+/**
+ * The result row the user clicked (on a chart point or in the results table): its per-layer
+ * errors show in the table (issue #16 item 1). Null without a selection.
+ */
+function useSelectedRow(): ResultRow | null {
+  const id = useSession((s) => s.chartSelection.resultId);
+  return useWorkbench((s) => (id ? (s.results.find((r) => r.id === id) ?? null) : null));
+}
+
 /** Every conv/dense layer: what it costs and whether it can be factorized. Sortable. */
 export function LayerTable({ model }: { model: ModelOverview }) {
   const sort = useAppStore((s) => s.layerSort);
@@ -80,6 +89,11 @@ export function LayerTable({ model }: { model: ModelOverview }) {
   const shares = useLayerShares(model, settings);
   const table = useModelTable(model);
   const worst = worstError(table);
+  const selected = useSelectedRow();
+  const selectedErrors = useMemo(
+    () => new Map((selected?.layers ?? []).map((l) => [l.name, l.error])),
+    [selected],
+  );
   const eligible = useMemo(
     () => new Set(eligibleLayers(model.layers, settings.method).map((l) => l.name)),
     [model.layers, settings.method],
@@ -106,6 +120,14 @@ export function LayerTable({ model }: { model: ModelOverview }) {
               {overrideHeaders(settings).map((h) => (
                 <th key={`override-${h}`}>{h}</th>
               ))}
+              {selected && (
+                <th
+                  className="num"
+                  title="Relative weight error of each layer in the selected run (the point or row last clicked)"
+                >
+                  Error (selected run)
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -155,6 +177,15 @@ export function LayerTable({ model }: { model: ModelOverview }) {
                     settings={settings}
                   />
                   <LayerOverrideCells name={layer.name} eligible={eligible.has(layer.name)} />
+                  {selected && (
+                    <td className="num" data-testid="selected-layer-error">
+                      {selectedErrors.has(layer.name) ? (
+                        selectedErrors.get(layer.name)!.toFixed(3)
+                      ) : (
+                        <span className="muted small">kept</span>
+                      )}
+                    </td>
+                  )}
                 </tr>
               );
             })}
