@@ -1,10 +1,13 @@
-// Every Conv, ConvTranspose, Gemm and MatMul of a model, the subgraphs of If/Loop/Scan included:
-// each is either a compressible layer (LayerInfo, layers.ts) or a "not compressed" entry whose
-// reason says why in plain words, so no weight node is silently left out of the count.
+// Every Conv, ConvTranspose, Gemm, MatMul and recurrent layer (LSTM, GRU, RNN) of a model, the
+// subgraphs of If/Loop/Scan included: each is either a compressible layer (LayerInfo, layers.ts)
+// or a "not compressed" entry whose reason says why in plain words, so no weight node is silently
+// left out of the count.
 import { dataTypeName, elementCount } from './tensor.ts';
 import { DataType, type GraphProto, type NodeProto, type TensorProto } from './types.ts';
 
 export const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+/** Recurrent layers: weights W (input 1), R (input 2) and bias B (input 3). */
+export const RECURRENT_OPS = new Set(['LSTM', 'GRU', 'RNN']);
 
 export interface SkippedLayer {
   /** Node name, or "Conv_3" style fallback. */
@@ -24,7 +27,16 @@ export function isDefaultDomain(n: NodeProto): boolean {
 }
 
 export function isWeightNode(n: NodeProto): boolean {
-  return isDefaultDomain(n) && WEIGHT_OPS.has(n.opType ?? '');
+  const op = n.opType ?? '';
+  return isDefaultDomain(n) && (WEIGHT_OPS.has(op) || RECURRENT_OPS.has(op));
+}
+
+/** The weight and bias a weight node reads (a recurrent layer: W and B; its R counts in params). */
+function weightSlots(node: NodeProto): { weight: string; extra: (string | undefined)[] } {
+  const op = node.opType ?? '';
+  const inputs = node.input ?? [];
+  if (RECURRENT_OPS.has(op)) return { weight: inputs[1] ?? '', extra: [inputs[2], inputs[3]] };
+  return { weight: inputs[1] ?? '', extra: op === 'MatMul' ? [] : [inputs[2]] };
 }
 
 /** Constants visible in a graph: its initializers and Constant-node tensors (by value name). */
@@ -38,10 +50,12 @@ function constantsOf(graph: GraphProto, outer: Map<string, TensorProto>): Map<st
   return map;
 }
 
-function paramsOf(weight: TensorProto | undefined, bias: TensorProto | undefined): number {
-  return (
-    (weight ? elementCount(weight.dims ?? []) : 0) + (bias ? elementCount(bias.dims ?? []) : 0)
-  );
+/** Weight plus bias (and recurrence) elements that are constants. */
+function paramsOf(node: NodeProto, constants: ReadonlyMap<string, TensorProto>): number {
+  const { weight, extra } = weightSlots(node);
+  return [weight, ...extra]
+    .map((name) => (name ? constants.get(name) : undefined))
+    .reduce((n, t) => n + (t ? elementCount(t.dims ?? []) : 0), 0);
 }
 
 /**
@@ -55,6 +69,8 @@ export function skipReason(
 ): string | null {
   const op = node.opType ?? '';
   if (op === 'ConvTranspose') return 'ConvTranspose: not compressed yet (kept as it is)';
+  if (RECURRENT_OPS.has(op))
+    return `${op}: recurrent weights are not compressed yet (kept as they are)`;
   const [x, w] = [node.input?.[0] ?? '', node.input?.[1] ?? ''];
   const weight = constants.get(w);
   if (!weight) {
@@ -96,14 +112,13 @@ export function subgraphWeightNodes(graph: GraphProto): SkippedLayer[] {
     const constants = constantsOf(g, outer);
     (g.node ?? []).forEach((node, i) => {
       if (path && isWeightNode(node)) {
-        const weight = constants.get(node.input?.[1] ?? '');
-        const bias = node.opType === 'MatMul' ? undefined : constants.get(node.input?.[2] ?? '');
+        const weight = constants.get(weightSlots(node).weight);
         out.push({
           name: node.name || `${node.opType}_${i}`,
           op: node.opType ?? '',
           where: path,
           weightShape: weight ? [...(weight.dims ?? [])] : null,
-          params: paramsOf(weight, bias),
+          params: paramsOf(node, constants),
           reason: `${path}: layers in subgraphs are not compressed`,
         });
       }
@@ -126,14 +141,13 @@ export function skippedMainNode(
   constants: ReadonlyMap<string, TensorProto>,
   reason: string,
 ): SkippedLayer {
-  const weight = constants.get(node.input?.[1] ?? '');
-  const bias = node.opType === 'MatMul' ? undefined : constants.get(node.input?.[2] ?? '');
+  const weight = constants.get(weightSlots(node).weight);
   return {
     name: node.name || `${node.opType}_${nodeIndex}`,
     op: node.opType ?? '',
     where: 'main graph',
     weightShape: weight ? [...(weight.dims ?? [])] : null,
-    params: paramsOf(weight, bias),
+    params: paramsOf(node, constants),
     reason,
   };
 }
@@ -165,11 +179,11 @@ const ADVICE: [RegExp, string][] = [
 /** One sentence for a model with no compressible layer: what was seen, why, what to try. */
 export function noLayerMessage(skipped: readonly SkippedLayer[]): string {
   if (skipped.length === 0) {
-    return 'no layer to compress: the model has no Conv, ConvTranspose, Gemm or MatMul node';
+    return 'no layer to compress: the model has no Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN node';
   }
   const advice = ADVICE.find(([re]) => skipped.some((s) => re.test(s.reason)))?.[1];
   return (
-    `no layer to compress: none of the model's ${skipped.length} Conv/ConvTranspose/Gemm/MatMul ` +
-    `nodes can be compressed (${skipReasons(skipped)})${advice ? `; suggestion: ${advice}` : ''}`
+    `no layer to compress: none of the model's ${skipped.length} weight ` +
+    `nodes (Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU, RNN) can be compressed (${skipReasons(skipped)})${advice ? `; suggestion: ${advice}` : ''}`
   );
 }
