@@ -12,6 +12,7 @@ import {
 import { rangeIndices, subsetIndices } from '../core/data/subset.ts';
 import type { Dataset, DatasetFormat } from '../core/data/types.ts';
 import { isMethodId, METHOD_IDS } from '../core/factor/methods/index.ts';
+import type { QafObjective } from '../core/factor/types.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { modelInputShape } from '../core/onnx/graphInputs.ts';
 import { readModel } from '../core/onnx/reader.ts';
@@ -79,6 +80,9 @@ export const sweepUsage = `usage: qaf sweep MODEL.onnx --data FILE [--methods ad
   --limit N                 evaluate a class-balanced subset of N images
   --runs N                  timed single-image latency runs per point (default 20)
   --preset P                ADMM preset: default or published
+  --qaf-objective O         admm: data (the default with calibration images: factors solved for
+                            the layers' output error on those images) or published (every
+                            weight error weighs the same, the paper)
   --cache-dir DIR           result cache (default .qaf-cache); --no-cache disables it
   --json                    print one JSON object with a "points" array
 ${threadsUsage(28)}
@@ -100,6 +104,7 @@ const sweepOptions = {
   limit: { type: 'string' },
   runs: { type: 'string' },
   preset: { type: 'string' },
+  'qaf-objective': { type: 'string' },
   'cache-dir': { type: 'string' },
   'no-cache': { type: 'boolean' },
   json: { type: 'boolean' },
@@ -127,6 +132,8 @@ export interface SweepArgs {
   limit: number | null;
   runs: number;
   preset: 'default' | 'published';
+  /** --qaf-objective; undefined: data with calibration images, else published. */
+  objective?: QafObjective;
   cacheDir: string | null;
   json: boolean;
   limits: DataLimits;
@@ -178,6 +185,16 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
         '--no-calibration (they are then set aside from --data) or give --calibration-data',
     );
   }
+  const objective = v['qaf-objective'];
+  if (objective !== undefined && objective !== 'published' && objective !== 'data') {
+    throw new UsageError(`sweep: --qaf-objective must be published or data, got "${objective}"`);
+  }
+  if (objective === 'data' && !calibrate) {
+    throw new UsageError(
+      'sweep: --qaf-objective data needs calibration images: drop --no-calibration (they are ' +
+        'then set aside from --data) or give --calibration-data',
+    );
+  }
   const layers = v.layers ?? 'spatial';
   return {
     model: positionals[0],
@@ -201,6 +218,7 @@ export function parseSweepArgs(argv: string[]): SweepArgs | null {
     limit: countOption('limit', v.limit, null),
     runs: v.runs === undefined ? 20 : Math.max(0, Number(v.runs) | 0),
     preset: v.preset === 'published' ? 'published' : 'default',
+    ...(objective && { objective }),
     cacheDir: v['no-cache'] ? null : (v['cache-dir'] ?? '.qaf-cache'),
     json: v.json ?? false,
     limits: parseDataLimits(v),
@@ -295,6 +313,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     calibration: plan.calibration ?? undefined,
     layers: args.layers,
     preset: args.preset,
+    objective: args.objective,
     latencyRuns: args.runs,
     cache: args.shard ? new ShardDirCache(args.shardDir, cache) : cache,
     onProgress: progressLine(tty),
@@ -304,6 +323,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     },
   }).finally(() => pool.close());
   if (tty) process.stderr.write('\n');
+  if (result.objectiveNote) console.error(`qaf sweep: warning: ${result.objectiveNote}`);
+  const objective = objectiveStatement(result);
   const points = result.rows.map(({ cached: _, ...row }) => row);
   if (args.shard) {
     const manifest = await shardManifest(result.context, allPoints, {
@@ -329,6 +350,11 @@ export async function sweepCommand(argv: string[]): Promise<number> {
         images: result.images,
         calibrationImages: result.calibrationImages,
         calibration: { source: plan.source, statement: plan.statement, warning: plan.warning },
+        qafObjective: {
+          objective: result.objective,
+          images: result.momentImages,
+          statement: objective,
+        },
         layers: result.layers,
         evaluations: result.evaluations,
         cached: result.rows.filter((r) => r.cached).length,
@@ -340,9 +366,17 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     console.log(
       `${basename(args.model)}: ${result.layers.length} layers compressed, ${result.images} images; ${plan.statement}`,
     );
+    if (args.methods.includes('admm')) console.log(objective);
     console.log(sweepTable(result.rows));
   }
   return 0;
+}
+
+/** QAF's objective in words, e.g. "QAF data-aware: solved for the layers' inputs on 256 images". */
+export function objectiveStatement(result: { objective: QafObjective; momentImages: number }) {
+  return result.objective === 'data'
+    ? `QAF data-aware: solved for the layers' inputs on ${result.momentImages} calibration images`
+    : 'QAF published objective: every weight error weighs the same';
 }
 
 interface CalibrationPlan {

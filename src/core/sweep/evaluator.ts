@@ -6,8 +6,9 @@ import type { ChannelStats } from '../calibrate/channelStats.ts';
 import type { CalibrationBatch } from '../calibrate/outputStats.ts';
 import type { Dataset, PreprocessSpec } from '../data/types.ts';
 import { evaluateModel } from '../eval/evaluate.ts';
+import type { InputMoments } from '../factor/inputMoments.ts';
 import { METHODS } from '../factor/methods/index.ts';
-import type { AdmmPresetName, CompressJob, LayerResult } from '../factor/types.ts';
+import type { AdmmPresetName, CompressJob, LayerResult, QafObjective } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import {
   type CalibrationSettings,
@@ -50,6 +51,15 @@ export interface SweepEvaluatorOptions {
   calibration?: CalibrationSettings;
   preset?: AdmmPresetName;
   seed?: number;
+  /** QAF's objective (default 'published'); 'data' solves with `inputMoments`. */
+  objective?: QafObjective;
+  /**
+   * Data-aware QAF: each layer's input statistics on the calibration images (second moments with
+   * their channel sums, not centred). Uncalibrated points weigh by the second moment, calibrated
+   * twins by the centred channel moment (calibration removes the mean input's error), as the
+   * pipeline does (docs/data-aware-qaf.md): the twins then get factors of their own.
+   */
+  inputMoments?: ReadonlyMap<string, InputMoments>;
   /** PTQ with one scale per output channel instead of per tensor. */
   perChannelPtq?: boolean;
   latencyRuns?: number;
@@ -98,9 +108,22 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
     return floatReport;
   };
 
+  const centred = new Map<string, InputMoments>();
+  const momentsFor = (name: string, calibrated: boolean): InputMoments | undefined => {
+    const raw = options.inputMoments?.get(name);
+    if (!raw || !calibrated) return raw;
+    let m = centred.get(name);
+    if (!m) {
+      m = { ...raw, centre: true };
+      centred.set(name, m);
+    }
+    return m;
+  };
+
   const compressAll = async (point: SweepPoint): Promise<LayerResult[]> => {
     if (point.method === 'float') throw new Error('sweep: the float model is not compressed');
     const method = METHODS[point.method];
+    const dataAware = dataAwarePoint(point);
     // All layers asked at once: a thread pool runs them side by side (here, one after another).
     return Promise.all(
       options.layers.map((layer) =>
@@ -116,21 +139,32 @@ export function createSweepEvaluator(options: SweepEvaluatorOptions): SweepEvalu
             seed: options.seed ?? 0,
             // Per-channel scales are an option of the methods that quantize the weight itself.
             perChannel: !method.factorizes && (options.perChannelPtq ?? false),
+            objective: dataAware ? 'data' : undefined,
           },
+          dataAware ? momentsFor(layer.name, point.calibrated) : undefined,
         ),
       ),
     );
   };
 
+  const dataAwarePoint = (point: SweepPoint) =>
+    point.method === 'admm' && options.objective === 'data';
+
+  // A calibrated twin reuses its uncalibrated twin's model, except with data-aware QAF, whose
+  // twins are solved for different statistics.
   const buildPoint = (point: SweepPoint) =>
-    built.get(canonicalJson({ ...point, calibrated: false }), async () => {
-      const results = await compressAll(point);
-      const batches = point.actBits === null ? null : requireBatches(options, 'activation scales');
-      const actBits = point.actBits ?? FLOAT_BITS;
-      const model = await writeCompressedModel(prepared, results, { actBits }, batches);
-      const meanError = results.reduce((a, r) => a + r.error, 0) / Math.max(1, results.length);
-      return { bytes: model.bytes, report: model.report, meanError };
-    });
+    built.get(
+      canonicalJson({ ...point, calibrated: dataAwarePoint(point) && point.calibrated }),
+      async () => {
+        const results = await compressAll(point);
+        const batches =
+          point.actBits === null ? null : requireBatches(options, 'activation scales');
+        const actBits = point.actBits ?? FLOAT_BITS;
+        const model = await writeCompressedModel(prepared, results, { actBits }, batches);
+        const meanError = results.reduce((a, r) => a + r.error, 0) / Math.max(1, results.length);
+        return { bytes: model.bytes, report: model.report, meanError };
+      },
+    );
 
   const calibrate = async (model: BuiltModel, signal?: AbortSignal) => {
     const names = options.layers.map((l) => l.name);

@@ -1,6 +1,7 @@
 // Per-layer factorizations shared across sweep points: calibrated and uncalibrated twins,
 // activation-bit variants and repeated sweeps all reuse one factorization per
-// (weight hash, method, rank, bits, preset, seed).
+// (weight hash, method, rank, bits, preset, seed, QAF objective and statistics' hash; data-aware
+// QAF's twins differ in their statistics: centred for the calibrated one).
 import { compressLayer } from '../factor/compressLayer.ts';
 import type { InputMoments } from '../factor/inputMoments.ts';
 import type {

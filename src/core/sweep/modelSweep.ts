@@ -4,9 +4,11 @@
 import type { AffineOptions } from '../calibrate/affine.ts';
 import { DEFAULT_CALIBRATION_IMAGES, makeCalibrationBatches } from '../calibrate/batches.ts';
 import type { CalibrationStrategy } from '../calibrate/calibrateModel.ts';
+import { collectInputMoments } from '../calibrate/inputMoments.ts';
 import type { Dataset } from '../data/types.ts';
+import type { InputMoments } from '../factor/inputMoments.ts';
 import { type LayerSelection as LayerPick, selectLayers } from '../factor/modelJobs.ts';
-import type { AdmmPresetName, CompressJob, LayerResult } from '../factor/types.ts';
+import type { AdmmPresetName, CompressJob, LayerResult, QafObjective } from '../factor/types.ts';
 import { loadKernels } from '../kernels/index.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { findInitializer, tensorToFloat32 } from '../onnx/index.ts';
@@ -24,9 +26,11 @@ import type { SweepCache, SweepContext, SweepGridSpec, SweepPoint, SweepRow } fr
  * tensors inside factorized chains. 3: the randomized start and the new default ADMM preset
  * (issue #14) change QAF, FTQ and float CP results. 4: QAF on layers whose largest mode is <= 64
  * runs from both starts and keeps the lower error. 5: only data-aware QAF does (published QAF is
- * back to the randomized start alone: choosing by weight error cost top-1).
+ * back to the randomized start alone: choosing by weight error cost top-1). 6: with calibration
+ * images, QAF points are data-aware by default (factors solved for the layers' inputs on those
+ * images; calibrated twins with the centred channel moment), and the objective is in the key.
  */
-export const SWEEP_PIPELINE_VERSION = 5;
+export const SWEEP_PIPELINE_VERSION = 6;
 
 /**
  * 'spatial': factorizable convolutions with a k x k kernel, k > 1 (on the CIFAR ResNets, the 18
@@ -61,6 +65,12 @@ export interface ModelSweepOptions {
   layers?: SweepLayerSelection;
   preset?: AdmmPresetName;
   seed?: number;
+  /**
+   * QAF's objective: default 'data' when calibration images are given (input statistics taken
+   * once per sweep on those images; falls back to 'published' when they cannot be taken, e.g. a
+   * model with several inputs), else 'published'. An explicit 'data' needs calibration images.
+   */
+  objective?: QafObjective;
   perChannelPtq?: boolean;
   latencyRuns?: number;
   batchSize?: number;
@@ -83,6 +93,12 @@ export interface ModelSweepResult {
   evaluations: number;
   /** Per-layer factorizations computed and reused. */
   factorizations: { computed: number; reused: number };
+  /** QAF's objective in this sweep ('data': solved for the layers' inputs). */
+  objective: QafObjective;
+  /** Data-aware QAF: images the input statistics were taken on (0 when published). */
+  momentImages: number;
+  /** Why the data-aware objective was not used although it was the default, or null. */
+  objectiveNote: string | null;
   context: SweepContext;
 }
 
@@ -102,10 +118,12 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
     : undefined;
   const calibrationImages = batches?.reduce((n, b) => n + b.dims[0], 0) ?? 0;
   const runnable = batches ? points : points.filter((p) => !p.calibrated && p.actBits === null);
+  const kernels = options.kernels ?? (await loadKernels());
+  const moments = await sweepMoments(options, prepared, selected, runnable, batches, kernels);
   const handle = createSweepEvaluator({
     prepared,
     layers: selected,
-    kernels: options.kernels ?? (await loadKernels()),
+    kernels,
     dataset: options.dataset,
     indices: options.indices,
     batchSize: options.batchSize,
@@ -113,6 +131,8 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
     calibration: cal && { strategy: cal.strategy, passes: cal.passes, affine: cal.affine },
     preset: options.preset,
     seed: options.seed,
+    objective: moments.objective,
+    inputMoments: moments.byLayer,
     perChannelPtq: options.perChannelPtq,
     latencyRuns: options.latencyRuns,
     onProgress: options.onPointProgress,
@@ -138,6 +158,8 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
       preset: options.preset ?? 'default',
       seed: options.seed ?? 0,
       perChannelPtq: options.perChannelPtq ?? false,
+      // The statistics follow from the model and the calibration images, both in the key.
+      qafObjective: moments.objective,
     },
   };
   const rows = await runSweep({
@@ -156,8 +178,50 @@ export async function runModelSweep(options: ModelSweepOptions): Promise<ModelSw
     calibrationImages,
     evaluations: handle.evaluations,
     factorizations: { computed: handle.factorCache.misses, reused: handle.factorCache.hits },
+    objective: moments.objective,
+    momentImages: moments.byLayer ? calibrationImages : 0,
+    objectiveNote: moments.note,
     context,
   };
+}
+
+interface SweepMoments {
+  objective: QafObjective;
+  byLayer?: Map<string, InputMoments>;
+  note: string | null;
+}
+
+/** QAF's objective and, for the data-aware one, the layers' input statistics (one pass). */
+async function sweepMoments(
+  options: ModelSweepOptions,
+  prepared: PreparedModel,
+  selected: readonly SweepLayer[],
+  points: readonly SweepPoint[],
+  batches: ReturnType<typeof makeCalibrationBatches> | undefined,
+  kernels: Kernels,
+): Promise<SweepMoments> {
+  const objective = options.objective ?? (batches?.length ? 'data' : 'published');
+  if (objective === 'published') return { objective, note: null };
+  if (!batches?.length) {
+    throw new Error(
+      'sweep: the data-aware QAF objective needs calibration images (--calibration-data, or ' +
+        'leave calibration on so they are set aside from --data)',
+    );
+  }
+  if (!points.some((p) => p.method === 'admm')) return { objective, note: null };
+  const names = new Set(selected.map((l) => l.name));
+  const layers = prepared.layers.filter((l) => names.has(l.name));
+  try {
+    const byLayer = await collectInputMoments(kernels, prepared.model, layers, batches, {
+      signal: options.signal,
+      onProgress: options.onPointProgress,
+    });
+    return { objective, byLayer, note: null };
+  } catch (e) {
+    if (options.signal?.aborted || options.objective === 'data') throw e;
+    const note = `input statistics not taken (${(e as Error).message}): QAF solved for the published objective`;
+    return { objective: 'published', note };
+  }
 }
 
 function sweepLayers(prepared: PreparedModel, selection: SweepLayerSelection): SweepLayer[] {
