@@ -56,4 +56,22 @@ describe('foldNode', () => {
     expect(Array.from(tensorToArray(i64) as BigInt64Array, Number)).toEqual([1, -1, 2]);
     expect(foldNode(makeNode('Relu', ['a'], ['b']), [t([1], [1])], 'b')).toBeNull();
   });
+
+  it('dequantizes blocked INT4 codes (block_size, opset 21) with per-block scales and zero points', () => {
+    // x [2, 5], blocks of 2 along axis 1: scale [2, 3] (the last block has one element).
+    const codes = [-8, -1, 0, 3, 7, 1, 2, -3, -4, 5];
+    const scales = [0.5, 0.25, 2, 1, 0.125, 4];
+    const zeros = [1, 0, -1, 0, 2, -2];
+    const dq = makeNode('DequantizeLinear', ['q', 's', 'z'], ['w'], { axis: 1, block_size: 2 });
+    const x = t([2, 5], codes, DataType.INT4);
+    const out = foldNode(dq, [x, t([2, 3], scales), t([2, 3], zeros, DataType.INT4)], 'w')!;
+    const want = codes.map((q, i) => {
+      const b = Math.floor(i / 5) * 3 + Math.floor((i % 5) / 2);
+      return (q - zeros[b]) * scales[b];
+    });
+    expect(out.dims).toEqual([2, 5]);
+    expect(Array.from(tensorToFloat32(out))).toEqual(want);
+    // Scales whose shape does not match the blocks are left for onnxruntime to judge.
+    expect(foldNode(dq, [x, t([2, 2], scales.slice(0, 4))], 'w')).toBeNull();
+  });
 });

@@ -261,7 +261,7 @@ describe('layerCensus', () => {
     const { layers, skipped } = layerCensus(model, inferShapes(model));
     expect(layers.map((l) => l.name)).toEqual(['ok']);
     expect(skipped.map((s) => [s.name, s.reason])).toEqual([
-      ['runtime', 'weight is computed at run time'],
+      ['runtime', 'weight is computed at run time (by a Relu node)'],
       ['attention', 'no constant operand: both inputs are computed at run time'],
       ['up', 'ConvTranspose: not compressed yet (kept as it is)'],
       ['half', 'weight type FLOAT16: compressed once the model is normalised to float32 compute'],

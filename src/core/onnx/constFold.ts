@@ -152,21 +152,43 @@ function elementwise(node: NodeProto, a: TensorProto, b: TensorProto, name: stri
 
 function dequantize(node: NodeProto, [x, scale, zp]: (TensorProto | undefined)[], name: string) {
   if (!x || !scale || scale.dataType !== DataType.FLOAT) return null;
-  if (attrInt(node, 'block_size', 0) !== 0) return null;
   const q = Array.from(tensorToArray(x) as ArrayLike<number | bigint>, Number);
   const s = tensorToFloat32(scale);
   const z = zp ? ints(zp)! : null;
+  if (z && z.length !== s.length) return null;
   const dims = x.dims ?? [];
-  const perAxis = s.length > 1;
   const axis = normAxis(attrInt(node, 'axis', 1), dims.length);
+  const block = attrInt(node, 'block_size', 0);
+  const index = block > 0 ? blockIndex(dims, scale.dims ?? [], axis, block) : null;
+  if (block > 0 && !index) return null;
+  const perAxis = s.length > 1;
   const inner = perAxis ? elementCount(dims.slice(axis + 1)) : 1;
   const channels = perAxis ? dims[axis] : 1;
   const data = new Float32Array(q.length);
   for (let i = 0; i < q.length; i++) {
-    const c = perAxis ? Math.floor(i / inner) % channels : 0;
+    const c = index ? index(i) : perAxis ? Math.floor(i / inner) % channels : 0;
     data[i] = Math.fround(q[i] - (z ? z[c] : 0)) * s[c];
   }
   return makeTensor(name, DataType.FLOAT, dims, data);
+}
+
+/**
+ * Blocked quantization (opset 21): the scale has x's shape with ceil(dims[axis] / block) along
+ * `axis`; element i reads the scale of its block. Null when the shapes do not agree.
+ */
+function blockIndex(dims: number[], scaleDims: readonly number[], axis: number, block: number) {
+  const blocks = Math.ceil(dims[axis] / block);
+  if (
+    scaleDims.length !== dims.length ||
+    scaleDims.some((d, k) => d !== (k === axis ? blocks : dims[k]))
+  )
+    return null;
+  const inner = elementCount(dims.slice(axis + 1));
+  return (i: number) => {
+    const outer = Math.floor(i / (inner * dims[axis]));
+    const a = Math.floor(i / inner) % dims[axis];
+    return (outer * blocks + Math.floor(a / block)) * inner + (i % inner);
+  };
 }
 
 const FLOATS = new Set<number>([DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16]);

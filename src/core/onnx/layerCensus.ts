@@ -6,6 +6,8 @@ import { dataTypeName, elementCount } from './tensor.ts';
 import { DataType, type GraphProto, type NodeProto, type TensorProto } from './types.ts';
 
 export const WEIGHT_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+/** The reason for a weight that no constant chain computes ahead (layers.ts names the producer). */
+export const RUNTIME_WEIGHT = 'weight is computed at run time';
 /** Recurrent layers: weights W (input 1), R (input 2) and bias B (input 3). */
 export const RECURRENT_OPS = new Set(['LSTM', 'GRU', 'RNN']);
 
@@ -78,9 +80,7 @@ export function skipReason(
       return 'the constant is the first operand (W·x): only x·W is compressed';
     }
     if (op === 'MatMul') return 'no constant operand: both inputs are computed at run time';
-    return graphInputs.has(w)
-      ? 'weight is a model input, not a constant'
-      : 'weight is computed at run time';
+    return graphInputs.has(w) ? 'weight is a model input, not a constant' : RUNTIME_WEIGHT;
   }
   const type = weight.dataType ?? 0;
   if (type === DataType.BFLOAT16) {

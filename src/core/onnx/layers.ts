@@ -4,6 +4,7 @@ import { cpDims, rankAtRate } from '../util/rank.ts';
 import { attrInt, attrInts } from './attributes.ts';
 import {
   isWeightNode,
+  RUNTIME_WEIGHT,
   type SkippedLayer,
   skippedMainNode,
   skipReason,
@@ -225,11 +226,16 @@ export interface LayerCensus {
 export function layerCensus(model: OnnxModel, shapes: InferredShapes): LayerCensus {
   const inits = new Map((model.graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const inputs = new Set((model.graph.input ?? []).map((v) => v.name ?? ''));
+  const producers = new Map(
+    (model.graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType] as const)),
+  );
   const layers: LayerInfo[] = [];
   const skipped: SkippedLayer[] = [];
   (model.graph.node ?? []).forEach((node, i) => {
     if (!isWeightNode(node)) return;
-    const reason = skipReason(node, inits, inputs);
+    let reason = skipReason(node, inits, inputs);
+    const producer = producers.get(node.input?.[1] ?? '');
+    if (reason === RUNTIME_WEIGHT && producer) reason = `${reason} (by a ${producer} node)`;
     if (reason) {
       skipped.push(skippedMainNode(node, i, inits, reason));
       return;
