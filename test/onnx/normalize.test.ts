@@ -324,3 +324,39 @@ describe('layerCensus: recurrent layers', () => {
     );
   });
 });
+
+describe('layerCensus: the first conv on the raw input', () => {
+  it('is quantize-only however large (through input normalisation); later convs are not', () => {
+    const model = makeModel(
+      makeGraph({
+        nodes: [
+          makeNode('Sub', ['x', 'mean'], ['xc']),
+          makeNode('Div', ['xc', 'std'], ['xn']),
+          makeNode('Conv', ['xn', 'w0'], ['a'], { kernel_shape: [3, 3] }, { name: 'stem' }),
+          makeNode('Relu', ['a'], ['r']),
+          makeNode('Conv', ['r', 'w1'], ['b'], { kernel_shape: [3, 3] }, { name: 'block' }),
+          makeNode('Conv', ['b', 'w2'], ['y'], { kernel_shape: [1, 1] }, { name: 'head' }),
+        ],
+        inputs: [makeValueInfo('x', F, [1, 3, 16, 16])],
+        outputs: [makeValueInfo('y', F)],
+        initializers: [
+          makeTensor('mean', F, [1, 3, 1, 1], [0.4, 0.5, 0.6]),
+          makeTensor('std', F, [1, 3, 1, 1], [0.2, 0.2, 0.2]),
+          makeTensor('w0', F, [64, 3, 3, 3], randomArray(1728, 1)),
+          makeTensor('w1', F, [32, 64, 3, 3], randomArray(32 * 64 * 9, 2)),
+          makeTensor('w2', F, [512, 32, 1, 1], randomArray(512 * 32, 3)),
+        ],
+      }),
+      { opset: 13 },
+    );
+    const { layers } = layerCensus(model, inferShapes(model));
+    expect(layers.map((l) => [l.name, l.factorizable])).toEqual([
+      ['stem', false],
+      ['block', true],
+      ['head', true],
+    ]);
+    expect(layers[0].reason).toBe(
+      'first conv on the raw input (3 channels): quantize only, as the published setup keeps it',
+    );
+  });
+});

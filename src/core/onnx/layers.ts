@@ -211,6 +211,48 @@ function looksLikeFilterBank(w: TensorProto): boolean {
   return zeros >= v.length / 2;
 }
 
+/** A conv reading at most this many channels straight from a graph input reads a raw signal. */
+const RAW_INPUT_CHANNELS = 4;
+
+/**
+ * Whether `value` is a graph input, or computed from exactly one through ops that are not weight
+ * layers (layout changes, normalisation by constants, padding...), so a conv reading it sees the
+ * raw image or waveform.
+ */
+function readsRawInput(model: OnnxModel, value: string): boolean {
+  const g = model.graph;
+  const inits = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
+  const inputs = new Set((g.input ?? []).map((v) => v.name ?? '').filter((n) => !inits.has(n)));
+  const producers = new Map((g.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n])));
+  const constant = (name: string) =>
+    !name || inits.has(name) || producers.get(name)?.opType === 'Constant';
+  let v = value;
+  for (let step = 0; step < 16; step++) {
+    if (inputs.has(v)) return true;
+    const node = producers.get(v);
+    if (!node || isWeightNode(node)) return false;
+    const data = (node.input ?? []).filter((s) => !constant(s));
+    if (data.length !== 1) return false;
+    v = data[0];
+  }
+  return false;
+}
+
+/**
+ * The published setup keeps the first conv: a conv on the raw input (an image's 3 channels, a
+ * waveform's 1) is quantized only, however many weights it has. A layer pattern still selects it.
+ */
+function keepFirstConvs(model: OnnxModel, layers: LayerInfo[]): LayerInfo[] {
+  const nodes = model.graph.node ?? [];
+  return layers.map((l) => {
+    const channels = (l.weightShape[1] ?? 0) * l.group;
+    if (l.op !== 'Conv' || !l.factorizable || channels > RAW_INPUT_CHANNELS) return l;
+    if (!readsRawInput(model, nodes[l.nodeIndex]?.input?.[0] ?? '')) return l;
+    const reason = `first conv on the raw input (${channels} channel${channels === 1 ? '' : 's'}): quantize only, as the published setup keeps it`;
+    return { ...l, factorizable: false, reason };
+  });
+}
+
 export interface LayerCensus {
   /** The weight layers the pipeline can compress (factorize or quantize), in graph order. */
   layers: LayerInfo[];
@@ -248,7 +290,10 @@ export function layerCensus(model: OnnxModel, shapes: InferredShapes): LayerCens
         : denseLayer(node, i, weight, bias, shapes),
     );
   });
-  return { layers, skipped: [...skipped, ...subgraphWeightNodes(model.graph)] };
+  return {
+    layers: keepFirstConvs(model, layers),
+    skipped: [...skipped, ...subgraphWeightNodes(model.graph)],
+  };
 }
 
 /** The compressible weight layers (see layerCensus), in graph order. */
