@@ -1,6 +1,8 @@
 // `npm run bench:qaf`: the factorization engine on ResNet-20's eighteen 3x3 block convs at
 // rate 2, 4 bits, one thread: QAF (ADMM, default preset) against its baselines (FTQ, PTQ per
-// tensor, float CP) in the same run, and the published preset on the first four layer1 convs.
+// tensor, float CP) in the same run, QAF with one scale per rank-1 component ('component')
+// next to the default one scale per factor, and the published preset on the first four layer1
+// convs.
 // Prints a table, then exactly one JSON line. Times include the float CP initialisation; the
 // machine is shared, so read them next to the load average printed with them.
 import { readFileSync } from 'node:fs';
@@ -28,10 +30,11 @@ function runAll(
   method: CompressMethod,
   subset: CompressJob[],
   preset: CompressJob['preset'] = 'default',
+  scales: CompressJob['scales'] = 'factor',
 ) {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const results = subset.map((job) => compressLayer(kernels, { ...job, method, preset }));
+  const results = subset.map((job) => compressLayer(kernels, { ...job, method, preset, scales }));
   const seconds = (performance.now() - t0) / 1000;
   // CPU time next to wall time: on a shared machine the wall clock mostly measures the others.
   const cpuSeconds = process.cpuUsage(cpu0).user / 1e6;
@@ -40,6 +43,7 @@ function runAll(
 }
 
 const admm = runAll('admm', jobs);
+const component = runAll('admm', jobs, 'default', 'component');
 const ftq = runAll('ftq', jobs);
 const ptq = runAll('ptq', jobs);
 const cp = runAll('cp', jobs);
@@ -58,6 +62,8 @@ const header = [
   'PTQ',
   'ADMM',
   'ADMM ms',
+  'per-comp.',
+  'p-c. ms',
   'published',
   'pub. ms',
 ];
@@ -72,6 +78,8 @@ const rows = jobs.map((job, i) => {
     f4(ptq.results[i].error),
     f4(admm.results[i].error),
     admm.results[i].ms.toFixed(0),
+    f4(component.results[i].error),
+    component.results[i].ms.toFixed(0),
     p ? f4(p.error) : '',
     p ? p.ms.toFixed(0) : '',
   ];
@@ -85,6 +93,8 @@ rows.push([
   f4(ptq.meanError),
   f4(admm.meanError),
   (admm.seconds * 1000).toFixed(0),
+  f4(component.meanError),
+  (component.seconds * 1000).toFixed(0),
   f4(published.meanError),
   (published.seconds * 1000).toFixed(0),
 ]);
@@ -104,13 +114,23 @@ console.log(
   `ADMM default: ${admm.seconds.toFixed(1)} s wall (${admm.cpuSeconds.toFixed(1)} s CPU) for all ${jobs.length} layers; on layer1's four convs ` +
     `${speedup.toFixed(0)}x faster than the published preset; FTQ/ADMM error ratio ${(ftq.meanError / admm.meanError).toFixed(2)}`,
 );
+const lower = component.results.filter((r, i) => r.error < admm.results[i].error).length;
+console.log(
+  `per-component scales: mean error ${f4(component.meanError)} vs ${f4(admm.meanError)} per factor, lower on ${lower} of ${jobs.length} layers; ${component.seconds.toFixed(1)} s wall (${component.cpuSeconds.toFixed(1)} s CPU)`,
+);
 console.log(
   JSON.stringify({
     model: 'resnet20',
     rate,
     bits,
     layers: jobs.length,
-    admm: { meanError: admm.meanError, seconds: admm.seconds },
+    admm: { meanError: admm.meanError, seconds: admm.seconds, cpuSeconds: admm.cpuSeconds },
+    admmComponentScales: {
+      meanError: component.meanError,
+      seconds: component.seconds,
+      cpuSeconds: component.cpuSeconds,
+      lowerOn: lower,
+    },
     ftq: { meanError: ftq.meanError },
     ptq: { meanError: ptq.meanError },
     cp: { meanError: cp.meanError },

@@ -52,6 +52,7 @@ const methodLines = METHOD_IDS.map(
 export const compressUsage = `usage: qaf compress MODEL.onnx --method ${METHOD_IDS.join('|')} (--rate R | --rank N) --bits B
                     [--preset default|published] [--layers REGEX] [--seed S] [--per-channel] [--json]
                     [--max-input-bytes N] [--qaf-objective published|data]
+                    [--scales factor|component]
        qaf compress MODEL.onnx (--allocation ALLOC.json | --budget bops=P%|size=S) -o OUT.onnx ...
 
   --method M       one of:
@@ -64,6 +65,9 @@ ${methodLines}
                    layers; for ptq all weight layers)
   --seed S         seed for the random parts of the initialisation (default 0)
   --per-channel    ptq: one scale per output channel
+  --scales S       admm: factor (default: one grid scale per factor matrix, per-tensor
+                   DequantizeLinear) or component (one per rank-1 component, written as one
+                   per-axis DequantizeLinear; published objective only)
 ${objectiveUsage}
 ${maxInputBytesUsage}
 ${threadsUsage()}
@@ -189,6 +193,10 @@ export function compressSettings(
     throw new UsageError(`compress: --preset must be default or published, got "${preset}"`);
   }
   const objective = parseObjective(values);
+  const scales = values.scales as string | undefined;
+  if (scales !== undefined && scales !== 'factor' && scales !== 'component') {
+    throw new UsageError(`compress: --scales must be factor or component, got "${scales}"`);
+  }
   return {
     method,
     rate,
@@ -198,6 +206,7 @@ export function compressSettings(
     seed,
     perChannel: values['per-channel'] === true,
     ...(objective && { objective }),
+    ...(scales && { scales }),
   };
 }
 
@@ -211,6 +220,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     layers: { type: 'string' },
     seed: { type: 'string' },
     'per-channel': { type: 'boolean' },
+    scales: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     threads: { type: 'string' },

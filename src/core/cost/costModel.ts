@@ -42,6 +42,13 @@ export interface LayerChoice {
    * 1x1 stage) as an engine may factorize it; default 2 for 1x1 convs and Gemm/MatMul.
    */
   modes?: 2 | 3;
+  /**
+   * Grid scales of a quantizing factorization: 'factor' (default) one per factor matrix,
+   * 'component' one per rank-1 component (scaleBytes).
+   */
+  scales?: 'factor' | 'component';
+  /** PTQ: one scale per output channel (scaleBytes). */
+  perChannel?: boolean;
 }
 
 export interface CostOptions {
@@ -68,6 +75,14 @@ export interface LayerCost {
   bops: number;
   /** params * weightBits / 8, no container overhead. */
   idealWeightBytes: number;
+  /**
+   * Float32 DequantizeLinear scales as the rewrite writes them (not in idealWeightBytes):
+   * 4 per factor ('factor' scales); per component, the R scales of one per-axis
+   * DequantizeLinear plus the per-tensor 1 of the other factors (a rank-1 term only sees the
+   * product of its columns' scales); PTQ 4 per tensor or per output channel; a layer left alone
+   * at fewer than 32 bits, 4 per output channel.
+   */
+  scaleBytes: number;
   /** Initializer bytes in the written model (weights, scales, zero points, bias); NaN if unknown. */
   actualBytes: number;
   floatParams: number;
@@ -85,6 +100,7 @@ export interface CostTotals {
   /** bops / floatBops * 100. */
   bopPercent: number;
   idealWeightBytes: number;
+  scaleBytes: number;
   floatWeightBytes: number;
   /** Sum of the layers' actualBytes (NaN when any is unknown). */
   actualBytes: number;
@@ -199,6 +215,9 @@ export function layerCost(
     macs = factorizedMacs(layer, rank, choice.modes);
   }
   const weightBits = weightBitsOf(choice, otherWeightBits);
+  // BOPs stay MACs x bits x bits with per-component scales: the R scales act where a
+  // per-tensor scale would, once per output of the first 1x1 (a per-output-channel
+  // requantization), not inside the products.
   return {
     name: layer.name,
     method: choice.method,
@@ -209,10 +228,25 @@ export function layerCost(
     macs,
     bops: macs * weightBits * actBits,
     idealWeightBytes: (params * weightBits) / 8,
+    scaleBytes: scaleBytesOf(layer, choice, weightBits, rank),
     actualBytes,
     floatParams,
     floatMacs,
   };
+}
+
+function scaleBytesOf(
+  layer: CostLayer,
+  choice: LayerChoice,
+  weightBits: number,
+  rank: number,
+): number {
+  if (weightBits >= FLOAT_BITS) return 0;
+  const channels = layer.weightShape[0];
+  if (choice.method === 'none') return 4 * channels;
+  if (!isFactorizing(choice.method)) return 4 * (choice.perChannel ? channels : 1);
+  const modes = factorDims(layer, choice.modes).length;
+  return 4 * (choice.scales === 'component' ? rank + modes - 1 : modes);
 }
 
 /** Per-layer and total costs of compressing `layers` as `choices` say. */
@@ -238,6 +272,7 @@ export function sumCosts(costs: readonly LayerCost[]): CostTotals {
     floatMacs: 0,
     bops: 0,
     idealWeightBytes: 0,
+    scaleBytes: 0,
     actualBytes: 0,
   };
   for (const c of costs) {
@@ -247,6 +282,7 @@ export function sumCosts(costs: readonly LayerCost[]): CostTotals {
     t.floatMacs += c.floatMacs;
     t.bops += c.bops;
     t.idealWeightBytes += c.idealWeightBytes;
+    t.scaleBytes += c.scaleBytes;
     t.actualBytes += c.actualBytes;
   }
   const floatBops = t.floatMacs * FLOAT_BITS * FLOAT_BITS;

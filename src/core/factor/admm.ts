@@ -18,7 +18,7 @@ import {
 import { trace } from './linalg.ts';
 import { polishGridFactors } from './polish.ts';
 import { factorShifted, type ShiftedFactor, type SolvePrecision, solveShifted } from './solve.ts';
-import type { AdmmPresetName, GridFactor } from './types.ts';
+import type { AdmmPresetName, GridFactor, QafScales } from './types.ts';
 
 export interface AdmmParams {
   /** Inner stop: primal and dual residuals both below eps. */
@@ -98,6 +98,8 @@ export interface AdmmOptions {
   onOuterStep?: (step: number, error: number) => void;
   /** Checked between outer steps. */
   shouldStop?: () => boolean;
+  /** 'factor' (default): one grid scale per factor; 'component': one per column of each. */
+  scales?: QafScales;
 }
 
 export interface QuantizedCp {
@@ -133,8 +135,9 @@ export function admmQuantizedCp(
   let innerSteps = 0;
   let sinceImproved = 0;
   const grams = newGramCache();
+  const columns = options.scales === 'component';
   for (let t = 0; t < params.maxOuter; t++) {
-    const step = outerStep(kernels, target, h, duals, rank, bits, params, grams);
+    const step = outerStep(kernels, target, h, duals, rank, bits, params, grams, columns);
     step.factors.forEach((f, n) => {
       grid[n] = f;
       h[n] = f.values;
@@ -168,13 +171,26 @@ function outerStep(
   bits: number,
   params: AdmmParams,
   grams: GramCache,
+  columns: boolean,
 ): { factors: GridFactor[]; error: number; innerSteps: number } {
   const cache = newMttkrpCache();
   const factors: GridFactor[] = [];
   let step: FactorStep | null = null;
   let innerSteps = 0;
   for (let n = 0; n < target.dims.length; n++) {
-    step = admmFactorStep(kernels, target, h, duals[n], rank, n, bits, params, cache, grams);
+    step = admmFactorStep(
+      kernels,
+      target,
+      h,
+      duals[n],
+      rank,
+      n,
+      bits,
+      params,
+      cache,
+      grams,
+      columns,
+    );
     factors.push(step.factor);
     h[n] = step.factor.values; // the next modes see the grid values
     innerSteps += step.innerSteps;
@@ -212,11 +228,12 @@ function admmFactorStep(
   p: AdmmParams,
   cache: MttkrpCache,
   grams: GramCache,
+  columns: boolean,
 ): FactorStep {
   const g = gramExcept(kernels, target.dims, h, rank, mode, grams);
   const f = mttkrp(kernels, target, h, rank, mode, cache);
   const system = shiftedSystem(kernels, g, f, target.dims[mode], rank, p.solves);
-  const inner = innerSteps(kernels, system, h[mode], u, bits, p);
+  const inner = innerSteps(kernels, system, h[mode], u, bits, p, columns);
   return { ...inner, f, g };
 }
 
@@ -252,6 +269,7 @@ function innerSteps(
   u: Float32Array,
   bits: number,
   p: AdmmParams,
+  columns: boolean,
 ): { factor: GridFactor; innerSteps: number } {
   const { rows, rank, rho, f } = sys;
   let current = h0;
@@ -265,10 +283,9 @@ function innerSteps(
     for (let i = 0; i < rhs.length; i++) rhs[i] = f[i] + rho * (current[i] + u[i]);
     solveShifted(kernels, sys.factor, rank, rhs, rows, ht);
     for (let i = 0; i < rhs.length; i++) rhs[i] = ht[i] - u[i];
-    const proj = kernels.projectToGrid(rhs, bits, { candidates: p.candidates });
     const previous = current;
-    current = proj.values;
-    factor = { codes: proj.codes, scale: proj.scales[0], values: proj.values };
+    factor = projectFactor(kernels, rhs, rows, rank, bits, p.candidates, columns);
+    current = factor.values;
     let primal = 0;
     let change = 0;
     let currentSq = 0;
@@ -290,5 +307,44 @@ function innerSteps(
 }
 
 export function cloneGrid(f: GridFactor): GridFactor {
-  return { codes: Int8Array.from(f.codes), scale: f.scale, values: Float32Array.from(f.values) };
+  const out = {
+    codes: Int8Array.from(f.codes),
+    scale: f.scale,
+    values: Float32Array.from(f.values),
+  };
+  return f.columnScales ? { ...out, columnScales: Float32Array.from(f.columnScales) } : out;
+}
+
+/**
+ * The projection of a rows x rank factor onto the grid: one MSE-searched scale for the whole
+ * factor, or (`columns`) one per column, i.e. per rank-1 component: the kernel's per-row search
+ * on the transposed factor, transposed back.
+ */
+export function projectFactor(
+  kernels: Kernels,
+  x: Float32Array,
+  rows: number,
+  rank: number,
+  bits: number,
+  candidates: number,
+  columns: boolean,
+): GridFactor {
+  if (!columns) {
+    const p = kernels.projectToGrid(x, bits, { candidates });
+    return { codes: p.codes, scale: p.scales[0], values: p.values };
+  }
+  const p = kernels.projectToGrid(transposed(x, rows, rank), bits, { channels: rank, candidates });
+  return {
+    codes: transposed(p.codes, rank, rows),
+    scale: Number.NaN,
+    values: transposed(p.values, rank, rows),
+    columnScales: p.scales,
+  };
+}
+
+/** rows x cols row-major -> cols x rows row-major. */
+function transposed<T extends Float32Array | Int8Array>(a: T, rows: number, cols: number): T {
+  const out = new (a.constructor as { new (n: number): T })(a.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
+  return out;
 }

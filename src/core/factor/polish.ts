@@ -14,6 +14,15 @@ import {
 } from './cpTensor.ts';
 import type { GridFactor } from './types.ts';
 
+function cloneGrid(f: GridFactor): GridFactor {
+  const out = {
+    codes: Int8Array.from(f.codes),
+    scale: f.scale,
+    values: Float32Array.from(f.values),
+  };
+  return f.columnScales ? { ...out, columnScales: Float32Array.from(f.columnScales) } : out;
+}
+
 /** `rounds` sweeps over all factors; returns new grid factors (inputs untouched). */
 export function polishGridFactors(
   kernels: Kernels,
@@ -23,11 +32,7 @@ export function polishGridFactors(
   bits: number,
   rounds: number,
 ): GridFactor[] {
-  const out = factors.map((f) => ({
-    codes: Int8Array.from(f.codes),
-    scale: f.scale,
-    values: Float32Array.from(f.values),
-  }));
+  const out = factors.map(cloneGrid);
   const values = out.map((f) => f.values);
   const grams = newGramCache();
   for (let round = 0; round < rounds; round++) {
@@ -36,7 +41,9 @@ export function polishGridFactors(
     for (let n = 0; n < out.length; n++) {
       const g = gramExcept(kernels, target.dims, values, rank, n, grams);
       const f = mttkrp(kernels, target, values, rank, n, cache);
-      moved += polishFactor(kernels, out[n], g, f, target.dims[n], rank, bits);
+      moved += out[n].columnScales
+        ? polishFactorColumns(kernels, out[n], g, f, target.dims[n], rank, bits)
+        : polishFactor(kernels, out[n], g, f, target.dims[n], rank, bits);
       forgetGram(grams, n); // polished in place
     }
     if (moved === 0) break;
@@ -113,4 +120,88 @@ function bestScale(codes: Int8Array, qg: Float32Array, f: Float32Array): number 
     quad += codes[i] * qg[i];
   }
   return quad > 0 && lin > 0 ? lin / quad : 0;
+}
+
+/**
+ * polishFactor for per-component scales, H = Q diag(s): the best scales for Q (exact coordinate
+ * descent on s, see columnScalesFor), a coordinate sweep over Q, the best scales again. Every
+ * move minimises the objective exactly along one coordinate, so it never rises.
+ */
+export function polishFactorColumns(
+  kernels: Kernels,
+  factor: GridFactor,
+  g: Float64Array,
+  f: Float32Array,
+  rows: number,
+  rank: number,
+  bits: number,
+): number {
+  const qMax = 2 ** (bits - 1) - 1;
+  const qMin = -(2 ** (bits - 1));
+  const { codes } = factor;
+  const s = Float64Array.from(factor.columnScales!);
+  const g32 = Float32Array.from(g);
+  columnScalesFor(kernels, codes, g, f, rows, rank, s);
+  const hs = new Float32Array(rows * rank);
+  for (let i = 0; i < rows; i++)
+    for (let r = 0; r < rank; r++) hs[i * rank + r] = s[r] * codes[i * rank + r];
+  const hg = new Float32Array(rows * rank);
+  kernels.sgemm(false, false, rows, rank, rank, 1, hs, rank, g32, rank, 0, hg, rank);
+  const grad = new Float64Array(rank);
+  let moved = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = i * rank;
+    for (let c = 0; c < rank; c++) grad[c] = hg[o + c] - f[o + c];
+    for (let r = 0; r < rank; r++) {
+      const curvature = g[r * rank + r];
+      if (!(curvature > 0) || !(s[r] > 0)) continue;
+      const q = codes[o + r];
+      const next = Math.min(qMax, Math.max(qMin, Math.round(q - grad[r] / (curvature * s[r]))));
+      if (next === q) continue;
+      const delta = s[r] * (next - q);
+      for (let c = 0; c < rank; c++) grad[c] += delta * g[r * rank + c];
+      codes[o + r] = next;
+      moved++;
+    }
+  }
+  columnScalesFor(kernels, codes, g, f, rows, rank, s);
+  const cs = Float32Array.from(s);
+  factor.columnScales = cs;
+  for (let i = 0; i < rows; i++) {
+    for (let r = 0; r < rank; r++) factor.values[i * rank + r] = cs[r] * codes[i * rank + r];
+  }
+  return moved;
+}
+
+/**
+ * The column scales minimising s^T M s - 2 b^T s with M = (Q^T Q) .* G and b_r = (Q^T F)_rr
+ * (the objective in one factor H = Q diag(s)), by exact coordinate descent from `s` (updated
+ * in place): a coordinate moves only to a positive minimiser, so no scale turns negative or
+ * zero and the objective never rises.
+ */
+function columnScalesFor(
+  kernels: Kernels,
+  codes: Int8Array,
+  g: Float64Array,
+  f: Float32Array,
+  rows: number,
+  rank: number,
+  s: Float64Array,
+): void {
+  const q = Float32Array.from(codes);
+  const qtq = kernels.gram(q, rows, rank);
+  const b = new Float64Array(rank);
+  for (let i = 0; i < rows; i++)
+    for (let r = 0; r < rank; r++) b[r] += q[i * rank + r] * f[i * rank + r];
+  for (let sweep = 0; sweep < 8; sweep++) {
+    for (let r = 0; r < rank; r++) {
+      const m = qtq[r * rank + r] * g[r * rank + r];
+      if (!(m > 0)) continue;
+      let rest = b[r];
+      for (let c = 0; c < rank; c++)
+        if (c !== r) rest -= qtq[r * rank + c] * g[r * rank + c] * s[c];
+      const next = rest / m;
+      if (next > 0) s[r] = next;
+    }
+  }
 }

@@ -12,6 +12,11 @@ export type AdmmPresetName = 'default' | 'published';
  * by the layer input's second moment, i.e. minimises the output error (docs/data-aware-qaf.md).
  */
 export type QafObjective = 'published' | 'data';
+/**
+ * QAF's grid scales: 'factor' one per factor matrix (the paper; per-tensor DequantizeLinear),
+ * 'component' one per rank-1 column of each factor (per-axis DequantizeLinear when written).
+ */
+export type QafScales = 'factor' | 'component';
 
 export interface CompressJob {
   name: string;
@@ -32,6 +37,8 @@ export interface CompressJob {
   objective?: QafObjective;
   /** QAF with objective 'data': the layer's input statistics (absent: published, with a warning). */
   inputMoments?: InputMoments;
+  /** QAF only: default 'factor'. 'component' applies to the published objective only. */
+  scales?: QafScales;
 }
 
 export interface FactorResult {
@@ -43,6 +50,8 @@ export interface FactorResult {
   scale?: number;
   /** Per-output-channel scales (per-channel PTQ only). */
   scales?: Float32Array;
+  /** One scale per column, i.e. per rank-1 component (QAF with scales 'component'). */
+  columnScales?: Float32Array;
   /** The values the compressed layer really uses (scale * code, or the float factor). */
   values: Float32Array;
 }
@@ -83,9 +92,14 @@ export interface LayerProgress {
   progress: number;
 }
 
-/** A factor matrix on a symmetric b-bit grid: values[i] === scale * codes[i]. */
+/**
+ * A factor matrix (rows x rank, row-major) on a symmetric b-bit grid: values[i] === scale *
+ * codes[i], or with per-component scales values[i * rank + r] === columnScales[r] * codes[...]
+ * (then `scale` is NaN).
+ */
 export interface GridFactor {
   codes: Int8Array;
   scale: number;
   values: Float32Array;
+  columnScales?: Float32Array;
 }

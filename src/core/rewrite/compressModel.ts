@@ -194,7 +194,16 @@ function checkFloatWeight(model: OnnxModel, layer: RewriteLayer): void {
 function choiceFor(r: LayerResult | undefined): LayerChoice {
   if (!r) return { method: 'none' };
   const modes = r.factors.length === 3 ? 3 : 2;
-  return { method: r.method, rank: r.rank, bits: r.bits, modes };
+  const component = r.factors.some((f) => f.columnScales);
+  const perChannel = r.factors.length === 1 && r.factors[0].scales !== undefined;
+  return {
+    method: r.method,
+    rank: r.rank,
+    bits: r.bits,
+    modes,
+    ...(component && { scales: 'component' as const }),
+    ...(perChannel && { perChannel }),
+  };
 }
 
 function buildReport(

@@ -14,7 +14,7 @@ import type { AttributeProto, NodeProto } from '../onnx/types.ts';
 import type { GraphEditor } from './graphEdit.ts';
 import { readFloat32 } from './tensors.ts';
 import { type LayerNames, RewriteError, type RewriteLayer } from './types.ts';
-import { type EmittedWeight, emitWeight, factorSpec } from './weightNodes.ts';
+import { type EmittedWeight, emitWeight, factorSpec, mergeColumnScales } from './weightNodes.ts';
 
 /** Rewrites layer `layer` as `result` says; returns the names calibration will need. */
 export function rewriteLayer(
@@ -29,9 +29,12 @@ export function rewriteLayer(
   checkShape(layer, result);
   if (!METHODS[result.method].factorizes || result.factors.length === 1)
     return rewritePtq(ed, layer, result);
-  if (layer.op === 'Conv') return rewriteConv(ed, layer, node, result);
-  if (layer.op === 'Gemm') return rewriteGemm(ed, layer, node, result);
-  if (layer.op === 'MatMul') return rewriteMatMul(ed, layer, node, result);
+  // Per-component scales land on the factor the layer applies first (never the last weight).
+  const first = layer.op === 'Conv' ? 1 : layer.op === 'Gemm' && attrInt(node, 'transB', 0) ? 1 : 0;
+  const merged = { ...result, factors: mergeColumnScales(result.factors, first) };
+  if (layer.op === 'Conv') return rewriteConv(ed, layer, node, merged);
+  if (layer.op === 'Gemm') return rewriteGemm(ed, layer, node, merged);
+  if (layer.op === 'MatMul') return rewriteMatMul(ed, layer, node, merged);
   throw new RewriteError(`layer ${layer.name}: cannot factorize a ${layer.op}`);
 }
 

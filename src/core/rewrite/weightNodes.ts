@@ -64,7 +64,7 @@ export function emitWeight(ed: GraphEditor, base: string, spec: WeightSpec): Emi
 /**
  * A factor matrix (rows x cols, row-major) as a weight of `dims`, optionally transposed first.
  * Per-row scales (calibrated last factor, per-channel PTQ) follow the rows: axis 0, or axis 1
- * after a transpose.
+ * after a transpose; per-column scales (per-component QAF) follow the columns: axis 1, or 0.
  */
 export function factorSpec(
   f: FactorResult,
@@ -78,7 +78,13 @@ export function factorSpec(
   if (!f.codes) return spec;
   spec.codes = t(f.codes);
   spec.bits = bits;
-  if (f.scales && f.scales.length > 1) {
+  if (f.columnScales) {
+    if (f.columnScales.length !== f.cols) {
+      throw new RewriteError(`a factor has ${f.columnScales.length} scales for ${f.cols} columns`);
+    }
+    spec.scales = f.columnScales;
+    spec.axis = transposed ? 0 : 1;
+  } else if (f.scales && f.scales.length > 1) {
     if (f.scales.length !== f.rows) {
       throw new RewriteError(`a factor has ${f.scales.length} scales for ${f.rows} rows`);
     }
@@ -88,4 +94,30 @@ export function factorSpec(
     spec.scale = f.scale ?? f.scales?.[0];
   }
   return spec;
+}
+
+/**
+ * Per-component scales as written: a rank-1 term only sees the product of its columns' scales,
+ * so the product goes to factor `into` (one per-axis DequantizeLinear, along the rank) and the
+ * other factors keep their codes with the per-tensor scale 1. `into` must not be the layer's
+ * last weight, whose per-output-channel scales calibration owns. Factors without column scales
+ * come back unchanged.
+ */
+export function mergeColumnScales(factors: readonly FactorResult[], into: number): FactorResult[] {
+  if (!factors.some((f) => f.columnScales)) return [...factors];
+  const cols = factors[into].cols;
+  const product = new Float64Array(cols).fill(1);
+  for (const f of factors) {
+    if (!f.codes || f.cols !== cols) {
+      throw new RewriteError('per-component scales need grid factors of one rank');
+    }
+    for (let r = 0; r < cols; r++)
+      product[r] *= f.columnScales ? f.columnScales[r] : (f.scale ?? Number.NaN);
+  }
+  return factors.map((f, n) => {
+    const { columnScales: _, scale: __, ...rest } = f;
+    return n === into
+      ? { ...rest, columnScales: Float32Array.from(product) }
+      : { ...rest, scale: 1 };
+  });
 }

@@ -18,6 +18,11 @@ export function dequantFactor(f: FactorResult): Float32Array {
     }
     return out;
   }
+  if (f.columnScales && f.columnScales.length === f.cols) {
+    const s = Float32Array.from(f.columnScales);
+    for (let i = 0; i < out.length; i++) out[i] = f.codes[i] * s[i % f.cols];
+    return out;
+  }
   if (f.scale === undefined) throw new RewriteError('a factor with codes has no scale');
   const s = Math.fround(f.scale);
   for (let i = 0; i < out.length; i++) out[i] = f.codes[i] * s;

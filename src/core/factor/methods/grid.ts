@@ -1,4 +1,4 @@
-// Grid factors (codes + one scale per factor) as the layer result stores them.
+// Grid factors (codes + one scale per factor, or one per column) as the layer result stores them.
 import type { FactorResult, GridFactor } from '../types.ts';
 
 export function gridResults(
@@ -6,11 +6,15 @@ export function gridResults(
   dims: readonly number[],
   rank: number,
 ): FactorResult[] {
-  return grid.map((g, n) => ({
-    rows: dims[n],
-    cols: rank,
-    codes: g.codes,
-    scale: g.scale,
-    values: g.values,
-  }));
+  return grid.map((g, n) =>
+    g.columnScales
+      ? {
+          rows: dims[n],
+          cols: rank,
+          codes: g.codes,
+          columnScales: g.columnScales,
+          values: g.values,
+        }
+      : { rows: dims[n], cols: rank, codes: g.codes, scale: g.scale, values: g.values },
+  );
 }
