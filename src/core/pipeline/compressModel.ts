@@ -107,7 +107,8 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
   bytes = withAllocationMetadata(bytes, input.allocation ?? allocationOfResults(results));
   report = {
     ...report,
-    notes: [...report.notes, ...objectiveNotes(results)],
+    // What the validator flagged without refusing (outliers, symbolic input dims) comes first.
+    notes: [...prepared.warnings, ...report.notes, ...objectiveNotes(results)],
     totals: { ...report.totals, sizeBytes: bytes.length },
   };
   let check: RunCheck | null = null;

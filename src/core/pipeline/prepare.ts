@@ -61,6 +61,8 @@ export async function prepareModel(
     options.inputShapes ?? (input?.name ? { [input.name]: batchOne(source) } : {});
   const analysis = await analyzeModel(source, { inputShapes });
   const { model, layers } = analysis;
+  const symbolic = symbolicShapeWarning(source, options.inputShapes ?? {});
+  if (symbolic) warnings.push(symbolic);
   return {
     bytes: model === source ? bytes : writeModel(model),
     sourceBytes: bytes,
@@ -74,6 +76,30 @@ export async function prepareModel(
     inputShapes,
     floatInterface: widenedFloatType(source) === null ? null : interfaceTypes(source),
   };
+}
+
+/**
+ * One sentence for graph inputs with symbolic dims after the batch dim that were given no shape:
+ * they run as 1, so the MACs and a check on generated inputs are at that size; null otherwise.
+ */
+export function symbolicShapeWarning(
+  model: OnnxModel,
+  given: Record<string, readonly Dim[]>,
+): string | null {
+  const open = graphInputs(model).flatMap((v) => {
+    if (!v.name || given[v.name]) return [];
+    const dims = (v.type?.tensorType?.shape?.dim ?? []).slice(1);
+    const names = dims
+      .map((d) => d.dimValue ?? d.dimParam ?? '?')
+      .filter((d) => typeof d !== 'number');
+    return names.length ? [`"${v.name}" (${names.join(', ')})`] : [];
+  });
+  if (!open.length) return null;
+  return (
+    `input ${open.join(', ')} has symbolic dimensions and no shape was given: they are taken as 1, ` +
+    'so the MACs, and a check on generated inputs, are at that size (a check that it runs, not a measure); ' +
+    "give the input shape (the app's input shape form, qaf inspect --input-shape) or check on arrays at the real size (qaf compress --check-data)"
+  );
 }
 
 function batchOne(model: OnnxModel): Dim[] {
