@@ -67,7 +67,7 @@ ${methodLines}
   --per-channel    ptq: one scale per output channel
   --scales S       admm: factor (default: one grid scale per factor matrix, per-tensor
                    DequantizeLinear) or component (one per rank-1 component, written as one
-                   per-axis DequantizeLinear; published objective only)
+                   per-axis DequantizeLinear, which some runtimes lack)
 ${objectiveUsage}
 ${maxInputBytesUsage}
 ${threadsUsage()}

@@ -63,33 +63,28 @@ describe("QAF scales 'component'", () => {
     });
   });
 
-  it('a data-aware job solves with one scale per factor and says so', () => {
-    const job = unevenJob([8, 6, 3, 3], 3, 4);
-    const [cin, kk, images] = [6, 9, 64];
-    const eye = (n: number, v: number) =>
-      Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? v : 0));
+  it('data-aware jobs: per column on the grid, output error no higher than per factor', () => {
+    const job = unevenJob([16, 12, 3, 3], 5, 4);
+    const [cin, kk, images] = [12, 9, 64];
+    // Anisotropic channel moment (diagonal, three decades), identity over the kernel offsets.
+    const diag = (n: number, v: (i: number) => number) =>
+      Float64Array.from({ length: n * n }, (_, i) => (i % (n + 1) === 0 ? v(i / (n + 1)) : 0));
     const inputMoments: InputMoments = {
       images,
       samples: images * 64,
       channels: cin,
-      channel: eye(cin, images * 64),
+      channel: diag(cin, (i) => images * 64 * 10 ** (-3 * (i / (cin - 1)))),
       kernel: kk,
-      spatial: eye(kk, images * 64 * cin),
+      spatial: diag(kk, () => images * 64 * cin),
       inputMode: 1,
     };
-    const r = compressLayer(kernels, {
-      ...job,
-      objective: 'data',
-      inputMoments,
-      scales: 'component',
-    });
-    expect(r.objective).toBe('data');
-    expect(r.warning).toMatch(/per-component scales are not implemented for the data-aware/);
-    expect(r.factors.every((f) => f.columnScales === undefined && f.scale! > 0)).toBe(true);
-    // Without statistics the job falls back to the published objective, per component.
-    const fallback = compressLayer(kernels, { ...job, objective: 'data', scales: 'component' });
-    expect(fallback.objective).toBe('published');
-    expect(fallback.factors.every((f) => f.columnScales !== undefined)).toBe(true);
+    const data = { ...job, objective: 'data' as const, inputMoments };
+    const perFactor = compressLayer(kernels, data);
+    const perComponent = compressLayer(kernels, { ...data, scales: 'component' });
+    expect(perComponent.objective).toBe('data');
+    expect(perComponent.warning).toBeUndefined();
+    for (const f of perComponent.factors) expect(onColumnGrid(f, 4)).toBe(true);
+    expect(perComponent.outputError!).toBeLessThanOrEqual(perFactor.outputError!);
   });
 
   it('qaf compress --scales: factor or component, anything else refused by name', () => {

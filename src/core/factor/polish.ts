@@ -141,7 +141,7 @@ export function polishFactorColumns(
   const { codes } = factor;
   const s = Float64Array.from(factor.columnScales!);
   const g32 = Float32Array.from(g);
-  columnScalesFor(kernels, codes, g, f, rows, rank, s);
+  columnScalesFor(codesGram(kernels, codes, rows, rank), codes, g, f, rank, s);
   const hs = new Float32Array(rows * rank);
   for (let i = 0; i < rows; i++)
     for (let r = 0; r < rank; r++) hs[i * rank + r] = s[r] * codes[i * rank + r];
@@ -164,7 +164,7 @@ export function polishFactorColumns(
       moved++;
     }
   }
-  columnScalesFor(kernels, codes, g, f, rows, rank, s);
+  columnScalesFor(codesGram(kernels, codes, rows, rank), codes, g, f, rank, s);
   const cs = Float32Array.from(s);
   factor.columnScales = cs;
   for (let i = 0; i < rows; i++) {
@@ -173,26 +173,27 @@ export function polishFactorColumns(
   return moved;
 }
 
+/** Q^T Q of codes Q (rows x rank). */
+function codesGram(kernels: Kernels, codes: Int8Array, rows: number, rank: number): Float32Array {
+  return kernels.gram(Float32Array.from(codes), rows, rank);
+}
+
 /**
- * The column scales minimising s^T M s - 2 b^T s with M = (Q^T Q) .* G and b_r = (Q^T F)_rr
- * (the objective in one factor H = Q diag(s)), by exact coordinate descent from `s` (updated
- * in place): a coordinate moves only to a positive minimiser, so no scale turns negative or
- * zero and the objective never rises.
+ * The column scales minimising s^T M s - 2 b^T s with M = qtq .* G and b_r = (Q^T F)_rr: the
+ * objective in one factor H = Q diag(s), with qtq = Q^T Q (or Q^T W Q for a weighted mode).
+ * Exact coordinate descent from `s` (updated in place): a coordinate moves only to a positive
+ * minimiser, so no scale turns negative or zero and the objective never rises.
  */
-function columnScalesFor(
-  kernels: Kernels,
+export function columnScalesFor(
+  qtq: ArrayLike<number>,
   codes: Int8Array,
   g: Float64Array,
   f: Float32Array,
-  rows: number,
   rank: number,
   s: Float64Array,
 ): void {
-  const q = Float32Array.from(codes);
-  const qtq = kernels.gram(q, rows, rank);
   const b = new Float64Array(rank);
-  for (let i = 0; i < rows; i++)
-    for (let r = 0; r < rank; r++) b[r] += q[i * rank + r] * f[i * rank + r];
+  for (let i = 0; i < codes.length; i++) b[i % rank] += codes[i] * f[i];
   for (let sweep = 0; sweep < 8; sweep++) {
     for (let r = 0; r < rank; r++) {
       const m = qtq[r * rank + r] * g[r * rank + r];

@@ -37,7 +37,7 @@ export interface CompressJob {
   objective?: QafObjective;
   /** QAF with objective 'data': the layer's input statistics (absent: published, with a warning). */
   inputMoments?: InputMoments;
-  /** QAF only: default 'factor'. 'component' applies to the published objective only. */
+  /** QAF only (both objectives): default 'factor'. */
   scales?: QafScales;
 }
 

@@ -15,6 +15,7 @@ import {
   type AdmmParams,
   cloneGrid,
   outerConverged,
+  projectFactor,
   type QuantizedCp,
 } from './admm.ts';
 import {
@@ -27,10 +28,10 @@ import {
 } from './cpTensor.ts';
 import type { ModeWeights } from './inputMoments.ts';
 import { dsyevQl, trace } from './linalg.ts';
-import { polishFactor } from './polish.ts';
+import { polishFactor, polishFactorColumns } from './polish.ts';
 import { factorShifted, type ShiftedFactor, solveShifted } from './solve.ts';
 import type { GridFactor } from './types.ts';
-import { polishWeightedFactor } from './weightedPolish.ts';
+import { polishWeightedFactor, polishWeightedFactorColumns } from './weightedPolish.ts';
 
 export interface WeightedCp extends QuantizedCp {
   /** sqrt(||X - Xh||_W^2 / ||X||_W^2): the relative output error the weights predict. */
@@ -82,11 +83,12 @@ export function admmWeightedCp(
   let best: { factors: GridFactor[]; error: number } | null = null;
   let innerSteps = 0;
   let sinceImproved = 0;
+  const columns = options.scales === 'component';
   for (let t = 0; t < params.maxOuter; t++) {
     const cache = newMttkrpCache();
     let estimate = 0;
     for (let n = 0; n < dims.length; n++) {
-      const step = factorStep(kernels, problem, h, duals[n], n, bits, params, cache);
+      const step = factorStep(kernels, problem, h, duals[n], n, bits, params, cache, columns);
       grid[n] = step.factor;
       h[n] = step.factor.values;
       innerSteps += step.innerSteps;
@@ -282,6 +284,7 @@ function factorStep(
   bits: number,
   params: AdmmParams,
   cache: MttkrpCache,
+  columns: boolean,
 ): FactorStep {
   const { rank } = p;
   const rows = p.dims[mode];
@@ -299,10 +302,9 @@ function factorStep(
     for (let i = 0; i < rhs.length; i++) rhs[i] = f[i] + rho * (current[i] + u[i]);
     solve(rhs, ht);
     for (let i = 0; i < rhs.length; i++) rhs[i] = ht[i] - u[i];
-    const proj = kernels.projectToGrid(rhs, bits, { candidates: params.candidates });
     const previous = current;
-    current = proj.values;
-    factor = { codes: proj.codes, scale: proj.scales[0], values: proj.values };
+    factor = projectFactor(kernels, rhs, rows, rank, bits, params.candidates, columns);
+    current = factor.values;
     let primal = 0;
     let change = 0;
     let currentSq = 0;
@@ -383,9 +385,16 @@ function polish(
       const g = gramExceptWeighted(kernels, p, values, n);
       const f = mttkrp(kernels, p.xw, values, p.rank, n, cache);
       const w = p.weights[n];
-      moved += w
-        ? polishWeightedFactor(kernels, out[n], w, g, f, p.dims[n], p.rank, bits)
-        : polishFactor(kernels, out[n], g, f, p.dims[n], p.rank, bits);
+      const [o, rows, rank] = [out[n], p.dims[n], p.rank];
+      if (o.columnScales) {
+        moved += w
+          ? polishWeightedFactorColumns(kernels, o, w, g, f, rows, rank, bits)
+          : polishFactorColumns(kernels, o, g, f, rows, rank, bits);
+      } else {
+        moved += w
+          ? polishWeightedFactor(kernels, o, w, g, f, rows, rank, bits)
+          : polishFactor(kernels, o, g, f, rows, rank, bits);
+      }
     }
     if (moved === 0) break;
   }

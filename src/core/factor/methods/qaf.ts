@@ -46,8 +46,7 @@ function runFrom(
     onOuterStep: (t: number, e: number) =>
       scaled.report('running', t, e, INIT_SHARE + (1 - INIT_SHARE) * (t / preset.maxOuter)),
     shouldStop: ctx.shouldStop,
-    // Per-component scales: published objective only (weightedAdmm projects per factor).
-    scales: weights ? 'factor' : (job.scales ?? 'factor'),
+    scales: job.scales ?? 'factor',
   } as const;
   if (weights) {
     const q = admmWeightedCp(
@@ -90,14 +89,7 @@ export const qafMethod: MethodSpec<'admm'> = {
   appliesTo: (layer) => layer.factorizable,
   compress(kernels, job, ctx) {
     const shape = cpDims(job.shape);
-    const { weights, warning: objectiveWarning } = objectiveOf(job);
-    const warning =
-      weights && job.scales === 'component'
-        ? joinWarnings(
-            objectiveWarning,
-            'per-component scales are not implemented for the data-aware objective; solved with one scale per factor',
-          )
-        : objectiveWarning;
+    const { weights, warning } = objectiveOf(job);
     const both =
       weights !== null && shape.length === 3 && Math.max(...shape) <= BOTH_STARTS_MAX_MODE;
     let run = runFrom(kernels, job, ctx, 'randomized', both ? [0, 0.5] : [0, 1], weights);
@@ -120,7 +112,3 @@ export const qafMethod: MethodSpec<'admm'> = {
     };
   },
 };
-
-function joinWarnings(a: string | undefined, b: string): string {
-  return a ? `${a}; ${b}` : b;
-}
