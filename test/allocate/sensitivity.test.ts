@@ -153,8 +153,10 @@ describe('measureSensitivity', () => {
         const built = await compressModel({
           prepared,
           kernels,
+          // The sensitivity pass solves for the published objective; the pipeline, given
+          // calibration batches, would default to data-aware QAF.
           allocation: {
-            settings: option.option as CompressOption,
+            settings: { ...(option.option as CompressOption), objective: 'published' },
             selection: { names: [layer.name] },
           },
           factorize: cachedFactorizer(factorCache),
