@@ -49,6 +49,11 @@ test('Try the demo: ResNet-20 with bundled data, QAF rate 2 / 4 bits on 200 imag
   await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 150_000 });
   const row = page.getByTestId('result-row');
   await expect(row).toHaveCount(1);
+  // Calibrating by default makes QAF data-aware: solved for the layers' inputs on those images.
+  await expect(page.getByTestId('run-objective')).toHaveText(
+    "data-aware: solved for the layers' inputs on 256 images",
+  );
+  await expect(row.getByTestId('result-objective')).toContainText('data-aware');
   const accuracy = Number.parseFloat(
     (await row.getByTestId('result-accuracy').textContent()) ?? '',
   );

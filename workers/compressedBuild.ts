@@ -12,9 +12,12 @@ import {
   calibrationFromEvaluation,
   type EvaluationCalibration,
 } from '../src/core/calibrate/fromData.ts';
+import { collectInputMoments } from '../src/core/calibrate/inputMoments.ts';
 import { type SubsetName, subsetIndices } from '../src/core/data/subset.ts';
 import type { Dataset, PreprocessSpec } from '../src/core/data/types.ts';
+import type { InputMoments } from '../src/core/factor/inputMoments.ts';
 import type { LayerResult } from '../src/core/factor/types.ts';
+import { loadKernels } from '../src/core/kernels/index.ts';
 import { modelInputShape } from '../src/core/onnx/graphInputs.ts';
 import type { OnnxModel } from '../src/core/onnx/types.ts';
 import {
@@ -26,6 +29,7 @@ import {
 } from '../src/core/pipeline/index.ts';
 import type { CompressionReport } from '../src/core/rewrite/index.ts';
 import { sha256Hex } from '../src/core/sweep/configKey.ts';
+import { momentsHash } from '../src/core/sweep/layerCache.ts';
 import type { ProgressCallback } from '../src/core/util/progress.ts';
 
 export interface BuildRequest {
@@ -153,6 +157,86 @@ export async function buildCompressed(
   };
 }
 
+/** What data-aware QAF needs of a run's calibration images (the same images the build takes). */
+export interface MomentsRequest {
+  /** The original model file; transferred. */
+  modelBytes: ArrayBuffer;
+  /** The layers whose input statistics are wanted. */
+  layers: string[];
+  calibrationDatasetId: string;
+  fromEvaluation?: EvaluationPart | null;
+  spec?: PreprocessSpec;
+  inputShapes?: Record<string, number[]> | null;
+  /** The model is calibrated after compression: weigh by the centred channel moment. */
+  centre: boolean;
+}
+
+export interface MomentsResult {
+  /** By layer name; the arrays' buffers are transferred. */
+  moments: Record<string, InputMoments>;
+  /** SHA-256 of each layer's statistics (momentsHash), for the page's layer cache key. */
+  hashes: Record<string, string>;
+  /** Calibration images the statistics were taken on. */
+  images: number;
+  /** Why no statistics were taken (the published objective is used then), or null. */
+  note: string | null;
+}
+
+/**
+ * The input statistics of the wanted layers on this run's calibration images (one run of the
+ * original model per batch), so the page can solve its QAF layers data-aware.
+ */
+export async function buildInputMoments(
+  request: MomentsRequest,
+  calibrationSet: CalibrationSet,
+  onProgress?: ProgressCallback,
+  signal?: AbortSignal,
+): Promise<MomentsResult> {
+  const prepared = await prepareModel(
+    new Uint8Array(request.modelBytes),
+    request.inputShapes ? { inputShapes: request.inputShapes } : {},
+  );
+  const source = calibrationImages(prepared.model, request, calibrationSet);
+  const none = (note: string): MomentsResult => ({ moments: {}, hashes: {}, images: 0, note });
+  if (!source.indices.length) return none('no calibration images for the input statistics');
+  const batches = makeCalibrationBatches(prepared.model, calibrationSet.dataset, {
+    indices: source.indices,
+    spec: request.spec,
+  });
+  const wanted = new Set(request.layers);
+  const layers = prepared.layers.filter((l) => wanted.has(l.name));
+  let moments: Map<string, InputMoments>;
+  try {
+    moments = await collectInputMoments(await loadKernels(), prepared.model, layers, batches, {
+      centre: request.centre,
+      signal,
+      onProgress,
+    });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return none(`input statistics not taken (${(e as Error).message})`);
+  }
+  const hashes: Record<string, string> = {};
+  for (const [name, m] of moments) hashes[name] = await momentsHash(m);
+  return {
+    moments: Object.fromEntries(moments),
+    hashes,
+    images: source.indices.length,
+    note: null,
+  };
+}
+
+/** The buffers of input statistics, to transfer them. */
+export function momentBuffers(moments: Iterable<InputMoments>): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const m of moments) {
+    for (const a of [m.channel, m.channelSum, m.spatial]) {
+      if (a && !out.includes(a.buffer as ArrayBuffer)) out.push(a.buffer as ArrayBuffer);
+    }
+  }
+  return out;
+}
+
 /**
  * The original model's statistics on a calibration set do not change from run to run: kept for
  * the next build of the same model on the same images (a few numbers per channel), so a repeated
@@ -192,7 +276,7 @@ function rememberReference(key: string, stats: Map<string, ChannelStats>): void 
  */
 function calibrationImages(
   model: OnnxModel,
-  request: BuildRequest,
+  request: Pick<BuildRequest, 'fromEvaluation'>,
   set: CalibrationSet,
 ): { indices: Int32Array; statement: string; warning: string | null } {
   const problem = calibrationDataProblem(modelInputShape(model), set.dataset);

@@ -21,13 +21,17 @@ import {
   type BuildRequest,
   type BuildResult,
   buildCompressed,
+  buildInputMoments,
   type EvaluationPart,
   evaluationIndices,
   evaluationSplit,
+  type MomentsRequest,
+  type MomentsResult,
+  momentBuffers,
 } from './compressedBuild.ts';
 import { sweepCache } from './idbSweepCache.ts';
 
-export type { BuildRequest, BuildResult, EvaluationPart };
+export type { BuildRequest, BuildResult, EvaluationPart, MomentsRequest, MomentsResult };
 
 export interface SweepRequest {
   /** Transferred. */
@@ -178,6 +182,26 @@ const api = {
     return track(async (signal) => {
       const result = await buildCompressed(request, calibration, onProgress, signal);
       return Comlink.transfer(result, [result.bytes.buffer as ArrayBuffer]);
+    });
+  },
+
+  /**
+   * The input statistics of the run's layers on its calibration images (data-aware QAF); the
+   * statistics come back as transferred typed arrays.
+   */
+  async inputMoments(
+    request: MomentsRequest,
+    onProgress?: ProgressCallback,
+  ): Promise<MomentsResult> {
+    const entry = datasetOf(request.calibrationDatasetId);
+    const set = {
+      datasetId: entry.summary.datasetId,
+      dataset: entry.dataset,
+      fileName: entry.summary.fileName,
+    };
+    return track(async (signal) => {
+      const result = await buildInputMoments(request, set, onProgress, signal);
+      return Comlink.transfer(result, momentBuffers(Object.values(result.moments)));
     });
   },
 

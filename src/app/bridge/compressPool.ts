@@ -71,11 +71,26 @@ function layerFailure(err: unknown, layer: string): unknown {
 }
 
 // Transfer the weight, copying first if it is a view into someone else's buffer (a whole
-// model file, say), which transferring would detach.
-function transferJob(job: CompressJob): CompressJob {
+// model file, say), which transferring would detach. Input statistics (data-aware QAF) are
+// transferred as copies: the page keeps them for the next run on the same images.
+export function transferJob(job: CompressJob): CompressJob {
   const w = job.weight;
   const owned = w.byteOffset === 0 && w.byteLength === w.buffer.byteLength ? w : w.slice();
-  return Comlink.transfer({ ...job, weight: owned }, [owned.buffer]);
+  const buffers: ArrayBuffer[] = [owned.buffer as ArrayBuffer];
+  const m = job.inputMoments;
+  const copy = <T extends Float64Array | undefined>(a: T): T => {
+    if (!a) return a;
+    const c = a.slice();
+    buffers.push(c.buffer);
+    return c as T;
+  };
+  const inputMoments = m && {
+    ...m,
+    channel: copy(m.channel),
+    channelSum: copy(m.channelSum),
+    spatial: copy(m.spatial),
+  };
+  return Comlink.transfer({ ...job, weight: owned, ...(m && { inputMoments }) }, buffers);
 }
 
 export class CompressPool {

@@ -7,6 +7,8 @@ export type {
   EvaluateRequest,
   EvaluateResult,
   EvalWorkerApi,
+  MomentsRequest,
+  MomentsResult,
   SweepRequest,
 } from '../../../workers/eval.worker.ts';
 export type { PredictionSample, PredictionSampleItem } from '../../core/eval/sample.ts';

@@ -183,6 +183,17 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
             onChange={(preset) => updateSettings({ preset })}
           />
         )}
+        {s.method === 'admm' && (
+          <Choice
+            label="Objective"
+            value={s.qafObjective ?? 'data'}
+            options={[
+              ['data', hasCalibration || hasEval ? 'Data-aware' : 'Data-aware (needs data)'],
+              ['published', 'Published'],
+            ]}
+            onChange={(qafObjective) => updateSettings({ qafObjective })}
+          />
+        )}
         <label className="field-row check">
           <input
             type="checkbox"

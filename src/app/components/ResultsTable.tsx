@@ -76,6 +76,12 @@ function ResultLine({
     >
       <td title={row.modelFileName}>
         {methodText(s)}
+        {row.objective?.startsWith('data-aware') && (
+          <span className="muted small" data-testid="result-objective" title={row.objective}>
+            {' '}
+            data-aware
+          </span>
+        )}
         {row.check?.ok === false && (
           <span className="field-error" data-testid="result-check-failed" title={row.check.text}>
             {' '}

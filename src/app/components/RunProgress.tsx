@@ -93,6 +93,11 @@ export function RunProgress() {
             {run.calibration}
           </p>
         )}
+        {run.objective && (
+          <p className="small" data-testid="run-objective">
+            {run.objective}
+          </p>
+        )}
         {run.calibrationWarning && (
           <p
             className="small"

@@ -6,9 +6,19 @@ const results = new Map<string, LayerResult>();
 /** About 40 ResNet-20 configurations of 18 layers; old entries go first. */
 const CAPACITY = 800;
 
-export function layerKey(modelKey: string, job: CompressJob): string {
+/**
+ * `momentsHash`: SHA-256 of the input statistics a data-aware QAF job carries (a data-aware
+ * factorization is never served for other images, nor for the published objective).
+ */
+export function layerKey(
+  modelKey: string,
+  job: CompressJob,
+  momentsHash: string | null = null,
+): string {
   const { name, method, rank, rate, bits, preset, seed, perChannel } = job;
-  return JSON.stringify([modelKey, name, method, rank, rate, bits, preset, seed, perChannel]);
+  const key = [modelKey, name, method, rank, rate, bits, preset, seed, perChannel];
+  const dataAware = method === 'admm' && job.objective !== 'published' && momentsHash !== null;
+  return JSON.stringify(dataAware ? [...key, 'data', momentsHash] : key);
 }
 
 export function cachedLayer(key: string): LayerResult | undefined {

@@ -3,7 +3,9 @@
 // evaluate there. runActions.ts strings them together and keeps the store up to date.
 import * as Comlink from 'comlink';
 import { APP_CALIBRATION_IMAGES } from '../../core/calibrate/defaults.ts';
-import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
+import type { InputMoments } from '../../core/factor/inputMoments.ts';
+import { wantsInputMoments } from '../../core/factor/modelJobs.ts';
+import type { CompressJob, LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
 import { compressLayers } from '../bridge/compressPool.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
@@ -21,18 +23,148 @@ export function modelKey(model: ModelOverview): string {
   return `${model.fileName}:${model.sizeBytes}`;
 }
 
+/** Input statistics of a run's QAF layers on its calibration images (data-aware QAF). */
+export interface RunMoments {
+  byLayer: Map<string, InputMoments>;
+  /** SHA-256 of each layer's statistics: part of the layer cache key. */
+  hashes: Map<string, string>;
+  images: number;
+  /** Why none were taken (then QAF solves for the published objective), or null. */
+  note: string | null;
+}
+
+/** Where a run's statistics come from: its calibration images (as the build takes them). */
+export interface MomentsContext {
+  source: CalibrationSource;
+  evalSettings: EvalSettings;
+  onProgress?: (p: ProgressEvent) => void;
+}
+
+/** Whether a run solves QAF data-aware: with calibration images, unless the user chose the paper's. */
+export function dataAwareRun(
+  settings: Pick<CompressSettings, 'qafObjective'>,
+  source: CalibrationSource,
+): boolean {
+  return source !== null && settings.qafObjective !== 'published';
+}
+
+/** The run's objective in words for the run panel and the result row, or null when published. */
+export function objectiveStatement(
+  moments: RunMoments | null,
+  results: readonly LayerResult[],
+): string | null {
+  if (!moments) return null;
+  const qaf = results.filter((r) => r.method === 'admm');
+  const data = qaf.filter((r) => r.objective === 'data').length;
+  if (!qaf.length) return null;
+  if (data === 0) {
+    const why = moments.note ?? qaf.find((r) => r.warning)?.warning ?? 'no statistics';
+    return `published objective: data-aware QAF not used (${why})`;
+  }
+  const part = data < qaf.length ? ` (${data} of ${qaf.length} layers; the others published)` : '';
+  return `data-aware: solved for the layers' inputs on ${moments.images.toLocaleString('en-US')} images${part}`;
+}
+
+const keptMoments = new Map<string, Promise<RunMoments>>();
+const MOMENTS_KEPT = 4;
+
+/** The statistics of `layers` on the run's calibration images, kept for the next run alike. */
+function runMoments(
+  model: ModelOverview,
+  layers: string[],
+  centre: boolean,
+  context: MomentsContext,
+  signal: AbortSignal,
+): Promise<RunMoments> {
+  const { source, evalSettings } = context;
+  const key = JSON.stringify([
+    modelKey(model),
+    model.inputShapes,
+    source,
+    evalSettings.subset,
+    evalSettings.limit,
+    evalSettings.spec,
+    centre,
+    [...layers].sort(),
+  ]);
+  let kept = keptMoments.get(key);
+  if (!kept) {
+    kept = (async () => {
+      const copy = (await originalBytes(model)).slice().buffer;
+      const call = evalWorker().inputMoments(
+        Comlink.transfer(
+          {
+            modelBytes: copy,
+            layers,
+            calibrationDatasetId: source!.datasetId,
+            fromEvaluation:
+              source?.kind === 'evaluation' ? evaluationPart(evalSettings, source) : null,
+            spec: evalSettings.spec ?? undefined,
+            inputShapes: model.inputShapes,
+            centre,
+          },
+          [copy],
+        ),
+        Comlink.proxy(context.onProgress ?? (() => {})),
+      );
+      const r = await abortable(call, signal);
+      return {
+        byLayer: new Map(Object.entries(r.moments)),
+        hashes: new Map(Object.entries(r.hashes)),
+        images: r.images,
+        note: r.note,
+      };
+    })();
+    keptMoments.set(key, kept);
+    kept.catch(() => keptMoments.delete(key));
+    while (keptMoments.size > MOMENTS_KEPT) keptMoments.delete(keptMoments.keys().next().value!);
+  }
+  return kept;
+}
+
+export interface Factorized {
+  results: LayerResult[];
+  /** The statistics data-aware QAF was solved with; null when the run is published. */
+  moments: RunMoments | null;
+}
+
+/**
+ * The run's layer results. With `data` (the run's calibration images) and the data-aware
+ * objective, QAF layers are solved for their inputs' statistics, taken in the evaluation worker
+ * first (its datasets stay there).
+ */
 export async function factorizeLayers(
   model: ModelOverview,
   settings: CompressSettings,
   signal: AbortSignal,
   onProgress: (p: LayerProgress) => void,
-): Promise<LayerResult[]> {
+  data?: MomentsContext,
+): Promise<Factorized> {
   // Before any solving: the file this run asks for must be one onnxruntime can load (an old
   // opset that cannot be raised is refused now, in one sentence, not after minutes of ADMM).
   // Per-layer overrides (allocation.ts) give each layer its own rank and bits, or keep it.
   const output = { otherWeightBits: settings.otherBits, actBits: settings.actBits };
-  const jobs = await allocatedJobs(model, settings, output, signal);
-  const keys = jobs.map((job) => layerKey(modelKey(model), job));
+  const allocated = await allocatedJobs(model, settings, output, signal);
+  const dataAware = data !== undefined && dataAwareRun(settings, data.source);
+  const wanting = dataAware ? allocated.filter((j) => wantsInputMoments(j)) : [];
+  const moments = wanting.length
+    ? await runMoments(
+        model,
+        wanting.map((j) => j.name),
+        settings.calibrate,
+        data!,
+        signal,
+      )
+    : null;
+  const jobs: CompressJob[] = allocated.map((job) => {
+    if (job.method !== 'admm') return job;
+    const m = moments?.byLayer.get(job.name);
+    // Published unless statistics came (a layer without them falls back, said in its result).
+    return m ? { ...job, objective: 'data', inputMoments: m } : { ...job, objective: 'published' };
+  });
+  const keys = jobs.map((job) =>
+    layerKey(modelKey(model), job, moments?.hashes.get(job.name) ?? null),
+  );
   const missing = jobs.filter((_, i) => !cachedLayer(keys[i]));
   // Layers reused from this session's cache show as done at once, with their error.
   for (const key of keys) {
@@ -51,7 +183,18 @@ export async function factorizeLayers(
     const i = jobs.findIndex((j) => j.name === result.name);
     cacheLayer(keys[i], result);
   }
-  return keys.map((key) => cachedLayer(key)!);
+  return { results: keys.map((key) => cachedLayer(key)!), moments };
+}
+
+function evaluationPart(
+  evalSettings: EvalSettings,
+  source: Extract<CalibrationSource, { kind: 'evaluation' }>,
+) {
+  return {
+    subset: evalSettings.subset,
+    limit: evalSettings.limit ?? undefined,
+    images: source.images,
+  };
 }
 
 export async function originalBytes(model: ModelOverview): Promise<Uint8Array> {
@@ -101,14 +244,7 @@ export function buildModel(
         actBits: settings.actBits,
         calibrate: settings.calibrate && source !== null,
         calibrationDatasetId: source?.datasetId ?? null,
-        fromEvaluation:
-          source?.kind === 'evaluation'
-            ? {
-                subset: evalSettings.subset,
-                limit: evalSettings.limit ?? undefined,
-                images: source.images,
-              }
-            : null,
+        fromEvaluation: source?.kind === 'evaluation' ? evaluationPart(evalSettings, source) : null,
         spec: evalSettings.spec ?? undefined,
         inputShapes,
       },

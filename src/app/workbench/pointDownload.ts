@@ -46,34 +46,41 @@ async function buildPoint(settings: CompressSettings): Promise<Uint8Array> {
   try {
     await ensureDatasetsLoaded();
     const factorized = new Set<string>();
-    const results = await factorizeLayers(model, settings, signal, (p) => {
-      // Layers from the cache report 'done' at once; anything else is being computed.
-      if (p.status !== 'done') factorized.add(p.layer);
-      useSession.setState((s) => ({
-        run: {
-          ...s.run,
-          layers: { ...s.run.layers, [p.layer]: p },
-          layerOrder: s.run.layerOrder.includes(p.layer)
-            ? s.run.layerOrder
-            : [...s.run.layerOrder, p.layer],
-          detail: `${p.layer}: ${p.status}`,
-          events: s.run.events + 1,
-        },
-      }));
-    });
+    const source = calibrationSource(settings, useSession.getState().datasets);
+    const { evalSettings } = useWorkbench.getState();
+    const { results } = await factorizeLayers(
+      model,
+      settings,
+      signal,
+      (p) => {
+        // Layers from the cache report 'done' at once; anything else is being computed.
+        if (p.status !== 'done') factorized.add(p.layer);
+        useSession.setState((s) => ({
+          run: {
+            ...s.run,
+            layers: { ...s.run.layers, [p.layer]: p },
+            layerOrder: s.run.layerOrder.includes(p.layer)
+              ? s.run.layerOrder
+              : [...s.run.layerOrder, p.layer],
+            detail: `${p.layer}: ${p.status}`,
+            events: s.run.events + 1,
+          },
+        }));
+      },
+      { source, evalSettings },
+    );
     const reuse = reuseText(results.length, factorized.size);
     patchRun({
       phase: 'rewriting',
       detail: `writing the compressed model (${reuse})`,
       progress: 0.6,
     });
-    const source = calibrationSource(settings, useSession.getState().datasets);
     const result = await buildModel(
       await originalBytes(model),
       results,
       settings,
       source,
-      useWorkbench.getState().evalSettings,
+      evalSettings,
       signal,
       (p) =>
         patchRun({

@@ -20,6 +20,7 @@ import {
   evaluateBytes,
   factorizeLayers,
   modelKey,
+  objectiveStatement,
   originalBytes,
 } from './pipeline.ts';
 import { keepSample, SAMPLE_IMAGES } from './predictions.ts';
@@ -146,12 +147,26 @@ async function compressConfiguration(
   const source = calibrationSource(settings, useSession.getState().datasets);
   const problem = calibrationProblem(model, source);
   if (problem) throw new Error(problem);
-  const results = await factorizeLayers(model, settings, signal, steps.open(onLayerProgress));
+  const { evalSettings } = useWorkbench.getState();
+  // Data-aware QAF: the layers' input statistics first (progress "input statistics"), then the
+  // layers; the layers' gate opens with their first event, so it closes the statistics' one.
+  let layerGate: ((p: LayerProgress) => void) | null = null;
+  const { results, moments } = await factorizeLayers(
+    model,
+    settings,
+    signal,
+    (p) => {
+      layerGate ??= steps.open(onLayerProgress);
+      layerGate(p);
+    },
+    { source, evalSettings, onProgress: stepProgress('compressing', 0, 0) },
+  );
   exposeLayerResults(results);
+  const objective = objectiveStatement(moments, results);
+  patchRun({ objective });
   const original = await originalBytes(model);
   await ensureDatasetsLoaded();
   patchRun({ phase: 'rewriting', detail: 'writing the compressed model', progress: 0.6 });
-  const { evalSettings } = useWorkbench.getState();
   const built = await buildModel(
     original,
     results,
@@ -170,7 +185,7 @@ async function compressConfiguration(
   // Images of the evaluation set that went to calibration are not evaluated.
   const setAside =
     source?.kind === 'evaluation' && built.calibrationImages > 0 ? source.images : undefined;
-  return { results, original, built, setAside };
+  return { results, original, built: { ...built, objective }, setAside };
 }
 
 /** Why the separate calibration set cannot feed the model's input, or null. */
@@ -227,6 +242,7 @@ function resultRow(
     calibrated: boolean;
     calibrationStatement: string | null;
     checkSummary: CheckSummary | null;
+    objective: string | null;
   },
   evaluation: EvalSummary | null,
   sha256: string | null,
@@ -248,6 +264,7 @@ function resultRow(
     dataFileName: evaluation ? (useSession.getState().datasets.evaluation?.fileName ?? null) : null,
     dataHash: evaluation ? (useSession.getState().datasets.evaluation?.dataHash ?? null) : null,
     calibration: built.calibrationStatement,
+    objective: built.objective,
     modelHash: sha256,
     check: built.checkSummary,
   };

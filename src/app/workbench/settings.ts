@@ -41,6 +41,11 @@ export interface CompressSettings {
   preset: 'default' | 'published';
   /** Calibration after compression; applies only while a calibration set is loaded. */
   calibrate: boolean;
+  /**
+   * QAF's objective: absent or 'data' solves for the layers' inputs on the run's calibration
+   * images when it has some (docs/data-aware-qaf.md); 'published' is the paper's.
+   */
+  qafObjective?: 'data' | 'published';
   layerMode: 'all' | 'selected';
   selectedLayers: string[];
   /**

@@ -62,6 +62,9 @@ export interface ResultRow {
   /** Where the calibration images came from, e.g. "calibrated on 256 of your images, evaluated
    * on the other 744"; absent when not calibrated (and on rows saved before). */
   calibration?: string | null;
+  /** QAF's objective in words when data-aware, e.g. "data-aware: solved for the layers' inputs
+   * on 1,024 images"; absent when published (and on rows saved before). */
+  objective?: string | null;
   /** SHA-256 of the model file: the model's run history (absent on rows saved before). */
   modelHash?: string | null;
   /** The written model run next to the original and an 8-bit PTQ of the same layers (absent on
@@ -266,6 +269,8 @@ export interface RunState {
   stalled: boolean;
   /** Where the run's calibration images came from, in words (set once the model is built). */
   calibration?: string | null;
+  /** QAF's objective in words when data-aware (set once the layers are solved). */
+  objective?: string | null;
   /** Too few calibration images for stable statistics. */
   calibrationWarning?: string | null;
   /** The written model's check, once built. */
