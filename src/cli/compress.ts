@@ -16,7 +16,12 @@ import {
 import type { InputMoments } from '../core/factor/inputMoments.ts';
 import type { Kernels } from '../core/kernels/index.ts';
 import { loadKernels } from '../core/kernels/index.ts';
-import { noLayerMessage as noCompressibleLayer, skipReasons } from '../core/onnx/index.ts';
+import {
+  graphInputs,
+  noLayerMessage as noCompressibleLayer,
+  readModel,
+  skipReasons,
+} from '../core/onnx/index.ts';
 import { type PreparedModel, prepareModel } from '../core/pipeline/index.ts';
 import { preflight } from '../core/pipeline/preflight.ts';
 import {
@@ -41,6 +46,7 @@ import {
   maxInputBytesUsage,
   parseByteSize,
   parseCommandArgs,
+  parseInputShapes,
   readInputFile,
   UsageError,
 } from './util.ts';
@@ -52,7 +58,7 @@ const methodLines = METHOD_IDS.map(
 export const compressUsage = `usage: qaf compress MODEL.onnx --method ${METHOD_IDS.join('|')} (--rate R | --rank N) --bits B
                     [--preset default|published] [--layers REGEX] [--seed S] [--per-channel] [--json]
                     [--max-input-bytes N] [--qaf-objective published|data]
-                    [--scales factor|component]
+                    [--scales factor|component] [--input-shape SHAPE]
        qaf compress MODEL.onnx (--allocation ALLOC.json | --budget bops=P%|size=S) -o OUT.onnx ...
 
   --method M       one of:
@@ -65,6 +71,9 @@ ${methodLines}
                    layers; for ptq all weight layers)
   --seed S         seed for the random parts of the initialisation (default 0)
   --per-channel    ptq: one scale per output channel
+  --input-shape SHAPE  concrete input shape, e.g. 1,3,640,640 (NAME=... for one of several
+                   inputs; repeatable): layers are measured, and the written model checked on
+                   generated inputs, at it; symbolic dims left open are taken as 1
   --scales S       admm: factor (default: one grid scale per factor matrix, per-tensor
                    DequantizeLinear) or component (one per rank-1 component, written as one
                    per-axis DequantizeLinear, which some runtimes lack)
@@ -172,9 +181,7 @@ function numberOption(
 }
 
 /** Turns the parsed options into job settings, rejecting contradictions up front. */
-export function compressSettings(
-  values: Record<string, string | boolean | undefined>,
-): JobSettings {
+export function compressSettings(values: Record<string, unknown>): JobSettings {
   const given = values.method as string | undefined;
   if (!given || !isMethodId(given)) {
     throw new UsageError(`compress: --method must be one of ${METHOD_IDS.join(', ')}`);
@@ -221,6 +228,7 @@ export async function compressCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     'per-channel': { type: 'boolean' },
     scales: { type: 'string' },
+    'input-shape': { type: 'string', multiple: true },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
     threads: { type: 'string' },
@@ -253,7 +261,12 @@ export async function compressCommand(argv: string[]): Promise<number> {
   setRuntimeThreads(threads);
   const maxBytes = parseByteSize('max-input-bytes', values['max-input-bytes']);
   const modelBytes = readInputFile(positionals[0], 'model file', maxBytes);
-  const prepared = await prepareModel(modelBytes);
+  const shapes = values['input-shape'] as string[] | undefined;
+  const inputNames = () => graphInputs(readModel(modelBytes)).map((v) => v.name ?? '');
+  const prepared = await prepareModel(
+    modelBytes,
+    shapes?.length ? { inputShapes: parseInputShapes(shapes, inputNames()) } : {},
+  );
   if (!values.json) {
     if (prepared.normalization.length) {
       process.stderr.write(`normalised the graph: ${prepared.normalization.join('; ')}\n`);

@@ -1,6 +1,10 @@
 // Issue #12, bad input: a model whose input has symbolic sizes and no shape given is measured and
 // checked at 1 for them; the pipeline says so in one sentence with what to do, in the report too.
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { jsKernels } from '../../src/core/kernels/js.ts';
 import {
   makeGraph,
@@ -49,5 +53,32 @@ describe('symbolic input sizes without a shape', () => {
     // A batch dim alone, or a shape given for the input, is not worth a word.
     const shaped = await prepareModel(bytes, { inputShapes: { x: [1, 8, 12, 12] } });
     expect(shaped.warnings).toEqual([]);
+  });
+});
+
+describe('qaf compress --input-shape', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('measures and checks at the given shape, and the symbolic-size sentence goes away', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qaf-shape-'));
+    const path = join(dir, 'dyn.onnx');
+    writeFileSync(path, dynamicConv());
+    const run = async (...extra: string[]) => {
+      const lines: string[] = [];
+      vi.spyOn(process.stderr, 'write').mockImplementation((m) => lines.push(String(m)) > 0);
+      vi.spyOn(console, 'log').mockImplementation((m: unknown) => void lines.push(String(m)));
+      const out = join(dir, `out${extra.length}.onnx`);
+      const args = ['compress', path, '--method', 'ptq', '--bits', '8', '-o', out, ...extra];
+      const code = await main(args);
+      vi.restoreAllMocks();
+      return { code, text: lines.join('') };
+    };
+    const open = await run();
+    expect(open.code).toBe(0);
+    expect(open.text).toContain('input "x" (H, W) has symbolic dimensions');
+    const shaped = await run('--input-shape', '1,8,12,12');
+    expect(shaped.code).toBe(0);
+    expect(shaped.text).not.toContain('symbolic dimensions');
+    expect(shaped.text).toMatch(/MACs 165888\b/);
   });
 });

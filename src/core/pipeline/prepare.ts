@@ -98,7 +98,7 @@ export function symbolicShapeWarning(
   return (
     `input ${open.join(', ')} has symbolic dimensions and no shape was given: they are taken as 1, ` +
     'so the MACs, and a check on generated inputs, are at that size (a check that it runs, not a measure); ' +
-    "give the input shape (the app's input shape form, qaf inspect --input-shape) or check on arrays at the real size (qaf compress --check-data)"
+    "give the input shape (the app's input shape form, qaf compress --input-shape) or check on arrays at the real size (qaf compress --check-data)"
   );
 }
 
