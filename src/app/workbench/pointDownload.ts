@@ -13,6 +13,7 @@ import {
   calibrationSource,
   factorizeLayers,
   modelKey,
+  objectiveStatement,
   originalBytes,
 } from './pipeline.ts';
 import { type CompressSettings, compressedFileName, DEFAULT_SETTINGS } from './settings.ts';
@@ -48,7 +49,7 @@ async function buildPoint(settings: CompressSettings): Promise<Uint8Array> {
     const factorized = new Set<string>();
     const source = calibrationSource(settings, useSession.getState().datasets);
     const { evalSettings } = useWorkbench.getState();
-    const { results } = await factorizeLayers(
+    const { results, moments } = await factorizeLayers(
       model,
       settings,
       signal,
@@ -67,10 +68,17 @@ async function buildPoint(settings: CompressSettings): Promise<Uint8Array> {
           },
         }));
       },
-      { source, evalSettings },
+      {
+        source,
+        evalSettings,
+        // Data-aware QAF: the layers' input statistics first (kept from a run alike).
+        onProgress: (p) =>
+          patchRun({ detail: p.status, events: useSession.getState().run.events + 1 }),
+      },
     );
     const reuse = reuseText(results.length, factorized.size);
     patchRun({
+      objective: objectiveStatement(moments, results),
       phase: 'rewriting',
       detail: `writing the compressed model (${reuse})`,
       progress: 0.6,
