@@ -15,6 +15,7 @@ import { selectLayers } from '../../src/core/factor/modelJobs.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import type { Kernels } from '../../src/core/kernels/types.ts';
 import { analyzeModel, noLayerMessage, readModel } from '../../src/core/onnx/index.ts';
+import { describeCheck } from '../../src/core/pipeline/check.ts';
 import { compressModel } from '../../src/core/pipeline/compressModel.ts';
 import { preflight } from '../../src/core/pipeline/preflight.ts';
 import { type PreparedModel, prepareModel } from '../../src/core/pipeline/prepare.ts';
@@ -247,7 +248,11 @@ describe('regression corpus (real third-party ONNX files)', () => {
             ]);
             if (c.verdict) {
               expect(check.verdict.ok, check.verdict.summary).toBe(c.verdict === 'ok');
-              if (c.verdict === 'failed') expect(check.verdict.summary).toMatch(/8-bit PTQ/);
+              if (c.verdict === 'failed') {
+                expect(check.verdict.summary).toMatch(/8-bit PTQ/);
+                // ...and names the layers adding the most error (src/core/pipeline/layerBlame.ts).
+                expect(describeCheck(check)).toMatch(/the layers adding the most error.*rel\. L2/);
+              }
             }
             expect(Number.isFinite(cmp.value)).toBe(true);
             if (c.min !== undefined) expect(cmp.value).toBeGreaterThanOrEqual(c.min);

@@ -21,6 +21,7 @@ import { graphInputs } from '../onnx/graphInputs.ts';
 import type { Dim } from '../onnx/shapes/dims.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import { normalSampler } from '../util/prng.ts';
+import { blameLayers, describeBlame, type LayerBlame, type LayerTensors } from './layerBlame.ts';
 import type { PreparedModel } from './prepare.ts';
 import { type OutputSettings, writeCompressedModel } from './write.ts';
 
@@ -44,6 +45,8 @@ export interface RunCheck {
   peer: OutputDifference[] | null;
   /** Failed when an output differs far more than the peer's (or is not finite). */
   verdict: Verdict;
+  /** A failed verdict: the compressed layers adding the most error (layerBlame.ts). */
+  blame?: LayerBlame[];
 }
 
 export interface CheckOptions {
@@ -55,6 +58,8 @@ export interface CheckOptions {
   inputShapes?: Record<string, readonly Dim[]>;
   /** Probability maps: the "on" threshold (default 0.5). */
   threshold?: number;
+  /** The compressed layers' tensors: a failed verdict names the layers adding the most error. */
+  layers?: readonly LayerTensors[];
 }
 
 /** Samples fed by the check: enough for agreement on small inputs, few on large ones. */
@@ -109,6 +114,11 @@ export async function checkWrittenModel(
             summary: `not judged on generated inputs (give your own inputs to judge): ${judged.summary}`,
           }
         : judged;
+    // Which layers to keep: asked only when the verdict fails (two more runs of the models).
+    const blame =
+      !verdict.ok && options.layers?.length
+        ? await blameLayers(originalBytes, writtenBytes, feeds, options.layers).catch(() => [])
+        : [];
     return {
       inputs,
       samples,
@@ -116,6 +126,7 @@ export async function checkWrittenModel(
       agreement: outputs[0]?.top1Agreement ?? null,
       peer: peerOutputs,
       verdict,
+      ...(blame.length && { blame }),
     };
   } finally {
     await written.release();
@@ -247,7 +258,7 @@ export function describeCheck(check: RunCheck): string {
   const verdict = check.peer
     ? check.verdict.ok
       ? `; ${check.verdict.summary}`
-      : `; FAILED: ${check.verdict.summary}`
+      : `; FAILED: ${check.verdict.summary}${check.blame?.length ? `; ${describeBlame(check.blame)}` : ''}`
     : '';
   return `checked: loads and runs in onnxruntime next to the original (${what}): ${diffs}${verdict}`;
 }

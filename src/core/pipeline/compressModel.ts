@@ -16,6 +16,7 @@ import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.
 import { checkWrittenModel, describeCheck, ptqPeerBytes, type RunCheck } from './check.ts';
 import { restoreFloatInterface } from './floatInterface.ts';
 import { objectiveNotes, withInputMoments } from './inputMoments.ts';
+import { layerTensors } from './layerBlame.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
 import { type OutputSettings, writeCompressedModel } from './write.ts';
 
@@ -135,6 +136,10 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
       peerBytes,
       data: input.checkData,
       inputShapes: prepared.inputShapes,
+      layers: layerTensors(
+        prepared,
+        results.map((r) => r.name),
+      ),
     });
     report = { ...report, notes: [...report.notes, describeCheck(check)] };
     onProgress?.({ status: 'checking', loaded: 1, total: 1, progress: 1 });
