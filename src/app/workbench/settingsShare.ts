@@ -50,6 +50,12 @@ function checkedSettings(raw: unknown): CompressSettings {
     out[key] = value;
   }
   if (!(String(out.method) in METHOD_LABELS)) throw new Error(`unknown method "${out.method}"`);
+  if (raw.qafObjective !== undefined) {
+    if (raw.qafObjective !== 'data' && raw.qafObjective !== 'published') {
+      throw new Error(`"qafObjective" is ${JSON.stringify(raw.qafObjective)}`);
+    }
+    out.qafObjective = raw.qafObjective;
+  }
   if (raw.overrides !== undefined) {
     if (!isObject(raw.overrides)) throw new Error('"overrides" is not an object');
     out.overrides = raw.overrides;

@@ -22,6 +22,20 @@ describe('copy settings', () => {
     }
   });
 
+  it("keeps QAF's objective, and refuses an unknown one", () => {
+    const published = { ...DEFAULT_SETTINGS, qafObjective: 'published' as const };
+    const link = settingsLink(
+      'http://x.test/',
+      sharedConfiguration(published, { subset: 'quick', limit: null }),
+    );
+    expect(parseSharedConfiguration(link).settings).toEqual(published);
+    expect(() =>
+      parseSharedConfiguration(
+        JSON.stringify({ app: 'qaf-workbench', version: 1, settings: { qafObjective: 'x' } }),
+      ),
+    ).toThrow('"qafObjective" is "x"');
+  });
+
   it('fills fields missing from older copies with the defaults', () => {
     const parsed = parseSharedConfiguration(
       JSON.stringify({ app: 'qaf-workbench', version: 1, settings: { bits: 8 } }),
