@@ -111,6 +111,8 @@ export function htmlReport(input: HtmlReportInput): string {
     ['Activation bits', s.actBits < 32 ? String(s.actBits) : 'float'],
     ['Other layers', s.otherBits < 32 ? `${s.otherBits}-bit weights` : 'float'],
     ['Solver preset', s.preset],
+    // Rows saved before data-aware QAF, and published runs, have none.
+    ...(row.objective ? [['QAF objective', row.objective] as [string, string]] : []),
     ['Calibrated', row.calibrated ? (row.calibration ?? 'yes') : 'no'],
     [
       'Layers',

@@ -102,5 +102,17 @@ describe('HTML report', () => {
     expect(html).toContain('85.00 %');
     expect(html).toContain('<figcaption>Accuracy vs compute</figcaption><svg');
     expect(html).not.toMatch(/<script/i);
+    expect(html).not.toContain('QAF objective');
+    const objective = "data-aware: solved for the layers' inputs on 256 images";
+    const dataAware = htmlReport({
+      row: { ...row, objective },
+      original: null,
+      charts: [],
+      app: { name: 'qaf-workbench', version: '1.2.3' },
+      settingsLink: 'http://x/#qaf=%7B%7D',
+      generatedAt: '2026-12-02T00:00:00.000Z',
+    });
+    expect(dataAware).toContain('QAF objective');
+    expect(dataAware).toContain('solved for the layers&#39; inputs on 256 images');
   });
 });
