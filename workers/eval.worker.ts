@@ -43,6 +43,8 @@ export interface SweepRequest {
   limit?: number;
   grid: SweepGridSpec;
   preset?: ModelSweepOptions['preset'];
+  /** QAF's objective; default data-aware with a calibration set (runModelSweep). */
+  objective?: ModelSweepOptions['objective'];
 }
 
 export interface DatasetSummary {
@@ -229,6 +231,7 @@ const api = {
             }
           : undefined,
         preset: request.preset,
+        objective: request.objective,
         latencyRuns: 5,
         cache,
         signal,

@@ -81,6 +81,10 @@ export async function runBaselineSweep(): Promise<void> {
           subset: evalSettings.subset,
           limit: evalSettings.limit ?? undefined,
           grid: sweepGridSpec(sweepChoice, calibration !== null),
+          // QAF points are data-aware with a calibration set unless the panel says Published.
+          ...(useWorkbench.getState().settings.qafObjective === 'published' && {
+            objective: 'published' as const,
+          }),
         },
         [bytes],
       ),
