@@ -62,6 +62,9 @@ test.describe('compress and evaluate ResNet-20', () => {
     await page.getByRole('button', { name: '200', exact: true }).click();
     await expect(page.getByRole('slider', { name: 'Rate' })).toHaveValue('2');
     await expect(page.getByRole('slider', { name: 'Weight bits' })).toHaveValue('4');
+    // The paper's objective, so the codes can be checked against Node's below (the data-aware
+    // default is checked by demo.spec.ts and calibrationFromEvaluation.spec.ts).
+    await page.getByRole('button', { name: 'Paper (weight error)' }).click();
 
     await page.getByRole('button', { name: 'Compress & evaluate' }).click();
     await expect(page.getByTestId('layer-progress').locator('li')).toHaveCount(18, {

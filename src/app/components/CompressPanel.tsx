@@ -189,7 +189,7 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
             value={s.qafObjective ?? 'data'}
             options={[
               ['data', hasCalibration || hasEval ? 'Data-aware' : 'Data-aware (needs data)'],
-              ['published', 'Published'],
+              ['published', 'Paper (weight error)'],
             ]}
             onChange={(qafObjective) => updateSettings({ qafObjective })}
           />
