@@ -10,6 +10,8 @@
 //
 // Flags: --model=resnet20 (or resnet56)  --rate=2  --cal=1024  --held=512  --test=10000
 //        --no-eval (layer errors only)
+//        --component (issue #13 item 2: also every variant with one scale per rank-1 component,
+//        docs/component-scales.md; columns and top-1 keys end in "C")
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +46,7 @@ const calImages = Number(flag('cal') ?? 1024);
 const heldImages = Number(flag('held') ?? 512);
 const testImages = Number(flag('test') ?? 10000);
 const evaluate = !process.argv.includes('--no-eval');
+const component = process.argv.includes('--component');
 const read = (p: string) => new Uint8Array(readFileSync(join(shared, p)));
 
 const kernels = await loadKernels();
@@ -82,10 +85,14 @@ console.error(
 );
 
 // centre: the channel moment as the pipeline takes it for a model calibrated after compression.
-async function factorize(objective: QafObjective, centre = false) {
+async function factorize(
+  objective: QafObjective,
+  centre = false,
+  scales: 'factor' | 'component' = 'factor',
+) {
   const jobs = allocationJobs(prepared.model, prepared.layers, allocation(objective)).map((j) => {
     const m = moments.value.get(j.name);
-    return { ...j, ...(objective === 'data' && m && { inputMoments: { ...m, centre } }) };
+    return { ...j, scales, ...(objective === 'data' && m && { inputMoments: { ...m, centre } }) };
   });
   return timed(() =>
     jobs.map((job) => {
@@ -102,6 +109,17 @@ const dataAware = await factorize('data');
 console.error(`data-aware: ${dataAware.cpuS.toFixed(1)} CPU s`);
 const centred = await factorize('data', true);
 console.error(`data-aware, centred: ${centred.cpuS.toFixed(1)} CPU s`);
+const perComponent = component
+  ? {
+      published: await factorize('published', false, 'component'),
+      data: await factorize('data', false, 'component'),
+      centred: await factorize('data', true, 'component'),
+    }
+  : null;
+if (perComponent) {
+  const cpu = Object.entries(perComponent).map(([k, v]) => `${k} ${v.cpuS.toFixed(1)}`);
+  console.error(`per component: ${cpu.join(', ')} CPU s`);
+}
 
 // Held-out output errors: the exact patch second moment S = sum P P^T of every layer (C*kh*kw
 // square), so that ||dW P||^2 = tr(dW S dW^T) for any weight.
@@ -129,6 +147,12 @@ const rows = layers.map((layer, i) => {
     outputErrorData: outputError(layer, d),
     outputErrorCentred: outputError(layer, c),
     objective: d.objective ?? 'published',
+    ...(perComponent && {
+      weightErrorPublishedC: perComponent.published.value[i].error,
+      outputErrorPublishedC: outputError(layer, perComponent.published.value[i]),
+      outputErrorDataC: outputError(layer, perComponent.data.value[i]),
+      outputErrorCentredC: outputError(layer, perComponent.centred.value[i]),
+    }),
   };
 });
 const f4 = (x: number) => x.toFixed(4);
@@ -143,6 +167,9 @@ console.log(
       'output err data',
       'ratio',
       'output err centred',
+      ...(perComponent
+        ? ['weight err pub C', 'out err pub C', 'out err data C', 'out err cent. C']
+        : []),
     ],
     rows.map((r) => [
       r.layer,
@@ -153,8 +180,16 @@ console.log(
       f4(r.outputErrorData),
       (r.outputErrorData / r.outputErrorPublished).toFixed(3),
       f4(r.outputErrorCentred),
+      ...(perComponent
+        ? [
+            r.weightErrorPublishedC,
+            r.outputErrorPublishedC,
+            r.outputErrorDataC,
+            r.outputErrorCentredC,
+          ].map((x) => f4(x!))
+        : []),
     ]),
-    new Set([1, 2, 3, 4, 5, 6, 7]),
+    new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
   ),
 );
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -176,6 +211,13 @@ if (evaluate) {
     ['published', published, [false, true]],
     ['data', dataAware, [false, true]],
     ['dataCentred', centred, [true]],
+    ...(perComponent
+      ? ([
+          ['publishedC', perComponent.published, [false, true]],
+          ['dataC', perComponent.data, [false]],
+          ['dataCentredC', perComponent.centred, [true]],
+        ] as const)
+      : []),
   ] as const) {
     for (const calibrate of modes) {
       const built = await compressModel({
@@ -212,6 +254,18 @@ console.log(
     meanOutputErrorPublished: mean(rows.map((r) => r.outputErrorPublished)),
     meanOutputErrorData: mean(rows.map((r) => r.outputErrorData)),
     meanOutputErrorCentred: mean(rows.map((r) => r.outputErrorCentred)),
+    ...(perComponent && {
+      perComponent: {
+        meanWeightErrorPublished: mean(rows.map((r) => r.weightErrorPublishedC!)),
+        meanOutputErrorPublished: mean(rows.map((r) => r.outputErrorPublishedC!)),
+        meanOutputErrorData: mean(rows.map((r) => r.outputErrorDataC!)),
+        meanOutputErrorCentred: mean(rows.map((r) => r.outputErrorCentredC!)),
+        outputErrorDataLowerOn: rows.filter((r) => r.outputErrorDataC! < r.outputErrorData).length,
+        outputErrorCentredLowerOn: rows.filter((r) => r.outputErrorCentredC! < r.outputErrorCentred)
+          .length,
+        cpuSeconds: Object.fromEntries(Object.entries(perComponent).map(([k, v]) => [k, v.cpuS])),
+      },
+    }),
     outputErrorLowerOnEveryLayer: lowerOnEvery,
     top1,
     cpuSeconds: {
