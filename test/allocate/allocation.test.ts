@@ -161,4 +161,30 @@ describe('the written model says how it was made', () => {
       'conv2',
     ]);
   });
+
+  it('keeps per-component scales in the described allocation, and re-runs them', async () => {
+    const kernels = await loadKernels();
+    const component: Allocation = {
+      ...mixed,
+      overrides: { ...mixed.overrides, conv2: { rank: 30, bits: 3, scales: 'component' } },
+    };
+    const first = await compressModel({ prepared, kernels, allocation: component, check: false });
+    const again = await compressModel({ prepared, kernels, results: first.results, check: false });
+    const entry = readModel(again.bytes).metadataProps?.find(
+      (p) => p.key === ALLOCATION_METADATA_KEY,
+    );
+    const described = parseAllocation(entry?.value ?? '');
+    expect(described.overrides?.conv2).toEqual({
+      method: 'admm',
+      bits: 3,
+      rank: 30,
+      scales: 'component',
+    });
+    const rerun = await compressModel({ prepared, kernels, allocation: described, check: false });
+    expect(rerun.results[1].error).toBe(first.results[1].error);
+    expect(rerun.results[1].factors.some((f) => f.columnScales !== undefined)).toBe(true);
+    expect(() =>
+      parseAllocation(JSON.stringify({ ...mixed, settings: { ...mixed.settings, scales: 'x' } })),
+    ).toThrow(/scales must be "factor" or "component"/);
+  });
 });

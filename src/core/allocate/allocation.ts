@@ -29,7 +29,16 @@ export class AllocationError extends RangeError {
 
 type Json = Record<string, unknown>;
 
-const SETTING_KEYS = new Set(['method', 'rate', 'rank', 'bits', 'preset', 'seed', 'perChannel']);
+const SETTING_KEYS = new Set([
+  'method',
+  'rate',
+  'rank',
+  'bits',
+  'preset',
+  'seed',
+  'perChannel',
+  'scales',
+]);
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -73,6 +82,11 @@ function readSettings(value: unknown, where: string, problems: string[], partial
   if (v.perChannel !== undefined) {
     if (typeof v.perChannel !== 'boolean') problems.push(`${where}.perChannel must be true/false`);
     else out.perChannel = v.perChannel;
+  }
+  if (v.scales !== undefined) {
+    if (v.scales !== 'factor' && v.scales !== 'component') {
+      problems.push(`${where}.scales must be "factor" or "component"`);
+    } else out.scales = v.scales;
   }
   return out;
 }

@@ -237,11 +237,13 @@ export function allocationOfResults(results: readonly LayerResult[]): Allocation
   const overrides: Record<string, Partial<JobSettings>> = {};
   for (const r of results) {
     const perChannel = r.factors.length === 1 && r.factors[0].scales !== undefined;
+    const component = r.factors.some((f) => f.columnScales !== undefined);
     overrides[r.name] = {
       method: r.method,
       bits: r.bits,
       ...(r.rank > 0 && { rank: r.rank }),
       ...(perChannel && { perChannel }),
+      ...(component && { scales: 'component' as const }),
     };
   }
   const first = results[0];
