@@ -272,6 +272,36 @@ function innerSteps(
   columns: boolean,
 ): { factor: GridFactor; innerSteps: number } {
   const { rows, rank, rho, f } = sys;
+  // Ht = (F + rho (H + U)) (G + rho I)^-1
+  const solve = (rhs: Float32Array, out: Float32Array) =>
+    solveShifted(kernels, sys.factor, rank, rhs, rows, out);
+  return admmInnerLoop(kernels, { rows, rank, rho, f, solve }, h0, u, bits, p, columns);
+}
+
+/** One factor's ADMM subproblem: Ht = solve(F + rho (H + U)) is its least-squares step. */
+export interface InnerProblem {
+  rows: number;
+  rank: number;
+  rho: number;
+  f: Float32Array;
+  solve(rhs: Float32Array, out: Float32Array): void;
+}
+
+/**
+ * The inner ADMM loop of one factor, shared by the published and the data-aware solvers (they
+ * differ only in `solve`): least-squares step, projection onto the grid, dual update; stops when
+ * both relative residuals are under eps, or after maxInner steps.
+ */
+export function admmInnerLoop(
+  kernels: Kernels,
+  sys: InnerProblem,
+  h0: Float32Array,
+  u: Float32Array,
+  bits: number,
+  p: AdmmParams,
+  columns: boolean,
+): { factor: GridFactor; innerSteps: number } {
+  const { rows, rank, rho, f } = sys;
   let current = h0;
   let factor: GridFactor | null = null;
   const rhs = new Float32Array(rows * rank);
@@ -279,9 +309,8 @@ function innerSteps(
   let steps = 0;
   while (steps < p.maxInner) {
     steps++;
-    // Ht = (F + rho (H + U)) (G + rho I)^-1
     for (let i = 0; i < rhs.length; i++) rhs[i] = f[i] + rho * (current[i] + u[i]);
-    solveShifted(kernels, sys.factor, rank, rhs, rows, ht);
+    sys.solve(rhs, ht);
     for (let i = 0; i < rhs.length; i++) rhs[i] = ht[i] - u[i];
     const previous = current;
     factor = projectFactor(kernels, rhs, rows, rank, bits, p.candidates, columns);

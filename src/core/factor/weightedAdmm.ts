@@ -13,9 +13,9 @@ import {
   ADMM_PRESETS,
   type AdmmOptions,
   type AdmmParams,
+  admmInnerLoop,
   cloneGrid,
   outerConverged,
-  projectFactor,
   type QuantizedCp,
 } from './admm.ts';
 import {
@@ -292,37 +292,16 @@ function factorStep(
   const f = mttkrp(kernels, p.xw, h, rank, mode, cache);
   const rho = Math.max(trace(g, rank) / rank, Number.MIN_VALUE);
   const solve = modeSolver(kernels, p, mode, g, rho, params.solves);
-  let current = h[mode];
-  let factor: GridFactor | null = null;
-  const rhs = new Float32Array(rows * rank);
-  const ht = new Float32Array(rows * rank);
-  let steps = 0;
-  while (steps < params.maxInner) {
-    steps++;
-    for (let i = 0; i < rhs.length; i++) rhs[i] = f[i] + rho * (current[i] + u[i]);
-    solve(rhs, ht);
-    for (let i = 0; i < rhs.length; i++) rhs[i] = ht[i] - u[i];
-    const previous = current;
-    factor = projectFactor(kernels, rhs, rows, rank, bits, params.candidates, columns);
-    current = factor.values;
-    let primal = 0;
-    let change = 0;
-    let currentSq = 0;
-    let dualSq = 0;
-    for (let i = 0; i < u.length; i++) {
-      const c = current[i];
-      const d = c - ht[i];
-      u[i] += d;
-      primal += d * d;
-      change += (c - previous[i]) ** 2;
-      currentSq += c * c;
-      dualSq += u[i] * u[i];
-    }
-    const r = primal / Math.max(currentSq, Number.MIN_VALUE);
-    const s = change / Math.max(dualSq, Number.MIN_VALUE);
-    if (r < params.eps && s < params.eps) break;
-  }
-  return { factor: factor!, innerSteps: steps, f, g };
+  const inner = admmInnerLoop(
+    kernels,
+    { rows, rank, rho, f, solve },
+    h[mode],
+    u,
+    bits,
+    params,
+    columns,
+  );
+  return { ...inner, f, g };
 }
 
 // ||X - Xh||_W^2 = ||X||_W^2 - 2 <F, H> + <W H, H G> for the last mode's F, G and new H.
