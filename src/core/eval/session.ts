@@ -98,9 +98,12 @@ export async function runScores(
     let scores: Float32Array;
     if (output.type === 'float32') scores = output.data as Float32Array;
     else if (output.type === 'float16') {
-      scores = Float32Array.from(output.data as ArrayLike<number>, (v) =>
-        output.data instanceof Uint16Array ? float16ToNumber(v) : v,
-      );
+      // Raw float16 bits (Uint16Array), or numbers where the runtime has a Float16Array.
+      const data = output.data as ArrayLike<number>;
+      scores =
+        data instanceof Uint16Array
+          ? Float32Array.from(data, float16ToNumber)
+          : Float32Array.from(data);
     } else {
       throw new Error(`the model's first output is ${output.type}, expected float scores`);
     }
