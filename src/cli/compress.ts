@@ -74,9 +74,9 @@ ${methodLines}
   --input-shape SHAPE  concrete input shape, e.g. 1,3,640,640 (NAME=... for one of several
                    inputs; repeatable): layers are measured, and the written model checked on
                    generated inputs, at it; symbolic dims left open are taken as 1
-  --scales S       admm: factor (default: one grid scale per factor matrix, per-tensor
-                   DequantizeLinear) or component (one per rank-1 component, written as one
-                   per-axis DequantizeLinear, which some runtimes lack)
+  --scales S       admm: component (default: one grid scale per rank-1 component, written as
+                   one per-axis DequantizeLinear) or factor (one per factor matrix, per-tensor
+                   DequantizeLinear, for runtimes without per-axis dequantization)
 ${objectiveUsage}
 ${maxInputBytesUsage}
 ${threadsUsage()}

@@ -4,6 +4,7 @@
 // Formulas: docs/qaf-method.md, "Cost model" and "The compressed layer".
 
 import { METHODS, type MethodId } from '../factor/methods/index.ts';
+import { DEFAULT_QAF_SCALES, type QafScales } from '../factor/types.ts';
 import { cpDims, rankFromRate } from '../util/rank.ts';
 import { FLOAT_BITS } from '../util/units.ts';
 
@@ -43,10 +44,10 @@ export interface LayerChoice {
    */
   modes?: 2 | 3;
   /**
-   * Grid scales of a quantizing factorization: 'factor' (default) one per factor matrix,
-   * 'component' one per rank-1 component (scaleBytes).
+   * QAF's grid scales: 'factor' one per factor matrix, 'component' one per rank-1 component
+   * (scaleBytes); absent: the engine's default (DEFAULT_QAF_SCALES).
    */
-  scales?: 'factor' | 'component';
+  scales?: QafScales;
   /** PTQ: one scale per output channel (scaleBytes). */
   perChannel?: boolean;
 }
@@ -246,7 +247,12 @@ function scaleBytesOf(
   if (choice.method === 'none') return 4 * channels;
   if (!isFactorizing(choice.method)) return 4 * (choice.perChannel ? channels : 1);
   const modes = factorDims(layer, choice.modes).length;
-  return 4 * (choice.scales === 'component' ? rank + modes - 1 : modes);
+  return 4 * (scalesOf(choice) === 'component' ? rank + modes - 1 : modes);
+}
+
+/** The grid scales a choice is built with: QAF's, given or the engine's default; else per factor. */
+function scalesOf(choice: LayerChoice): QafScales {
+  return choice.method === 'admm' ? (choice.scales ?? DEFAULT_QAF_SCALES) : 'factor';
 }
 
 /** Per-layer and total costs of compressing `layers` as `choices` say. */

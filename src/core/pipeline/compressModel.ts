@@ -243,7 +243,9 @@ export function allocationOfResults(results: readonly LayerResult[]): Allocation
       bits: r.bits,
       ...(r.rank > 0 && { rank: r.rank }),
       ...(perChannel && { perChannel }),
-      ...(component && { scales: 'component' as const }),
+      ...(r.method === 'admm' && {
+        scales: component ? ('component' as const) : ('factor' as const),
+      }),
     };
   }
   const first = results[0];

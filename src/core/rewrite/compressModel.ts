@@ -201,7 +201,9 @@ function choiceFor(r: LayerResult | undefined): LayerChoice {
     rank: r.rank,
     bits: r.bits,
     modes,
-    ...(component && { scales: 'component' as const }),
+    ...(r.method === 'admm' && {
+      scales: component ? ('component' as const) : ('factor' as const),
+    }),
     ...(perChannel && { perChannel }),
   };
 }

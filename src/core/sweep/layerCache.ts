@@ -1,6 +1,6 @@
 // Per-layer factorizations shared across sweep points: calibrated and uncalibrated twins,
 // activation-bit variants and repeated sweeps all reuse one factorization per
-// (weight hash, method, rank, bits, preset, seed, QAF objective and statistics' hash; data-aware
+// (weight hash, method, rank, bits, preset, seed, QAF scales, objective and statistics' hash; data-aware
 // QAF's twins differ in their statistics: centred for the calibrated one).
 import { compressLayer } from '../factor/compressLayer.ts';
 import type { InputMoments } from '../factor/inputMoments.ts';
@@ -10,7 +10,9 @@ import type {
   CompressMethod,
   LayerResult,
   QafObjective,
+  QafScales,
 } from '../factor/types.ts';
+import { DEFAULT_QAF_SCALES } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { PromiseMemo } from './cache.ts';
 import { canonicalJson, sha256Hex } from './configKey.ts';
@@ -29,6 +31,8 @@ export interface LayerJobKey {
   objective?: QafObjective;
   /** Data-aware QAF: SHA-256 of the input statistics the factors were solved with. */
   momentsHash?: string;
+  /** QAF's grid scales (absent: the engine's default, which the key then names). */
+  scales?: QafScales;
 }
 
 export interface LayerWeight {
@@ -79,6 +83,7 @@ export class LayerFactorCache {
     const key: LayerJobKey = {
       ...job,
       objective: dataAware ? 'data' : undefined,
+      scales: job.method === 'admm' ? (job.scales ?? DEFAULT_QAF_SCALES) : undefined,
       momentsHash: inputMoments && (await momentsHash(inputMoments)),
       weightHash: await this.weightHash(layer.weight),
     };
@@ -96,6 +101,7 @@ export class LayerFactorCache {
         perChannel: job.perChannel,
         objective: key.objective,
         inputMoments,
+        scales: key.scales,
       }),
     );
   }

@@ -29,8 +29,9 @@ import type { SweepCache, SweepContext, SweepGridSpec, SweepPoint, SweepRow } fr
  * back to the randomized start alone: choosing by weight error cost top-1). 6: with calibration
  * images, QAF points are data-aware by default (factors solved for the layers' inputs on those
  * images; calibrated twins with the centred channel moment), and the objective is in the key.
+ * 7: QAF's default grid scales are per component (one per rank-1 column), named in the key.
  */
-export const SWEEP_PIPELINE_VERSION = 6;
+export const SWEEP_PIPELINE_VERSION = 7;
 
 /**
  * 'spatial': factorizable convolutions with a k x k kernel, k > 1 (on the CIFAR ResNets, the 18

@@ -6,7 +6,7 @@ import { cpDims } from '../../util/rank.ts';
 import { ADMM_PRESETS, admmQuantizedCp } from '../admm.ts';
 import type { CpInit } from '../cpAls.ts';
 import { jobObjective, type ModeWeights, momentWeights } from '../inputMoments.ts';
-import type { CompressJob } from '../types.ts';
+import { type CompressJob, DEFAULT_QAF_SCALES } from '../types.ts';
 import { admmWeightedCp } from '../weightedAdmm.ts';
 import { floatCpOfJob } from './floatCp.ts';
 import { gridResults } from './grid.ts';
@@ -46,7 +46,7 @@ function runFrom(
     onOuterStep: (t: number, e: number) =>
       scaled.report('running', t, e, INIT_SHARE + (1 - INIT_SHARE) * (t / preset.maxOuter)),
     shouldStop: ctx.shouldStop,
-    scales: job.scales ?? 'factor',
+    scales: job.scales ?? DEFAULT_QAF_SCALES,
   } as const;
   if (weights) {
     const q = admmWeightedCp(
