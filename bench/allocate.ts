@@ -8,7 +8,11 @@
 //   4. the solver on synthetic 50-layer x 20-option problems.
 // Flags: --images=N (class-balanced test subset, for development), --model=resnet56,
 // --budgets=6.75,8.9 (BOP % instead of the uniform points'), --sens-images=N, --no-cache,
-// --objective=kl (default scoreError), --rates=1.5,2 --bits=3,4 --ptq-bits=4 (the menu).
+// --objective=kl (default scoreError), --rates=1.5,2 --bits=3,4 --ptq-bits=4 (the menu),
+// --scales=factor|component and --qaf-objective=published|data (QAF's settings of the builds and
+// so of the sensitivity pass; default: the pipeline's, data-aware on the calibration images).
+// Every option is measured with the settings the builds use: the same objective, scales and
+// calibration images (QAF's input statistics), so the pass and the builds share factorizations.
 // Prints a table, then one JSON line. Sensitivity measurements are cached in .qaf-cache/.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -31,6 +35,7 @@ import { parseCifar10 } from '../src/core/data/cifar10.ts';
 import { subsetIndices } from '../src/core/data/subset.ts';
 import { evaluateModel } from '../src/core/eval/evaluate.ts';
 import type { Allocation } from '../src/core/factor/modelJobs.ts';
+import type { QafObjective, QafScales } from '../src/core/factor/types.ts';
 import { loadKernels } from '../src/core/kernels/index.ts';
 import { compressModel } from '../src/core/pipeline/compressModel.ts';
 import { prepareModel } from '../src/core/pipeline/prepare.ts';
@@ -46,6 +51,18 @@ const menu = {
   rates: numbers('rates') ?? DEFAULT_MENU.rates,
   bits: numbers('bits') ?? DEFAULT_MENU.bits,
   ptqBits: numbers('ptq-bits') ?? DEFAULT_MENU.ptqBits,
+};
+const scales = flag('scales') as QafScales | undefined;
+const qafObjective = flag('qaf-objective') as QafObjective | undefined;
+if (scales && scales !== 'factor' && scales !== 'component')
+  throw new Error('--scales=factor|component');
+if (qafObjective && qafObjective !== 'published' && qafObjective !== 'data') {
+  throw new Error('--qaf-objective=published|data');
+}
+/** QAF's settings every build of this run adds to its allocation (empty: the defaults). */
+const qafSettings = {
+  ...(scales && { scales }),
+  ...(qafObjective && { objective: qafObjective }),
 };
 const read = (p: string) => new Uint8Array(readFileSync(join(shared, p)));
 const testBytes = read('data/cifar10_test_batch.bin');
@@ -90,6 +107,8 @@ const table: SensitivityTable = await measureSensitivity({
   prepared,
   kernels,
   batches: sensBatches,
+  calibrationBatches: batches,
+  qaf: qafSettings,
   menu,
   factorCache,
   cache: process.argv.includes('--no-cache')
@@ -143,7 +162,7 @@ async function measure(allocation: Allocation) {
   const built = await compressModel({
     prepared,
     kernels,
-    allocation,
+    allocation: { ...allocation, settings: { ...allocation.settings, ...qafSettings } },
     factorize: cachedFactorizer(factorCache),
     calibration: { batches, referenceStats },
     check: false,
@@ -264,7 +283,8 @@ console.log(
   `${modelName} / CIFAR-10, ${table.layers.length} layers allocated; ${test.count === images ? 'full test set' : `${images}-image class-balanced subset`}` +
     ` (${float.images} images), float ${pct(float.accuracy ?? 0)} %; calibrated on ${APP_CALIBRATION_IMAGES} training images; ` +
     `sensitivity on ${table.images} images: ${table.measured} options measured (${table.cached} cached) in ${table.seconds.toFixed(0)} s; ` +
-    `models ${modelsSeconds.toFixed(0)} s; objective ${objective}; load ${loadavg()[0].toFixed(1)}`,
+    `models ${modelsSeconds.toFixed(0)} s; objective ${objective}; QAF ${table.objective} objective, ${table.scales} scales; ` +
+    `load ${loadavg()[0].toFixed(1)}`,
 );
 console.log(
   formatTable(
@@ -339,6 +359,7 @@ console.log(
   JSON.stringify({
     model: modelName,
     objective,
+    qaf: { objective: table.objective, scales: table.scales },
     images: float.images,
     calibrationImages: APP_CALIBRATION_IMAGES,
     float: float.accuracy,

@@ -10,6 +10,7 @@ import {
   validateAllocation,
 } from '../../src/core/allocate/allocation.ts';
 import type { Allocation } from '../../src/core/factor/modelJobs.ts';
+import { DEFAULT_QAF_SCALES } from '../../src/core/factor/types.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import { readModel } from '../../src/core/onnx/reader.ts';
 import { compressModel } from '../../src/core/pipeline/compressModel.ts';
@@ -154,7 +155,8 @@ describe('the written model says how it was made', () => {
     const described = parseAllocation(entry?.value ?? '');
     expect(described.overrides).toEqual({
       conv1: { method: 'ptq', bits: 6 },
-      conv2: { method: 'admm', bits: 3, rank: 30 },
+      // QAF results name their grid scales (the engine's default here).
+      conv2: { method: 'admm', bits: 3, rank: 30, scales: DEFAULT_QAF_SCALES },
     });
     expect(validateAllocation(prepared.layers, described).map((l) => l.name)).toEqual([
       'conv1',

@@ -12,11 +12,16 @@ import {
   type SensitivityOptions,
   type SensitivityProgress,
 } from '../../src/core/allocate/sensitivity.ts';
-import { MemorySensitivityCache, type SensitivityTable } from '../../src/core/allocate/table.ts';
+import {
+  MemorySensitivityCache,
+  type SensitivityTable,
+  SerializableSensitivityCache,
+} from '../../src/core/allocate/table.ts';
 import type { CalibrationBatch } from '../../src/core/calibrate/outputStats.ts';
 import { countAgreement, klDivergenceSum, toProbabilities } from '../../src/core/eval/metrics.ts';
 import { createSession, runScores } from '../../src/core/eval/session.ts';
 import { reconstruct } from '../../src/core/factor/compressLayer.ts';
+import { DEFAULT_QAF_SCALES } from '../../src/core/factor/types.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import type { Kernels } from '../../src/core/kernels/types.ts';
 import { makeTensor } from '../../src/core/onnx/builders.ts';
@@ -110,7 +115,12 @@ function weightOf(name: string): Float32Array {
 describe('measureSensitivity', () => {
   it('uncalibrated: matches the whole model with the reconstructed weight swapped in', async () => {
     const factorCache = new LayerFactorCache(kernels);
-    const table = await run({ calibrate: false, otherWeightBits: 32, factorCache });
+    const table = await run({
+      calibrate: false,
+      otherWeightBits: 32,
+      factorCache,
+      qaf: { objective: 'published' },
+    });
     expect(table.layers.map((l) => l.name)).toEqual(['conv1', 'conv2']);
     expect(factorCache.misses).toBe(4);
     for (const layer of table.layers) {
@@ -119,7 +129,11 @@ describe('measureSensitivity', () => {
       expect(keep.kl).toBeLessThan(1e-9);
       expect(keep.outputError).toBeLessThan(1e-5);
       for (const option of layer.options.filter((o) => o.option !== 'keep')) {
-        const job = { ...(option.option as CompressOption), shape: info.weightShape };
+        const job = {
+          ...(option.option as CompressOption),
+          shape: info.weightShape,
+          objective: 'published' as const,
+        };
         const layerWeight = {
           name: info.name,
           weight: weightOf(info.weightName),
@@ -142,7 +156,9 @@ describe('measureSensitivity', () => {
   it('calibrated: matches the written, calibrated model of the pipeline with that one layer', async () => {
     const factorCache = new LayerFactorCache(kernels);
     const table = await run({ otherWeightBits: 32, factorCache });
+    expect(table).toMatchObject({ objective: 'data', scales: DEFAULT_QAF_SCALES });
     const uncalibrated = await run({ otherWeightBits: 32, factorCache, calibrate: false });
+    const misses = factorCache.misses;
     expect(table.calibrated).toBe(true);
     // Calibration changes the numbers here (else this test could not tell the two apart).
     const kls = (t: SensitivityTable) => t.layers.flatMap((l) => l.options.map((o) => o.kl));
@@ -153,10 +169,10 @@ describe('measureSensitivity', () => {
         const built = await compressModel({
           prepared,
           kernels,
-          // The sensitivity pass solves for the published objective; the pipeline, given
-          // calibration batches, would default to data-aware QAF.
+          // The pipeline's defaults with calibration batches: data-aware QAF on their
+          // statistics (centred), the default grid scales; the pass measured exactly these.
           allocation: {
-            settings: { ...(option.option as CompressOption), objective: 'published' },
+            settings: option.option as CompressOption,
             selection: { names: [layer.name] },
           },
           factorize: cachedFactorizer(factorCache),
@@ -169,6 +185,33 @@ describe('measureSensitivity', () => {
         expect(option.agreement).toBe(direct.agreement);
       }
     }
+    // Every build was served the pass's own factorizations.
+    expect(factorCache.misses).toBe(misses);
+  });
+
+  it('per-factor scales: measured and costed as a build with scales factor', async () => {
+    const factorCache = new LayerFactorCache(kernels);
+    const table = await run({ otherWeightBits: 32, factorCache, qaf: { scales: 'factor' } });
+    const layer = table.layers[0];
+    const option = layer.options.find((o) => o.id === 'admm-r2-w4')!;
+    const built = await compressModel({
+      prepared,
+      kernels,
+      allocation: {
+        settings: { method: 'admm', rate: 2, bits: 4, scales: 'factor' },
+        selection: { names: [layer.name] },
+      },
+      factorize: cachedFactorizer(factorCache),
+      output: { otherWeightBits: 32 },
+      calibration: { batches },
+      check: false,
+    });
+    expect(built.results[0].factors.some((f) => f.columnScales)).toBe(false);
+    const direct = await wholeModelScores(built.bytes);
+    close(option.kl, direct.kl, 2e-3);
+    const fixedBytes = built.report.totals.idealWeightBytes - option.weightBytes;
+    const other = table.layers[1].options.find((o) => o.id === 'keep')!;
+    close(fixedBytes, table.fixed.weightBytes + other.weightBytes, 1e-12);
   });
 
   it('serves a repeated pass from its cache, with the same numbers', async () => {
@@ -188,6 +231,29 @@ describe('measureSensitivity', () => {
       cache,
     });
     expect(other.measured).toBe(6);
+  });
+
+  it('a serializable cache survives a round trip through JSON, by model', async () => {
+    const cache = new SerializableSensitivityCache();
+    const first = await run({ cache });
+    expect(cache.models()).toEqual([first.modelSha256]);
+    const doc = JSON.parse(JSON.stringify(cache.toJSON(first.modelSha256)));
+    expect(Object.keys(doc.entries)).toHaveLength(6);
+    expect(Object.values(doc.entries)[0]).toMatchObject({
+      modelSha256: first.modelSha256,
+      dataSha256: first.dataSha256,
+      layer: 'conv1',
+    });
+    const reloaded = SerializableSensitivityCache.fromJSON(doc);
+    const second = await run({ cache: reloaded });
+    expect(second.measured).toBe(0);
+    expect(second.layers).toEqual(first.layers);
+    // Another setting is another key.
+    const other = await run({ cache: reloaded, qaf: { scales: 'factor' } });
+    expect(other.measured).toBe(2);
+    expect(reloaded.deleteModel(first.modelSha256)).toBe(8);
+    expect(SerializableSensitivityCache.fromJSON({ ...doc, version: 1 }).size).toBe(0);
+    expect(() => SerializableSensitivityCache.fromJSON({ entries: {} })).toThrow(/not a/);
   });
 
   it('reports progress in one shape, monotonic, ending at 100 %, with an ETA', async () => {

@@ -3,7 +3,7 @@
 // dozen models from the same few hundred layer factorizations).
 import { jobObjective } from '../factor/inputMoments.ts';
 import { methodSpec } from '../factor/methods/index.ts';
-import type { CompressJob, LayerResult } from '../factor/types.ts';
+import { type CompressJob, DEFAULT_QAF_SCALES, type LayerResult } from '../factor/types.ts';
 import type { Factorizer } from '../pipeline/compressModel.ts';
 import type { LayerFactorCache, LayerJobKey, LayerWeight } from '../sweep/layerCache.ts';
 import { cpDims, resolveRank } from '../util/rank.ts';
@@ -25,6 +25,7 @@ export function jobKey(
     | 'shape'
     | 'objective'
     | 'inputMoments'
+    | 'scales'
   >,
 ): Omit<LayerJobKey, 'weightHash' | 'momentsHash'> {
   const spec = methodSpec(job.method);
@@ -39,6 +40,9 @@ export function jobKey(
     // Only data-aware QAF adds a member, so published keys are the ones made before it existed.
     // (A QAF job without an objective is data-aware when it carries statistics: jobObjective.)
     ...(jobObjective(job) === 'data' && { objective: 'data' as const }),
+    // QAF's grid scales, resolved: a job asking for per-factor scales must not be served the
+    // default's per-component factors (the cache would name the default otherwise).
+    ...(job.method === 'admm' && { scales: job.scales ?? DEFAULT_QAF_SCALES }),
   };
 }
 

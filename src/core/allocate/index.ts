@@ -51,8 +51,13 @@ export {
   MemorySensitivityCache,
   type OptionSensitivity,
   parseSensitivityTable,
+  SENSITIVITY_CACHE_FORMAT,
   SENSITIVITY_FORMAT,
   SENSITIVITY_VERSION,
   type SensitivityCache,
+  type SensitivityCacheDocument,
+  type SensitivityCacheEntry,
+  type SensitivityEntryInfo,
   type SensitivityTable,
+  SerializableSensitivityCache,
 } from './table.ts';

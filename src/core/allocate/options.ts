@@ -3,6 +3,7 @@
 // settings that replace the global ones for one layer, so a solver's pick is written as is.
 import { type CostLayer, type LayerChoice, layerCost } from '../cost/costModel.ts';
 import { METHODS, type MethodId } from '../factor/methods/index.ts';
+import type { QafScales } from '../factor/types.ts';
 import type { LayerInfo } from '../onnx/layers.ts';
 import { cpDims, tryResolveRank } from '../util/rank.ts';
 
@@ -90,12 +91,20 @@ export function optionRank(
   return tryResolveRank(cpDims(layer.weightShape), option.rank, option.rate);
 }
 
-/** The cost model's view of an option at a resolved rank. */
-export function optionChoice(option: LayerOption, rank: number): LayerChoice {
+/**
+ * The cost model's view of an option at a resolved rank; `scales`: QAF's grid scales of the
+ * build (absent: the engine's default), which add scale bytes per component.
+ */
+export function optionChoice(option: LayerOption, rank: number, scales?: QafScales): LayerChoice {
   if (option === 'keep') return { method: 'none' };
-  return METHODS[option.method].factorizes
-    ? { method: option.method, rank, bits: option.bits }
-    : { method: option.method, bits: option.bits };
+  if (!METHODS[option.method].factorizes) {
+    return {
+      method: option.method,
+      bits: option.bits,
+      ...(option.perChannel && { perChannel: true }),
+    };
+  }
+  return { method: option.method, rank, bits: option.bits, ...(scales && { scales }) };
 }
 
 /** BOPs (one sample) and ideal weight bytes of one layer under one option. */
@@ -105,7 +114,8 @@ export function optionCost(
   rank: number,
   otherWeightBits: number,
   actBits: number,
+  scales?: QafScales,
 ): { bops: number; weightBytes: number } {
-  const cost = layerCost(layer, optionChoice(option, rank), otherWeightBits, actBits);
+  const cost = layerCost(layer, optionChoice(option, rank, scales), otherWeightBits, actBits);
   return { bops: cost.bops, weightBytes: cost.idealWeightBytes };
 }

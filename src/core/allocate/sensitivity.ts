@@ -3,22 +3,34 @@
 // model's KL and top-1 agreement against the original. The original runs once; per layer its
 // surrounding tensors are captured once; per option only the layer and the part of the network
 // after it run (layerProbe.ts). Factorizations are shared through a LayerFactorCache and whole
-// measurements through a SensitivityCache keyed by (model, data, layer, option).
+// measurements through a SensitivityCache keyed by (model, data, settings, layer, option).
+// Each option is factorized exactly as a build from the allocation will factorize it: QAF's
+// objective (data-aware with the layer's input statistics from the calibration images, centred
+// when calibrated, as the pipeline's withInputMoments), its grid scales, preset and seed; so the
+// pass and the build share one factorization per (layer, option) through the LayerFactorCache.
 import type { AffineOptions } from '../calibrate/affine.ts';
+import { collectInputMoments } from '../calibrate/inputMoments.ts';
 import type { CalibrationBatch } from '../calibrate/outputStats.ts';
 import { type CostLayer, computeCosts } from '../cost/costModel.ts';
 import { ptqWeight } from '../factor/baselines.ts';
 import { reconstruct } from '../factor/compressLayer.ts';
 import { relativeErrorOf } from '../factor/cpTensor.ts';
-import { type LayerSelection, selectLayers } from '../factor/modelJobs.ts';
-import type { AdmmPresetName } from '../factor/types.ts';
+import type { InputMoments } from '../factor/inputMoments.ts';
+import { type LayerSelection, selectLayers, wantsInputMoments } from '../factor/modelJobs.ts';
+import {
+  type AdmmPresetName,
+  type CompressJob,
+  DEFAULT_QAF_SCALES,
+  type QafObjective,
+  type QafScales,
+} from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { findInitializer } from '../onnx/builders.ts';
 import type { LayerInfo } from '../onnx/layers.ts';
 import { tensorToFloat32 } from '../onnx/tensor.ts';
 import type { PreparedModel } from '../pipeline/prepare.ts';
 import { canonicalJson, sha256Hex } from '../sweep/configKey.ts';
-import { LayerFactorCache } from '../sweep/layerCache.ts';
+import { LayerFactorCache, momentsHash } from '../sweep/layerCache.ts';
 import { type ProgressEvent, throttleProgress } from '../util/progress.ts';
 import { FLOAT_BITS } from '../util/units.ts';
 import { jobKey } from './factorizer.ts';
@@ -62,6 +74,18 @@ export interface SensitivityOptions {
   menu?: Partial<OptionMenu>;
   /** Calibrate each compressed layer as the pipeline would (default true). */
   calibrate?: boolean;
+  /**
+   * QAF's settings of the build the table is for (default: the pipeline's with calibration
+   * images: data-aware objective, the engine's default grid scales).
+   */
+  qaf?: { objective?: QafObjective; scales?: QafScales };
+  /**
+   * The images the build calibrates on and takes QAF's input statistics from (default
+   * `batches`). Give the build's own so data-aware factors are the build's.
+   */
+  calibrationBatches?: readonly CalibrationBatch[];
+  /** QAF's input statistics by layer, computed elsewhere (default: collected once here). */
+  inputMoments?: ReadonlyMap<string, InputMoments>;
   affine?: AffineOptions;
   preset?: AdmmPresetName;
   seed?: number;
@@ -99,18 +123,37 @@ export async function measureSensitivity(o: SensitivityOptions): Promise<Sensiti
   const layers = selectLayers(o.prepared.layers, menu.method, selection);
   if (layers.length === 0) throw new Error('sensitivity: no layer to measure in this model');
   if (o.batches.length === 0) throw new Error('sensitivity: no images to measure on');
+  const calibrationBatches = o.calibrationBatches?.length ? o.calibrationBatches : o.batches;
+  const dataSha256 = await batchesHash(o.batches);
+  const objective = o.qaf?.objective ?? 'data';
   const context: SensitivityContext = {
     modelSha256: await sha256Hex(o.prepared.sourceBytes),
-    dataSha256: await batchesHash(o.batches),
+    dataSha256,
     calibrated: o.calibrate ?? true,
     preset: o.preset ?? 'default',
     seed: o.seed ?? 0,
     otherWeightBits: o.otherWeightBits ?? 8,
+    objective,
+    scales: o.qaf?.scales ?? DEFAULT_QAF_SCALES,
+    // Data-aware factors follow from the statistics' images; given statistics are hashed alone.
+    ...(objective === 'data' && {
+      statisticsSha256: o.inputMoments
+        ? await momentsMapHash(o.inputMoments)
+        : calibrationBatches === o.batches
+          ? dataSha256
+          : await batchesHash(calibrationBatches),
+    }),
   };
   const plan = await planLayers(o.prepared.layers, layers, menuOptions(menu), context);
   const progress = progressTracker(plan, started, o.onProgress);
   const factorCache = o.factorCache ?? new LayerFactorCache(o.kernels);
   const cache = o.cache ?? new MemorySensitivityCache();
+  // Collected on the first data-aware option measured (a pass served from the cache needs none).
+  let moments: Promise<ReadonlyMap<string, InputMoments>> | null = null;
+  const momentsOf = () => {
+    moments ??= layerMoments(o, layers, calibrationBatches, context);
+    return moments;
+  };
   let reference: ReferenceScores | null = null;
   const measuredLayers: { plan: PlannedLayer; results: OptionSensitivity[] }[] = [];
   let measured = 0;
@@ -132,8 +175,13 @@ export async function measureSensitivity(o: SensitivityOptions): Promise<Sensiti
           maxBytes: o.maxCaptureBytes,
           signal: o.signal,
         });
-        const result = await measureOption(o, context, factorCache, probe, entry);
-        await cache.set(entry.key, result);
+        const result = await measureOption(o, context, factorCache, probe, entry, momentsOf);
+        await cache.set(entry.key, result, {
+          modelSha256: context.modelSha256,
+          dataSha256: context.dataSha256,
+          layer: p.layer.name,
+          option: entry.id,
+        });
         results[i] = result;
         measured++;
         progress.done(p, entry, true);
@@ -157,6 +205,7 @@ async function measureOption(
   factorCache: LayerFactorCache,
   probe: LayerProbe,
   entry: PlannedOption,
+  momentsOf: () => Promise<ReadonlyMap<string, InputMoments>>,
 ): Promise<OptionSensitivity> {
   const layer = probe.layer;
   const weight = tensorToFloat32(findInitializer(o.prepared.model, layer.weightName)!);
@@ -169,15 +218,22 @@ async function measureOption(
         : weight;
     weightError = relativeErrorOf(weight, replacement);
   } else {
-    const job = {
+    // The job allocationJobs and withInputMoments would make for this layer and option.
+    const job: Omit<CompressJob, 'name' | 'weight'> = {
       ...entry.option,
-      shape: layer.weightShape,
+      shape: [...layer.weightShape],
       preset: context.preset,
       seed: context.seed,
+      ...(entry.option.method === 'admm' && {
+        objective: context.objective,
+        scales: context.scales,
+      }),
     };
+    if (wantsInputMoments(job)) job.inputMoments = (await momentsOf()).get(layer.name);
     const result = await factorCache.compress(
       { name: layer.name, weight, shape: layer.weightShape },
       jobKey(job),
+      job.inputMoments,
     );
     replacement = reconstruct(result);
     weightError = result.error;
@@ -210,7 +266,7 @@ async function planLayers(
       const rank = optionRank(layer, option);
       if (rank.error !== null) skipped.push({ id, reason: rank.error });
       else {
-        const key = await sensitivityKey(context, layer.name, id);
+        const key = await sensitivityKey(optionContext(context, option), layer.name, id);
         entries.push({ option, id, rank: rank.rank, key });
       }
     }
@@ -219,6 +275,13 @@ async function planLayers(
     plan.push({ layer, options: entries, skipped, work });
   }
   return plan;
+}
+
+/** The context an option's measurement depends on: QAF's settings only for QAF's options. */
+function optionContext(context: SensitivityContext, option: LayerOption): SensitivityContext {
+  if (option !== 'keep' && option.method === 'admm') return context;
+  const { objective: _o, scales: _s, statisticsSha256: _h, ...rest } = context;
+  return rest;
 }
 
 /** Progress in options measured; the ETA weighs each by the MACs it runs (cached ones by 0). */
@@ -276,7 +339,14 @@ function buildTable(
       macs: plan.layer.macs ?? Number.NaN,
       options: results.map((r, i) => ({
         ...r,
-        ...optionCost(costLayer, plan.options[i].option, r.rank, context.otherWeightBits, actBits),
+        ...optionCost(
+          costLayer,
+          plan.options[i].option,
+          r.rank,
+          context.otherWeightBits,
+          actBits,
+          context.scales,
+        ),
       })),
       skipped: plan.skipped,
     };
@@ -290,6 +360,8 @@ function buildTable(
     calibrated: context.calibrated,
     preset: context.preset,
     seed: context.seed,
+    objective: context.objective,
+    scales: context.scales,
     otherWeightBits: context.otherWeightBits,
     actBits,
     floatBops: all.floatBops,
@@ -306,6 +378,40 @@ async function batchesHash(batches: readonly CalibrationBatch[]): Promise<string
   for (const b of batches) {
     const bytes = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
     parts.push(`${b.dims.join('x')}:${await sha256Hex(bytes)}`);
+  }
+  return sha256Hex(canonicalJson(parts));
+}
+
+/**
+ * QAF's input statistics of the layers as the pipeline takes them (pipeline/inputMoments.ts):
+ * from the calibration images, centred when the build is calibrated; none for the published
+ * objective, and none (published, as the build falls back) for a model the statistics run
+ * cannot feed.
+ */
+async function layerMoments(
+  o: SensitivityOptions,
+  layers: readonly LayerInfo[],
+  batches: readonly CalibrationBatch[],
+  context: SensitivityContext,
+): Promise<ReadonlyMap<string, InputMoments>> {
+  if (o.inputMoments) return o.inputMoments;
+  if (context.objective !== 'data') return new Map();
+  try {
+    return await collectInputMoments(o.kernels, o.prepared.model, layers, batches, {
+      signal: o.signal,
+      centre: context.calibrated,
+    });
+  } catch (e) {
+    if (o.signal?.aborted) throw e;
+    return new Map();
+  }
+}
+
+/** SHA-256 over given statistics, by layer name. */
+async function momentsMapHash(moments: ReadonlyMap<string, InputMoments>): Promise<string> {
+  const parts: string[] = [];
+  for (const [name, m] of [...moments].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    parts.push(`${name}:${await momentsHash(m)}`);
   }
   return sha256Hex(canonicalJson(parts));
 }

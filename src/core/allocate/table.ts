@@ -1,13 +1,13 @@
 // The sensitivity table: what compressing each layer alone, by each option of the menu, costs
 // the model, plus what it saves (BOPs, bytes). Plain JSON, written by `qaf sensitivity` and read
 // by the budget solver, `qaf allocate` and (later) the app's layer table and heat map.
-import type { AdmmPresetName } from '../factor/types.ts';
+import type { AdmmPresetName, QafObjective, QafScales } from '../factor/types.ts';
 import { canonicalJson, sha256Hex } from '../sweep/configKey.ts';
 import type { LayerOption } from './options.ts';
 
 export const SENSITIVITY_FORMAT = 'qaf.sensitivity';
 /** Bump when a change makes old measurements wrong: cache keys and files carry it. */
-export const SENSITIVITY_VERSION = 2;
+export const SENSITIVITY_VERSION = 3;
 
 /** What compressing one layer alone, one way, costs and saves. */
 export interface OptionSensitivity {
@@ -56,6 +56,12 @@ export interface SensitivityTable {
   calibrated: boolean;
   preset: AdmmPresetName;
   seed: number;
+  /**
+   * QAF's objective and grid scales the factorized options were measured (and are to be built)
+   * with; absent in tables made by hand: the pipeline's defaults.
+   */
+  objective?: QafObjective;
+  scales?: QafScales;
   /** Bits of the weights of layers not compressed (and of 'keep'), and of activations. */
   otherWeightBits: number;
   actBits: number;
@@ -71,10 +77,19 @@ export interface SensitivityTable {
   cached: number;
 }
 
+/** What a cache entry is about, besides its key (for listing and dropping by model). */
+export interface SensitivityEntryInfo {
+  modelSha256: string;
+  dataSha256: string;
+  layer: string;
+  option: string;
+}
+
 /** Stores measured options across passes (memory here; a JSON file in the CLI; IndexedDB later). */
 export interface SensitivityCache {
   get(key: string): Promise<OptionSensitivity | undefined>;
-  set(key: string, value: OptionSensitivity): Promise<void>;
+  /** `info` is given by measureSensitivity; a cache may ignore it. */
+  set(key: string, value: OptionSensitivity, info?: SensitivityEntryInfo): Promise<void>;
 }
 
 export class MemorySensitivityCache implements SensitivityCache {
@@ -97,6 +112,14 @@ export interface SensitivityContext {
   preset: AdmmPresetName;
   seed: number;
   otherWeightBits: number;
+  /**
+   * QAF's objective and grid scales (resolved: the engine's defaults named); in the keys of
+   * QAF's options only, so 'keep' and PTQ measurements serve any QAF setting.
+   */
+  objective?: QafObjective;
+  scales?: QafScales;
+  /** Data-aware QAF: SHA-256 of the calibration images its input statistics came from. */
+  statisticsSha256?: string;
 }
 
 /** The cache key of one (model, data, layer, option) measurement. */
@@ -140,4 +163,99 @@ export function parseSensitivityTable(text: string): SensitivityTable {
     }
   }
   return doc as SensitivityTable;
+}
+
+export const SENSITIVITY_CACHE_FORMAT = 'qaf.sensitivity-cache';
+
+/** One stored measurement with what it is about. */
+export interface SensitivityCacheEntry extends SensitivityEntryInfo {
+  value: OptionSensitivity;
+}
+
+/**
+ * A sensitivity cache as plain JSON (structured-clone safe): what the app keeps across reloads
+ * (e.g. one IndexedDB record per model SHA-256, from entriesOf) and the CLI in a file. Keys are
+ * sensitivityKey's: they already cover the model, the images, every setting, the layer, the
+ * option and SENSITIVITY_VERSION; the info fields are there to list and drop entries.
+ */
+export interface SensitivityCacheDocument {
+  format: typeof SENSITIVITY_CACHE_FORMAT;
+  version: number;
+  entries: Record<string, SensitivityCacheEntry>;
+}
+
+/**
+ * A SensitivityCache that survives a reload: toJSON() gives a document, fromJSON() takes it
+ * back. Entries set without info (a caller other than measureSensitivity) are kept in memory
+ * only. A document of another SENSITIVITY_VERSION loads empty (its measurements are stale);
+ * anything not such a document is an error.
+ */
+export class SerializableSensitivityCache implements SensitivityCache {
+  private readonly entries = new Map<string, SensitivityCacheEntry>();
+  private readonly unlabelled = new Map<string, OptionSensitivity>();
+
+  static fromJSON(doc: unknown): SerializableSensitivityCache {
+    const cache = new SerializableSensitivityCache();
+    const d = doc as Partial<SensitivityCacheDocument> | null;
+    if (d?.format !== SENSITIVITY_CACHE_FORMAT || typeof d.entries !== 'object' || !d.entries) {
+      throw new Error(`sensitivity cache: not a "${SENSITIVITY_CACHE_FORMAT}" document`);
+    }
+    if (d.version !== SENSITIVITY_VERSION) return cache;
+    for (const [key, e] of Object.entries(d.entries)) {
+      const ok =
+        typeof e?.modelSha256 === 'string' &&
+        typeof e.layer === 'string' &&
+        typeof e.option === 'string' &&
+        typeof e.value?.id === 'string' &&
+        typeof e.value.scoreError === 'number';
+      if (!ok) throw new Error(`sensitivity cache: entry ${key.slice(0, 12)} is incomplete`);
+      cache.entries.set(key, e);
+    }
+    return cache;
+  }
+
+  get size(): number {
+    return this.entries.size + this.unlabelled.size;
+  }
+
+  async get(key: string): Promise<OptionSensitivity | undefined> {
+    return this.entries.get(key)?.value ?? this.unlabelled.get(key);
+  }
+
+  async set(key: string, value: OptionSensitivity, info?: SensitivityEntryInfo): Promise<void> {
+    if (info) this.entries.set(key, { ...info, value });
+    else this.unlabelled.set(key, value);
+  }
+
+  /** The models (SHA-256) with entries. */
+  models(): string[] {
+    return [...new Set([...this.entries.values()].map((e) => e.modelSha256))];
+  }
+
+  /** A document of one model's entries (or of all). */
+  toJSON(modelSha256?: string): SensitivityCacheDocument {
+    const entries: Record<string, SensitivityCacheEntry> = {};
+    for (const [key, e] of this.entries) {
+      if (modelSha256 === undefined || e.modelSha256 === modelSha256) entries[key] = e;
+    }
+    return { format: SENSITIVITY_CACHE_FORMAT, version: SENSITIVITY_VERSION, entries };
+  }
+
+  /** Adds a document's entries (e.g. another model's record); returns how many. */
+  merge(other: SerializableSensitivityCache): number {
+    for (const [key, e] of other.entries) this.entries.set(key, e);
+    return other.entries.size;
+  }
+
+  /** Drops one model's entries; returns how many. */
+  deleteModel(modelSha256: string): number {
+    let n = 0;
+    for (const [key, e] of this.entries) {
+      if (e.modelSha256 === modelSha256) {
+        this.entries.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
 }
