@@ -85,7 +85,7 @@ describe('parseBudget', () => {
   });
 
   it('rejects what it cannot read', () => {
-    expect(() => parseBudget('latency=3ms')).toThrow(/bops=5%/);
+    expect(() => parseBudget('time=3ms')).toThrow(/bops=5%/);
     expect(() => parseBudget('bops=-1%')).toThrow();
     expect(() => parseBudget('size=3 parsecs')).toThrow(/size units/);
     expect(() => parseBudget('bops=5KB')).toThrow(/BOPs take %/);

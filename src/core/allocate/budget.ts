@@ -1,18 +1,25 @@
 // From a sensitivity table and a budget to an allocation: the budget (BOP % of the float model,
 // BOPs, or ideal weight bytes of the whole model) minus what the layers outside the table cost,
 // handed to the multiple-choice knapsack solver with one group per layer.
+import { type LatencyTable, latencyKey, layerLatencyMs } from '../cost/latencyTable.ts';
 import type { Allocation, JobSettings } from '../factor/modelJobs.ts';
 import { type LayerOption, optionId } from './options.ts';
 import { BudgetUnreachableError, type KnapsackSolution, solveMultipleChoice } from './solver.ts';
 import type { OptionSensitivity, SensitivityTable } from './table.ts';
 
-export type BudgetKind = 'bops' | 'size';
+export type BudgetKind = 'bops' | 'size' | 'latency';
 
-/** A limit on the whole model: BOPs (absolute, or `percent` of the float model's) or bytes. */
+/**
+ * A limit on the whole model: BOPs (absolute, or `percent` of the float model's), bytes, or
+ * measured latency (ms per call, or `percent` of the original model's; needs a latency table,
+ * src/core/cost/latencyTable.ts).
+ */
 export type Budget =
   | { kind: 'bops'; percent: number }
   | { kind: 'bops'; bops: number }
-  | { kind: 'size'; bytes: number };
+  | { kind: 'size'; bytes: number }
+  | { kind: 'latency'; ms: number }
+  | { kind: 'latency'; percent: number };
 
 /**
  * What the solver minimises, summed over layers: the squared relative error of the model's
@@ -46,16 +53,25 @@ const SIZE_UNITS: Record<string, number> = {
   gib: 1024 ** 3,
 };
 
-/** 'bops=5%', 'bops=1.2e9', 'size=120KB' (KB = 1000 B, KiB = 1024 B), 'size=90000'. */
+/**
+ * 'bops=5%', 'bops=1.2e9', 'size=120KB' (KB = 1000 B, KiB = 1024 B), 'size=90000',
+ * 'latency=8ms', 'latency=90%' (of the original model's measured time).
+ */
 export function parseBudget(text: string): Budget {
-  const m = /^\s*(bops|size)\s*=\s*([0-9.eE+-]+)\s*([a-zA-Z%]*)\s*$/.exec(text);
+  const m = /^\s*(bops|size|latency)\s*=\s*([0-9.eE+-]+)\s*([a-zA-Z%]*)\s*$/.exec(text);
   const value = m ? Number(m[2]) : Number.NaN;
   if (!m || !Number.isFinite(value) || value <= 0) {
     throw new RangeError(
-      `budget "${text}": write bops=5% (or bops=N) or size=120KB (B, KB, KiB, MB)`,
+      `budget "${text}": write bops=5% (or bops=N), size=120KB (B, KB, KiB, MB) or latency=8ms (or latency=90%)`,
     );
   }
   const unit = m[3].toLowerCase();
+  if (m[1] === 'latency') {
+    if (unit === '%') return { kind: 'latency', percent: value };
+    if (unit === 'ms') return { kind: 'latency', ms: value };
+    if (unit === 's') return { kind: 'latency', ms: value * 1000 };
+    throw new RangeError(`budget "${text}": latency takes ms, s or % (of the original model's)`);
+  }
   if (m[1] === 'bops') {
     if (unit === '%') return { kind: 'bops', percent: value };
     if (unit === '') return { kind: 'bops', bops: value };
@@ -67,11 +83,23 @@ export function parseBudget(text: string): Budget {
 }
 
 export function formatBudget(budget: Budget): string {
+  if (budget.kind === 'latency')
+    return 'percent' in budget ? `latency=${budget.percent}%` : `latency=${budget.ms}ms`;
   if ('percent' in budget) return `bops=${budget.percent}%`;
   return 'bops' in budget ? `bops=${budget.bops}` : `size=${budget.bytes}B`;
 }
 
-function costOf(o: OptionSensitivity, kind: BudgetKind): number {
+/** An option's cost in the budget's unit; latency from the table (RangeError if not measured). */
+function costOf(
+  layer: string,
+  o: OptionSensitivity,
+  kind: BudgetKind,
+  latency?: LatencyTable,
+): number {
+  if (kind === 'latency') {
+    if (!latency) throw new RangeError('a latency budget needs a latency table');
+    return layerLatencyMs(latency, layer, latencyKey(o.option === 'keep' ? 'keep' : o));
+  }
   return kind === 'bops' ? o.bops : o.weightBytes;
 }
 
@@ -82,16 +110,55 @@ function objectiveOf(o: OptionSensitivity, objective: Objective): number {
   return o.outputError ** 2;
 }
 
-/** The budget's limit on the layers of the table, in BOPs or bytes (the rest is fixed). */
-function tableLimit(table: SensitivityTable, budget: Budget): { kind: BudgetKind; limit: number } {
+/**
+ * What a latency budget cannot change: the rest of the graph plus the layers of the latency
+ * table that the sensitivity table leaves out (they run as 'keep').
+ */
+function fixedLatencyMs(table: SensitivityTable, latency: LatencyTable): number {
+  const inTable = new Set(table.layers.map((l) => l.name));
+  return latency.layers
+    .filter((l) => !inTable.has(l.name))
+    .reduce((s, l) => s + layerLatencyMs(latency, l.name, 'keep'), latency.restMs);
+}
+
+function latencyOf(latency: LatencyTable | undefined): LatencyTable {
+  if (!latency) {
+    throw new RangeError(
+      'a latency budget needs the layers timed: measure a latency table (qaf compress --budget latency=... does)',
+    );
+  }
+  return latency;
+}
+
+/** The budget's limit on the layers of the table, in BOPs, bytes or ms (the rest is fixed). */
+function tableLimit(
+  table: SensitivityTable,
+  budget: Budget,
+  latency?: LatencyTable,
+): { kind: BudgetKind; limit: number } {
+  if (budget.kind === 'latency') {
+    const t = latencyOf(latency);
+    const ms = 'percent' in budget ? (budget.percent / 100) * t.modelMs : budget.ms;
+    return { kind: 'latency', limit: ms - fixedLatencyMs(table, t) };
+  }
   if (budget.kind === 'size')
     return { kind: 'size', limit: budget.bytes - table.fixed.weightBytes };
   const bops = 'percent' in budget ? (budget.percent / 100) * table.floatBops : budget.bops;
   return { kind: 'bops', limit: bops - table.fixed.bops };
 }
 
-/** The whole model's cost in the budget's own unit (% for a BOP % budget). */
-function inBudgetUnit(table: SensitivityTable, budget: Budget, tableCost: number): number {
+/** The whole model's cost in the budget's own unit (% for a BOP % or latency % budget). */
+function inBudgetUnit(
+  table: SensitivityTable,
+  budget: Budget,
+  tableCost: number,
+  latency?: LatencyTable,
+): number {
+  if (budget.kind === 'latency') {
+    const t = latencyOf(latency);
+    const ms = tableCost + fixedLatencyMs(table, t);
+    return 'percent' in budget ? (100 * ms) / t.modelMs : ms;
+  }
   if (budget.kind === 'size') return tableCost + table.fixed.weightBytes;
   const bops = tableCost + table.fixed.bops;
   return 'percent' in budget ? (100 * bops) / table.floatBops : bops;
@@ -104,13 +171,16 @@ export interface BudgetAllocation {
   /** Summed sensitivities of the choice: the solver's prediction. */
   predicted: { kl: number; disagreement: number; value: number };
   /** The whole model under the choice. */
-  totals: { bops: number; bopPercent: number; weightBytes: number };
+  /** latencyMs: the latency table's prediction for the choice (when a table was given). */
+  totals: { bops: number; bopPercent: number; weightBytes: number; latencyMs?: number };
   solver: Omit<KnapsackSolution, 'choice'> & { ms: number };
 }
 
 export interface AllocateOptions {
   objective?: Objective;
   maxNodes?: number;
+  /** Measured layer times: needed by a latency budget, and reported for any budget. */
+  latency?: LatencyTable;
 }
 
 /** Solves for the allocation of smallest summed sensitivity within `budget`. */
@@ -120,9 +190,13 @@ export function allocateForBudget(
   options: AllocateOptions = {},
 ): BudgetAllocation {
   const objective = options.objective ?? 'scoreError';
-  const { kind, limit } = tableLimit(table, budget);
+  const latency = options.latency;
+  const { kind, limit } = tableLimit(table, budget, latency);
   const groups = table.layers.map((l) =>
-    l.options.map((o) => ({ cost: costOf(o, kind), value: objectiveOf(o, objective) })),
+    l.options.map((o) => ({
+      cost: costOf(l.name, o, kind, latency),
+      value: objectiveOf(o, objective),
+    })),
   );
   const started = performance.now();
   let solution: KnapsackSolution;
@@ -130,7 +204,7 @@ export function allocateForBudget(
     solution = solveMultipleChoice(groups, limit, { maxNodes: options.maxNodes });
   } catch (err) {
     if (!(err instanceof BudgetUnreachableError)) throw err;
-    const smallest = inBudgetUnit(table, budget, err.minCost);
+    const smallest = inBudgetUnit(table, budget, err.minCost, latency);
     throw new BudgetError(
       `budget ${formatBudget(budget)} cannot be met: the smallest reachable is ` +
         `${describeAmount(budget, smallest)} (every layer at its cheapest option)`,
@@ -143,6 +217,10 @@ export function allocateForBudget(
     option: l.options[solution.choice[g]],
   }));
   const bops = table.fixed.bops + choices.reduce((s, c) => s + c.option.bops, 0);
+  const latencyMs =
+    latency &&
+    fixedLatencyMs(table, latency) +
+      choices.reduce((s, c) => s + costOf(c.layer, c.option, 'latency', latency), 0);
   const { choice: _, ...rest } = solution;
   return {
     allocation: allocationFromChoices(table, choices),
@@ -156,24 +234,31 @@ export function allocateForBudget(
       bops,
       bopPercent: (100 * bops) / table.floatBops,
       weightBytes: table.fixed.weightBytes + choices.reduce((s, c) => s + c.option.weightBytes, 0),
+      ...(latencyMs !== undefined && { latencyMs }),
     },
     solver: { ...rest, ms },
   };
 }
 
 function describeAmount(budget: Budget, amount: number): string {
+  if (budget.kind === 'latency')
+    return 'percent' in budget ? `${amount.toFixed(1)} %` : `${amount.toFixed(3)} ms`;
   if (budget.kind === 'size') return `${Math.ceil(amount)} bytes`;
   return 'percent' in budget ? `${amount.toFixed(3)} %` : `${Math.ceil(amount)} BOPs`;
 }
 
 /** The smallest cost any allocation over the table reaches, in the budget's unit. */
-export function smallestReachable(table: SensitivityTable, budget: Budget): number {
-  const { kind } = tableLimit(table, budget);
+export function smallestReachable(
+  table: SensitivityTable,
+  budget: Budget,
+  latency?: LatencyTable,
+): number {
+  const { kind } = tableLimit(table, budget, latency);
   const min = table.layers.reduce(
-    (s, l) => s + Math.min(...l.options.map((o) => costOf(o, kind))),
+    (s, l) => s + Math.min(...l.options.map((o) => costOf(l.name, o, kind, latency))),
     0,
   );
-  return inBudgetUnit(table, budget, min);
+  return inBudgetUnit(table, budget, min, latency);
 }
 
 /**

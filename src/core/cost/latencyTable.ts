@@ -1,0 +1,90 @@
+// Measured latency as a cost (issue #14 item 4, issue #15 item 2's "measured latency" budget).
+// BOPs do not predict time in onnxruntime-web (docs/platform-notes.md: a QDQ depthwise conv was
+// 7x slower than its float twin), so the table holds times measured in onnxruntime on
+// single-layer models at the model's own shapes (src/core/eval/layerLatency.ts), per layer and
+// per form the layer can take. The model's time is predicted as the sum of its layers' times
+// plus the rest of the graph (activations, pooling, residual adds), which is the whole original
+// model's measured time minus its layers' float times: an additive model, calibrated once on
+// the whole model. Plain JSON, so the CLI can cache it and the solver can read it anywhere.
+
+export const LATENCY_FORMAT = 'qaf.latency';
+export const LATENCY_VERSION = 1;
+
+/**
+ * A layer's form, as far as time goes: the original float layer ('float'), the layer written
+ * like every uncompressed layer ('keep': weights at the other bits), weight-only quantization
+ * ('quantize'), or the factorized chain at a rank ('rank:R'). Bits do not enter: with weights
+ * dequantized at load (the latency form) the kernels are float32 whatever the code width.
+ */
+export type LatencyKey = 'float' | 'keep' | 'quantize' | `rank:${number}`;
+
+export function latencyKey(option: 'keep' | { rank: number }): LatencyKey {
+  if (option === 'keep') return 'keep';
+  return option.rank > 0 ? `rank:${option.rank}` : 'quantize';
+}
+
+export interface LayerLatency {
+  name: string;
+  /** Median ms of one call of the layer alone, by form. */
+  ms: Partial<Record<LatencyKey, number>>;
+}
+
+export interface LatencyTable {
+  format: typeof LATENCY_FORMAT;
+  version: number;
+  /** e.g. 'onnxruntime-web 1.30.0 wasm'. */
+  runtime: string;
+  threads: number;
+  batch: number;
+  /** How the written model dequantizes its weights (src/core/rewrite/weightForm.ts). */
+  weightForm: string;
+  modelSha256?: string;
+  /** The whole original model, measured in the same run (ms per call). */
+  modelMs: number;
+  /** modelMs minus the layers' float times (at least 0): what no layer choice changes. */
+  restMs: number;
+  layers: LayerLatency[];
+  /** Load average when measured (noise: the machine may be shared). */
+  loadAverage?: number;
+}
+
+/** A layer's time in a form, or a RangeError naming what was not measured. */
+export function layerLatencyMs(table: LatencyTable, layer: string, key: LatencyKey): number {
+  const entry = table.layers.find((l) => l.name === layer);
+  const ms = entry?.ms[key];
+  if (ms === undefined || !Number.isFinite(ms)) {
+    throw new RangeError(
+      entry
+        ? `latency table: layer ${layer} has no time for ${key} (measure it again with this menu)`
+        : `latency table: no layer ${layer} (it was measured for another model or layer set)`,
+    );
+  }
+  return ms;
+}
+
+/**
+ * The model's predicted time when each layer takes the form `keys` names (layers the map leaves
+ * out run as 'keep').
+ */
+export function predictedModelMs(
+  table: LatencyTable,
+  keys: ReadonlyMap<string, LatencyKey> | Record<string, LatencyKey>,
+): number {
+  const get = (n: string) =>
+    keys instanceof Map ? keys.get(n) : (keys as Record<string, LatencyKey>)[n];
+  return table.layers.reduce(
+    (s, l) => s + layerLatencyMs(table, l.name, get(l.name) ?? 'keep'),
+    table.restMs,
+  );
+}
+
+/** What a JSON file must hold to be read as a latency table; a RangeError says what is wrong. */
+export function checkLatencyTable(value: unknown): LatencyTable {
+  const t = value as Partial<LatencyTable> | null;
+  if (!t || t.format !== LATENCY_FORMAT) throw new RangeError('not a qaf latency table (format)');
+  if (t.version !== LATENCY_VERSION)
+    throw new RangeError(`latency table version ${t.version}, expected ${LATENCY_VERSION}`);
+  if (!Array.isArray(t.layers) || !(Number(t.modelMs) > 0) || !(Number(t.restMs) >= 0))
+    throw new RangeError('latency table: layers, modelMs or restMs missing');
+  return t as LatencyTable;
+}

@@ -1,0 +1,187 @@
+// The latency budget (issue #15 item 2, issue #14 item 4): parsing, the solver spending measured
+// milliseconds (a factorized option may be slower than keeping the layer), the rest of the graph
+// as the fixed part, and the unreachable case with its smallest value. Times here are made up:
+// tests assert behaviour, never time.
+import { describe, expect, it } from 'vitest';
+import {
+  allocateForBudget,
+  BudgetError,
+  parseBudget,
+  smallestReachable,
+} from '../../src/core/allocate/budget.ts';
+import { type LayerOption, optionId } from '../../src/core/allocate/options.ts';
+import {
+  type OptionSensitivity,
+  SENSITIVITY_FORMAT,
+  SENSITIVITY_VERSION,
+  type SensitivityTable,
+} from '../../src/core/allocate/table.ts';
+import {
+  checkLatencyTable,
+  LATENCY_FORMAT,
+  LATENCY_VERSION,
+  type LatencyTable,
+  predictedModelMs,
+} from '../../src/core/cost/latencyTable.ts';
+
+function option(o: LayerOption, rank: number, error: number): OptionSensitivity {
+  return {
+    id: optionId(o),
+    option: o,
+    rank,
+    bops: 1000 - rank,
+    weightBytes: 10,
+    weightError: 0,
+    scoreError: error,
+    outputError: error,
+    kl: error,
+    agreement: 1 - error,
+  };
+}
+
+function table(): SensitivityTable {
+  const layer = (name: string) => ({
+    name,
+    op: 'Conv',
+    weightShape: [16, 16, 3, 3],
+    macs: 1,
+    skipped: [],
+    options: [
+      option('keep', 0, 0),
+      option({ method: 'ptq', bits: 4 }, 0, 0.1),
+      option({ method: 'admm', rate: 2, bits: 4 }, 28, 0.2),
+      option({ method: 'admm', rate: 4, bits: 4 }, 14, 0.4),
+    ],
+  });
+  return {
+    format: SENSITIVITY_FORMAT,
+    version: SENSITIVITY_VERSION,
+    modelSha256: '',
+    dataSha256: '',
+    images: 1,
+    calibrated: true,
+    preset: 'default',
+    seed: 0,
+    otherWeightBits: 8,
+    actBits: 32,
+    floatBops: 10000,
+    floatWeightBytes: 1000,
+    fixed: { bops: 0, weightBytes: 0 },
+    layers: [layer('conv1'), layer('conv2')],
+    seconds: 0,
+    measured: 0,
+    cached: 0,
+  };
+}
+
+/**
+ * conv1 is faster factorized (a wide layer); conv2 is slower factorized at either rank (a small
+ * map, where three kernels cost more than one). 'stem' is outside the sensitivity table.
+ * Original model: 6 ms = rest 1 + stem 1 + 2 + 2.
+ */
+function latency(): LatencyTable {
+  return {
+    format: LATENCY_FORMAT,
+    version: LATENCY_VERSION,
+    runtime: 'test',
+    threads: 1,
+    batch: 1,
+    weightForm: 'load',
+    modelMs: 6,
+    restMs: 1,
+    layers: [
+      { name: 'stem', ms: { float: 1, keep: 1, quantize: 1 } },
+      { name: 'conv1', ms: { float: 2, keep: 2, quantize: 2, 'rank:28': 1, 'rank:14': 0.8 } },
+      { name: 'conv2', ms: { float: 2, keep: 2, quantize: 2, 'rank:28': 3, 'rank:14': 2.5 } },
+    ],
+  };
+}
+
+describe('latency budgets', () => {
+  it('parses ms, s and % of the original model', () => {
+    expect(parseBudget('latency=8ms')).toEqual({ kind: 'latency', ms: 8 });
+    expect(parseBudget('latency=0.5s')).toEqual({ kind: 'latency', ms: 500 });
+    expect(parseBudget('latency=90%')).toEqual({ kind: 'latency', percent: 90 });
+    expect(() => parseBudget('latency=3KB')).toThrow(/latency takes ms, s or %/);
+    expect(() => parseBudget('latency=-1ms')).toThrow(/latency=8ms/);
+  });
+
+  it('spends the milliseconds where factorizing is faster and keeps the layer where it is slower', () => {
+    // 5 ms - rest 1 - stem 1 = 3 ms for conv1 and conv2: conv2 cannot get faster than 2 ms, so
+    // conv1 must take its 1 ms option (rank 28); conv2 takes the lowest error, keep.
+    const result = allocateForBudget(table(), { kind: 'latency', ms: 5 }, { latency: latency() });
+    expect(result.choices.map((c) => c.option.id)).toEqual(['admm-r2-w4', 'keep']);
+    expect(result.totals.latencyMs).toBeCloseTo(5, 12);
+    expect(result.allocation.overrides).toEqual({ conv2: 'keep' });
+    // The same budget as a share of the original model's 6 ms.
+    const byPercent = allocateForBudget(
+      table(),
+      { kind: 'latency', percent: (100 * 5) / 6 },
+      { latency: latency() },
+    );
+    expect(byPercent.choices.map((c) => c.option.id)).toEqual(['admm-r2-w4', 'keep']);
+  });
+
+  it('never picks a factorization that is both slower and worse', () => {
+    // A loose budget: every layer may stay as it is, and keep has the lowest error.
+    const result = allocateForBudget(
+      table(),
+      { kind: 'latency', percent: 100 },
+      { latency: latency() },
+    );
+    expect(result.choices.map((c) => c.option.id)).toEqual(['keep', 'keep']);
+  });
+
+  it('says when a latency budget is unreachable, with the smallest reachable time', () => {
+    // Fastest: rest 1 + stem 1 + conv1 0.8 + conv2 2 = 4.8 ms = 80 % of 6 ms.
+    expect(smallestReachable(table(), { kind: 'latency', ms: 1 }, latency())).toBeCloseTo(4.8, 12);
+    try {
+      allocateForBudget(table(), { kind: 'latency', ms: 4 }, { latency: latency() });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(BudgetError);
+      expect((err as BudgetError).smallest).toBeCloseTo(4.8, 12);
+      expect((err as Error).message).toMatch(
+        /latency=4ms cannot be met: the smallest reachable is 4\.800 ms/,
+      );
+    }
+    expect(() =>
+      allocateForBudget(table(), { kind: 'latency', percent: 50 }, { latency: latency() }),
+    ).toThrow(/smallest reachable is 80\.0 %/);
+  });
+
+  it('refuses a latency budget without a table, or a table without the layer', () => {
+    expect(() => allocateForBudget(table(), { kind: 'latency', ms: 5 })).toThrow(
+      /latency budget needs the layers timed/,
+    );
+    const partial = latency();
+    partial.layers = partial.layers.filter((l) => l.name !== 'conv2');
+    expect(() =>
+      allocateForBudget(table(), { kind: 'latency', ms: 5 }, { latency: partial }),
+    ).toThrow(/no layer conv2/);
+    const noRank = latency();
+    delete noRank.layers[1].ms['rank:14'];
+    expect(() =>
+      allocateForBudget(table(), { kind: 'latency', ms: 5 }, { latency: noRank }),
+    ).toThrow(/conv1 has no time for rank:14/);
+  });
+
+  it('reports the predicted latency for other budget kinds too', () => {
+    const result = allocateForBudget(table(), { kind: 'bops', bops: 2000 }, { latency: latency() });
+    const keys = Object.fromEntries(
+      result.choices.map((c) => [
+        c.layer,
+        c.option.rank ? (`rank:${c.option.rank}` as const) : ('keep' as const),
+      ]),
+    );
+    expect(result.totals.latencyMs).toBeCloseTo(predictedModelMs(latency(), keys), 12);
+  });
+
+  it('reads latency tables back and refuses other JSON', () => {
+    expect(checkLatencyTable(JSON.parse(JSON.stringify(latency()))).restMs).toBe(1);
+    expect(() => checkLatencyTable({ format: 'qaf.sensitivity' })).toThrow(
+      /not a qaf latency table/,
+    );
+    expect(() => checkLatencyTable({ ...latency(), version: 99 })).toThrow(/version 99/);
+  });
+});
