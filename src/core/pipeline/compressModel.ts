@@ -11,6 +11,7 @@ import type { CompressJob, LayerProgress, LayerResult } from '../factor/types.ts
 import type { Kernels } from '../kernels/types.ts';
 import { readModel, writeModel } from '../onnx/reader.ts';
 import type { CompressionReport } from '../rewrite/types.ts';
+import { weightFormNote, withWeightForm } from '../rewrite/weightForm.ts';
 import type { ProgressCallback } from '../util/progress.ts';
 import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.ts';
 import { checkWrittenModel, describeCheck, ptqPeerBytes, type RunCheck } from './check.ts';
@@ -104,6 +105,13 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
     calibrationRuns = done.runs;
     referenceStats = done.referenceStats;
   }
+  const formed = withWeightForm(bytes, output.weightForm ?? 'dequantize');
+  bytes = formed.bytes;
+  if (formed.changed)
+    report = {
+      ...report,
+      notes: [...report.notes, weightFormNote(output.weightForm, formed.changed)],
+    };
   // The file says how it was made; the report's size stays the file's.
   bytes = withAllocationMetadata(bytes, input.allocation ?? allocationOfResults(results));
   report = {

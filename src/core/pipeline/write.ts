@@ -7,6 +7,7 @@ import type { LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { readModel } from '../onnx/reader.ts';
 import { buildCompressedModel, type CompressedModel } from '../rewrite/compressModel.ts';
+import type { WeightForm } from '../rewrite/weightForm.ts';
 import type { PreparedModel } from './prepare.ts';
 
 export interface OutputSettings {
@@ -18,6 +19,12 @@ export interface OutputSettings {
   actMethod?: 'minmax' | 'percentile';
   /** Images of the calibration batches used for activation ranges (default 256). */
   actImages?: number;
+  /**
+   * How constant weights are dequantized (rewrite/weightForm.ts): 'dequantize' (default)
+   * DequantizeLinear at every run; 'load' once when the session is created (same file size,
+   * faster); 'float' float32 weights in the file. Applied after calibration, before the check.
+   */
+  weightForm?: WeightForm;
 }
 
 export async function writeCompressedModel(
