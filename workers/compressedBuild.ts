@@ -70,7 +70,7 @@ export interface BuildResult {
   check: RunCheck | null;
   /** The check for the page: failed when the outputs differ far more than an 8-bit PTQ of the
    * same layers; `text` is the check in one line with the numbers. */
-  checkSummary: { ok: boolean; text: string } | null;
+  checkSummary: { ok: boolean; text: string; reason: string } | null;
   /** Calibration images used (also the activation ranges'); 0 when none. */
   calibrationImages: number;
   /** Where they came from, in words, e.g. "calibrated on 256 of your images, evaluated on the
@@ -150,7 +150,11 @@ export async function buildCompressed(
     calibrated: built.calibrated,
     calibrationRuns: built.calibrationRuns,
     check: built.check,
-    checkSummary: built.check && { ok: built.check.verdict.ok, text: describeCheck(built.check) },
+    checkSummary: built.check && {
+      ok: built.check.verdict.ok,
+      text: describeCheck(built.check),
+      reason: built.check.verdict.summary,
+    },
     calibrationImages: batches ? source!.indices.length : 0,
     calibrationStatement: statement,
     calibrationWarning: warning,

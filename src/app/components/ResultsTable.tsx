@@ -71,7 +71,11 @@ function ResultLine({
     <tr
       data-testid="result-row"
       data-verdict={row.check ? (row.check.ok ? 'ok' : 'failed') : undefined}
-      className={selected ? 'selected' : undefined}
+      className={
+        [selected && 'selected', row.check?.ok === false && 'result-failed']
+          .filter(Boolean)
+          .join(' ') || undefined
+      }
       aria-selected={selected}
     >
       <td title={row.modelFileName}>
@@ -87,6 +91,11 @@ function ResultLine({
             {' '}
             failed check
           </span>
+        )}
+        {row.check?.ok === false && (
+          <div className="field-error small" data-testid="result-check-reason">
+            {row.check.reason ?? row.check.text}
+          </div>
         )}
       </td>
       <td>{isAllocated(s) ? 'per layer' : sizeLabel(s)}</td>

@@ -77,6 +77,9 @@ export interface ResultRow {
 export interface CheckSummary {
   ok: boolean;
   text: string;
+  /** The verdict in one sentence (what failed, against the peer's figure); rows kept before it
+   * was recorded have none. */
+  reason?: string;
 }
 
 /** A sweep row as the charts keep it: whose model it is, and where it was measured. */
