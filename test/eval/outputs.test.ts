@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { modelInputSpecs, tensorSetFromArrays } from '../../src/core/data/tensors.ts';
 import { compareModels } from '../../src/core/eval/compareModels.ts';
 import type { OutputMetrics } from '../../src/core/eval/outputs.ts';
-import { describeOutput, OutputAccumulator } from '../../src/core/eval/outputs.ts';
+import {
+  describeOutput,
+  OutputAccumulator,
+  REALISTIC_INPUTS_HINT,
+} from '../../src/core/eval/outputs.ts';
 import { judgeOutputs } from '../../src/core/eval/verdict.ts';
 import {
   makeGraph,
@@ -98,6 +102,7 @@ function metrics(over: Partial<OutputMetrics>): OutputMetrics {
     top1Agreement: null,
     pixelAgreement: null,
     threshold: null,
+    constantValue: null,
     ...over,
   };
 }
@@ -186,5 +191,50 @@ describe('compareModels', () => {
     expect(y.relativeL2).toBeCloseTo(Math.sqrt(xx / rr), 5);
     expect(y.maxAbsDiff).toBeCloseTo(0.3, 5);
     expect(events.at(-1)).toBe(1);
+  });
+});
+
+describe('an output both models hold at one value', () => {
+  it('is said in words, never as cosine NaN or SQNR -Infinity, and is not judged', () => {
+    const acc = new OutputAccumulator();
+    const zeros = new Float32Array(8);
+    acc.add('map', { data: zeros, dims: [2, 1, 2, 2] }, { data: zeros, dims: [2, 1, 2, 2] }, 2, 2);
+    const half = new Float32Array(6).fill(0.5);
+    acc.add('p', { data: half, dims: [2, 3] }, { data: half, dims: [2, 3] }, 2, 2);
+    const [map, p] = acc.result();
+    expect(map.constantValue).toBe(0);
+    expect(p.constantValue).toBe(0.5);
+    expect(describeOutput(map)).toBe(
+      `map: both outputs are all zero on these inputs: the check cannot judge this output; ${REALISTIC_INPUTS_HINT}`,
+    );
+    expect(describeOutput(p)).toMatch(/^p: both outputs are constant \(0\.5000\) on these inputs/);
+    const v = judgeOutputs([map, p], [map, p]);
+    expect(v.ok).toBe(true);
+    expect(v.unjudged).toEqual(['map', 'p']);
+    expect(v.summary).toMatch(/^not judged: "map": both outputs are all zero on these inputs/);
+    expect(v.summary).not.toMatch(/NaN|Infinity|not far from/);
+  });
+
+  it('still judges the other outputs, and names a one-sided zero for what it is', () => {
+    const acc = new OutputAccumulator();
+    const ref = Float32Array.from([0, 0, 0, 0]);
+    const out = Float32Array.from([0, 0.1, 0, 0]);
+    acc.add('y', { data: ref, dims: [1, 1, 4] }, { data: out, dims: [1, 1, 4] }, 1, 1);
+    acc.add('z', { data: out, dims: [1, 1, 4] }, { data: ref, dims: [1, 1, 4] }, 1, 1);
+    const [y, z] = acc.result();
+    expect(y.constantValue).toBeNull();
+    expect(describeOutput(y)).toContain('cosine undefined (one output is all zero)');
+    expect(describeOutput(y)).toContain('SQNR undefined (the original output is all zero)');
+    expect(describeOutput(z)).toContain('SQNR 0.0 dB');
+    expect(describeOutput(y)).not.toMatch(/NaN|Infinity/);
+    const flat = metrics({ name: 'flat', constantValue: 0, cosine: Number.NaN, relativeL2: 0 });
+    const bad = metrics({ name: 'y', relativeL2: 1, cosine: 0.1 });
+    const v = judgeOutputs([bad, flat], [metrics({ name: 'y' }), flat]);
+    expect(v.ok).toBe(false);
+    expect(v.unjudged).toEqual(['flat']);
+    expect(v.summary).toMatch(/far more than an 8-bit PTQ.*"y".*not judged: "flat": both outputs/);
+    const good = judgeOutputs([metrics({ name: 'y' }), flat], [metrics({ name: 'y' }), flat]);
+    expect(good.ok).toBe(true);
+    expect(good.summary).toMatch(/^not judged: "flat".*; the other outputs are not far from/);
   });
 });

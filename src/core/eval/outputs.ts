@@ -23,6 +23,11 @@ export interface OutputMetrics {
   /** Share of values on the same side of `threshold`; only for probability maps. */
   pixelAgreement: number | null;
   threshold: number | null;
+  /**
+   * Both models give this one value for every element compared (e.g. 0: an all-zero map at a
+   * 1x1 input): no figure can tell right from wrong on these inputs. Null otherwise.
+   */
+  constantValue: number | null;
 }
 
 /** One output of one batch: `dims[0]` is the batch axis when it equals the batch fed. */
@@ -45,6 +50,10 @@ interface Sums {
   agreeValues: number;
   unitRange: boolean;
   finite: boolean;
+  xMin: number;
+  xMax: number;
+  yMin: number;
+  yMax: number;
 }
 
 export const DEFAULT_MAP_THRESHOLD = 0.5;
@@ -87,6 +96,10 @@ export class OutputAccumulator {
       else if (Math.abs(d) > s.maxAbs) s.maxAbs = Math.abs(d);
       if (a < 0 || a > 1) s.unitRange = false;
       if (a > this.threshold === b > this.threshold) s.agreeValues++;
+      if (a < s.xMin) s.xMin = a;
+      if (a > s.xMax) s.xMax = a;
+      if (b < s.yMin) s.yMin = b;
+      if (b > s.yMax) s.yMax = b;
     }
     s.count += n;
     s.samples += used;
@@ -119,6 +132,10 @@ function newSums(dims: number[]): Sums {
     agreeValues: 0,
     unitRange: true,
     finite: true,
+    xMin: Infinity,
+    xMax: -Infinity,
+    yMin: Infinity,
+    yMax: -Infinity,
   };
 }
 
@@ -131,6 +148,18 @@ function argmax(v: ArrayLike<number | bigint>, start: number, count: number): nu
   let best = 0;
   for (let j = 1; j < count; j++) if (Number(v[start + j]) > Number(v[start + best])) best = j;
   return best;
+}
+
+/** Equal up to float32 rounding (a constant output computed twice may differ in the last bit). */
+function same(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1e-6 * Math.max(1e-30, Math.abs(a), Math.abs(b)) || a === b;
+}
+
+/** The one value both models give everywhere, or null. */
+function constantOf(s: Sums): number | null {
+  if (s.count === 0 || !s.finite) return null;
+  const flat = same(s.xMin, s.xMax) && same(s.yMin, s.yMax) && same(s.xMin, s.yMin);
+  return flat ? s.xMin + 0 : null; // + 0: -0 reads as 0
 }
 
 function metricsOf(name: string, s: Sums, threshold: number): OutputMetrics {
@@ -155,18 +184,49 @@ function metricsOf(name: string, s: Sums, threshold: number): OutputMetrics {
     top1Agreement: kind === 'classes' && s.rows > 0 ? s.agreeRows / s.rows : null,
     pixelAgreement: kind === 'map' && s.count > 0 ? s.agreeValues / s.count : null,
     threshold: kind === 'map' ? threshold : null,
+    constantValue: constantOf(s),
   };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
+/** What to do about an output the inputs never move (shells may name their own flag). */
+export const REALISTIC_INPUTS_HINT =
+  'give realistic inputs (e.g. your own arrays: qaf compress --check-data x.npz, qaf eval --inputs x.npz)';
+
+/** "all zero" or "constant (0.5)": an output both models hold at one value. */
+export function describeConstant(value: number): string {
+  return value === 0 ? 'all zero' : `constant (${value.toPrecision(4)})`;
+}
+
+/** The sentence for an output both models hold at one value on these inputs. */
+export function unjudgeableOutput(m: OutputMetrics, hint = REALISTIC_INPUTS_HINT): string | null {
+  if (m.constantValue === null) return null;
+  return `both outputs are ${describeConstant(m.constantValue)} on these inputs: the check cannot judge this output; ${hint}`;
+}
+
+/** Cosine, or why it has none (an output that is all zero has no direction). */
+export function describeCosine(m: OutputMetrics): string {
+  if (Number.isFinite(m.cosine)) return `cosine ${m.cosine.toFixed(4)}`;
+  return 'cosine undefined (one output is all zero)';
+}
+
+function describeSqnr(m: OutputMetrics): string {
+  if (m.sqnrDb === Infinity) return 'SQNR infinite (equal)';
+  if (Number.isFinite(m.sqnrDb)) return `SQNR ${m.sqnrDb.toFixed(1)} dB`;
+  // -Infinity: the original is all zero, so any difference is infinitely loud against it.
+  return 'SQNR undefined (the original output is all zero)';
+}
+
 /** One output's figures in a line, e.g. for a report or the CLI. */
-export function describeOutput(m: OutputMetrics): string {
+export function describeOutput(m: OutputMetrics, hint = REALISTIC_INPUTS_HINT): string {
+  const flat = unjudgeableOutput(m, hint);
+  if (flat) return `${m.name}: ${flat}`;
   const parts = [
     `rel. L2 ${m.relativeL2.toFixed(4)}`,
-    `cosine ${m.cosine.toFixed(4)}`,
+    describeCosine(m),
     `max |diff| ${m.maxAbsDiff.toPrecision(3)}`,
-    `SQNR ${Number.isFinite(m.sqnrDb) ? m.sqnrDb.toFixed(1) : m.sqnrDb} dB`,
+    describeSqnr(m),
   ];
   if (m.top1Agreement !== null) parts.unshift(`top-1 agreement ${pct(m.top1Agreement)}`);
   if (m.pixelAgreement !== null) {

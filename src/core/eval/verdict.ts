@@ -2,7 +2,7 @@
 // than an 8-bit per-channel PTQ of the same layers would, on the same inputs, has failed, and the
 // user is told with both sets of numbers. The peer sets the scale: how much these outputs move
 // under a small, well-understood change of the weights on these inputs.
-import type { OutputMetrics } from './outputs.ts';
+import { describeCosine, type OutputMetrics, unjudgeableOutput } from './outputs.ts';
 
 /** "Far more": the written model's error is at least this many times the peer's... */
 export const FAR_MORE = 10;
@@ -27,6 +27,8 @@ export const MIN_AGREEMENT_SAMPLES = 20;
 export interface OutputJudgement {
   name: string;
   failed: boolean;
+  /** Both models hold the output at one value on these inputs (e.g. all zero): not judged. */
+  unjudged: boolean;
   /** e.g. 'probability map agrees on 82.0 % of pixels (rel. L2 0.91); 8-bit PTQ: 99.9 % (0.02)'. */
   text: string;
   /** The peer's figure alone, e.g. '8-bit PTQ: 99.9 % (rel. L2 0.02)'; null without a peer. */
@@ -34,7 +36,10 @@ export interface OutputJudgement {
 }
 
 export interface Verdict {
+  /** No output failed. Outputs that could not be judged do not fail: see `unjudged`. */
   ok: boolean;
+  /** Outputs both models hold at one value on these inputs: the summary says so. */
+  unjudged: string[];
   outputs: OutputJudgement[];
   /** One sentence: what failed and by how much, or that every output is within bounds. */
   summary: string;
@@ -49,18 +54,26 @@ function agreementOf(m: OutputMetrics): number | null {
   return null;
 }
 
-function judgeOne(w: OutputMetrics, p: OutputMetrics | undefined): OutputJudgement {
+function judgeOne(
+  w: OutputMetrics,
+  p: OutputMetrics | undefined,
+  hint: string | undefined,
+): OutputJudgement {
   const a = agreementOf(w);
   const figure =
     w.pixelAgreement !== null
       ? `probability map agrees on ${pct(w.pixelAgreement)} of pixels at ${w.threshold} (rel. L2 ${l2(w.relativeL2)})`
       : a !== null
         ? `top-1 agreement ${pct(a)} (rel. L2 ${l2(w.relativeL2)})`
-        : `rel. L2 ${l2(w.relativeL2)}, cosine ${w.cosine.toFixed(4)}`;
+        : `rel. L2 ${l2(w.relativeL2)}, ${describeCosine(w)}`;
+  const none = { name: w.name, unjudged: false, peer: null };
   if (!Number.isFinite(w.relativeL2)) {
-    return { name: w.name, failed: true, text: `"${w.name}" is not finite`, peer: null };
+    return { ...none, failed: true, text: `"${w.name}" is not finite` };
   }
-  if (!p) return { name: w.name, failed: false, text: `"${w.name}": ${figure}`, peer: null };
+  // An output the inputs never move (all zero in both) agrees trivially: neither pass nor fail.
+  const flat = unjudgeableOutput(w, hint);
+  if (flat) return { ...none, failed: false, unjudged: true, text: `"${w.name}": ${flat}` };
+  if (!p) return { ...none, failed: false, text: `"${w.name}": ${figure}` };
   const pa = agreementOf(p);
   const peer =
     pa !== null
@@ -80,6 +93,7 @@ function judgeOne(w: OutputMetrics, p: OutputMetrics | undefined): OutputJudgeme
   return {
     name: w.name,
     failed,
+    unjudged: false,
     text: `"${w.name}": ${figure}; ${peer}`,
     peer,
   };
@@ -92,15 +106,29 @@ function judgeOne(w: OutputMetrics, p: OutputMetrics | undefined): OutputJudgeme
 export function judgeOutputs(
   written: readonly OutputMetrics[],
   peer: readonly OutputMetrics[] | null,
+  /** What to do about an output the inputs never move (default: REALISTIC_INPUTS_HINT). */
+  hint?: string,
 ): Verdict {
   const byName = new Map((peer ?? []).map((m) => [m.name, m]));
-  const outputs = written.map((w) => judgeOne(w, peer ? byName.get(w.name) : undefined));
+  const outputs = written.map((w) => judgeOne(w, peer ? byName.get(w.name) : undefined, hint));
   const failed = outputs.filter((o) => o.failed);
+  const unjudged = outputs.filter((o) => o.unjudged);
+  const judged = outputs.filter((o) => !o.unjudged);
+  const notJudged = unjudged.length ? `not judged: ${unjudged.map((o) => o.text).join('; ')}` : '';
+  const passed =
+    judged.length === 0
+      ? ''
+      : peer
+        ? `${unjudged.length ? 'the other outputs are ' : ''}not far from an 8-bit PTQ of the same layers (${judged.map((o) => `"${o.name}": ${o.peer ?? 'not measured'}`).join('; ')})`
+        : 'outputs finite';
   const summary =
     failed.length === 0
-      ? peer
-        ? `not far from an 8-bit PTQ of the same layers (${outputs.map((o) => `"${o.name}": ${o.peer ?? 'not measured'}`).join('; ')})`
-        : 'outputs finite'
-      : `the outputs differ from the original far more than an 8-bit PTQ of the same layers: ${failed.map((o) => o.text).join('; ')}`;
-  return { ok: failed.length === 0, outputs, summary };
+      ? [notJudged, passed].filter(Boolean).join('; ')
+      : [
+          `the outputs differ from the original far more than an 8-bit PTQ of the same layers: ${failed.map((o) => o.text).join('; ')}`,
+          notJudged,
+        ]
+          .filter(Boolean)
+          .join('; ');
+  return { ok: failed.length === 0, unjudged: unjudged.map((o) => o.name), outputs, summary };
 }

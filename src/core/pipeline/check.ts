@@ -71,6 +71,10 @@ type Feeds = Record<string, ort.Tensor>;
 
 const GENERATED = 'generated inputs';
 
+/** An output both models hold at one value (PP-OCR det at 1x1: all zero): what to do. */
+const CHECK_HINT =
+  'give realistic inputs (e.g. --check-data x.npz with your own arrays, or --input-shape at the real size)';
+
 export async function checkWrittenModel(
   model: OnnxModel,
   originalBytes: Uint8Array,
@@ -104,7 +108,7 @@ export async function checkWrittenModel(
       );
     }
     const peerOutputs = peer ? theirs.result() : null;
-    const judged = judgeOutputs(outputs, peerOutputs);
+    const judged = judgeOutputs(outputs, peerOutputs, CHECK_HINT);
     // Noise is not a realistic input (a text detector sees no text in it): figures, no verdict.
     const verdict =
       inputs === GENERATED && judged.ok === false
@@ -253,12 +257,15 @@ function firstLine(err: unknown): string {
 
 /** The check in one line, for reports and the CLI. */
 export function describeCheck(check: RunCheck): string {
-  const diffs = check.outputs.map(describeOutput).join('; ');
+  // With a peer the verdict's summary says which outputs could not be judged: once is enough.
+  const shown = check.outputs.filter((m) => !(check.peer && m.constantValue !== null));
+  const diffs = shown.map((m) => describeOutput(m, CHECK_HINT)).join('; ');
   const what = `${check.samples} ${check.inputs}${check.inputs === GENERATED ? ': random, a check that it runs, not a score' : ''}`;
   const verdict = check.peer
     ? check.verdict.ok
-      ? `; ${check.verdict.summary}`
-      : `; FAILED: ${check.verdict.summary}${check.blame?.length ? `; ${describeBlame(check.blame)}` : ''}`
+      ? check.verdict.summary
+      : `FAILED: ${check.verdict.summary}${check.blame?.length ? `; ${describeBlame(check.blame)}` : ''}`
     : '';
-  return `checked: loads and runs in onnxruntime next to the original (${what}): ${diffs}${verdict}`;
+  const body = [diffs, verdict].filter(Boolean).join('; ');
+  return `checked: loads and runs in onnxruntime next to the original (${what}): ${body}`;
 }
