@@ -38,6 +38,8 @@ export interface LatencyTable {
   batch: number;
   /** How the written model dequantizes its weights (src/core/rewrite/weightForm.ts). */
   weightForm: string;
+  /** How the times were taken: 'wall', or 'cpu' (process CPU time; one thread, busy machines). */
+  clock?: string;
   modelSha256?: string;
   /** The whole original model, measured in the same run (ms per call). */
   modelMs: number;
