@@ -22,7 +22,8 @@ describe('scaleBytes', () => {
   it('counts one scale per factor, or one per component plus a per-tensor 1 per other factor', () => {
     const at = (choice: Parameters<typeof layerCost>[1], layer = conv) =>
       layerCost(layer, choice, 8, 32).scaleBytes;
-    expect(at({ method: 'admm', rank: 20, bits: 4 })).toBe(3 * 4);
+    // Without scales, QAF's default: per component.
+    expect(at({ method: 'admm', rank: 20, bits: 4 })).toBe((20 + 2) * 4);
     expect(at({ method: 'admm', rank: 20, bits: 4, scales: 'factor' })).toBe(3 * 4);
     expect(at({ method: 'admm', rank: 20, bits: 4, scales: 'component' })).toBe((20 + 2) * 4);
     expect(at({ method: 'admm', rank: 5, bits: 4, scales: 'component' }, gemm)).toBe((5 + 1) * 4);
@@ -35,7 +36,7 @@ describe('scaleBytes', () => {
   });
 
   it('does not change BOPs or the ideal weight bytes, and sums into the totals', () => {
-    const factor = layerCost(conv, { method: 'admm', rank: 20, bits: 4 }, 8, 32);
+    const factor = layerCost(conv, { method: 'admm', rank: 20, bits: 4, scales: 'factor' }, 8, 32);
     const component = layerCost(
       conv,
       { method: 'admm', rank: 20, bits: 4, scales: 'component' },
@@ -46,7 +47,7 @@ describe('scaleBytes', () => {
     expect(component.idealWeightBytes).toBe(factor.idealWeightBytes);
     const totals = computeCosts([conv, gemm], {
       c: { method: 'admm', rank: 20, bits: 4, scales: 'component' },
-      g: { method: 'admm', rank: 5, bits: 4 },
+      g: { method: 'admm', rank: 5, bits: 4, scales: 'factor' },
     }).totals;
     expect(totals.scaleBytes).toBe((20 + 2) * 4 + 2 * 4);
   });

@@ -23,7 +23,17 @@ function gridJob(
 ): CompressJob {
   const dims = shape.length === 4 ? [shape[0], shape[1], shape[2] * shape[3]] : shape;
   const { x } = cpTensor(kernels, dims, rank, seed, 4);
-  return { name: `t${shape.join('x')}`, weight: x, shape, method, rank, bits: 4, seed: 1 };
+  // One scale per factor: the grid the tensors were drawn on (per-component: componentScales.test).
+  return {
+    name: `t${shape.join('x')}`,
+    weight: x,
+    shape,
+    method,
+    rank,
+    bits: 4,
+    seed: 1,
+    scales: 'factor',
+  };
 }
 
 function expectOnGrid(result: ReturnType<typeof compressLayer>) {

@@ -116,6 +116,8 @@ describe.each([
         rank,
         bits: BITS,
         seed: 1,
+        // The truth has one scale per factor; per-component recovery: componentScales.test.
+        scales: 'factor',
       });
       const admm = compressLayer(kernels, job('admm'));
       expect(admm.rank).toBe(rank);

@@ -44,22 +44,21 @@ describe("QAF scales 'component'", () => {
     [[32, 8, 1, 1], 4, 7],
   ])('%j rank %i: on a grid per column, error no higher than per factor', (shape, rank, seed) => {
     const job = unevenJob(shape, rank, seed);
-    const perFactor = compressLayer(kernels, job);
+    const perFactor = compressLayer(kernels, { ...job, scales: 'factor' });
     const perComponent = compressLayer(kernels, { ...job, scales: 'component' });
     for (const f of perComponent.factors) expect(onColumnGrid(f, 4)).toBe(true);
     expect(perComponent.error).toBeLessThanOrEqual(perFactor.error);
     expect(perComponent.warning).toBeUndefined();
   });
 
-  it("'factor' is the default: the same result, bit for bit", () => {
+  it("'component' is the default: the same result, bit for bit", () => {
     const job = unevenJob([16, 12, 3, 3], 5, 9);
     const a = compressLayer(kernels, job);
-    const b = compressLayer(kernels, { ...job, scales: 'factor' });
-    expect(b.error).toBe(a.error);
-    b.factors.forEach((f, n) => {
-      expect(f.columnScales).toBeUndefined();
-      expect(f.scale).toBe(a.factors[n].scale);
-      expect(f.codes).toEqual(a.factors[n].codes);
+    const b = compressLayer(kernels, { ...job, scales: 'component' });
+    expect(a.error).toBe(b.error);
+    a.factors.forEach((f, n) => {
+      expect(f.columnScales).toEqual(b.factors[n].columnScales);
+      expect(f.codes).toEqual(b.factors[n].codes);
     });
   });
 
@@ -79,7 +78,7 @@ describe("QAF scales 'component'", () => {
       inputMode: 1,
     };
     const data = { ...job, objective: 'data' as const, inputMoments };
-    const perFactor = compressLayer(kernels, data);
+    const perFactor = compressLayer(kernels, { ...data, scales: 'factor' });
     const perComponent = compressLayer(kernels, { ...data, scales: 'component' });
     expect(perComponent.objective).toBe('data');
     expect(perComponent.warning).toBeUndefined();

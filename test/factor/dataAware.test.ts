@@ -68,6 +68,8 @@ function job(
     bits: 4,
     objective,
     inputMoments: layer.moments,
+    // One scale per factor: the grid checks below read f.scale (per component: componentScales).
+    scales: 'factor',
   };
 }
 
