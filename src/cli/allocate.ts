@@ -15,6 +15,7 @@ import {
 } from '../core/allocate/index.ts';
 import { prepareModel } from '../core/pipeline/prepare.ts';
 import { sha256Hex } from '../core/sweep/configKey.ts';
+import { measureBudgetLatency } from './latencyBudget.ts';
 import {
   formatBytes,
   formatTable,
@@ -35,7 +36,9 @@ exactly); \`qaf compress MODEL.onnx --allocation ALLOC.json -o OUT.onnx\` then c
 
   --sensitivity FILE  the table \`qaf sensitivity\` wrote for this model
   --budget B          bops=P% (BOPs as % of the float model's), bops=N, or size=S with S in
-                      B, KB (1000 B), KiB (1024 B), MB, MiB: ideal weight bytes of the model
+                      B, KB (1000 B), KiB (1024 B), MB, MiB: ideal weight bytes of the model,
+                      or latency=T (ms, s, or % of the original's time; the table's layers are
+                      timed alone in onnxruntime-web first; compress with --weight-form load)
   --objective O       summed squared relative error of the model's scores (default), KL,
                       disagreement, or squared relative output error of the layer
   -o, --output FILE   the allocation (JSON: global settings + per-layer overrides)
@@ -118,9 +121,18 @@ export async function allocateCommand(argv: string[]): Promise<number> {
       `allocate: ${v.sensitivity} was measured on another model than ${positionals[0]}`,
     );
   }
+  const prepared = await prepareModel(modelBytes);
+  // A latency budget: the table's layers timed alone now (weights as --weight-form load writes them).
+  const latency =
+    budget.kind === 'latency'
+      ? await measureBudgetLatency(prepared, table, {
+          command: 'allocate',
+          log: v.json ? null : (line) => process.stderr.write(`${line}\n`),
+        })
+      : undefined;
   let result: BudgetAllocation;
   try {
-    result = allocateForBudget(table, budget, { objective });
+    result = allocateForBudget(table, budget, { objective, latency });
   } catch (err) {
     if (err instanceof BudgetError) throw new UsageError(`allocate: ${err.message}`);
     throw err;
@@ -131,7 +143,6 @@ export async function allocateCommand(argv: string[]): Promise<number> {
         `(${result.totals.bopPercent.toFixed(3)} % BOPs): nothing to compress; lower the budget`,
     );
   }
-  const prepared = await prepareModel(modelBytes);
   validateAllocation(prepared.layers, result.allocation);
   // The file names its model, so `qaf compress --allocation` refuses it for another.
   const model = { sha256: modelSha256, file: basename(positionals[0]) };

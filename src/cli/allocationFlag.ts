@@ -22,8 +22,10 @@ import { APP_CALIBRATION_IMAGES } from '../core/calibrate/defaults.ts';
 import type { Allocation } from '../core/factor/modelJobs.ts';
 import type { Kernels } from '../core/kernels/types.ts';
 import type { PreparedModel } from '../core/pipeline/prepare.ts';
+import type { WeightForm } from '../core/rewrite/weightForm.ts';
 import { sha256Hex } from '../core/sweep/configKey.ts';
 import { datasetFormat, loadDataFile } from './data.ts';
+import { measureBudgetLatency } from './latencyBudget.ts';
 import { JsonFileSensitivityCache } from './sensitivity.ts';
 import { readInputFile, UsageError } from './util.ts';
 
@@ -38,8 +40,11 @@ export const allocationCliUsage = `
 per-layer allocation (instead of --method, --rate, --rank, --bits, --layers, --per-channel,
 --preset, --seed):
   --allocation FILE  per-layer method, rate or rank and bits from \`qaf allocate\`
-  --budget B         choose them here: bops=P% (of the float model's BOPs), bops=N or size=S
-                     (S in B, KB, KiB, MB, MiB; ideal weight bytes); needs --sensitivity or
+  --budget B         choose them here: bops=P% (of the float model's BOPs), bops=N, size=S
+                     (S in B, KB, KiB, MB, MiB; ideal weight bytes) or latency=T (T in ms, s,
+                     or % of the original model's time: each layer of the table is timed alone
+                     in onnxruntime-web at the model's shapes, and the file is written with
+                     --weight-form load unless given); needs --sensitivity or
                      --calibration-data (each layer measured alone on ${APP_CALIBRATION_IMAGES} of its images
                      with the default menu: QAF rates ${DEFAULT_MENU.rates.join(',')} x bits ${DEFAULT_MENU.bits.join(',')}, PTQ bits
                      ${DEFAULT_MENU.ptqBits.join(',')}, keep; measurements cached in .qaf-cache)
@@ -218,8 +223,19 @@ export async function allocationFromArgs(
   if (!options.kernels) throw new Error('allocationFromArgs: --budget needs kernels');
   const log = options.log ?? null;
   const table = await budgetTable(source, prepared, await options.kernels(), values, log);
+  const latency =
+    source.budget.kind === 'latency'
+      ? await measureBudgetLatency(prepared, table, {
+          weightForm: (values['weight-form'] as WeightForm | undefined) ?? 'load',
+          command: 'compress',
+          log,
+        })
+      : undefined;
   try {
-    const result = allocateForBudget(table, source.budget, { objective: source.objective });
+    const result = allocateForBudget(table, source.budget, {
+      objective: source.objective,
+      latency,
+    });
     if (result.choices.every((c) => c.option.option === 'keep')) {
       throw new UsageError(
         `compress: within ${source.text} every layer is best kept as it is ` +
@@ -228,7 +244,11 @@ export async function allocationFromArgs(
     }
     log?.(
       `budget ${source.text}: ${result.totals.bopPercent.toFixed(3)} % BOPs, ` +
-        `${Math.round(result.totals.weightBytes)} ideal weight bytes (solver ${result.solver.ms.toFixed(1)} ms)`,
+        `${Math.round(result.totals.weightBytes)} ideal weight bytes` +
+        (result.totals.latencyMs === undefined
+          ? ''
+          : `, predicted ${result.totals.latencyMs.toFixed(2)} ms (original ${latency?.modelMs.toFixed(2)} ms)`) +
+        ` (solver ${result.solver.ms.toFixed(1)} ms)`,
     );
     validateAllocation(prepared.layers, result.allocation);
     return result.allocation;

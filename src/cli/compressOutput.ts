@@ -6,6 +6,7 @@ import type { LayerResult } from '../core/factor/types.ts';
 import type { Kernels } from '../core/kernels/types.ts';
 import { compressModel, type PreparedModel, type RunCheck } from '../core/pipeline/index.ts';
 import type { CompressionReport } from '../core/rewrite/types.ts';
+import { WEIGHT_FORMS, type WeightForm } from '../core/rewrite/weightForm.ts';
 import {
   type CalibrationCliArgs,
   calibrationCliOptions,
@@ -37,6 +38,7 @@ export const compressOutputOptions = {
   ...calibrationCliOptions,
   'check-data': { type: 'string' },
   'keep-failed': { type: 'boolean' },
+  'weight-form': { type: 'string' },
   ...dataLimitOptions,
 } as const;
 
@@ -53,6 +55,10 @@ ${forceUsage}
   --calib FILE       calibration images for --act-bits 8 (CIFAR-10 .bin, .zip or .npy)
   --calib-count N    calibration images, spread over the file (default 256)
   --calib-method M   minmax (default) or percentile (99.99 %)
+  --weight-form F    dequantize (default): DequantizeLinear nodes, run at every inference;
+                     load: Cast + Mul, which onnxruntime folds once at session creation (same
+                     file size, no dequantization per run; the default with --budget latency=);
+                     float: float32 weights in the file (larger). Outputs are identical.
 ${calibrationCliUsage}
                             (.npy/.npz arrays feed a one-input model of any rank as they are)
 
@@ -84,6 +90,8 @@ export interface OutputArgs {
   checkData: string[] | null;
   /** Write the model even when its check fails (still an error). */
   keepFailed: boolean;
+  /** How constant weights are dequantized (rewrite/weightForm.ts); undefined: the default. */
+  weightForm: WeightForm | undefined;
 }
 
 function intOption(name: string, value: unknown, allowed: (n: number) => boolean) {
@@ -99,7 +107,7 @@ function intOption(name: string, value: unknown, allowed: (n: number) => boolean
 export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | null {
   const path = values.output as string | undefined;
   const rest = ['act-bits', 'other-bits', 'calib', 'calib-count', 'calib-method', 'force'];
-  rest.push('check-data', 'keep-failed');
+  rest.push('check-data', 'keep-failed', 'weight-form');
   rest.push(...Object.keys(calibrationCliOptions));
   if (!path) {
     const stray = rest.find((k) => values[k] !== undefined);
@@ -124,6 +132,14 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
   const calibration = parseCalibrationArgs(values);
   const force = values.force === true;
   const limits = parseDataLimits(values);
+  const form = values['weight-form'] as string | undefined;
+  if (form !== undefined && !WEIGHT_FORMS.includes(form as WeightForm)) {
+    throw new UsageError(
+      `compress: --weight-form must be ${WEIGHT_FORMS.join(', ')}, got "${form}"`,
+    );
+  }
+  // A latency budget is measured with weights dequantized at load, so the file is written so.
+  const latencyBudget = /^\s*latency\s*=/.test(String(values.budget ?? ''));
   return {
     path,
     actBits,
@@ -136,6 +152,7 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
     limits,
     checkData: splitPaths(values['check-data'] as string | undefined),
     keepFailed: values['keep-failed'] === true,
+    weightForm: (form as WeightForm | undefined) ?? (latencyBudget ? 'load' : undefined),
   };
 }
 
@@ -184,6 +201,7 @@ export async function writeOutput(
       actBits: args.actBits,
       actMethod: args.calibMethod,
       actImages: args.calibCount,
+      weightForm: args.weightForm,
     },
     calibration:
       calibration || actBatches
