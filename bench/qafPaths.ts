@@ -1,7 +1,7 @@
 // The two QAF paths the wide-layer benchmarks compare (issue #14), on one layer:
 //   new: the randomized start (slice SVDs / randomized SVD over sgemm), the default preset
-//        (20 CP-ALS sweeps, 3 inner steps, tolerance 1.5e-3, 5 polish rounds), blocked float32
-//        solves;
+//        (20 CP-ALS sweeps, or 12 extrapolated ones from rank 512, 3 inner steps, tolerance
+//        1.5e-3, 5 polish rounds), blocked float32 solves;
 //   old: the peer, as before issue #14: the HOSVD start by the JavaScript Jacobi eigensolver
 //        (the Jacobi SVD for a 2-way weight), 25 CP-ALS sweeps, float64 potrf/potrs solves and
 //        an explicit float64 inverse in ADMM, 5 ADMM inner steps, outer tolerance 1e-3 and 4
@@ -10,9 +10,10 @@
 // process's CPU seconds (user + system): on a shared machine the wall clock mostly measures
 // the queue for the cores.
 import { ADMM_PRESETS, admmQuantizedCp } from '../src/core/factor/admm.ts';
-import { cpAls } from '../src/core/factor/cpAls.ts';
+import { cpAls, floatCpSchedule } from '../src/core/factor/cpAls.ts';
 import { cpRelativeError, cpTarget } from '../src/core/factor/cpTensor.ts';
 import { truncatedSvd } from '../src/core/factor/svd.ts';
+import type { QafScales } from '../src/core/factor/types.ts';
 import type { Kernels } from '../src/core/kernels/index.ts';
 
 export type QafPath = 'old' | 'new';
@@ -28,6 +29,8 @@ export const OLD_SETTINGS = {
 export const NEW_SETTINGS = {
   start: 'randomized',
   cpIterations: ADMM_PRESETS.default.cpIterations,
+  wideFromRank: ADMM_PRESETS.default.wideFromRank,
+  wideCpIterations: ADMM_PRESETS.default.wideCpIterations,
   maxInner: ADMM_PRESETS.default.maxInner,
   tol: ADMM_PRESETS.default.tol,
   polishRounds: ADMM_PRESETS.default.polishRounds,
@@ -47,7 +50,10 @@ export function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** QAF of one layer (dims = its CP view) by the `path`, at `rank` and `bits`. */
+/**
+ * QAF of one layer (dims = its CP view) by the `path`, at `rank` and `bits`, with one grid
+ * scale per factor (default) or per component.
+ */
 export function runPath(
   kernels: Kernels,
   weight: Float32Array,
@@ -55,6 +61,7 @@ export function runPath(
   rank: number,
   bits: number,
   path: QafPath,
+  scales: QafScales = 'factor',
 ): PathResult {
   const old = path === 'old';
   const solves = old ? 'float64' : 'auto';
@@ -65,14 +72,21 @@ export function runPath(
     const svd = truncatedSvd(weight, dims[0], dims[1], rank, { init, kernels });
     factors = [svd.a, svd.b];
   } else {
+    const schedule = old
+      ? { maxIterations: OLD_SETTINGS.cpIterations, extrapolate: false }
+      : floatCpSchedule(rank, NEW_SETTINGS.cpIterations, {
+          fromRank: NEW_SETTINGS.wideFromRank,
+          wideSweeps: NEW_SETTINGS.wideCpIterations,
+        });
     factors = cpAls(kernels, weight, dims, rank, {
       init: old ? OLD_SETTINGS.start : NEW_SETTINGS.start,
-      maxIterations: old ? OLD_SETTINGS.cpIterations : NEW_SETTINGS.cpIterations,
+      ...schedule,
       solves,
     }).factors;
   }
   const t1 = cpuSeconds();
   const q = admmQuantizedCp(kernels, weight, dims, factors, rank, bits, {
+    scales,
     params: old
       ? {
           solves,

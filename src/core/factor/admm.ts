@@ -43,6 +43,12 @@ export interface AdmmParams {
   /** CP-ALS iterations of the float initialisation (compressLayer's, not this function's). */
   cpIterations: number;
   /**
+   * From this rank on (0: never) the float initialisation runs `wideCpIterations` extrapolated
+   * CP-ALS sweeps instead (cpAls.ts floatCpSchedule).
+   */
+  wideFromRank: number;
+  wideCpIterations: number;
+  /**
    * 'auto' (default): blocked float32 Cholesky solves where the system is large; 'float64':
    * the kernels' float64 potrf/potrs and an explicit inverse (the old route, a benchmark peer).
    */
@@ -64,6 +70,8 @@ export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>
     polishRounds: 0,
     candidates: 200,
     cpIterations: 100,
+    wideFromRank: 0,
+    wideCpIterations: 100,
   },
   default: {
     eps: 1e-4,
@@ -88,6 +96,10 @@ export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>
     // slice-SVD start 20 sweeps end at or below what 25 did from the old HOSVD start (issue #14,
     // npm run bench:wide), and a sweep costs ~0.6 s at C = 512.
     cpIterations: 20,
+    // At rank >= 512 (C >= 256 at rate 2) a sweep costs 0.15-0.7 s and 12 extrapolated sweeps
+    // reach the final error of 20 plain ones (issue #14; cpAls.ts floatCpSchedule).
+    wideFromRank: 512,
+    wideCpIterations: 12,
   },
 };
 

@@ -7,7 +7,7 @@
 import { hadamard } from './jsBlas.ts';
 import type { Kernels } from './types.ts';
 import { WasmArena } from './wasmArena.ts';
-import { type BlasExports, wasmSgemm } from './wasmBlas.ts';
+import { type BlasExports, wasmGram, wasmSgemm } from './wasmBlas.ts';
 import {
   type NumericExports,
   wasmMttkrp3,
@@ -33,7 +33,7 @@ export function wasmKernelsFrom(instance: WebAssembly.Instance): Kernels {
     gram(a, rows, cols, out) {
       const res = out ?? new Float32Array(cols * cols);
       if (rows === 0) res.fill(0, 0, cols * cols);
-      else wasmSgemm(ex, arena, true, false, cols, cols, rows, 1, a, cols, a, cols, 0, res, cols);
+      else wasmGram(ex, arena, a, rows, cols, res);
       return res;
     },
     hadamard,

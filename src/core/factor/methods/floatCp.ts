@@ -2,7 +2,8 @@
 // and of QAF, so `floatCp` lives here and they import it.
 import type { Kernels } from '../../kernels/types.ts';
 import { cpDims, resolveRank } from '../../util/rank.ts';
-import { type CpAlsOptions, type CpDecomposition, cpAls } from '../cpAls.ts';
+import { ADMM_PRESETS } from '../admm.ts';
+import { type CpAlsOptions, type CpDecomposition, cpAls, floatCpSchedule } from '../cpAls.ts';
 import { cpRelativeError, cpTarget } from '../cpTensor.ts';
 import { truncatedSvd } from '../svd.ts';
 import type { CompressJob } from '../types.ts';
@@ -20,7 +21,10 @@ export function floatCp(
   job: Pick<CompressJob, 'weight' | 'seed'>,
   dims: readonly number[],
   rank: number,
-  options: Pick<CpAlsOptions, 'maxIterations' | 'onIteration' | 'shouldStop' | 'init'> = {},
+  options: Pick<
+    CpAlsOptions,
+    'maxIterations' | 'onIteration' | 'shouldStop' | 'init' | 'extrapolate'
+  > = {},
 ): CpDecomposition {
   if (dims.length === 2) {
     const { a, b } = truncatedSvd(job.weight, dims[0], dims[1], rank, {
@@ -37,7 +41,11 @@ export function floatCp(
   });
 }
 
-/** The CP view and rank of a job, and its float CP run with progress over [0, share]. */
+/**
+ * The CP view and rank of a job, and its float CP run with progress over [0, share]. A QAF job
+ * ('admm') on a wide layer runs its preset's extrapolated schedule instead of `maxIterations`
+ * plain sweeps (admm.ts wideFromRank).
+ */
 export function floatCpOfJob(
   kernels: Kernels,
   job: CompressJob,
@@ -51,10 +59,18 @@ export function floatCpOfJob(
 ) {
   const dims = cpDims(job.shape);
   const rank = resolveRank(dims, job.rank, job.rate);
+  const preset = ADMM_PRESETS[job.preset ?? 'default'];
+  const schedule =
+    job.method === 'admm'
+      ? floatCpSchedule(rank, maxIterations, {
+          fromRank: preset.wideFromRank,
+          wideSweeps: preset.wideCpIterations,
+        })
+      : { maxIterations, extrapolate: false };
   ctx.report('init', 0, Number.NaN, 0);
   const float = floatCp(kernels, job, dims, rank, {
-    maxIterations,
-    onIteration: (it, e) => ctx.report('init', it, e, (share * it) / maxIterations),
+    ...schedule,
+    onIteration: (it, e) => ctx.report('init', it, e, (share * it) / schedule.maxIterations),
     shouldStop: ctx.shouldStop,
     init,
   });
