@@ -1,6 +1,7 @@
 // `qaf compress ... -o OUT.onnx [--act-bits 8 --calib FILE] [--other-bits B]`: writes the
 // compressed model (src/core/rewrite) and reports its costs and its real size on disk.
 import type { DatasetFormat } from '../core/data/types.ts';
+import { activeThreads } from '../core/eval/session.ts';
 import type { Allocation } from '../core/factor/modelJobs.ts';
 import type { LayerResult } from '../core/factor/types.ts';
 import type { Kernels } from '../core/kernels/types.ts';
@@ -39,6 +40,7 @@ export const compressOutputOptions = {
   'check-data': { type: 'string' },
   'keep-failed': { type: 'boolean' },
   'weight-form': { type: 'string' },
+  'latency-guard': { type: 'boolean' },
   ...dataLimitOptions,
 } as const;
 
@@ -59,6 +61,9 @@ ${forceUsage}
                      load: Cast + Mul, which onnxruntime folds once at session creation (same
                      file size, no dequantization per run; the default with --budget latency=);
                      float: float32 weights in the file (larger). Outputs are identical.
+  --latency-guard    time each factorized conv alone against the original conv (batch 1) and
+                     write the slower ones as one conv computed from their factors at load
+                     (same file size; implies --weight-form load)
 ${calibrationCliUsage}
                             (.npy/.npz arrays feed a one-input model of any rank as they are)
 
@@ -92,7 +97,14 @@ export interface OutputArgs {
   keepFailed: boolean;
   /** How constant weights are dequantized (rewrite/weightForm.ts); undefined: the default. */
   weightForm: WeightForm | undefined;
+  /** Merge factorized convs that are slower than the original back (pipeline/latencyGuard.ts). */
+  latencyGuard: boolean;
 }
+
+const cpuClockMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 function intOption(name: string, value: unknown, allowed: (n: number) => boolean) {
   if (value === undefined) return undefined;
@@ -107,7 +119,7 @@ function intOption(name: string, value: unknown, allowed: (n: number) => boolean
 export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | null {
   const path = values.output as string | undefined;
   const rest = ['act-bits', 'other-bits', 'calib', 'calib-count', 'calib-method', 'force'];
-  rest.push('check-data', 'keep-failed', 'weight-form');
+  rest.push('check-data', 'keep-failed', 'weight-form', 'latency-guard');
   rest.push(...Object.keys(calibrationCliOptions));
   if (!path) {
     const stray = rest.find((k) => values[k] !== undefined);
@@ -153,6 +165,7 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
     checkData: splitPaths(values['check-data'] as string | undefined),
     keepFailed: values['keep-failed'] === true,
     weightForm: (form as WeightForm | undefined) ?? (latencyBudget ? 'load' : undefined),
+    latencyGuard: values['latency-guard'] === true,
   };
 }
 
@@ -202,6 +215,10 @@ export async function writeOutput(
       actMethod: args.calibMethod,
       actImages: args.calibCount,
       weightForm: args.weightForm,
+      // One wasm thread is timed by CPU time, which other processes on the machine do not inflate.
+      ...(args.latencyGuard && {
+        latencyGuard: activeThreads() === 1 ? { clock: cpuClockMs } : {},
+      }),
     },
     calibration:
       calibration || actBatches

@@ -17,6 +17,7 @@ import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.
 import { checkWrittenModel, describeCheck, ptqPeerBytes, type RunCheck } from './check.ts';
 import { restoreFloatInterface } from './floatInterface.ts';
 import { objectiveNotes, withInputMoments } from './inputMoments.ts';
+import { guardLatency } from './latencyGuard.ts';
 import { layerTensors } from './layerBlame.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
 import { type OutputSettings, writeCompressedModel } from './write.ts';
@@ -105,13 +106,17 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
     calibrationRuns = done.runs;
     referenceStats = done.referenceStats;
   }
-  const formed = withWeightForm(bytes, output.weightForm ?? 'dequantize');
+  // A latency guard needs weights folded at load: merged layers compute theirs from the factors.
+  const form = output.weightForm ?? (output.latencyGuard ? 'load' : 'dequantize');
+  const formed = withWeightForm(bytes, form);
   bytes = formed.bytes;
   if (formed.changed)
-    report = {
-      ...report,
-      notes: [...report.notes, weightFormNote(output.weightForm, formed.changed)],
-    };
+    report = { ...report, notes: [...report.notes, weightFormNote(form, formed.changed)] };
+  if (output.latencyGuard && form !== 'dequantize') {
+    const guard = await guardLatency(prepared, results, bytes, output.latencyGuard);
+    bytes = guard.bytes;
+    report = { ...report, notes: [...report.notes, guard.note] };
+  }
   // The file says how it was made; the report's size stays the file's.
   bytes = withAllocationMetadata(bytes, input.allocation ?? allocationOfResults(results));
   report = {

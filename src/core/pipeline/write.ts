@@ -8,6 +8,7 @@ import type { Kernels } from '../kernels/types.ts';
 import { readModel } from '../onnx/reader.ts';
 import { buildCompressedModel, type CompressedModel } from '../rewrite/compressModel.ts';
 import type { WeightForm } from '../rewrite/weightForm.ts';
+import type { LatencyGuardSettings } from './latencyGuard.ts';
 import type { PreparedModel } from './prepare.ts';
 
 export interface OutputSettings {
@@ -25,6 +26,11 @@ export interface OutputSettings {
    * faster); 'float' float32 weights in the file. Applied after calibration, before the check.
    */
   weightForm?: WeightForm;
+  /**
+   * Time each factorized conv alone against the original conv and write the slower ones as one
+   * conv computed from their factors at load (pipeline/latencyGuard.ts; implies weightForm 'load').
+   */
+  latencyGuard?: LatencyGuardSettings;
 }
 
 export async function writeCompressedModel(

@@ -1,0 +1,98 @@
+// "Factorized only where it is not slower" (issue #14 item 4): each factorized conv is timed
+// alone at the model's shapes against the original conv (eval/layerLatency.ts), and those whose
+// CP chain is slower are written back as one dense conv computed from their factors at load
+// (rewrite/mergeFactors.ts): same file size, same outputs to float rounding, the original's
+// kernel. Typical cases: strided layers (the first 1x1 runs at the input's full size) and
+// small maps at batch 1, where three kernel launches cost more than the MACs saved.
+import type { LatencyTable } from '../cost/latencyTable.ts';
+import { measureLatencyTable } from '../eval/layerLatency.ts';
+import type { LayerResult } from '../factor/types.ts';
+import { readModel, writeModel } from '../onnx/reader.ts';
+import { mergeFactorizedConvs } from '../rewrite/mergeFactors.ts';
+import type { PreparedModel } from './prepare.ts';
+
+export interface LatencyGuardSettings {
+  /** Batch the layers are timed at (default 1: one request at a time). */
+  batch?: number;
+  /** Timed runs per form (default 30). */
+  runs?: number;
+  /** The clock in ms (default wall time; the CLI passes CPU time for one thread). */
+  clock?: () => number;
+}
+
+export interface SlowLayer {
+  name: string;
+  factorizedMs: number;
+  originalMs: number;
+}
+
+/** Factorized 3-way convs whose chain is slower alone than the original conv alone. */
+export async function slowerFactorizedLayers(
+  prepared: PreparedModel,
+  results: readonly LayerResult[],
+  settings: LatencyGuardSettings = {},
+): Promise<{ slower: SlowLayer[]; table: LatencyTable | null }> {
+  const byName = new Map(prepared.layers.map((l) => [l.name, l]));
+  const requests = results
+    .filter((r) => r.factors.length === 3 && byName.get(r.name)?.op === 'Conv')
+    .map((r) => ({ layer: byName.get(r.name)!, ranks: [r.rank] }));
+  const input = Object.values(prepared.inputShapes)[0];
+  if (requests.length === 0 || !input) return { slower: [], table: null };
+  const table = await measureLatencyTable(prepared.bytes, input, requests, {
+    batch: settings.batch ?? 1,
+    runs: settings.runs ?? 30,
+    weightForm: 'load',
+    clock: settings.clock,
+  });
+  const rankOf = new Map(results.map((r) => [r.name, r.rank]));
+  const slower = table.layers
+    .map((l) => ({
+      name: l.name,
+      factorizedMs: l.ms[`rank:${rankOf.get(l.name) ?? 0}` as const] ?? Number.NaN,
+      originalMs: l.ms.float ?? Number.NaN,
+    }))
+    .filter((l) => l.factorizedMs > l.originalMs);
+  return { slower, table };
+}
+
+/** Writes the named factorized layers back as single convs; returns the bytes and a note. */
+export function mergeSlowerLayers(
+  prepared: PreparedModel,
+  bytes: Uint8Array,
+  slower: readonly SlowLayer[],
+  factorized: number,
+  batch: number,
+): { bytes: Uint8Array; note: string } {
+  const byName = new Map(prepared.layers.map((l) => [l.name, l]));
+  const outputs = slower
+    .map((s) => prepared.model.graph.node?.[byName.get(s.name)?.nodeIndex ?? -1]?.output?.[0])
+    .filter((o): o is string => Boolean(o));
+  if (outputs.length === 0) {
+    return {
+      bytes,
+      note: `latency guard: none of the ${factorized} factorized convs is slower alone than the original conv at batch ${batch}`,
+    };
+  }
+  const { model, merged } = mergeFactorizedConvs(readModel(bytes), outputs);
+  const list = slower
+    .map((s) => `${s.name} ${(s.factorizedMs / s.originalMs).toFixed(2)}x`)
+    .join(', ');
+  return {
+    bytes: writeModel(model),
+    note:
+      `latency guard: ${merged.length} of ${factorized} factorized convs were slower alone than the original conv at batch ${batch} ` +
+      `(${list}) and are written as one conv whose weight onnxruntime computes from the factors at load (same file size)`,
+  };
+}
+
+/** Times the factorized convs and merges the slower ones back (compressModel's step). */
+export async function guardLatency(
+  prepared: PreparedModel,
+  results: readonly LayerResult[],
+  bytes: Uint8Array,
+  settings: LatencyGuardSettings,
+): Promise<{ bytes: Uint8Array; note: string }> {
+  const { slower } = await slowerFactorizedLayers(prepared, results, settings);
+  const factorized = results.filter((r) => r.factors.length === 3).length;
+  return mergeSlowerLayers(prepared, bytes, slower, factorized, settings.batch ?? 1);
+}
