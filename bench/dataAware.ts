@@ -12,6 +12,8 @@
 //        --no-eval (layer errors only)
 //        --component (issue #13 item 2: also every variant with one scale per rank-1 component,
 //        docs/component-scales.md; columns and top-1 keys end in "C")
+//        --top1=published,publishedCalibrated,dataC,dataCentredCCalibrated (only these top-1
+//        keys: the published peer and the pipeline's default, uncalibrated and calibrated)
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +49,7 @@ const heldImages = Number(flag('held') ?? 512);
 const testImages = Number(flag('test') ?? 10000);
 const evaluate = !process.argv.includes('--no-eval');
 const component = process.argv.includes('--component');
+const top1Keys = flag('top1')?.split(',');
 const read = (p: string) => new Uint8Array(readFileSync(join(shared, p)));
 
 const kernels = await loadKernels();
@@ -220,6 +223,7 @@ if (evaluate) {
       : []),
   ] as const) {
     for (const calibrate of modes) {
+      if (top1Keys && !top1Keys.includes(`${name}${calibrate ? 'Calibrated' : ''}`)) continue;
       const built = await compressModel({
         prepared,
         kernels,
