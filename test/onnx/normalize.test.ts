@@ -10,7 +10,7 @@ import {
   makeValueInfo,
 } from '../../src/core/onnx/builders.ts';
 import { inferShapes } from '../../src/core/onnx/index.ts';
-import { noLayerMessage } from '../../src/core/onnx/layerCensus.ts';
+import { noLayerMessage, SUBGRAPH_QUANTIZED } from '../../src/core/onnx/layerCensus.ts';
 import { layerCensus } from '../../src/core/onnx/layers.ts';
 import { normalizeModel } from '../../src/core/onnx/normalize.ts';
 import { DataType, type NodeProto, type OnnxModel } from '../../src/core/onnx/types.ts';
@@ -263,10 +263,13 @@ describe('layerCensus', () => {
     expect(skipped.map((s) => [s.name, s.reason])).toEqual([
       ['runtime', 'weight is computed at run time (by a Relu node)'],
       ['attention', 'no constant operand: both inputs are computed at run time'],
-      ['up', 'ConvTranspose: not compressed yet (kept as it is)'],
+      [
+        'up',
+        'ConvTranspose: not factorized (quantized only, per output channel, with the layers that are not factorized)',
+      ],
       ['half', 'weight type FLOAT16: compressed once the model is normalised to float32 compute'],
-      ['conv_then', 'inside If branch then_branch: layers in subgraphs are not compressed'],
-      ['conv_else', 'inside If branch else_branch: layers in subgraphs are not compressed'],
+      ['conv_then', `inside If branch then_branch: ${SUBGRAPH_QUANTIZED}`],
+      ['conv_else', `inside If branch else_branch: ${SUBGRAPH_QUANTIZED}`],
     ]);
     expect(skipped[4].weightShape).toEqual([4, 4, 1, 1]);
   });
@@ -316,11 +319,11 @@ describe('layerCensus: recurrent layers', () => {
       ['gru', 'inside Loop body', [1, 24, 4], 24 * 4 + 24 * 8],
     ]);
     expect(skipped[0].reason).toBe(
-      'LSTM: recurrent weights are not compressed yet (kept as they are)',
+      'LSTM: not factorized (weights W and R quantized only, per gate row, with the layers that are not factorized)',
     );
-    expect(skipped[2].reason).toMatch(/^inside Loop body: layers in subgraphs/);
+    expect(skipped[2].reason).toMatch(/^inside Loop body: GRU: not factorized \(weights W and R/);
     expect(noLayerMessage(skipped)).toContain(
-      "none of the model's 3 weight nodes (Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU, RNN) can be compressed (LSTM: recurrent",
+      "none of the model's 3 weight nodes (Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU, RNN) can be compressed (LSTM: not factorized",
     );
   });
 });

@@ -120,6 +120,15 @@ export function isQuantizing(method: CostMethod): boolean {
   return method !== 'none' && METHODS[method].quantizes;
 }
 
+/**
+ * Ideal bytes of a weight that is quantized only, outside the layer list: ConvTranspose, the W
+ * and R of LSTM/GRU/RNN, and layers inside If/Loop/Scan bodies (src/core/rewrite/fixedWeights.ts):
+ * `params` codes at `bits` plus one float32 scale per channel. Their MACs are not modelled.
+ */
+export function quantizedOnlyBytes(params: number, channels: number, bits: number): number {
+  return bits >= FLOAT_BITS ? 4 * params : (params * bits) / 8 + 4 * channels;
+}
+
 /** Product of the dims; NaN when one is symbolic (unknown), so costs show as unknown. */
 function product(dims: readonly Dim[]): number {
   let n = 1;

@@ -70,9 +70,7 @@ export function skipReason(
   graphInputs: ReadonlySet<string>,
 ): string | null {
   const op = node.opType ?? '';
-  if (op === 'ConvTranspose') return 'ConvTranspose: not compressed yet (kept as it is)';
-  if (RECURRENT_OPS.has(op))
-    return `${op}: recurrent weights are not compressed yet (kept as they are)`;
+  if (op === 'ConvTranspose' || RECURRENT_OPS.has(op)) return quantizedOnlyReason(node, constants);
   const [x, w] = [node.input?.[0] ?? '', node.input?.[1] ?? ''];
   const weight = constants.get(w);
   if (!weight) {
@@ -100,9 +98,55 @@ export function skipReason(
   return null;
 }
 
+/**
+ * What happens to a constant float weight inside a body (src/core/rewrite/subgraphWeights.ts):
+ * nothing that runs the model on data reaches a body's tensors, so it is never factorized.
+ */
+export const SUBGRAPH_QUANTIZED =
+  "not factorized (layers in subgraphs are quantized only, per channel, with the main graph's layers that are not factorized)";
+
+/**
+ * A constant weight the rewrite quantizes without factorizing (src/core/rewrite/fixedWeights.ts)
+ * when it is float32 of the form its op computes with: Conv/ConvTranspose [O, I, k...],
+ * Gemm/MatMul 2-D, LSTM/GRU/RNN W and R 3-D.
+ */
+export function quantizedOnlyWeight(node: NodeProto, t: TensorProto): boolean {
+  if (t.dataType !== DataType.FLOAT) return false;
+  const rank = t.dims?.length ?? 0;
+  const op = node.opType ?? '';
+  if (RECURRENT_OPS.has(op)) return rank === 3;
+  return op === 'Conv' || op === 'ConvTranspose' ? rank >= 3 : rank === 2;
+}
+
+/** Why ConvTranspose and recurrent layers are not LayerInfo, whether or not they are quantized. */
+function quantizedOnlyReason(node: NodeProto, constants: ReadonlyMap<string, TensorProto>): string {
+  const op = node.opType ?? '';
+  const w = constants.get(node.input?.[1] ?? '');
+  const quantized = w !== undefined && quantizedOnlyWeight(node, w);
+  if (op === 'ConvTranspose') {
+    return quantized
+      ? 'ConvTranspose: not factorized (quantized only, per output channel, with the layers that are not factorized)'
+      : 'ConvTranspose: not compressed (its weight is not a float32 constant; kept as it is)';
+  }
+  return quantized
+    ? `${op}: not factorized (weights W and R quantized only, per gate row, with the layers that are not factorized)`
+    : `${op}: recurrent weights are not compressed (not float32 constants; kept as they are)`;
+}
+
 function where(parent: NodeProto, attr: string): string {
   const op = parent.opType ?? '';
   return op === 'If' ? `inside If branch ${attr}` : `inside ${op} ${attr}`;
+}
+
+function subgraphReason(
+  node: NodeProto,
+  weight: TensorProto | undefined,
+  constants: ReadonlyMap<string, TensorProto>,
+): string {
+  if (RECURRENT_OPS.has(node.opType ?? '')) return quantizedOnlyReason(node, constants);
+  return weight && quantizedOnlyWeight(node, weight)
+    ? SUBGRAPH_QUANTIZED
+    : 'layers in subgraphs are not compressed';
 }
 
 /** The weight nodes of every subgraph, each reported as not compressed. */
@@ -119,7 +163,7 @@ export function subgraphWeightNodes(graph: GraphProto): SkippedLayer[] {
           where: path,
           weightShape: weight ? [...(weight.dims ?? [])] : null,
           params: paramsOf(node, constants),
-          reason: `${path}: layers in subgraphs are not compressed`,
+          reason: `${path}: ${subgraphReason(node, weight, constants)}`,
         });
       }
       for (const a of node.attribute ?? []) {

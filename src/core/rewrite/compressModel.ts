@@ -7,6 +7,7 @@ import {
   isQuantizing,
   type LayerChoice,
   type LayerCost,
+  quantizedOnlyBytes,
 } from '../cost/costModel.ts';
 import { ptqWeight } from '../factor/baselines.ts';
 import { relativeErrorOf } from '../factor/cpTensor.ts';
@@ -22,6 +23,7 @@ import {
   layerInputNames,
   quantizeChainTensors,
 } from './activations.ts';
+import { type FixedWeightQuantization, quantizeFixedWeights } from './fixedWeights.ts';
 import { GraphEditor } from './graphEdit.ts';
 import { initializersRead, quantizeOtherLayer, rewriteLayer } from './layerRewrite.ts';
 import {
@@ -113,6 +115,10 @@ export async function buildCompressedModel(
   upgradeOpset(ed, p.targetOpset);
   let out = ed.commit();
   if (p.int8For4) widenInt4Codes(out);
+  const fixed =
+    p.otherWeightBits < FLOAT_BITS
+      ? quantizeFixedWeights(out, p.otherWeightBits, p.kernels, 'codes', p.targetOpset >= 21)
+      : null;
   const chain = [...names.values()].flatMap((n) => n.chainTensorNames);
   if (p.actBits < FLOAT_BITS && options.activationRanges && chain.length) {
     out = await quantizeChainTensors(
@@ -133,6 +139,7 @@ export async function buildCompressedModel(
     names,
     p,
   );
+  if (fixed?.layers.length) report.notes.push(fixedNote(fixed, p));
   return { model: out, bytes, report, names };
 }
 
@@ -296,6 +303,21 @@ function notes(p: Plan): string[] {
   return out;
 }
 
+/** The layers quantized without factorizing (fixedWeights.ts), said once with their bits. */
+function fixedNote(fixed: FixedWeightQuantization, p: Plan): string {
+  const { layers, params, channels } = fixed;
+  const shown = layers.slice(0, 3).join(', ') + (layers.length > 3 ? ', ...' : '');
+  const int8 = p.otherWeightBits <= 4 && p.targetOpset < 21;
+  const ideal = quantizedOnlyBytes(params, channels, int8 ? 8 : p.otherWeightBits);
+  const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+  return (
+    `${layers.length} layer${layers.length === 1 ? '' : 's'} quantized only, ${p.otherWeightBits}-bit per channel${int8 ? ' (in INT8 containers)' : ''}, ` +
+    `not factorized (inside If/Loop/Scan bodies, ConvTranspose, LSTM/GRU/RNN; ${params} weights, ` +
+    `${kib(ideal)} instead of ${kib(4 * params)}, not in the layer totals)` +
+    `${p.actBits < FLOAT_BITS ? ', their activations left float' : ''}: ${shown}`
+  );
+}
+
 function weightOf(model: OnnxModel, layer: RewriteLayer): Float32Array {
   const t = model.graph.initializer?.find((x) => x.name === layer.weightName);
   if (!t)
@@ -323,6 +345,10 @@ export function buildReferenceModel(
 ): OnnxModel {
   const p = plan(model, layers, results, options, false);
   const out = structuredClone(model);
+  // First: a weight a main-graph layer shares with a body keeps its name for the main layer.
+  if (p.otherWeightBits < FLOAT_BITS) {
+    quantizeFixedWeights(out, p.otherWeightBits, p.kernels, 'values');
+  }
   const inits = out.graph.initializer ?? [];
   for (const layer of layers) {
     const r = p.results.get(layer.name);

@@ -1,0 +1,112 @@
+// Issue #12 item 2: ConvTranspose and LSTM/GRU weights are quantized only (per output channel,
+// per gate row) with the layers that are not factorized; the written model loads and runs in
+// onnxruntime and stays close to the original.
+import { describe, expect, it } from 'vitest';
+import { jsKernels } from '../../src/core/kernels/js.ts';
+import {
+  makeGraph,
+  makeModel,
+  makeNode,
+  makeTensor,
+  makeValueInfo,
+} from '../../src/core/onnx/builders.ts';
+import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
+import { DataType } from '../../src/core/onnx/types.ts';
+import { compressModel, prepareModel } from '../../src/core/pipeline/index.ts';
+import { randomArray, runModel } from './helpers.ts';
+
+const F = DataType.FLOAT;
+const H = 8;
+
+/** x -> Conv -> ConvTranspose (stride 2) -> [96, 1, 12] sequence -> LSTM + GRU -> y. */
+function upAndRecurrent(): Uint8Array {
+  return writeModel(
+    makeModel(
+      makeGraph({
+        nodes: [
+          makeNode(
+            'Conv',
+            ['x', 'w0'],
+            ['c0'],
+            { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+            { name: 'conv' },
+          ),
+          makeNode(
+            'ConvTranspose',
+            ['c0', 'wt', 'bt'],
+            ['u'],
+            { kernel_shape: [2, 2], strides: [2, 2] },
+            { name: 'up' },
+          ),
+          makeNode('Reshape', ['u', 'seq_shape'], ['seq']),
+          makeNode('LSTM', ['seq', 'lw', 'lr', 'lb'], ['ly'], { hidden_size: H }, { name: 'lstm' }),
+          makeNode('GRU', ['seq', 'gw', 'gr'], ['gy'], { hidden_size: H }, { name: 'gru' }),
+          makeNode('Add', ['ly', 'gy'], ['y']),
+        ],
+        inputs: [makeValueInfo('x', F, [1, 16, 6, 6])],
+        outputs: [makeValueInfo('y', F, [96, 1, 1, H])],
+        initializers: [
+          makeTensor('w0', F, [16, 16, 3, 3], randomArray(2304, 1, 0.2)),
+          makeTensor('wt', F, [16, 8, 2, 2], randomArray(512, 2, 0.3)),
+          makeTensor('bt', F, [8], randomArray(8, 3)),
+          makeTensor('seq_shape', DataType.INT64, [3], [96, 1, 12]),
+          makeTensor('lw', F, [1, 4 * H, 12], randomArray(4 * H * 12, 4, 0.3)),
+          makeTensor('lr', F, [1, 4 * H, H], randomArray(4 * H * H, 5, 0.3)),
+          makeTensor('lb', F, [1, 8 * H], randomArray(8 * H, 6, 0.1)),
+          makeTensor('gw', F, [1, 3 * H, 12], randomArray(3 * H * 12, 7, 0.3)),
+          makeTensor('gr', F, [1, 3 * H, H], randomArray(3 * H * H, 8, 0.3)),
+        ],
+      }),
+      { opset: 13 },
+    ),
+  );
+}
+
+function relativeL2(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += (a[i] - b[i]) ** 2;
+    n += b[i] ** 2;
+  }
+  return Math.sqrt(d / n);
+}
+
+describe('ConvTranspose, LSTM and GRU weights', () => {
+  it('are quantized only, per output channel and per gate row, and the model still runs', async () => {
+    const original = upAndRecurrent();
+    const prepared = await prepareModel(original);
+    expect(prepared.layers.map((l) => l.name)).toEqual(['conv']);
+    expect(prepared.skipped.map((s) => [s.name, s.reason.split(' (')[0]])).toEqual([
+      ['up', 'ConvTranspose: not factorized'],
+      ['lstm', 'LSTM: not factorized'],
+      ['gru', 'GRU: not factorized'],
+    ]);
+    const out = await compressModel({
+      prepared,
+      kernels: jsKernels,
+      allocation: { settings: { method: 'ptq', bits: 8, perChannel: true } },
+    });
+    expect(out.check).not.toBeNull();
+    expect(out.report.notes.join('\n')).toMatch(
+      /3 layers quantized only, 8-bit per channel, not factorized \(.*; 1632 weights, 2\.1 KiB instead of 6\.4 KiB, not in the layer totals\): up \(main graph\), lstm \(main graph\), gru \(main graph\)$/m,
+    );
+    const written = readModel(out.bytes);
+    const nodes = written.graph.node ?? [];
+    const dqAxis = (name: string) => {
+      const dq = nodes.find((n) => n.opType === 'DequantizeLinear' && n.output?.[0] === name);
+      return dq?.attribute?.find((a) => a.name === 'axis')?.i;
+    };
+    // ConvTranspose [Cin, Cout, k, k]: per output channel; W and R [dirs, gates*H, .]: per row.
+    for (const w of ['wt', 'lw', 'lr', 'gw', 'gr']) expect([w, Number(dqAxis(w))]).toEqual([w, 1]);
+    const floats = (written.graph.initializer ?? []).filter((t) => t.dataType === F);
+    expect(floats.map((t) => t.name).sort()).toEqual(expect.arrayContaining(['bt', 'lb']));
+    expect(floats.some((t) => ['wt', 'lw', 'lr', 'gw', 'gr'].includes(t.name ?? ''))).toBe(false);
+    const x = randomArray(576, 9);
+    const [a, b] = await Promise.all(
+      [original, out.bytes].map((m) => runModel(m, x, [1, 16, 6, 6])),
+    );
+    expect(relativeL2(b, a)).toBeGreaterThan(0);
+    expect(relativeL2(b, a)).toBeLessThan(0.03);
+  }, 20_000);
+});
