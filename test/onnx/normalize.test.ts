@@ -325,6 +325,9 @@ describe('layerCensus: recurrent layers', () => {
     expect(noLayerMessage(skipped)).toContain(
       "none of the model's 3 weight nodes (Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU, RNN) can be compressed (LSTM: not factorized",
     );
+    expect(noLayerMessage(skipped)).toContain(
+      'weights that are quantized only are quantized along with compressible layers of the main graph, and this model has none',
+    );
   });
 });
 

@@ -226,8 +226,12 @@ export function noLayerMessage(skipped: readonly SkippedLayer[]): string {
     return 'no layer to compress: the model has no Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN node';
   }
   const advice = ADVICE.find(([re]) => skipped.some((s) => re.test(s.reason)))?.[1];
+  // Quantize-only weights ride along with a compression of main-graph layers; alone they do not.
+  const alone = skipped.some((s) => s.reason.includes('quantized only'))
+    ? '; weights that are quantized only are quantized along with compressible layers of the main graph, and this model has none'
+    : '';
   return (
     `no layer to compress: none of the model's ${skipped.length} weight ` +
-    `nodes (Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU, RNN) can be compressed (${skipReasons(skipped)})${advice ? `; suggestion: ${advice}` : ''}`
+    `nodes (Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU, RNN) can be compressed (${skipReasons(skipped)})${alone}${advice ? `; suggestion: ${advice}` : ''}`
   );
 }
