@@ -11,12 +11,15 @@
 // command's wall clock and CPU seconds (its own and its threads', from /proc), and a check that
 // both give the same errors. On a shared machine the wall clock of N threads measures the
 // others too: read it next to the load average printed with it.
-// --compare paths,threads (default both) picks the parts. Prints tables, then one JSON line.
+// --compare paths,threads (default both) picks the parts; --scales factor|component the grid
+// scales of both paths (default: the engine's, DEFAULT_QAF_SCALES, which the CLI part runs
+// too). Prints tables, then one JSON line.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelLayerJobs } from '../src/core/factor/index.ts';
+import { DEFAULT_QAF_SCALES, type QafScales } from '../src/core/factor/types.ts';
 import { type Kernels, loadKernels } from '../src/core/kernels/index.ts';
 import {
   makeGraph,
@@ -128,6 +131,9 @@ const stages = listArg(argv, 'stages', STAGES.join(','));
 const parts = listArg(argv, 'compare', 'paths,threads');
 const threads = Number(listArg(argv, 'threads', String(availableParallelism()))[0]);
 if (!Number.isInteger(threads) || threads < 1) throw new Error('--threads: a whole number >= 1');
+const scales = listArg(argv, 'scales', DEFAULT_QAF_SCALES)[0] as QafScales;
+if (scales !== 'factor' && scales !== 'component')
+  throw new Error(`--scales: factor or component, not ${scales}`);
 const dir = mkdtempSync(join(tmpdir(), 'qaf-imagenet-'));
 const file = join(dir, 'resnet18-synthetic.onnx');
 writeFileSync(file, writeModel(resnet18(kernels)));
@@ -153,11 +159,11 @@ interface LayerRow {
 
 /** Old vs new path per layer, one thread, CPU seconds. */
 function comparePaths() {
-  console.log('\nold vs new path, one thread, CPU seconds');
+  console.log(`\nold vs new path, one thread, CPU seconds, ${scales} scales`);
   // Warm-up (not reported): V8's first runs are unoptimised.
   for (const path of ['new', 'old'] as const) {
     const w = syntheticConv(kernels, 48, 48, 3, 5);
-    runPath(kernels, w, [48, 48, 9], resolveRank([48, 48, 9], undefined, rate), bits, path);
+    runPath(kernels, w, [48, 48, 9], resolveRank([48, 48, 9], undefined, rate), bits, path, scales);
   }
   const rows: LayerRow[] = [];
   jobs.forEach((job, i) => {
@@ -165,7 +171,8 @@ function comparePaths() {
     const rank = resolveRank(dims, job.rank, job.rate);
     const order = i % 2 === 0 ? (['new', 'old'] as const) : (['old', 'new'] as const);
     const runs: Partial<Record<'old' | 'new', PathResult>> = {};
-    for (const path of order) runs[path] = runPath(kernels, job.weight, dims, rank, bits, path);
+    for (const path of order)
+      runs[path] = runPath(kernels, job.weight, dims, rank, bits, path, scales);
     const row = {
       name: job.name,
       stage: stageOf(job.name),
@@ -348,6 +355,7 @@ console.log(
     rate,
     bits,
     kernels: kernels.name,
+    scales,
     cores: availableParallelism(),
     load: loadavg(),
     ...(paths ?? {}),

@@ -193,15 +193,23 @@ export function columnScalesFor(
   s: Float64Array,
 ): void {
   const b = new Float64Array(rank);
-  for (let i = 0; i < codes.length; i++) b[i % rank] += codes[i] * f[i];
+  const rows = codes.length / rank;
+  for (let i = 0; i < rows; i++) {
+    const o = i * rank;
+    for (let r = 0; r < rank; r++) b[r] += codes[o + r] * f[o + r];
+  }
+  // M = qtq .* G once (the same float64 products the sweeps used to form on the fly).
+  const m = new Float64Array(rank * rank);
+  for (let i = 0; i < m.length; i++) m[i] = qtq[i] * g[i];
   for (let sweep = 0; sweep < 8; sweep++) {
     for (let r = 0; r < rank; r++) {
-      const m = qtq[r * rank + r] * g[r * rank + r];
-      if (!(m > 0)) continue;
+      const o = r * rank;
+      const diag = m[o + r];
+      if (!(diag > 0)) continue;
       let rest = b[r];
-      for (let c = 0; c < rank; c++)
-        if (c !== r) rest -= qtq[r * rank + c] * g[r * rank + c] * s[c];
-      const next = rest / m;
+      for (let c = 0; c < r; c++) rest -= m[o + c] * s[c];
+      for (let c = r + 1; c < rank; c++) rest -= m[o + c] * s[c];
+      const next = rest / diag;
       if (next > 0) s[r] = next;
     }
   }
