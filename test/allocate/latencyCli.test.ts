@@ -120,6 +120,21 @@ describe('qaf allocate --budget latency=', () => {
     expect(r.stderr).toMatch(/every layer is best kept as it is/);
   });
 
+  it('qaf compress --budget latency= times the layers too, and refuses a budget met as it is', async () => {
+    const r = await qaf(
+      'compress',
+      model,
+      '--sensitivity',
+      tablePath,
+      '--budget',
+      'latency=1000%',
+      '-o',
+      join(dir, 'out.onnx'),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/compress: within latency=1000% every layer is best kept as it is/);
+  });
+
   it('refuses a latency budget without a unit it knows', async () => {
     const r = await qaf(
       'allocate',
