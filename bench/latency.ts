@@ -15,7 +15,9 @@
 //        --out=DIR  --profile
 // Variants (src/core/rewrite/weightForm.ts): original; compressed (the default file: weights
 // through DequantizeLinear, run at every inference); weights at load (Cast + Mul, folded by
-// onnxruntime when the session is created; same file size); float weights (float32 in the file).
+// onnxruntime when the session is created; same file size); float weights (float32 in the file);
+// latency guard (weights at load, and the factorized convs slower alone than the original conv
+// at batch 1 merged back into one conv computed from the factors at load: --latency-guard).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,6 +29,7 @@ import { percentile } from '../src/core/eval/metrics.ts';
 import { configureOrt, createSession, runScores, runtimeName } from '../src/core/eval/session.ts';
 import { loadKernels } from '../src/core/kernels/index.ts';
 import { compressModel, prepareModel } from '../src/core/pipeline/index.ts';
+import { mergeSlowerLayers, slowerFactorizedLayers } from '../src/core/pipeline/latencyGuard.ts';
 import { withWeightForm } from '../src/core/rewrite/weightForm.ts';
 import { formatTable } from '../src/core/util/textFormat.ts';
 
@@ -272,7 +275,7 @@ const childPayload = (out: string) => {
   return JSON.parse(line.slice(CHILD_TAG.length));
 };
 
-/** The rewritten forms compute what the written file computes (bit for bit, batch 2). */
+/** The rewritten forms compute what the written file computes (to 1e-3 on scores; batch 2). */
 async function sameOutputs(reference: Uint8Array, others: Uint8Array[], model: string) {
   const dims = [2, 3, 32, 32];
   const x = inputOf(2 * 3 * 32 * 32);
@@ -286,7 +289,7 @@ async function sameOutputs(reference: Uint8Array, others: Uint8Array[], model: s
   for (const bytes of others) {
     const got = await run(bytes);
     const worst = got.reduce((m, v, i) => Math.max(m, Math.abs(v - want[i])), 0);
-    if (worst > 1e-4) throw new Error(`${model}: a weight form changed the scores by ${worst}`);
+    if (worst > 1e-3) throw new Error(`${model}: a weight form changed the scores by ${worst}`);
   }
 }
 
@@ -303,6 +306,7 @@ async function main(): Promise<void> {
   const plan: { model: string; variants: { name: string; path: string; bytes: number }[] }[] = [];
   const compressCpu: Record<string, number> = {};
   const ranksOf = new Map<string, Record<string, number>>();
+  const guardNotes: Record<string, string> = {};
   for (const model of models) {
     const original = new Uint8Array(readFileSync(join(shared, `models/${model}_cifar10.onnx`)));
     const cpu = process.cpuUsage();
@@ -327,13 +331,21 @@ async function main(): Promise<void> {
     );
     const atLoad = withWeightForm(built.bytes, 'load').bytes;
     const float = withWeightForm(built.bytes, 'float').bytes;
+    // qaf compress --latency-guard: factorized convs slower alone than the original, merged back.
+    configureOrt({ numThreads: 1 });
+    const { slower } = await slowerFactorizedLayers(prepared, built.results, { clock: cpuClockMs });
+    const factorized3 = built.results.filter((r) => r.factors.length === 3).length;
+    const guard = mergeSlowerLayers(prepared, atLoad, slower, factorized3, 1);
+    guardNotes[model] = guard.note;
+    console.error(`${model}: ${guard.note}`);
     // Loaded and run before they are reported (house rule); same outputs as the written file.
-    await sameOutputs(built.bytes, [atLoad, float], model);
+    await sameOutputs(built.bytes, [atLoad, float, guard.bytes], model);
     const files = [
       { name: 'original', bytes: original },
       { name: 'compressed', bytes: built.bytes },
       { name: 'compressed, weights at load', bytes: atLoad },
       { name: 'compressed, float weights', bytes: float },
+      { name: 'compressed, latency guard', bytes: guard.bytes },
     ].map((v) => {
       const path = join(outDir, `${model}_${v.name.replace(/\W+/g, '_')}.onnx`);
       writeFileSync(path, v.bytes);
@@ -566,6 +578,7 @@ async function main(): Promise<void> {
       wallS: round((performance.now() - started) / 1000, 1),
       ratios,
       cpuRatios,
+      latencyGuard: guardNotes,
       layers: layerSummary,
       timings: timings.map((t) => ({
         ...t,
