@@ -108,7 +108,7 @@ function skippedTable(skipped: readonly SkippedLayer[]): string {
     s.reason,
   ]);
   return formatTable(
-    ['#', 'not compressed', 'op', 'weight', 'params', 'why'],
+    ['#', 'other weight node', 'op', 'weight', 'params', 'why'],
     rows,
     new Set([0, 4]),
   );
@@ -146,7 +146,9 @@ export function inspectTable(path: string, report: InspectReport): string {
       `${formatCount(model.params)} parameters, ${formatCount(model.macs)} MACs${macsNote}`,
   ];
   if (report.skipped.length) {
-    footer.push(`${report.skipped.length} more not compressed: ${skipReasons(report.skipped)}`);
+    footer.push(
+      `${report.skipped.length} more weight nodes, not compressed or quantized only: ${skipReasons(report.skipped)}`,
+    );
   }
   if (layers.length === 0) footer.push(noLayerMessage(report.skipped));
   if (model.normalization.length) {
