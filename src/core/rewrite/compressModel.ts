@@ -116,7 +116,7 @@ export async function buildCompressedModel(
   let out = ed.commit();
   if (p.int8For4) widenInt4Codes(out);
   const fixed =
-    p.otherWeightBits < FLOAT_BITS
+    p.otherWeightBits < FLOAT_BITS && options.fixedWeights !== false
       ? quantizeFixedWeights(out, p.otherWeightBits, p.kernels, 'codes', p.targetOpset >= 21)
       : null;
   const chain = [...names.values()].flatMap((n) => n.chainTensorNames);

@@ -53,6 +53,12 @@ export interface RewriteOptions {
   floatSizeBytes?: number;
   /** Kernels for quantizing the other layers (the engine's PTQ); default the plain-JS ones. */
   kernels?: Kernels;
+  /**
+   * false leaves float the weights quantized only outside the layer list (ConvTranspose,
+   * LSTM/GRU/RNN, layers inside If/Loop/Scan bodies: fixedWeights.ts); default true. The peer
+   * of bench/fixedWeights.ts.
+   */
+  fixedWeights?: boolean;
 }
 
 /** Names inside the rewritten graph that calibration after compression needs to change. */
