@@ -37,7 +37,15 @@ import {
 } from '../src/core/onnx/index.ts';
 import { normalSampler } from '../src/core/util/prng.ts';
 import { cpDims, resolveRank } from '../src/core/util/rank.ts';
-import { listArg, NEW_SETTINGS, OLD_SETTINGS, type PathResult, runPath } from './qafPaths.ts';
+import {
+  ensureWasmBuilt,
+  kernelsNote,
+  listArg,
+  NEW_SETTINGS,
+  OLD_SETTINGS,
+  type PathResult,
+  runPath,
+} from './qafPaths.ts';
 import { syntheticConv, syntheticMatrix } from './syntheticWeights.ts';
 
 const rate = 2;
@@ -126,7 +134,9 @@ function resnet18(kernels: Kernels) {
 const stageOf = (layer: string) => STAGES.find((s) => layer.startsWith(s)) ?? 'other';
 
 const argv = process.argv.slice(2);
+ensureWasmBuilt();
 const kernels = await loadKernels();
+if (kernelsNote(kernels.name)) console.log(kernelsNote(kernels.name));
 const stages = listArg(argv, 'stages', STAGES.join(','));
 const parts = listArg(argv, 'compare', 'paths,threads');
 const threads = Number(listArg(argv, 'threads', String(availableParallelism()))[0]);

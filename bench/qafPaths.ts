@@ -9,6 +9,9 @@
 // Both share everything else (MTTKRP, the grid projection, the polish). Times are this
 // process's CPU seconds (user + system): on a shared machine the wall clock mostly measures
 // the queue for the cores.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ADMM_PRESETS, admmQuantizedCp } from '../src/core/factor/admm.ts';
 import { cpAls, floatCpSchedule } from '../src/core/factor/cpAls.ts';
 import { cpRelativeError, cpTarget } from '../src/core/factor/cpTensor.ts';
@@ -112,4 +115,30 @@ export function listArg(argv: readonly string[], name: string, fallback: string)
   const value =
     at >= 0 ? argv[at + 1] : argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
   return (value ?? fallback).split(',').filter(Boolean);
+}
+
+/**
+ * Builds public/wasm (scripts/buildWasm.mjs) when a module is missing or older than the kernel
+ * sources: public/wasm is not in git, and without it loadKernels() falls back to the plain
+ * JavaScript kernels, so a fresh clone would time those.
+ */
+export function ensureWasmBuilt(): void {
+  const root = resolve(import.meta.dirname, '..');
+  const srcDir = join(root, 'workers/kernels/assembly');
+  const newest = Math.max(...readdirSync(srcDir).map((f) => statSync(join(srcDir, f)).mtimeMs));
+  const outputs = ['kernels.wasm', 'kernels-relaxed.wasm'].map((f) => join(root, 'public/wasm', f));
+  if (outputs.every((f) => existsSync(f) && statSync(f).mtimeMs >= newest)) return;
+  console.log('building the wasm kernels (scripts/buildWasm.mjs) ...');
+  const r = spawnSync(process.execPath, [join(root, 'scripts/buildWasm.mjs')], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0)
+    throw new Error('scripts/buildWasm.mjs failed; the benches need the wasm kernels');
+}
+
+/** A warning line when the kernels are the JavaScript fallback (no WebAssembly SIMD). */
+export function kernelsNote(name: string): string {
+  return name === 'js'
+    ? 'WARNING: plain JavaScript kernels (no WebAssembly SIMD here): times are not comparable with the wasm figures'
+    : '';
 }

@@ -9,7 +9,15 @@ import { loadavg } from 'node:os';
 import { DEFAULT_QAF_SCALES, type QafScales } from '../src/core/factor/types.ts';
 import { type Kernels, loadKernels } from '../src/core/kernels/index.ts';
 import { rankFromRate } from '../src/core/util/rank.ts';
-import { listArg, NEW_SETTINGS, OLD_SETTINGS, type PathResult, runPath } from './qafPaths.ts';
+import {
+  ensureWasmBuilt,
+  kernelsNote,
+  listArg,
+  NEW_SETTINGS,
+  OLD_SETTINGS,
+  type PathResult,
+  runPath,
+} from './qafPaths.ts';
 import { syntheticConv, syntheticMatrix } from './syntheticWeights.ts';
 
 const rate = 2;
@@ -33,7 +41,9 @@ function makeCase(kernels: Kernels, size: string): Case {
   return { name: `conv 3x3 C=${c}`, shape: [c, c, 3, 3], dims: [c, c, 9], weight };
 }
 
+ensureWasmBuilt();
 const kernels = await loadKernels();
+if (kernelsNote(kernels.name)) console.log(kernelsNote(kernels.name));
 const sizes = listArg(process.argv.slice(2), 'sizes', '64,128,256,512,gemm');
 const otherScales: QafScales = DEFAULT_QAF_SCALES === 'factor' ? 'component' : 'factor';
 const scalesList = listArg(
