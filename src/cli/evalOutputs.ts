@@ -3,7 +3,7 @@
 // cosine, max |diff|, SQNR, top-1 agreement for class scores, pixel agreement for maps.
 import { basename } from 'node:path';
 import { type CompareReport, compareModels } from '../core/eval/compareModels.ts';
-import type { OutputMetrics } from '../core/eval/outputs.ts';
+import { describeCosine, type OutputMetrics, unjudgeableOutput } from '../core/eval/outputs.ts';
 import { readModel } from '../core/onnx/reader.ts';
 import { dataLimitOptions, parseDataLimits } from './data.ts';
 import { inputArraysUsage, loadInputArrays, splitPaths } from './inputArrays.ts';
@@ -41,8 +41,22 @@ function count(flag: string, value: string | undefined, fallback: number | null)
   return n;
 }
 
-const fixed = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
+// NaN (no cosine: an output all zero) and -Infinity (no SQNR: the reference all zero) read '-',
+// and the lines under the table say why in words.
+const fixed = (x: number, digits: number) =>
+  Number.isFinite(x) ? x.toFixed(digits) : x === Infinity ? 'inf' : '-';
 const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(2)} %`);
+
+const EVAL_HINT = 'give realistic inputs (your own arrays: --inputs)';
+
+/** One sentence per output whose figures the table cannot show as numbers. */
+function outputNotes(outputs: readonly OutputMetrics[]): string[] {
+  return outputs.flatMap((m) => {
+    const flat = unjudgeableOutput(m, EVAL_HINT);
+    if (flat) return [`${m.name}: ${flat}`];
+    return Number.isFinite(m.cosine) ? [] : [`${m.name}: ${describeCosine(m)}`];
+  });
+}
 
 export function outputsTable(report: CompareReport): string {
   const rows = report.outputs.map((m: OutputMetrics) => [
@@ -67,7 +81,8 @@ export function outputsTable(report: CompareReport): string {
     'top-1 agree',
     'pixels agree',
   ];
-  return formatTable(headers, rows, new Set([3, 4, 5, 6]));
+  const table = formatTable(headers, rows, new Set([3, 4, 5, 6]));
+  return [table, ...outputNotes(report.outputs)].join('\n');
 }
 
 export async function evalOutputsCommand(argv: string[]): Promise<number> {
