@@ -1,7 +1,9 @@
 // Issue #12 item 2: ConvTranspose and LSTM/GRU weights are quantized only (per output channel,
 // per gate row) with the layers that are not factorized; the written model loads and runs in
 // onnxruntime and stays close to the original.
+import * as ort from 'onnxruntime-web/wasm';
 import { describe, expect, it } from 'vitest';
+import { createSession } from '../../src/core/eval/session.ts';
 import { jsKernels } from '../../src/core/kernels/js.ts';
 import {
   makeGraph,
@@ -11,8 +13,9 @@ import {
   makeValueInfo,
 } from '../../src/core/onnx/builders.ts';
 import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
-import { DataType } from '../../src/core/onnx/types.ts';
+import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
 import { compressModel, prepareModel } from '../../src/core/pipeline/index.ts';
+import { quantizeFixedWeights } from '../../src/core/rewrite/fixedWeights.ts';
 import { randomArray, runModel } from './helpers.ts';
 
 const F = DataType.FLOAT;
@@ -110,3 +113,92 @@ describe('ConvTranspose, LSTM and GRU weights', () => {
     expect(relativeL2(b, a)).toBeLessThan(0.03);
   }, 20_000);
 });
+
+/**
+ * A Loop body holding a Constant weight and an If whose branches read it (outer scope, from the
+ * body) and a main-graph initializer (two scopes up): x -> Loop x2 (If c: Conv cw, else Conv w).
+ */
+function nestedBodies(): OnnxModel {
+  const hw = [1, 4, 5, 5];
+  const branch = (name: string, w: string, out: string) =>
+    makeGraph({
+      name,
+      nodes: [
+        makeNode('Conv', ['v', w], [out], { kernel_shape: [1, 1] }, { name: `conv_${name}` }),
+      ],
+      inputs: [],
+      outputs: [makeValueInfo(out, F, hw)],
+    });
+  const cw = makeTensor('cw_value', F, [4, 4, 1, 1], randomArray(16, 11, 0.5));
+  const body = makeGraph({
+    name: 'body',
+    nodes: [
+      makeNode('Constant', [], ['cw'], { value: cw }, { name: 'cw_const' }),
+      makeNode(
+        'If',
+        ['c'],
+        ['vo'],
+        { then_branch: branch('then', 'cw', 'a'), else_branch: branch('else', 'w', 'b') },
+        { name: 'if' },
+      ),
+      makeNode('Identity', ['ci'], ['co']),
+    ],
+    inputs: [
+      makeValueInfo('i', DataType.INT64, []),
+      makeValueInfo('ci', DataType.BOOL, []),
+      makeValueInfo('v', F, hw),
+    ],
+    outputs: [makeValueInfo('co', DataType.BOOL, []), makeValueInfo('vo', F, hw)],
+  });
+  return makeModel(
+    makeGraph({
+      nodes: [makeNode('Loop', ['trips', 'go', 'x'], ['y'], { body }, { name: 'loop' })],
+      inputs: [makeValueInfo('x', F, hw), makeValueInfo('c', DataType.BOOL, [])],
+      outputs: [makeValueInfo('y', F, hw)],
+      initializers: [
+        makeTensor('w', F, [4, 4, 1, 1], randomArray(16, 12, 0.5)),
+        makeTensor('trips', DataType.INT64, [], [2]),
+        makeTensor('go', DataType.BOOL, [], [1]),
+      ],
+    }),
+    { opset: 13 },
+  );
+}
+
+describe('quantizeFixedWeights in nested bodies', () => {
+  it('quantizes a body Constant and a main initializer read two scopes down; both branches run', async () => {
+    const codes = nestedBodies();
+    const q = quantizeFixedWeights(codes, 8, jsKernels, 'codes');
+    expect(q.layers).toEqual([
+      'conv_then (inside Loop body > inside If branch then_branch)',
+      'conv_else (inside Loop body > inside If branch else_branch)',
+    ]);
+    expect(q.weights).toBe(2);
+    const values = nestedBodies();
+    quantizeFixedWeights(values, 8, jsKernels, 'values');
+    const x = randomArray(100, 13);
+    for (const c of [true, false]) {
+      const [a, b, r] = await Promise.all(
+        [writeModel(nestedBodies()), writeModel(codes), writeModel(values)].map((m) =>
+          runTwoInputs(m, x, c),
+        ),
+      );
+      expect(relativeL2(b, r)).toBeLessThan(1e-6);
+      expect(relativeL2(b, a)).toBeGreaterThan(0);
+      expect(relativeL2(b, a)).toBeLessThan(0.03);
+    }
+  });
+});
+
+async function runTwoInputs(bytes: Uint8Array, x: Float32Array, c: boolean) {
+  const s = await createSession(bytes);
+  try {
+    const out = await s.run({
+      x: new ort.Tensor('float32', x, [1, 4, 5, 5]),
+      c: new ort.Tensor('bool', Uint8Array.from([c ? 1 : 0]), []),
+    });
+    return Float32Array.from(out.y.data as Float32Array);
+  } finally {
+    await s.release();
+  }
+}
