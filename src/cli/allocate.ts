@@ -74,7 +74,9 @@ export function allocationSummary(result: BudgetAllocation): string {
   return [
     table,
     '',
-    `BOPs ${t.bopPercent.toFixed(3)} % of float, ideal weights ${formatBytes(t.weightBytes)}; ` +
+    `BOPs ${t.bopPercent.toFixed(3)} % of float, ideal weights ${formatBytes(t.weightBytes)}` +
+      (t.latencyMs === undefined ? '' : `, predicted latency ${t.latencyMs.toFixed(2)} ms`) +
+      '; ' +
       `summed over layers: objective ${result.predicted.value.toFixed(4)}, KL ${result.predicted.kl.toFixed(4)}`,
     `solver: ${s.exact ? 'optimal' : `within ${(s.value - s.lowerBound).toExponential(2)} of optimal`}, ` +
       `${s.nodes} nodes, ${s.ms.toFixed(1)} ms`,
