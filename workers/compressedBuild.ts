@@ -14,6 +14,7 @@ import {
 } from '../src/core/calibrate/fromData.ts';
 import { collectInputMoments } from '../src/core/calibrate/inputMoments.ts';
 import { type SubsetName, subsetIndices } from '../src/core/data/subset.ts';
+import type { TensorSet } from '../src/core/data/tensors.ts';
 import type { Dataset, PreprocessSpec } from '../src/core/data/types.ts';
 import type { InputMoments } from '../src/core/factor/inputMoments.ts';
 import type { LayerResult } from '../src/core/factor/types.ts';
@@ -49,6 +50,11 @@ export interface BuildRequest {
   spec?: PreprocessSpec;
   /** The input shapes the user set for symbolic dims (the check runs generated inputs at them). */
   inputShapes?: Record<string, number[]> | null;
+  /** Images of the separate calibration set (default APP_CALIBRATION_IMAGES): a sweep point's
+   * download takes as many as its sweep did. */
+  separateImages?: number;
+  /** The user's arrays for every model input: the check runs on them instead of images. */
+  checkData?: TensorSet | null;
 }
 
 /** Which evaluation images a run uses, and how many of them go to calibration instead. */
@@ -137,6 +143,7 @@ export async function buildCompressed(
       calibrate: request.calibrate,
       referenceStats: key ? cachedReference(key, names) : undefined,
     },
+    checkData: request.checkData ?? null,
     signal,
     onProgress,
   });
@@ -171,6 +178,8 @@ export interface MomentsRequest {
   fromEvaluation?: EvaluationPart | null;
   spec?: PreprocessSpec;
   inputShapes?: Record<string, number[]> | null;
+  /** As BuildRequest's. */
+  separateImages?: number;
   /** The model is calibrated after compression: weigh by the centred channel moment. */
   centre: boolean;
 }
@@ -280,7 +289,7 @@ function rememberReference(key: string, stats: Map<string, ChannelStats>): void 
  */
 function calibrationImages(
   model: OnnxModel,
-  request: Pick<BuildRequest, 'fromEvaluation'>,
+  request: Pick<BuildRequest, 'fromEvaluation' | 'separateImages'>,
   set: CalibrationSet,
 ): { indices: Int32Array; statement: string; warning: string | null } {
   const problem = calibrationDataProblem(modelInputShape(model), set.dataset);
@@ -289,7 +298,7 @@ function calibrationImages(
     const split = evaluationSplit(set.dataset, request.fromEvaluation);
     return { indices: split.calibration, statement: split.statement, warning: split.warning };
   }
-  const count = Math.min(APP_CALIBRATION_IMAGES, set.dataset.count);
+  const count = Math.min(request.separateImages ?? APP_CALIBRATION_IMAGES, set.dataset.count);
   return {
     indices: subsetIndices(set.dataset, 'quick', count),
     statement: `calibrated on ${count.toLocaleString('en-US')} images of ${set.fileName} (a separate set)`,

@@ -11,6 +11,7 @@ import type { Dataset, DatasetFormat, PreprocessSpec } from '../src/core/data/ty
 import { type EvalReport, evaluateModel } from '../src/core/eval/evaluate.ts';
 import { type PredictionSample, predictionSample } from '../src/core/eval/sample.ts';
 import type { RuntimeOptions } from '../src/core/eval/session.ts';
+import type { QafObjective } from '../src/core/factor/types.ts';
 import { readModel } from '../src/core/onnx/reader.ts';
 import { sha256Hex } from '../src/core/sweep/configKey.ts';
 import { SWEEP_CALIBRATION_IMAGES } from '../src/core/sweep/grid.ts';
@@ -212,7 +213,7 @@ const api = {
     request: SweepRequest,
     onRow: (row: SweepRow) => void,
     onProgress?: ProgressCallback,
-  ): Promise<SweepRow[]> {
+  ): Promise<{ rows: SweepRow[]; objective: QafObjective }> {
     const entry = datasetOf(request.datasetId);
     const cal = request.calibrationDatasetId ? datasetOf(request.calibrationDatasetId) : null;
     const cache = await sweepCache();
@@ -238,7 +239,7 @@ const api = {
         onProgress,
         onRow: (row) => void onRow(row),
       });
-      return result.rows;
+      return { rows: result.rows, objective: result.objective };
     });
   },
 

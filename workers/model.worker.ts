@@ -2,6 +2,14 @@
 // their bytes) by id, so the page only ever holds summaries. A thin comlink shell over the core.
 import './lifeline.ts'; // first: its lock is taken before the heavier modules load
 import * as Comlink from 'comlink';
+import { type NpyArray, parseNpyArray } from '../src/core/data/npy.ts';
+import {
+  modelInputSpecs,
+  parseNpyZip,
+  type TensorSet,
+  tensorSetFromArrays,
+} from '../src/core/data/tensors.ts';
+import { DEFAULT_DATASET_LIMITS } from '../src/core/data/zipImages.ts';
 import {
   activeThreads,
   configureOrt,
@@ -136,6 +144,32 @@ const api = {
   ): Promise<PreflightReport> {
     const prepared = await prepareModel(loaded(modelId).bytes);
     return preflight(prepared, allocation, output);
+  },
+
+  /**
+   * The user's arrays for this model's inputs (one .npy per input, named after it, or a .npz of
+   * them; the CLI's --inputs): matched by the core (src/core/data/tensors.ts), whose errors name
+   * the array, the input and both shapes. The arrays come back to the page for the check.
+   */
+  inputArrays(modelId: string, files: readonly { name: string; bytes: ArrayBuffer }[]): TensorSet {
+    const spec = modelInputSpecs(loaded(modelId).model);
+    const arrays = new Map<string, NpyArray>();
+    for (const file of files) {
+      const add = (name: string, array: NpyArray) => {
+        if (arrays.has(name)) throw new Error(`two arrays are named "${name}" (in ${file.name})`);
+        arrays.set(name, array);
+      };
+      const bytes = new Uint8Array(file.bytes);
+      try {
+        if (/\.npy$/i.test(file.name)) add(file.name.replace(/\.npy$/i, ''), parseNpyArray(bytes));
+        else if (/\.(npz|zip)$/i.test(file.name)) {
+          for (const [name, array] of parseNpyZip(bytes, DEFAULT_DATASET_LIMITS)) add(name, array);
+        } else throw new Error('not a .npy, or a .npz of .npy arrays');
+      } catch (err) {
+        throw new Error(`${file.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return tensorSetFromArrays(arrays, spec);
   },
 
   close(modelId: string): void {

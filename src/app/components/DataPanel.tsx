@@ -12,6 +12,7 @@ import {
   useSession,
   useWorkbench,
 } from '../workbench/store.ts';
+import { InputArraysSlot } from './InputArraysSlot.tsx';
 import { PreprocessForm } from './PreprocessForm.tsx';
 
 const ROLE_TEXT: Record<DatasetRole, { title: string; hint: string }> = {
@@ -145,7 +146,9 @@ export function DataPanel({ model }: { model: ModelOverview }) {
     <section className="panel data-panel" aria-labelledby="data-title">
       <div className="panel-head">
         <h2 id="data-title">Data</h2>
-        <span className="muted small">.bin (CIFAR-10) · .zip of class folders · .npy</span>
+        <span className="muted small">
+          .bin (CIFAR-10) · .zip of class folders · .npy · arrays: .npy / .npz per input
+        </span>
       </div>
       <div className="panel-body">
         <DatasetSlot slot="evaluation" />
@@ -174,6 +177,7 @@ export function DataPanel({ model }: { model: ModelOverview }) {
         <p className="muted small">Subsets are stratified: every class equally represented.</p>
         <DatasetSlot slot="calibration" />
         <CalibrationSourceNote />
+        <InputArraysSlot model={model} />
         {spec && (
           <PreprocessForm
             key={JSON.stringify(spec)}

@@ -46,6 +46,7 @@ export function PlotPoint(props: {
         data-rate={p.rate ?? ''}
         data-bits={p.bits}
         data-calibrated={String(p.calibrated)}
+        data-objective={p.objective ?? undefined}
         data-images={p.images}
         data-source={p.source}
         data-pinned={pinned ? 'true' : undefined}

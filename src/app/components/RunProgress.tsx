@@ -93,6 +93,11 @@ export function RunProgress() {
             {run.calibration}
           </p>
         )}
+        {run.planNote && (
+          <p className="small muted" data-testid="run-plan-note" title="Why more cores do not help">
+            Note: {run.planNote}
+          </p>
+        )}
         {run.objective && (
           <p className="small" data-testid="run-objective">
             {run.objective}

@@ -58,6 +58,10 @@ export interface ChartPoint extends PointConfig {
   /** How points measured in advance were measured; null for points measured here. */
   precomputed: string | null;
   createdAt: number | null;
+  /** QAF's objective ('data': solved for the layers' inputs); null for other methods or unknown. */
+  objective: 'data' | 'published' | null;
+  /** A sweep point: images of the separate calibration set its sweep took; else null. */
+  calibrationImages: number | null;
 }
 
 export interface ImageSet {
@@ -98,6 +102,8 @@ function sweepSettings(choice: UiMethod, row: StoredSweepRow): Partial<CompressS
     preset: 'default',
     calibrate: row.calibrated,
     layerMode: 'all',
+    // A click (and the point's download) solves QAF as the sweep did.
+    ...(choice === 'admm' && row.objective && { qafObjective: row.objective }),
   };
 }
 
@@ -132,6 +138,8 @@ function fromSweepRow(row: StoredSweepRow): ChartPoint | null {
     resultId: null,
     precomputed: row.precomputed ?? null,
     createdAt: null,
+    objective: row.method === 'admm' ? (row.objective ?? null) : null,
+    calibrationImages: row.calibrationImages ?? null,
   };
 }
 
@@ -176,7 +184,15 @@ function fromResult(row: ResultRow): ChartPoint | null {
     resultId: row.id,
     precomputed: null,
     createdAt: row.createdAt,
+    objective: resultObjective(row),
+    calibrationImages: null,
   };
+}
+
+/** A run's QAF objective: its statement says data-aware, else the paper's; null for other methods. */
+function resultObjective(row: ResultRow): ChartPoint['objective'] {
+  if (methodChoice(row.settings.method).method !== 'admm') return null;
+  return row.objective?.startsWith('data-aware') ? 'data' : 'published';
 }
 
 /** Float accuracy per image set: the sweep's float rows, else the runs' float baselines. */

@@ -30,6 +30,8 @@ export const DEMO_SWEEP = 'sweep.json';
 interface DemoSweepFile {
   measuredWith: { command: string; date: string; node: string };
   points: SweepRow[];
+  calibrationImages?: number;
+  qafObjective?: { objective: 'data' | 'published' };
 }
 
 const LABEL = 'the demo (ResNet-20 + CIFAR-10 images)';
@@ -149,7 +151,15 @@ async function addPrecomputedSweep(modelFileName: string): Promise<void> {
     );
     const added = file.points
       .filter((p) => !measuredHere.some((r) => sameRow(r, p)))
-      .map((p) => ({ ...p, cached: true, modelFileName, precomputed, dataHash }));
+      .map((p) => ({
+        ...p,
+        cached: true,
+        modelFileName,
+        precomputed,
+        dataHash,
+        ...(file.qafObjective && { objective: file.qafObjective.objective }),
+        ...(file.calibrationImages && { calibrationImages: file.calibrationImages }),
+      }));
     return { sweepRows: [...s.sweepRows.filter((r) => !(mine(r) && r.precomputed)), ...added] };
   });
 }

@@ -3,20 +3,22 @@
 // evaluate there. runActions.ts strings them together and keeps the store up to date.
 import * as Comlink from 'comlink';
 import { APP_CALIBRATION_IMAGES } from '../../core/calibrate/defaults.ts';
+import type { TensorSet } from '../../core/data/tensors.ts';
 import type { InputMoments } from '../../core/factor/inputMoments.ts';
 import { wantsInputMoments } from '../../core/factor/modelJobs.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
-import { compressLayers } from '../bridge/compressPool.ts';
+import { compressLayers, compressPool } from '../bridge/compressPool.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
 import type { BuildResult, PredictionSample } from '../bridge/evalTypes.ts';
 import { modelWorker } from '../bridge/modelClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { useAppStore } from '../store.ts';
 import { abortable } from './abortable.ts';
 import { allocatedJobs } from './allocationJobs.ts';
 import { cachedLayer, cacheLayer, layerKey } from './layerCache.ts';
 import type { CompressSettings } from './settings.ts';
-import type { EvalSettings, EvalSummary } from './store.ts';
+import { type EvalSettings, type EvalSummary, useSession } from './store.ts';
 
 /** A model is identified across opens by its name and size (ids change on every open). */
 export function modelKey(model: ModelOverview): string {
@@ -101,6 +103,7 @@ function runMoments(
               source?.kind === 'evaluation' ? evaluationPart(evalSettings, source) : null,
             spec: evalSettings.spec ?? undefined,
             inputShapes: model.inputShapes,
+            separateImages: separateImages(source),
             centre,
           },
           [copy],
@@ -139,6 +142,8 @@ export async function factorizeLayers(
   signal: AbortSignal,
   onProgress: (p: LayerProgress) => void,
   data?: MomentsContext,
+  /** Told before solving whether one layer bounds the run's time (null when none does). */
+  onPlanNote?: (note: string | null) => void,
 ): Promise<Factorized> {
   // Before any solving: the file this run asks for must be one onnxruntime can load (an old
   // opset that cannot be raised is refused now, in one sentence, not after minutes of ADMM).
@@ -178,6 +183,7 @@ export async function factorizeLayers(
         progress: 1,
       });
   }
+  onPlanNote?.(compressPool().planNote(missing));
   const fresh = await compressLayers(missing, { onProgress, signal });
   for (const result of fresh) {
     const i = jobs.findIndex((j) => j.name === result.name);
@@ -206,7 +212,8 @@ export async function originalBytes(model: ModelOverview): Promise<Uint8Array> {
  * without one, a part of the evaluation set that the run then does not evaluate.
  */
 export type CalibrationSource =
-  | { kind: 'separate'; datasetId: string }
+  /** `images`: how many of the set (default APP_CALIBRATION_IMAGES; a sweep point's, its sweep's). */
+  | { kind: 'separate'; datasetId: string; images?: number }
   | { kind: 'evaluation'; datasetId: string; images: number }
   | null;
 
@@ -222,6 +229,17 @@ export function calibrationSource(
     datasetId: datasets.evaluation.datasetId,
     images: APP_CALIBRATION_IMAGES,
   };
+}
+
+function separateImages(source: CalibrationSource): number | undefined {
+  return source?.kind === 'separate' ? source.images : undefined;
+}
+
+/** The user's arrays when they were matched to the model open now, else null. */
+function openModelArrays(): TensorSet | null {
+  const arrays = useSession.getState().inputArrays;
+  const model = useAppStore.getState().model;
+  return arrays && model && arrays.modelId === model.modelId ? arrays.set : null;
 }
 
 export function buildModel(
@@ -247,6 +265,8 @@ export function buildModel(
         fromEvaluation: source?.kind === 'evaluation' ? evaluationPart(evalSettings, source) : null,
         spec: evalSettings.spec ?? undefined,
         inputShapes,
+        separateImages: separateImages(source),
+        checkData: openModelArrays(),
       },
       [copy],
     ),

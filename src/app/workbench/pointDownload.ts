@@ -2,7 +2,10 @@
 // (kept in memory or in the browser's store, else rebuilt). A sweep point is built from its
 // settings; its layers come from this session's layer cache when they were computed before
 // (a run of the same settings), so nothing is factorized again: the run panel says how many
-// layers came from the cache.
+// layers came from the cache. It is built as the sweep measured it: QAF's objective and the
+// number of calibration images are the sweep's.
+
+import { SWEEP_CALIBRATION_IMAGES } from '../../core/calibrate/defaults.ts';
 import { useAppStore } from '../store.ts';
 import { isAbort } from './abortable.ts';
 import type { ChartPoint } from './chartData.ts';
@@ -10,6 +13,7 @@ import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
 import { downloadModel, saveBlob } from './download.ts';
 import {
   buildModel,
+  type CalibrationSource,
   calibrationSource,
   factorizeLayers,
   modelKey,
@@ -34,7 +38,23 @@ export function reuseText(total: number, factorized: number): string {
   return `${total - factorized} of ${total} layers from the cache, ${factorized} factorized`;
 }
 
-async function buildPoint(settings: CompressSettings): Promise<Uint8Array> {
+/**
+ * A sweep point's calibration: as many images of the separate set as its sweep took
+ * (SWEEP_CALIBRATION_IMAGES, not a run's APP_CALIBRATION_IMAGES), so the download is the point
+ * that was charted, statistics of data-aware QAF included.
+ */
+export function pointSource(
+  p: Pick<ChartPoint, 'calibrationImages'>,
+  source: CalibrationSource,
+): CalibrationSource {
+  if (source?.kind !== 'separate') return source;
+  return { ...source, images: p.calibrationImages ?? SWEEP_CALIBRATION_IMAGES };
+}
+
+async function buildPoint(
+  settings: CompressSettings,
+  point: Pick<ChartPoint, 'calibrationImages'>,
+): Promise<Uint8Array> {
   const model = useAppStore.getState().model;
   if (!model) throw new Error('open the model again to build this point');
   if (controller || isBusy(useSession.getState().run))
@@ -47,7 +67,7 @@ async function buildPoint(settings: CompressSettings): Promise<Uint8Array> {
   try {
     await ensureDatasetsLoaded();
     const factorized = new Set<string>();
-    const source = calibrationSource(settings, useSession.getState().datasets);
+    const source = pointSource(point, calibrationSource(settings, useSession.getState().datasets));
     const { evalSettings } = useWorkbench.getState();
     const { results, moments } = await factorizeLayers(
       model,
@@ -129,10 +149,10 @@ export async function downloadPointModel(p: ChartPoint): Promise<void> {
     ...p.settings,
     calibrate: p.calibrated,
   };
-  const key = JSON.stringify([modelKey(model), settings]);
+  const key = JSON.stringify([modelKey(model), settings, p.calibrationImages]);
   let bytes = built.get(key);
   if (!bytes) {
-    bytes = await buildPoint(settings);
+    bytes = await buildPoint(settings, p);
     built.set(key, bytes);
   }
   saveBlob(

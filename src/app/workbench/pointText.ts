@@ -88,6 +88,16 @@ export interface PointCard {
   lines(): string[];
 }
 
+/** QAF's objective on the card: the data-aware one solves for the layers' inputs. */
+function objectiveLines(p: ChartPoint): string[] {
+  if (p.objective === null) return [];
+  if (p.objective === 'published') return ["Objective: paper's (weight error)"];
+  const images = p.calibrationImages
+    ? ` on ${p.calibrationImages.toLocaleString('en-US')} calibration images`
+    : '';
+  return [`Objective: data-aware (solved for the layers' inputs${images})`];
+}
+
 /** The hover card of a point. */
 export function pointCard(
   p: ChartPoint,
@@ -108,6 +118,7 @@ export function pointCard(
     lines: () => [
       bitsText(p),
       p.calibrated ? 'Calibrated after compression' : 'Not calibrated',
+      ...objectiveLines(p),
       `Images: ${setLabel}`,
       `Accuracy ${percent(p.accuracy)}`,
       `Compute ${percent(p.bopPercent)} of the original BOPs`,

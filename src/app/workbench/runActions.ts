@@ -160,6 +160,7 @@ async function compressConfiguration(
       layerGate(p);
     },
     { source, evalSettings, onProgress: stepProgress('compressing', 0, 0) },
+    (planNote) => patchRun({ planNote }),
   );
   exposeLayerResults(results);
   const objective = objectiveStatement(moments, results);

@@ -3,6 +3,7 @@
 // rebuilt on demand); datasets and the progress of running steps are per session.
 import { create } from 'zustand';
 import { type PersistStorage, persist, type StorageValue } from 'zustand/middleware';
+import type { TensorSet } from '../../core/data/tensors.ts';
 import type { PreprocessSpec } from '../../core/data/types.ts';
 import type { SweepRow } from '../../core/sweep/types.ts';
 import type { DatasetSummary } from '../bridge/evalTypes.ts';
@@ -92,6 +93,10 @@ export type StoredSweepRow = SweepRow & {
   precomputed?: string;
   /** SHA-256 of the evaluation file; with `images`, the image set (absent on older rows). */
   dataHash?: string;
+  /** QAF's objective in the sweep that measured the row (absent on older rows). */
+  objective?: 'data' | 'published';
+  /** Images of the separate calibration set the sweep took (absent: none, or older rows). */
+  calibrationImages?: number;
 };
 
 /** Float-model accuracy per model + data + image count (the charts' reference line). */
@@ -278,6 +283,8 @@ export interface RunState {
   calibrationWarning?: string | null;
   /** The written model's check, once built. */
   check?: CheckSummary | null;
+  /** One layer bounds the run's time on this pool (compressPool planNote), or null. */
+  planNote?: string | null;
 }
 
 export interface SweepState {
@@ -297,6 +304,17 @@ export interface SessionState {
   kernelsName: string | null;
   /** The chart point last clicked and the result row it highlights. */
   chartSelection: ChartSelection;
+  /** The user's arrays for the open model's inputs (.npy / .npz): the check runs on them. */
+  inputArrays: InputArrays | null;
+  /** Why the last arrays were refused, for the model they were given to. */
+  inputArraysError: { modelId: string; text: string } | null;
+}
+
+export interface InputArrays {
+  /** The model they were matched to: another model opened does not take them. */
+  modelId: string;
+  fileNames: string[];
+  set: TensorSet;
 }
 
 export interface ChartSelection {
@@ -323,6 +341,8 @@ export const useSession = create<SessionState>()(() => ({
   sweep: { running: false, detail: '', progress: 0, status: 'idle', message: null },
   kernelsName: null,
   chartSelection: { pointId: null, resultId: null },
+  inputArrays: null,
+  inputArraysError: null,
 }));
 
 export function patchRun(patch: Partial<RunState>): void {

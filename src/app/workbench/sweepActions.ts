@@ -2,6 +2,7 @@
 // worker, each point cached in IndexedDB (a repeated point costs one lookup). Rows stream into
 // the store as they come; Cancel stops waiting at once and the worker at its next check.
 import * as Comlink from 'comlink';
+import { SWEEP_CALIBRATION_IMAGES } from '../../core/calibrate/defaults.ts';
 import type { SweepPoint, SweepRow } from '../../core/sweep/types.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
 
@@ -39,15 +40,34 @@ export function sameRow(a: SweepPointLike, b: SweepPointLike): boolean {
 }
 
 /** A measured row replaces the same point measured on the same images only (issue #16 item 5). */
-function addRow(modelFileName: string, row: SweepRow, dataHash: string): void {
+function addRow(
+  modelFileName: string,
+  row: SweepRow,
+  dataHash: string,
+  how: Pick<StoredSweepRow, 'objective' | 'calibrationImages'>,
+): void {
   const sameImages = (r: StoredSweepRow) => r.images === row.images && r.dataHash === dataHash;
   useWorkbench.setState((s) => ({
     sweepRows: [
       ...s.sweepRows.filter(
         (r) => r.modelFileName !== modelFileName || !sameRow(r, row) || !sameImages(r),
       ),
-      { ...row, modelFileName, dataHash },
+      { ...row, modelFileName, dataHash, ...how },
     ],
+  }));
+}
+
+/** The sweep fell back to the published objective (e.g. a model with several inputs). */
+function relabelRows(modelFileName: string, result: { rows: SweepRow[]; objective: string }) {
+  const objective = result.objective === 'data' ? 'data' : 'published';
+  useWorkbench.setState((s) => ({
+    sweepRows: s.sweepRows.map((r) =>
+      r.modelFileName === modelFileName &&
+      !r.precomputed &&
+      result.rows.some((x) => sameRow(x, r) && x.images === r.images)
+        ? { ...r, objective }
+        : r,
+    ),
   }));
 }
 
@@ -66,8 +86,15 @@ export async function runBaselineSweep(): Promise<void> {
     const { evalSettings, sweepChoice } = useWorkbench.getState();
     if (sweepPointCount(sweepChoice, calibration !== null) === 0)
       throw new Error('choose at least one method, rate and bit width');
+    const published = useWorkbench.getState().settings.qafObjective === 'published';
+    // As the worker decides it (runModelSweep): data-aware with a calibration set unless the
+    // panel says Published; the sweep's result corrects it when the statistics could not be taken.
+    const how: Pick<StoredSweepRow, 'objective' | 'calibrationImages'> = {
+      objective: calibration && !published ? 'data' : 'published',
+      ...(calibration && { calibrationImages: SWEEP_CALIBRATION_IMAGES }),
+    };
     const onRow = Comlink.proxy((row: SweepRow) =>
-      addRow(model.fileName, row, evaluation.dataHash),
+      addRow(model.fileName, row, evaluation.dataHash, how),
     );
     const onProgress = Comlink.proxy(
       steps.open((p: ProgressEvent) => patchSweep({ detail: p.status, progress: p.progress })),
@@ -82,16 +109,15 @@ export async function runBaselineSweep(): Promise<void> {
           limit: evalSettings.limit ?? undefined,
           grid: sweepGridSpec(sweepChoice, calibration !== null),
           // QAF points are data-aware with a calibration set unless the panel says Published.
-          ...(useWorkbench.getState().settings.qafObjective === 'published' && {
-            objective: 'published' as const,
-          }),
+          ...(published && { objective: 'published' as const }),
         },
         [bytes],
       ),
       onRow,
       onProgress,
     );
-    await abortable(call, signal);
+    const result = await abortable(call, signal);
+    if (result.objective !== how.objective) relabelRows(model.fileName, result);
     patchSweep({ status: 'done', detail: 'done', progress: 1 });
   } catch (err) {
     if (crash) patchSweep({ status: 'failed', message: crash });

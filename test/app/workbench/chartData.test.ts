@@ -163,6 +163,35 @@ describe('chart points', () => {
     });
   });
 
+  it("points carry QAF's objective: a sweep point's loads it (and its download uses it)", () => {
+    const data = chartModel(
+      model,
+      [
+        {
+          ...run(0.86, 10, 'h'),
+          objective: "data-aware: solved for the layers' inputs on 256 images",
+        },
+        { ...run(0.8, 10, 'h'), id: 'paper', objective: null },
+      ],
+      [
+        sweepRow('admm', 2, 4, 0.85, { objective: 'data', calibrationImages: 512 }),
+        sweepRow('admm', 3, 4, 0.7),
+        sweepRow('ptq', null, 4, 0.6, { objective: 'data', calibrationImages: 512 }),
+      ],
+      {},
+    );
+    const byId = (f: (p: (typeof data.points)[number]) => boolean) => data.points.find(f)!;
+    const dataAware = byId((p) => p.source === 'sweep' && p.rate === 2);
+    expect(dataAware).toMatchObject({ objective: 'data', calibrationImages: 512 });
+    expect(dataAware.settings.qafObjective).toBe('data');
+    const older = byId((p) => p.source === 'sweep' && p.rate === 3);
+    expect(older.objective).toBeNull();
+    expect(older.settings.qafObjective).toBeUndefined();
+    expect(byId((p) => p.method === 'ptq').objective).toBeNull();
+    expect(byId((p) => p.resultId === 'run-0.86').objective).toBe('data');
+    expect(byId((p) => p.resultId === 'paper').objective).toBe('published');
+  });
+
   it('legend items hide the points they name; shapes follow the weight bits', () => {
     const [p] = chartModel(model, [], [sweepRow('admm', 2, 4, 0.85)], {}).points;
     expect(isShown(p, [])).toBe(true);
