@@ -1,12 +1,16 @@
 // Issue #16 item 6 on the built-in demo: after a run, a grid of evaluation images with their
-// label, the original model's top-1 and the compressed model's, disagreements first.
+// label, the original model's top-1 and the compressed model's, disagreements first; kept across
+// a reload.
 import { expect, test } from '@playwright/test';
 
 test('predictions panel shows disagreements first', async ({ page }) => {
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
+  await page.evaluate(() => {
+    localStorage.clear();
+    indexedDB.deleteDatabase('qaf-predictions');
+  });
   await page.reload();
   await page.getByRole('button', { name: 'Try the demo' }).click();
   await expect(page.getByTestId('dataset-evaluation-summary')).toContainText('1,000 images', {
@@ -51,5 +55,13 @@ test('predictions panel shows disagreements first', async ({ page }) => {
       .data.some((v, i) => i % 4 !== 3 && v > 0),
   );
   expect(lit).toBe(true);
+
+  // Kept across a reload (IndexedDB): the same grid comes back with the model.
+  await page.reload();
+  await page.getByRole('button', { name: 'Try the demo' }).click();
+  await expect(page.getByTestId('result-row')).toHaveCount(1);
+  await expect(panel).toBeVisible({ timeout: 30_000 });
+  await expect(cards).toHaveCount(48);
+  await expect(page.getByTestId('predictions-summary')).toHaveText(summary);
   expect(pageErrors).toEqual([]);
 });

@@ -8,6 +8,7 @@ import {
   measureSensitivity,
   type OptionMenu,
   type OptionSensitivity,
+  type SensitivityEntryInfo,
   type SensitivityProgress,
   type SensitivityTable,
 } from '../src/core/allocate/index.ts';
@@ -34,7 +35,7 @@ export interface SensitivityRequest {
 /** The page's cache of measurements, reached through Comlink (every call is async). */
 export interface RemoteSensitivityCache {
   get(key: string): Promise<OptionSensitivity | undefined>;
-  set(key: string, value: OptionSensitivity): Promise<void>;
+  set(key: string, value: OptionSensitivity, info?: SensitivityEntryInfo): Promise<void>;
 }
 
 const api = {

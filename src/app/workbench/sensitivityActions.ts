@@ -9,6 +9,8 @@ import {
   DEFAULT_MENU,
   type OptionMenu,
   type OptionSensitivity,
+  type SensitivityCacheEntry,
+  type SensitivityEntryInfo,
   type SensitivityTable,
 } from '../../core/allocate/index.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
@@ -17,6 +19,7 @@ import { sensitivityWorker, stopSensitivityWorker } from '../bridge/sensitivityC
 import { abortable, isAbort } from './abortable.ts';
 import { setOverrides, useAllocation } from './allocationStore.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
+import { idbKeyValue } from './idbKeyValue.ts';
 import { modelKey, originalBytes } from './pipeline.ts';
 import { chosenLayers, type LayerOverride } from './settings.ts';
 import { useSession, useWorkbench } from './store.ts';
@@ -29,14 +32,25 @@ export const MENUS: Record<MenuSize, Partial<OptionMenu>> = {
   full: { rates: DEFAULT_MENU.rates, bits: DEFAULT_MENU.bits, ptqBits: [], keep: true },
 };
 
-/** Measurements of this session by (model, images, layer, option): a re-measure is free. */
+/**
+ * Measurements by the core's sensitivityKey (a hash of the model's SHA-256, the images' hash,
+ * every setting, the layer, the option and SENSITIVITY_VERSION): this session's in memory, and
+ * every one in IndexedDB, so a measurement survives a reload and a re-measure is free. A browser
+ * without IndexedDB keeps the session's only (the pass's "reused" count says what was found).
+ */
 const measurements = new Map<string, OptionSensitivity>();
-const pageCache = {
-  async get(key: string) {
-    return measurements.get(key);
+const stored = idbKeyValue<SensitivityCacheEntry & { savedAt: number }>('qaf-sensitivity');
+export const pageCache = {
+  async get(key: string): Promise<OptionSensitivity | undefined> {
+    const here = measurements.get(key);
+    if (here) return here;
+    const kept = await stored.get(key).catch(() => undefined);
+    if (kept) measurements.set(key, kept.value);
+    return kept?.value;
   },
-  async set(key: string, value: OptionSensitivity) {
+  async set(key: string, value: OptionSensitivity, info?: SensitivityEntryInfo): Promise<void> {
     measurements.set(key, value);
+    if (info) await stored.put(key, { ...info, value, savedAt: Date.now() }).catch(() => {});
   },
 };
 
