@@ -13,12 +13,18 @@
 // so of the sensitivity pass; default: the pipeline's, data-aware on the calibration images).
 // Every option is measured with the settings the builds use: the same objective, scales and
 // calibration images (QAF's input statistics), so the pass and the builds share factorizations.
+// --refine[=label,label]: the second-order step at every budget (or the named uniform points'):
+// the allocated model is measured with each compressed layer left out in turn, each layer's
+// sensitivities are scaled by its share of the whole model's score error in that context over
+// its share alone, and the budget is solved again ("allocated, refined" rows).
+// --cache=FILE (default .qaf-cache/bench-allocate-sensitivity.json).
 // Prints a table, then one JSON line. Sensitivity measurements are cached in .qaf-cache/.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import {
   allocateForBudget,
+  type BudgetAllocation,
   cachedFactorizer,
   DEFAULT_MENU,
   measureSensitivity,
@@ -28,12 +34,14 @@ import {
   type SensitivityTable,
   solveMultipleChoice,
 } from '../src/core/allocate/index.ts';
+import { type ReferenceScores, referenceScores } from '../src/core/allocate/layerProbe.ts';
 import { makeCalibrationBatches } from '../src/core/calibrate/batches.ts';
 import type { ChannelStats } from '../src/core/calibrate/channelStats.ts';
 import { APP_CALIBRATION_IMAGES } from '../src/core/calibrate/defaults.ts';
 import { parseCifar10 } from '../src/core/data/cifar10.ts';
 import { subsetIndices } from '../src/core/data/subset.ts';
 import { evaluateModel } from '../src/core/eval/evaluate.ts';
+import { createSession, runScores } from '../src/core/eval/session.ts';
 import type { Allocation } from '../src/core/factor/modelJobs.ts';
 import type { QafObjective, QafScales } from '../src/core/factor/types.ts';
 import { loadKernels } from '../src/core/kernels/index.ts';
@@ -113,7 +121,7 @@ const table: SensitivityTable = await measureSensitivity({
   factorCache,
   cache: process.argv.includes('--no-cache')
     ? undefined
-    : new FileCache('.qaf-cache/bench-allocate-sensitivity.json'),
+    : new FileCache(flag('cache') ?? '.qaf-cache/bench-allocate-sensitivity.json'),
   onProgress: (e) => {
     if (performance.now() - lastLog < 30_000 && e.progress < 1) return;
     lastLog = performance.now();
@@ -158,7 +166,7 @@ const float = await evaluateModel({
 });
 log(`float: ${(100 * (float.accuracy ?? 0)).toFixed(2)} %`);
 
-async function measure(allocation: Allocation) {
+async function build(allocation: Allocation) {
   const built = await compressModel({
     prepared,
     kernels,
@@ -168,6 +176,14 @@ async function measure(allocation: Allocation) {
     check: false,
   });
   referenceStats ??= built.referenceStats ?? undefined;
+  return built;
+}
+
+async function measure(allocation: Allocation) {
+  return evaluate(await build(allocation));
+}
+
+async function evaluate(built: Awaited<ReturnType<typeof build>>) {
   const report = await evaluateModel({
     modelBytes: built.bytes,
     dataset: test,
@@ -187,9 +203,78 @@ async function measure(allocation: Allocation) {
   };
 }
 
+let sensReference: ReferenceScores | undefined;
+/** ||Z - Z_ref||_F / ||Z_ref||_F of a model's scores on the sensitivity images (the table's). */
+async function scoreErrorOf(bytes: Uint8Array): Promise<number> {
+  sensReference ??= await referenceScores(prepared.bytes, sensBatches);
+  const session = await createSession(bytes);
+  try {
+    let error = 0;
+    let norm = 0;
+    for (const [b, batch] of sensBatches.entries()) {
+      const { scores } = await runScores(session, batch.data, batch.dims);
+      const z = sensReference.scores[b];
+      for (let i = 0; i < z.length; i++) {
+        error += (scores[i] - z[i]) ** 2;
+        norm += z[i] ** 2;
+      }
+    }
+    return Math.sqrt(error / norm);
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * The second-order step: the allocated model's squared score error E^2 against the same model
+ * with layer l written as not compressed, E_l^2; their difference is l's share in the context of
+ * the others. Each layer's options are scaled by that share over its share alone (clamped to
+ * 0.1..10), and the budget is solved again. Calibration and factors are the builds' own.
+ */
+async function refineAllocation(
+  built: Awaited<ReturnType<typeof build>>,
+  solved: BudgetAllocation,
+  budgetPercent: number,
+) {
+  const total = (await scoreErrorOf(built.bytes)) ** 2;
+  const factors = new Map<string, number>();
+  for (const result of built.results) {
+    const choice = solved.choices.find((c) => c.layer === result.name);
+    if (!choice || choice.option.option === 'keep') continue;
+    const without = await compressModel({
+      prepared,
+      kernels,
+      results: built.results.filter((r) => r !== result),
+      calibration: { batches, referenceStats },
+      check: false,
+    });
+    const share = total - (await scoreErrorOf(without.bytes)) ** 2;
+    const alone = Math.max(choice.option.scoreError ** 2, 1e-12);
+    factors.set(result.name, Math.min(10, Math.max(0.1, share / alone)));
+  }
+  const corrected: SensitivityTable = {
+    ...table,
+    layers: table.layers.map((l) => {
+      const c = factors.get(l.name) ?? 1;
+      return {
+        ...l,
+        options: l.options.map((o) =>
+          o.option === 'keep' ? o : { ...o, scoreError: o.scoreError * Math.sqrt(c) },
+        ),
+      };
+    }),
+  };
+  const again = allocateForBudget(
+    corrected,
+    { kind: 'bops', percent: budgetPercent },
+    { objective },
+  );
+  return { solved: again, factors: Object.fromEntries(factors), total };
+}
+
 const started = performance.now();
 type Row = {
-  kind: 'uniform' | 'allocated';
+  kind: 'uniform' | 'allocated' | 'refined';
   label: string;
   budgetPercent: number;
   predictedKl: number;
@@ -224,10 +309,35 @@ for (const point of uniformPoints) {
   log(`${point.label}: ${(100 * m.accuracy).toFixed(2)} % at ${m.bopPercent.toFixed(3)} % BOPs`);
 }
 const budgetList = budgets ?? rows.map((r) => r.budgetPercent);
+const refineArg = process.argv.find((a) => a === '--refine' || a.startsWith('--refine='));
+const refineOnly = flag('refine')?.split(',');
+if (refineArg && objective !== 'scoreError')
+  throw new Error('--refine needs --objective=scoreError');
+const refinedRows: Row[] = [];
 for (const [i, budgetPercent] of budgetList.entries()) {
   const solved = allocateForBudget(table, { kind: 'bops', percent: budgetPercent }, { objective });
-  const m = await measure(solved.allocation);
+  const built = await build(solved.allocation);
+  const m = await evaluate(built);
   const label = budgets ? `allocated @ ${budgetPercent} %` : `allocated @ ${rows[i].label}`;
+  const point = budgets ? String(budgetPercent) : rows[i].label;
+  if (refineArg && (!refineOnly || refineOnly.includes(point))) {
+    const r = await refineAllocation(built, solved, budgetPercent);
+    const mr = await measure(r.solved.allocation);
+    refinedRows.push({
+      kind: 'refined',
+      label: `refined @ ${point}`,
+      budgetPercent,
+      predictedKl: r.solved.predicted.kl,
+      options: optionCounts(r.solved.choices.map((c) => c.option.id)),
+      solverMs: r.solved.solver.ms,
+      ...mr,
+    });
+    const range = Object.values(r.factors);
+    log(
+      `refined @ ${point}: ${(100 * mr.accuracy).toFixed(2)} % at ${mr.bopPercent.toFixed(3)} % BOPs ` +
+        `(in-context factors ${Math.min(...range).toFixed(2)}..${Math.max(...range).toFixed(2)})`,
+    );
+  }
   rows.push({
     kind: 'allocated',
     label,
@@ -239,6 +349,7 @@ for (const [i, budgetPercent] of budgetList.entries()) {
   });
   log(`${label}: ${(100 * m.accuracy).toFixed(2)} % at ${m.bopPercent.toFixed(3)} % BOPs`);
 }
+rows.push(...refinedRows);
 const modelsSeconds = (performance.now() - started) / 1000;
 
 // 4. The solver on synthetic problems: 50 layers x 20 options, noisy convex sensitivities.
@@ -276,7 +387,7 @@ solverMs.sort((a, b) => a - b);
 // Output: the table, the headline comparisons, one JSON line.
 const pct = (x: number) => (100 * x).toFixed(2);
 const peerOf = (r: Row) =>
-  r.kind === 'allocated' && !budgets
+  r.kind !== 'uniform' && !budgets
     ? rows.find((u) => u.kind === 'uniform' && u.budgetPercent === r.budgetPercent)
     : undefined;
 console.log(
@@ -325,11 +436,16 @@ console.log(
 const headline = (label: string, target: number) => {
   const uniform = rows.find((r) => r.kind === 'uniform' && r.label === label);
   const allocated = rows.find((r) => r.kind === 'allocated' && r.label === `allocated @ ${label}`);
+  const refined = rows.find((r) => r.kind === 'refined' && r.label === `refined @ ${label}`);
   if (!uniform || !allocated) return null;
   const delta = allocated.accuracy - uniform.accuracy;
   return {
     uniform: uniform.accuracy,
     allocated: allocated.accuracy,
+    ...(refined && {
+      refined: refined.accuracy,
+      refinedDelta: refined.accuracy - uniform.accuracy,
+    }),
     bopPercent: uniform.bopPercent,
     delta,
     target: target / 100,
