@@ -27,3 +27,23 @@ describe.each([false, true])('wasm gram by upper blocks (relaxed SIMD %s)', (rel
     expect({ differ, asymmetric }).toEqual({ differ: 0, asymmetric: 0 });
   });
 });
+
+describe('wasm sgemm with B a leading part of A (one copy into wasm memory)', () => {
+  it('gives the bits of separate operands', async () => {
+    const k = await loadKernels();
+    const [m, n, kk, ld] = [300, 128, 200, 260];
+    const a = randomF32(m * ld, rng(3));
+    const shared = new Float32Array(m * n);
+    const separate = new Float32Array(m * n);
+    k.sgemm(false, true, m, n, kk, -1, a, ld, a, ld, 0, shared, n);
+    k.sgemm(false, true, m, n, kk, -1, a, ld, a.slice(), ld, 0, separate, n);
+    expect(shared).toEqual(separate);
+    // A view at another offset of the same buffer is a different operand.
+    const b = a.subarray(ld);
+    const offset = new Float32Array(m * n);
+    k.sgemm(false, true, m, n, kk, 1, a, ld, b, ld, 0, offset, n);
+    const offsetCopy = new Float32Array(m * n);
+    k.sgemm(false, true, m, n, kk, 1, a, ld, b.slice(), ld, 0, offsetCopy, n);
+    expect(offset).toEqual(offsetCopy);
+  });
+});

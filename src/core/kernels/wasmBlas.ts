@@ -61,9 +61,13 @@ export function wasmSgemm(
   const bLen = transB ? checkOperand('B', b, n, k, ldb) : checkOperand('B', b, k, n, ldb);
   const cLen = checkOperand('C', c, m, n, ldc);
   const work = ex.sgemmWorkBytes(m, n, k);
-  const [pa, pb, pc, pw] = arena.layout(aLen * 4, bLen * 4, cLen * 4, work);
+  // B that is a leading part of A's values (blocked Cholesky's L[k0:, :k0] L[k0:k0+kb, :k0]^T,
+  // a Gram) is read from A's copy: one copy, not two.
+  const shared = b.buffer === a.buffer && b.byteOffset === a.byteOffset && bLen <= aLen;
+  const [pa, pb0, pc, pw] = arena.layout(aLen * 4, shared ? 0 : bLen * 4, cLen * 4, work);
+  const pb = shared ? pa : pb0;
   arena.f32(pa, aLen).set(a.subarray(0, aLen));
-  arena.f32(pb, bLen).set(b.subarray(0, bLen));
+  if (!shared) arena.f32(pb, bLen).set(b.subarray(0, bLen));
   // C goes in whole, gaps between rows included, so copying it back leaves them untouched.
   // With beta = 0 and no gaps, sgemm overwrites every element: nothing to copy in.
   if (beta !== 0 || ldc !== n) arena.f32(pc, cLen).set(c.subarray(0, cLen));
