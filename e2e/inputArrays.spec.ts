@@ -1,6 +1,7 @@
-// Issue #12 in the app: a model that does not take images (here a 1-D conv net on "features"
-// [N, 8, 32]) is checked on the user's own arrays (.npy per input, or a .npz), matched to its
-// inputs by the core's reader; a wrong shape is refused naming both shapes. Needs no ../shared.
+// Issue #12 in the app: a model that does not take images (here a conv net on a 16-band
+// "features" map [N, 16, 4, 8], no class scores) is checked on the user's own arrays (.npy per input, or a .npz), matched to its
+// inputs by the core's reader; a wrong shape is refused naming both shapes; without images they
+// also give the activation ranges and the calibration. Needs no ../shared.
 import { expect, type Page, test } from '@playwright/test';
 import {
   makeGraph,
@@ -13,8 +14,8 @@ import { writeModel } from '../src/core/onnx/reader.ts';
 import { DataType } from '../src/core/onnx/types.ts';
 import { normalSampler } from '../src/core/util/prng.ts';
 
-/** Two 1-D convs: features [N, 8, 32] -> 16 channels (k 3) -> ReLU -> 4 channels (k 1). */
-function conv1dModel(): Buffer {
+/** features [N, 16, 4, 8] -> 3x3 conv to 32 channels (factorizable) -> ReLU -> 1x1 conv to 4. */
+function featureModel(): Buffer {
   const next = normalSampler(7);
   const weights = (n: number, scale: number) =>
     Float32Array.from({ length: n }, () => scale * next());
@@ -24,17 +25,17 @@ function conv1dModel(): Buffer {
         'Conv',
         ['features', 'w1'],
         ['h'],
-        { kernel_shape: [3], pads: [1, 1] },
+        { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
         { name: 'conv1' },
       ),
       makeNode('Relu', ['h'], ['r'], {}, { name: 'relu' }),
-      makeNode('Conv', ['r', 'w2'], ['y'], { kernel_shape: [1] }, { name: 'conv2' }),
+      makeNode('Conv', ['r', 'w2'], ['y'], { kernel_shape: [1, 1] }, { name: 'conv2' }),
     ],
-    inputs: [makeValueInfo('features', DataType.FLOAT, ['N', 8, 32])],
-    outputs: [makeValueInfo('y', DataType.FLOAT, ['N', 4, 32])],
+    inputs: [makeValueInfo('features', DataType.FLOAT, ['N', 16, 4, 8])],
+    outputs: [makeValueInfo('y', DataType.FLOAT, ['N', 4, 4, 8])],
     initializers: [
-      makeTensor('w1', DataType.FLOAT, [16, 8, 3], weights(16 * 8 * 3, 0.3)),
-      makeTensor('w2', DataType.FLOAT, [4, 16, 1], weights(4 * 16, 0.3)),
+      makeTensor('w1', DataType.FLOAT, [32, 16, 3, 3], weights(32 * 16 * 9, 0.2)),
+      makeTensor('w2', DataType.FLOAT, [4, 32, 1, 1], weights(4 * 32, 0.3)),
     ],
   });
   return Buffer.from(writeModel(makeModel(graph)));
@@ -69,31 +70,44 @@ test('arrays per input: a wrong shape is refused naming both, the right ones fee
   await page.goto('/?testHooks');
   await page.evaluate(() => localStorage.clear());
   await page.reload();
-  await choose(page, 'Open model', 'conv1d_features.onnx', conv1dModel());
-  await expect(page.getByRole('heading', { name: 'conv1d_features.onnx' })).toBeVisible({
+  await choose(page, 'Open model', 'feature_net.onnx', featureModel());
+  await expect(page.getByRole('heading', { name: 'feature_net.onnx' })).toBeVisible({
     timeout: 20_000,
   });
 
-  // 31 steps where the model takes 32: refused before any run, both shapes named.
-  await choose(page, 'Load input arrays', 'features.npy', npy([6, 8, 31], 1));
+  // 7 steps where the model takes 8: refused before any run, both shapes named.
+  await choose(page, 'Load input arrays', 'features.npy', npy([6, 16, 4, 7], 1));
   const error = page.getByTestId('dataset-arrays-error');
-  await expect(error).toContainText('shape (6, 8, 31)');
-  await expect(error).toContainText('[N, 8, 32]');
-  await expect(error).toContainText('dimension 2 is 31, the model needs 32');
+  await expect(error).toContainText('shape (6, 16, 4, 7)');
+  await expect(error).toContainText('[N, 16, 4, 8]');
+  await expect(error).toContainText('dimension 3 is 7, the model needs 8');
   await expect(page.getByTestId('dataset-arrays-summary')).toHaveCount(0);
 
-  await choose(page, 'Load input arrays', 'features.npy', npy([24, 8, 32], 2));
+  await choose(page, 'Load input arrays', 'features.npy', npy([24, 16, 4, 8], 2));
   await expect(page.getByTestId('dataset-arrays-summary')).toContainText(
-    'features.npy: 24 samples: features [8, 32] float32',
+    'features.npy: 24 samples: features [16, 4, 8] float32',
   );
   await expect(error).toHaveCount(0);
 
   await page.getByLabel('Method').selectOption('ptq-channel');
+  // No images: the arrays calibrate the model too (8-bit activations need their ranges).
+  const calibrate = page.getByRole('checkbox', { name: /Calibrate after compression/ });
+  await expect(calibrate).toBeEnabled();
+  await expect(calibrate).toBeChecked();
+  await page
+    .getByRole('group', { name: 'Activations' })
+    .getByRole('button', { name: '8-bit' })
+    .click();
   await page.getByRole('button', { name: 'Compress', exact: true }).click();
   await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 20_000 });
+  await expect(page.getByTestId('run-calibration')).toHaveText(
+    'calibrated on 24 samples of your arrays (features.npy); the check runs on samples of the same arrays',
+  );
   const check = page.getByTestId('run-check');
   await expect(check).toContainText('24 samples of your inputs (features.npy)');
   await expect(check).toContainText('rel. L2');
   await expect(check).toHaveAttribute('data-verdict', 'ok');
+  await expect(page.getByTestId('result-row')).toContainText('yes');
+
   expect(pageErrors).toEqual([]);
 });

@@ -3,7 +3,7 @@
 // (they stay in this worker) so no image crosses to the page. Calibration images come from a
 // separate set, or, without one, from a part of the evaluation set that the evaluation of the
 // same run leaves out (evaluationSplit: the build and the evaluation compute the same split).
-import { makeCalibrationBatches } from '../src/core/calibrate/batches.ts';
+import { makeCalibrationBatches, tensorCalibrationBatches } from '../src/core/calibrate/batches.ts';
 import type { ChannelStats } from '../src/core/calibrate/channelStats.ts';
 import { APP_CALIBRATION_IMAGES } from '../src/core/calibrate/defaults.ts';
 import {
@@ -55,6 +55,8 @@ export interface BuildRequest {
   separateImages?: number;
   /** The user's arrays for every model input: the check runs on them instead of images. */
   checkData?: TensorSet | null;
+  /** Without calibration images: activation ranges and calibration on `checkData` instead. */
+  calibrateOnArrays?: boolean;
 }
 
 /** Which evaluation images a run uses, and how many of them go to calibration instead. */
@@ -122,18 +124,25 @@ export async function buildCompressed(
     new Uint8Array(request.modelBytes),
     request.inputShapes ? { inputShapes: request.inputShapes } : {},
   );
-  const source = calibrationSet && calibrationImages(prepared.model, request, calibrationSet);
-  const batches = source?.indices.length
+  const images = calibrationSet && calibrationImages(prepared.model, request, calibrationSet);
+  const fromImages = images?.indices.length
     ? makeCalibrationBatches(prepared.model, calibrationSet!.dataset, {
-        indices: source.indices,
+        indices: images.indices,
         spec: request.spec,
       })
     : null;
+  const fromArrays =
+    !fromImages && request.calibrateOnArrays && request.checkData
+      ? arrayCalibration(prepared.model, request.checkData)
+      : null;
+  const batches = fromImages ?? fromArrays?.batches ?? null;
+  const source = fromArrays ?? images;
   const names = layerOutputs(
     prepared,
     request.results.map((r) => r.name),
   );
-  const key = batches && (await referenceKey(request, calibrationSet!, source!.indices));
+  // The original's statistics on these images are kept for the next build alike (not arrays').
+  const key = fromImages && (await referenceKey(request, calibrationSet!, images!.indices));
   const built = await compressModel({
     prepared,
     results: request.results,
@@ -162,9 +171,20 @@ export async function buildCompressed(
       text: describeCheck(built.check),
       reason: built.check.verdict.summary,
     },
-    calibrationImages: batches ? source!.indices.length : 0,
+    calibrationImages: fromImages ? images!.indices.length : 0,
     calibrationStatement: statement,
     calibrationWarning: warning,
+  };
+}
+
+/** Calibration on the user's arrays (a model that does not take images), said in words. */
+function arrayCalibration(model: OnnxModel, set: TensorSet) {
+  const batches = tensorCalibrationBatches(model, set, { images: APP_CALIBRATION_IMAGES });
+  const n = batches.reduce((a, b) => a + b.dims[0], 0);
+  return {
+    batches,
+    statement: `calibrated on ${n.toLocaleString('en-US')} samples of your arrays (${set.source}); the check runs on samples of the same arrays`,
+    warning: calibrationCountWarning(n),
   };
 }
 

@@ -112,6 +112,8 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
   const run = useSession((st) => st.run);
   const hasCalibration = useSession((st) => st.datasets.calibration !== null);
   const hasEval = useSession((st) => st.datasets.evaluation !== null);
+  // The user's arrays for this model's inputs calibrate when there are no images.
+  const hasArrays = useSession((st) => st.inputArrays?.modelId === model.modelId);
   // One heavy job at a time: the sweep and a run share the evaluation worker.
   const sweeping = useSession((st) => st.sweep.running);
   const busy = isBusy(run);
@@ -169,7 +171,7 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
           ]}
           onChange={(actBits) => updateSettings({ actBits })}
         />
-        {s.actBits < 32 && !hasCalibration && !hasEval && (
+        {s.actBits < 32 && !hasCalibration && !hasEval && !hasArrays && (
           <p className="field-error">8-bit activations need calibration images for their scales.</p>
         )}
         {s.method === 'admm' && (
@@ -197,14 +199,18 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
         <label className="field-row check">
           <input
             type="checkbox"
-            checked={s.calibrate && (hasCalibration || hasEval)}
-            disabled={!hasCalibration && !hasEval}
+            checked={s.calibrate && (hasCalibration || hasEval || hasArrays)}
+            disabled={!hasCalibration && !hasEval && !hasArrays}
             onChange={(e) => updateSettings({ calibrate: e.target.checked })}
           />
           Calibrate after compression{' '}
           {!hasCalibration && (
             <span className="muted small">
-              {hasEval ? '(on a part of the evaluation set)' : '(load data first)'}
+              {hasEval
+                ? '(on a part of the evaluation set)'
+                : hasArrays
+                  ? '(on your input arrays)'
+                  : '(load data first)'}
             </span>
           )}
         </label>

@@ -253,6 +253,9 @@ export function buildModel(
   inputShapes: Record<string, number[]> | null = null,
 ): Promise<BuildResult> {
   const copy = original.slice().buffer;
+  const arrays = openModelArrays();
+  // No images: the user's arrays give the activation ranges and the calibration.
+  const onArrays = source === null && arrays !== null;
   const call = evalWorker().buildCompressed(
     Comlink.transfer(
       {
@@ -260,13 +263,14 @@ export function buildModel(
         results,
         otherWeightBits: settings.otherBits,
         actBits: settings.actBits,
-        calibrate: settings.calibrate && source !== null,
+        calibrate: settings.calibrate && (source !== null || onArrays),
         calibrationDatasetId: source?.datasetId ?? null,
         fromEvaluation: source?.kind === 'evaluation' ? evaluationPart(evalSettings, source) : null,
         spec: evalSettings.spec ?? undefined,
         inputShapes,
         separateImages: separateImages(source),
-        checkData: openModelArrays(),
+        checkData: arrays,
+        calibrateOnArrays: onArrays && (settings.calibrate || settings.actBits < 32),
       },
       [copy],
     ),
