@@ -28,11 +28,11 @@ describeShared('published QAF on small layers: the randomized start alone', () =
   const model = readModel(readShared('models/resnet20_cifar10.onnx'));
   const jobs = modelLayerJobs(model, { method: 'admm', rate: 2, bits: 4 });
   // Per-factor scales: the start is compared with admmQuantizedCp's own default.
-  const found = jobs.find((j) => j.name.includes('layer1.2/conv1'));
-  const job = found && { ...found, scales: 'factor' as const };
+  const found = jobs.find((j) => j.name.includes('layer1.2/conv1'))!;
+  const job = { ...found, scales: 'factor' as const };
 
   it('ResNet-20 layer1.2.conv1: the error of the randomized start', () => {
-    expect(job).toBeDefined();
+    expect(found).toBeDefined();
     const result = compressLayer(kernels, job);
     expect(result.error).toBe(fromStart(job.weight, job.shape, 'randomized'));
   });
