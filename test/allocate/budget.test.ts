@@ -103,6 +103,13 @@ describe('allocateForBudget', () => {
     expect(result.solver.exact).toBe(true);
   });
 
+  it("carries a table's non-default QAF scales into the allocation's settings", () => {
+    const budget = { kind: 'bops', percent: 25 } as const;
+    expect(allocateForBudget(table(), budget).allocation.settings.scales).toBeUndefined();
+    const perFactor = allocateForBudget({ ...table(), scales: 'factor' }, budget);
+    expect(perFactor.allocation.settings.scales).toBe('factor');
+  });
+
   it('budgets the ideal weight bytes of the whole model', () => {
     // 25 bytes - 10 fixed = 15 for the layers: admm-r2-w4 (5) + ptq-w4 (10), the better way round.
     const result = allocateForBudget(table(), { kind: 'size', bytes: 25 });

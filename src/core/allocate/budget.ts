@@ -3,6 +3,7 @@
 // handed to the multiple-choice knapsack solver with one group per layer.
 import { type LatencyTable, latencyKey, layerLatencyMs } from '../cost/latencyTable.ts';
 import type { Allocation, JobSettings } from '../factor/modelJobs.ts';
+import { DEFAULT_QAF_SCALES } from '../factor/types.ts';
 import { type LayerOption, optionId } from './options.ts';
 import { BudgetUnreachableError, type KnapsackSolution, solveMultipleChoice } from './solver.ts';
 import type { OptionSensitivity, SensitivityTable } from './table.ts';
@@ -266,7 +267,9 @@ export function smallestReachable(
  * every other layer an override (or 'keep'); the selection names the table's layers.
  */
 export function allocationFromChoices(
-  table: Pick<SensitivityTable, 'preset' | 'seed'> & { layers: readonly { name: string }[] },
+  table: Pick<SensitivityTable, 'preset' | 'seed' | 'scales'> & {
+    layers: readonly { name: string }[];
+  },
   choices: readonly { layer: string; option: Pick<OptionSensitivity, 'option' | 'rank'> }[],
 ): Allocation {
   const counts = new Map<string, { option: LayerOption; n: number }>();
@@ -279,7 +282,15 @@ export function allocationFromChoices(
   }
   const common = [...counts.values()].sort((a, b) => b.n - a.n)[0]?.option;
   const base = common && common !== 'keep' ? common : { method: 'admm' as const, rate: 2, bits: 4 };
-  const settings: JobSettings = { ...base, preset: table.preset, seed: table.seed };
+  // QAF's scales travel with the allocation when the table was measured with other than the
+  // default, so the build solves what was measured.
+  const scales = table.scales && table.scales !== DEFAULT_QAF_SCALES ? table.scales : undefined;
+  const settings: JobSettings = {
+    ...base,
+    preset: table.preset,
+    seed: table.seed,
+    ...(scales && { scales }),
+  };
   const overrides: Record<string, Partial<JobSettings> | 'keep'> = {};
   for (const c of choices) {
     const option = c.option.option;
