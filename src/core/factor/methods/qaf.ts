@@ -3,7 +3,7 @@
 // 'data' the ADMM weighs the error by the layer input's statistics (weightedAdmm.ts).
 import type { Kernels } from '../../kernels/types.ts';
 import { cpDims } from '../../util/rank.ts';
-import { ADMM_PRESETS, admmQuantizedCp } from '../admm.ts';
+import { ADMM_PRESETS, admmQuantizedCp, wideComponentParams } from '../admm.ts';
 import type { CpInit } from '../cpAls.ts';
 import { jobObjective, type ModeWeights, momentWeights } from '../inputMoments.ts';
 import { type CompressJob, DEFAULT_QAF_SCALES } from '../types.ts';
@@ -41,12 +41,17 @@ function runFrom(
   };
   const start = floatCpOfJob(kernels, job, scaled, preset.cpIterations, INIT_SHARE, init);
   const { dims, rank, float } = start;
+  const scales = job.scales ?? DEFAULT_QAF_SCALES;
+  // The outer steps this layer may run: a wide per-component layer (published objective) is capped.
+  const maxOuter = weights
+    ? preset.maxOuter
+    : wideComponentParams(preset, rank, scales === 'component').maxOuter;
   const admm = {
     preset: job.preset ?? 'default',
     onOuterStep: (t: number, e: number) =>
-      scaled.report('running', t, e, INIT_SHARE + (1 - INIT_SHARE) * (t / preset.maxOuter)),
+      scaled.report('running', t, e, INIT_SHARE + (1 - INIT_SHARE) * (t / maxOuter)),
     shouldStop: ctx.shouldStop,
-    scales: job.scales ?? DEFAULT_QAF_SCALES,
+    scales,
   } as const;
   if (weights) {
     const q = admmWeightedCp(
