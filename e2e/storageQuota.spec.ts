@@ -29,6 +29,18 @@ test('over a full localStorage, settings changes keep working and one notice say
         chunk = chunk.slice(0, Math.floor(chunk.length / 2));
       }
     }
+    // The halving leaves up to a key's length free (a new key costs its name too): grow one
+    // short key a character at a time until nothing fits, so any longer setting must fail.
+    let tail = '';
+    for (;;) {
+      try {
+        localStorage.setItem('f', `${tail}x`);
+        tail += 'x';
+      } catch (err) {
+        if ((err as Error).name !== 'QuotaExceededError') throw err;
+        break;
+      }
+    }
     return i;
   });
   expect(filled).toBeGreaterThan(1);
