@@ -63,6 +63,8 @@ const REPLACED = [
   'seed',
   // The allocation's settings carry no objective: refused rather than silently ignored.
   'qaf-objective',
+  // An allocation file names its scales; a budget's are the sensitivity table's (the default).
+  'scales',
 ];
 
 const OBJECTIVES: Record<string, Objective> = {

@@ -167,5 +167,9 @@ describe('--allocation FILE', () => {
     await expect(
       allocationFromArgs({ allocation: allocPath, bits: '4' }, prepared),
     ).rejects.toThrow(/--allocation sets every layer's settings, so --bits cannot be given/);
+    // --scales would be silently ignored: the file (or a budget's table) decides the scales.
+    await expect(
+      allocationFromArgs({ budget: 'bops=20%', scales: 'factor' }, prepared),
+    ).rejects.toThrow(/--budget sets every layer's settings, so --scales cannot be given/);
   });
 });
