@@ -160,7 +160,10 @@ test('the demo runs end to end under the CSP with no violation, onnxruntime-web 
   // same-origin script (no blob: URL), so worker-src 'self' is enough.
   const evalWorkers = workerUrls.filter((url) => /\/assets\/eval\.worker-/.test(url));
   expect(evalWorkers.length, workerUrls.join(', ')).toBeGreaterThanOrEqual(2);
-  expect(workerUrls.every((url) => url.startsWith('/assets/'))).toBe(true);
+  expect(
+    workerUrls.every((url) => url.startsWith('/assets/')),
+    workerUrls.join(', '),
+  ).toBe(true);
 
   expect(await pageViolations(page)).toEqual([]);
   expect(console).toEqual([]);
