@@ -1,5 +1,6 @@
 // `qaf compress ... -o OUT.onnx [--act-bits 8 --calib FILE] [--other-bits B]`: writes the
 // compressed model (src/core/rewrite) and reports its costs and its real size on disk.
+import { ACT_CALIBRATION_IMAGES } from '../core/calibrate/defaults.ts';
 import type { DatasetFormat } from '../core/data/types.ts';
 import { activeThreads } from '../core/eval/session.ts';
 import type { Allocation } from '../core/factor/modelJobs.ts';
@@ -55,7 +56,7 @@ ${forceUsage}
   --act-bits A       8: QuantizeLinear/DequantizeLinear on the inputs of weight layers;
                      32 (default): float activations
   --calib FILE       calibration images for --act-bits 8 (CIFAR-10 .bin, .zip or .npy)
-  --calib-count N    calibration images, spread over the file (default 256)
+  --calib-count N    calibration images, spread over the file (default ${ACT_CALIBRATION_IMAGES})
   --calib-method M   minmax (default) or percentile (99.99 %)
   --weight-form F    dequantize (default): DequantizeLinear nodes, run at every inference;
                      load: Cast + Mul, which onnxruntime folds once at session creation (same
@@ -140,7 +141,8 @@ export function parseOutputArgs(values: Record<string, unknown>): OutputArgs | n
   if (method !== 'minmax' && method !== 'percentile') {
     throw new UsageError(`compress: --calib-method must be minmax or percentile, got "${method}"`);
   }
-  const calibCount = intOption('calib-count', values['calib-count'], (n) => n > 0) ?? 256;
+  const calibCount =
+    intOption('calib-count', values['calib-count'], (n) => n > 0) ?? ACT_CALIBRATION_IMAGES;
   const calibration = parseCalibrationArgs(values);
   const force = values.force === true;
   const limits = parseDataLimits(values);
