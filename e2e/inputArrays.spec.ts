@@ -2,65 +2,8 @@
 // "features" map [N, 16, 4, 8], no class scores) is checked on the user's own arrays (.npy per input, or a .npz), matched to its
 // inputs by the core's reader; a wrong shape is refused naming both shapes; without images they
 // also give the activation ranges and the calibration. Needs no ../shared.
-import { expect, type Page, test } from '@playwright/test';
-import {
-  makeGraph,
-  makeModel,
-  makeNode,
-  makeTensor,
-  makeValueInfo,
-} from '../src/core/onnx/builders.ts';
-import { writeModel } from '../src/core/onnx/reader.ts';
-import { DataType } from '../src/core/onnx/types.ts';
-import { normalSampler } from '../src/core/util/prng.ts';
-
-/** features [N, 16, 4, 8] -> 3x3 conv to 32 channels (factorizable) -> ReLU -> 1x1 conv to 4. */
-function featureModel(): Buffer {
-  const next = normalSampler(7);
-  const weights = (n: number, scale: number) =>
-    Float32Array.from({ length: n }, () => scale * next());
-  const graph = makeGraph({
-    nodes: [
-      makeNode(
-        'Conv',
-        ['features', 'w1'],
-        ['h'],
-        { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
-        { name: 'conv1' },
-      ),
-      makeNode('Relu', ['h'], ['r'], {}, { name: 'relu' }),
-      makeNode('Conv', ['r', 'w2'], ['y'], { kernel_shape: [1, 1] }, { name: 'conv2' }),
-    ],
-    inputs: [makeValueInfo('features', DataType.FLOAT, ['N', 16, 4, 8])],
-    outputs: [makeValueInfo('y', DataType.FLOAT, ['N', 4, 4, 8])],
-    initializers: [
-      makeTensor('w1', DataType.FLOAT, [32, 16, 3, 3], weights(32 * 16 * 9, 0.2)),
-      makeTensor('w2', DataType.FLOAT, [4, 32, 1, 1], weights(4 * 32, 0.3)),
-    ],
-  });
-  return Buffer.from(writeModel(makeModel(graph)));
-}
-
-/** A float32 .npy (format 1.0) of the given shape, filled with seeded noise. */
-function npy(shape: number[], seed: number): Buffer {
-  const next = normalSampler(seed);
-  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, next);
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`;
-  header = header.padEnd(Math.ceil((header.length + 11) / 64) * 64 - 11, ' ');
-  header += '\n';
-  const head = Buffer.alloc(10);
-  head.write('\x93NUMPY', 0, 'latin1');
-  head[6] = 1;
-  head[7] = 0;
-  head.writeUInt16LE(header.length, 8);
-  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer)]);
-}
-
-async function choose(page: Page, button: string, name: string, buffer: Buffer): Promise<void> {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: button }).first().click();
-  await (await chooser).setFiles({ name, mimeType: 'application/octet-stream', buffer });
-}
+import { expect, test } from '@playwright/test';
+import { choose, featureModel, npy } from './arrayFixtures.ts';
 
 test('arrays per input: a wrong shape is refused naming both, the right ones feed the check', async ({
   page,

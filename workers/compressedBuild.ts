@@ -13,6 +13,7 @@ import {
   type EvaluationCalibration,
 } from '../src/core/calibrate/fromData.ts';
 import { collectInputMoments } from '../src/core/calibrate/inputMoments.ts';
+import type { CalibrationBatch } from '../src/core/calibrate/outputStats.ts';
 import { type SubsetName, subsetIndices } from '../src/core/data/subset.ts';
 import type { TensorSet } from '../src/core/data/tensors.ts';
 import type { Dataset, PreprocessSpec } from '../src/core/data/types.ts';
@@ -194,7 +195,11 @@ export interface MomentsRequest {
   modelBytes: ArrayBuffer;
   /** The layers whose input statistics are wanted. */
   layers: string[];
-  calibrationDatasetId: string;
+  /** The calibration images' set; null when the statistics come from `arrays`. */
+  calibrationDatasetId: string | null;
+  /** Without calibration images: the user's arrays for every model input (as the build's
+   * calibration on arrays takes them). */
+  arrays?: TensorSet | null;
   fromEvaluation?: EvaluationPart | null;
   spec?: PreprocessSpec;
   inputShapes?: Record<string, number[]> | null;
@@ -209,8 +214,10 @@ export interface MomentsResult {
   moments: Record<string, InputMoments>;
   /** SHA-256 of each layer's statistics (momentsHash), for the page's layer cache key. */
   hashes: Record<string, string>;
-  /** Calibration images the statistics were taken on. */
+  /** Calibration images (or array samples) the statistics were taken on. */
   images: number;
+  /** The arrays' files when the statistics were taken on the user's arrays, else null. */
+  arraysSource: string | null;
   /** Why no statistics were taken (the published objective is used then), or null. */
   note: string | null;
 }
@@ -221,7 +228,7 @@ export interface MomentsResult {
  */
 export async function buildInputMoments(
   request: MomentsRequest,
-  calibrationSet: CalibrationSet,
+  calibrationSet: CalibrationSet | null,
   onProgress?: ProgressCallback,
   signal?: AbortSignal,
 ): Promise<MomentsResult> {
@@ -229,13 +236,27 @@ export async function buildInputMoments(
     new Uint8Array(request.modelBytes),
     request.inputShapes ? { inputShapes: request.inputShapes } : {},
   );
-  const source = calibrationImages(prepared.model, request, calibrationSet);
-  const none = (note: string): MomentsResult => ({ moments: {}, hashes: {}, images: 0, note });
-  if (!source.indices.length) return none('no calibration images for the input statistics');
-  const batches = makeCalibrationBatches(prepared.model, calibrationSet.dataset, {
-    indices: source.indices,
-    spec: request.spec,
+  const arrays = calibrationSet ? null : (request.arrays ?? null);
+  const none = (note: string): MomentsResult => ({
+    moments: {},
+    hashes: {},
+    images: 0,
+    arraysSource: null,
+    note,
   });
+  let batches: CalibrationBatch[];
+  if (calibrationSet) {
+    const source = calibrationImages(prepared.model, request, calibrationSet);
+    if (!source.indices.length) return none('no calibration images for the input statistics');
+    batches = makeCalibrationBatches(prepared.model, calibrationSet.dataset, {
+      indices: source.indices,
+      spec: request.spec,
+    });
+  } else if (arrays) {
+    batches = arrayCalibration(prepared.model, arrays).batches;
+  } else {
+    return none('no calibration images or input arrays for the input statistics');
+  }
   const wanted = new Set(request.layers);
   const layers = prepared.layers.filter((l) => wanted.has(l.name));
   let moments: Map<string, InputMoments>;
@@ -254,7 +275,8 @@ export async function buildInputMoments(
   return {
     moments: Object.fromEntries(moments),
     hashes,
-    images: source.indices.length,
+    images: batches.reduce((a, b) => a + b.dims[0], 0),
+    arraysSource: arrays?.source ?? null,
     note: null,
   };
 }

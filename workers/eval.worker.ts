@@ -189,15 +189,15 @@ const api = {
   },
 
   /**
-   * The input statistics of the run's layers on its calibration images (data-aware QAF); the
-   * statistics come back as transferred typed arrays.
+   * The input statistics of the run's layers on its calibration images, or without images on the
+   * user's input arrays (data-aware QAF); the statistics come back as transferred typed arrays.
    */
   async inputMoments(
     request: MomentsRequest,
     onProgress?: ProgressCallback,
   ): Promise<MomentsResult> {
-    const entry = datasetOf(request.calibrationDatasetId);
-    const set = {
+    const entry = request.calibrationDatasetId ? datasetOf(request.calibrationDatasetId) : null;
+    const set = entry && {
       datasetId: entry.summary.datasetId,
       dataset: entry.dataset,
       fileName: entry.summary.fileName,

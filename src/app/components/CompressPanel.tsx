@@ -190,7 +190,10 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
             label="Objective"
             value={s.qafObjective ?? 'data'}
             options={[
-              ['data', hasCalibration || hasEval ? 'Data-aware' : 'Data-aware (needs data)'],
+              [
+                'data',
+                hasCalibration || hasEval || hasArrays ? 'Data-aware' : 'Data-aware (needs data)',
+              ],
               ['published', 'Paper (weight error)'],
             ]}
             onChange={(qafObjective) => updateSettings({ qafObjective })}

@@ -31,23 +31,30 @@ export interface RunMoments {
   /** SHA-256 of each layer's statistics: part of the layer cache key. */
   hashes: Map<string, string>;
   images: number;
+  /** The arrays' files when the statistics came from the user's input arrays, else null. */
+  arraysSource?: string | null;
   /** Why none were taken (then QAF solves for the published objective), or null. */
   note: string | null;
 }
 
-/** Where a run's statistics come from: its calibration images (as the build takes them). */
+/** Where a run's statistics come from: its calibration images (as the build takes them), or
+ * without images the user's input arrays (as the build's calibration on arrays takes them). */
 export interface MomentsContext {
   source: CalibrationSource;
   evalSettings: EvalSettings;
   onProgress?: (p: ProgressEvent) => void;
 }
 
-/** Whether a run solves QAF data-aware: with calibration images, unless the user chose the paper's. */
+/**
+ * Whether a run solves QAF data-aware: with calibration images, or without them on the user's
+ * input arrays, unless the user chose the paper's objective.
+ */
 export function dataAwareRun(
   settings: Pick<CompressSettings, 'qafObjective'>,
   source: CalibrationSource,
+  hasArrays = false,
 ): boolean {
-  return source !== null && settings.qafObjective !== 'published';
+  return (source !== null || hasArrays) && settings.qafObjective !== 'published';
 }
 
 /** The run's objective in words for the run panel and the result row, or null when published. */
@@ -64,7 +71,11 @@ export function objectiveStatement(
     return `published objective: data-aware QAF not used (${why})`;
   }
   const part = data < qaf.length ? ` (${data} of ${qaf.length} layers; the others published)` : '';
-  return `data-aware: solved for the layers' inputs on ${moments.images.toLocaleString('en-US')} images${part}`;
+  const n = moments.images.toLocaleString('en-US');
+  const on = moments.arraysSource
+    ? `${n} samples of your arrays (${moments.arraysSource})`
+    : `${n} images`;
+  return `data-aware: solved for the layers' inputs on ${on}${part}`;
 }
 
 const keptMoments = new Map<string, Promise<RunMoments>>();
@@ -76,6 +87,7 @@ function runMoments(
   layers: string[],
   centre: boolean,
   context: MomentsContext,
+  arrays: TensorSet | null,
   signal: AbortSignal,
 ): Promise<RunMoments> {
   const { source, evalSettings } = context;
@@ -83,6 +95,9 @@ function runMoments(
     modelKey(model),
     model.inputShapes,
     source,
+    source === null && arrays
+      ? [arrays.source, arrays.count, useSession.getState().inputArrays?.modelId]
+      : null,
     evalSettings.subset,
     evalSettings.limit,
     evalSettings.spec,
@@ -98,7 +113,9 @@ function runMoments(
           {
             modelBytes: copy,
             layers,
-            calibrationDatasetId: source!.datasetId,
+            calibrationDatasetId: source?.datasetId ?? null,
+            // Without images: the arrays, cloned (never transferred: the page keeps them).
+            arrays: source === null ? arrays : null,
             fromEvaluation:
               source?.kind === 'evaluation' ? evaluationPart(evalSettings, source) : null,
             spec: evalSettings.spec ?? undefined,
@@ -115,6 +132,7 @@ function runMoments(
         byLayer: new Map(Object.entries(r.moments)),
         hashes: new Map(Object.entries(r.hashes)),
         images: r.images,
+        arraysSource: r.arraysSource,
         note: r.note,
       };
     })();
@@ -150,7 +168,9 @@ export async function factorizeLayers(
   // Per-layer overrides (allocation.ts) give each layer its own rank and bits, or keep it.
   const output = { otherWeightBits: settings.otherBits, actBits: settings.actBits };
   const allocated = await allocatedJobs(model, settings, output, signal);
-  const dataAware = data !== undefined && dataAwareRun(settings, data.source);
+  // Without images the user's arrays give the statistics (as they give the calibration).
+  const arrays = data?.source === null ? openModelArrays() : null;
+  const dataAware = data !== undefined && dataAwareRun(settings, data.source, arrays !== null);
   const wanting = dataAware ? allocated.filter((j) => wantsInputMoments(j)) : [];
   const moments = wanting.length
     ? await runMoments(
@@ -158,6 +178,7 @@ export async function factorizeLayers(
         wanting.map((j) => j.name),
         settings.calibrate,
         data!,
+        arrays,
         signal,
       )
     : null;

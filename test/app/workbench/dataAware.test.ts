@@ -97,6 +97,9 @@ describe('data-aware QAF in the app', () => {
       false,
     );
     expect(dataAwareRun({}, null)).toBe(false);
+    // Without images, the user's input arrays give the statistics.
+    expect(dataAwareRun({}, null, true)).toBe(true);
+    expect(dataAwareRun({ qafObjective: 'published' }, null, true)).toBe(false);
     const result = (objective: 'data' | 'published', warning?: string) =>
       ({ name: 'l', method: 'admm', objective, warning }) as LayerResult;
     const moments = { byLayer: new Map(), hashes: new Map(), images: 1024, note: null };
@@ -107,6 +110,11 @@ describe('data-aware QAF in the app', () => {
     expect(objectiveStatement(moments, [result('data'), result('published')])).toBe(
       "data-aware: solved for the layers' inputs on 1,024 images (1 of 2 layers; the others published)",
     );
+    expect(
+      objectiveStatement({ ...moments, images: 24, arraysSource: 'features.npy' }, [
+        result('data'),
+      ]),
+    ).toBe("data-aware: solved for the layers' inputs on 24 samples of your arrays (features.npy)");
     expect(
       objectiveStatement({ ...moments, images: 8 }, [result('published', 'only 8 images')]),
     ).toBe('published objective: data-aware QAF not used (only 8 images)');
