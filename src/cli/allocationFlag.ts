@@ -17,14 +17,19 @@ import {
   type SensitivityTable,
   validateAllocation,
 } from '../core/allocate/index.ts';
-import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
 import { APP_CALIBRATION_IMAGES } from '../core/calibrate/defaults.ts';
-import type { Allocation } from '../core/factor/modelJobs.ts';
+import { collectInputMoments } from '../core/calibrate/inputMoments.ts';
+import type { CalibrationBatch } from '../core/calibrate/outputStats.ts';
+import type { InputMoments } from '../core/factor/inputMoments.ts';
+import { type Allocation, selectLayers } from '../core/factor/modelJobs.ts';
+import type { CompressJob, LayerResult } from '../core/factor/types.ts';
 import type { Kernels } from '../core/kernels/types.ts';
 import type { PreparedModel } from '../core/pipeline/prepare.ts';
 import type { WeightForm } from '../core/rewrite/weightForm.ts';
 import { sha256Hex } from '../core/sweep/configKey.ts';
-import { datasetFormat, loadDataFile } from './data.ts';
+import { LayerFactorCache } from '../core/sweep/layerCache.ts';
+import { parseCalibrationArgs, parseDataLimits } from './data.ts';
+import { calibrationBatchesFromFile } from './inputArrays.ts';
 import { measureBudgetLatency } from './latencyBudget.ts';
 import { JsonFileSensitivityCache } from './sensitivity.ts';
 import { readInputFile, UsageError } from './util.ts';
@@ -47,7 +52,9 @@ per-layer allocation (instead of --method, --rate, --rank, --bits, --layers, --p
                      --weight-form load unless given); needs --sensitivity or
                      --calibration-data (each layer measured alone on ${APP_CALIBRATION_IMAGES} of its images
                      with the default menu: QAF rates ${DEFAULT_MENU.rates.join(',')} x bits ${DEFAULT_MENU.bits.join(',')}, PTQ bits
-                     ${DEFAULT_MENU.ptqBits.join(',')}, keep; measurements cached in .qaf-cache)
+                     ${DEFAULT_MENU.ptqBits.join(',')}, keep; QAF solved with the statistics of the
+                     --calibration-images the build calibrates on, so the build reuses the
+                     measured factors; measurements cached in .qaf-cache)
   --sensitivity FILE the table \`qaf sensitivity\` wrote for this model (with --budget)
   --objective O      with --budget: score (default), kl, agreement or output (see qaf allocate)`;
 
@@ -158,6 +165,34 @@ export async function readAllocationFile(
   }
 }
 
+/**
+ * What a --budget pass measured with, for the build to reuse: its factorizations, and QAF's
+ * input statistics from the images the build calibrates on (null: none could be taken, so the
+ * pass and the build both solve the published objective).
+ */
+export interface BudgetReuse {
+  factorCache: LayerFactorCache;
+  moments: Map<string, InputMoments> | null;
+  /** Factorizations the pass computed (the cache's misses when it ended). */
+  passFactorizations: number;
+}
+
+/** The allocation and, when the layers were measured here, what the build can reuse. */
+export interface AllocationPlan {
+  allocation: Allocation;
+  reuse: BudgetReuse | null;
+}
+
+/** "the build reused the sensitivity pass's factors for 2 of 2 layers (0 factorized now)". */
+export function reuseSummary(reuse: BudgetReuse, layers: number): string {
+  const now = reuse.factorCache.misses - reuse.passFactorizations;
+  const why = now > 0 ? ': their measurements came from .qaf-cache, their factors did not' : '';
+  return (
+    `the build reused the sensitivity pass's factors for ${layers - now} of ${layers} layers ` +
+    `(${now} factorized now${why})`
+  );
+}
+
 /** The sensitivity table for --budget: the given file (for this model) or measured now. */
 async function budgetTable(
   source: Extract<AllocationSource, { kind: 'budget' }>,
@@ -165,31 +200,37 @@ async function budgetTable(
   kernels: Kernels,
   values: Record<string, unknown>,
   log: ((line: string) => void) | null,
-): Promise<SensitivityTable> {
+  runJob?: (job: CompressJob) => Promise<LayerResult>,
+): Promise<{ table: SensitivityTable; reuse: BudgetReuse | null }> {
   if (source.table) {
     const text = new TextDecoder().decode(readInputFile(source.table, 'sensitivity table'));
     const table = parseSensitivityTable(text);
     if (table.modelSha256 !== (await sha256Hex(prepared.sourceBytes))) {
       throw new UsageError(`compress: ${source.table} was measured on another model`);
     }
-    return table;
+    return { table, reuse: null };
   }
-  const file = String(values['calibration-data']);
-  const format = datasetFormat(
-    'compress',
-    file,
-    values['calibration-format'] as string | undefined,
-    'calibration-format',
-  );
-  const { dataset } = await loadDataFile(file, format, 'calibration data');
-  const batches = makeCalibrationBatches(prepared.model, dataset, {
-    images: APP_CALIBRATION_IMAGES,
-  });
+  // --calibration-data is an -o flag: the build calibrates on these images, and QAF takes its
+  // statistics from them, so the pass does too (one factorization per chosen layer).
+  const calibration = parseCalibrationArgs(values)!;
+  const limits = parseDataLimits(values);
+  const batchesOf = (images: number) =>
+    calibrationBatchesFromFile(
+      calibration.file,
+      calibration.format,
+      prepared.model,
+      images,
+      limits,
+    );
+  const moments = await budgetMoments(kernels, prepared, await batchesOf(calibration.images), log);
+  const factorCache = new LayerFactorCache(kernels, runJob);
   let shown = -1;
   const table = await measureSensitivity({
     prepared,
     kernels,
-    batches,
+    batches: await batchesOf(APP_CALIBRATION_IMAGES),
+    ...(moments ? { inputMoments: moments } : { qaf: { objective: 'published' as const } }),
+    factorCache,
     cache: new JsonFileSensitivityCache('.qaf-cache'),
     onProgress: (e) => {
       const percent = Math.floor(100 * e.progress);
@@ -203,7 +244,38 @@ async function budgetTable(
     `sensitivity: ${table.measured} options measured, ${table.cached} from .qaf-cache, ` +
       `${table.seconds.toFixed(1)} s`,
   );
-  return table;
+  return { table, reuse: { factorCache, moments, passFactorizations: factorCache.misses } };
+}
+
+/**
+ * QAF's input statistics of the layers a budget pass measures, as the build takes them
+ * (objective.ts): on the calibration images, centred since the build calibrates; null when the
+ * statistics run cannot feed the model (both then solve the published objective, as the build
+ * falls back).
+ */
+async function budgetMoments(
+  kernels: Kernels,
+  prepared: PreparedModel,
+  batches: readonly CalibrationBatch[],
+  log: ((line: string) => void) | null,
+): Promise<Map<string, InputMoments> | null> {
+  const layers = selectLayers(prepared.layers, DEFAULT_MENU.method, { spatialOnly: true });
+  const images = batches.reduce((n, b) => n + b.dims[0], 0);
+  log?.(`input statistics of ${layers.length} layers on ${images} calibration images ...`);
+  try {
+    return await collectInputMoments(kernels, prepared.model, layers, batches, { centre: true });
+  } catch (e) {
+    log?.(`input statistics not taken (${(e as Error).message}): published objective`);
+    return null;
+  }
+}
+
+export interface AllocationArgsOptions {
+  kernels?: () => Promise<Kernels>;
+  modelPath?: string;
+  log?: (line: string) => void;
+  /** Runs one factorization a budget pass needs (default: in this thread); the CLI's pool. */
+  runJob?: (job: CompressJob) => Promise<LayerResult>;
 }
 
 /**
@@ -213,18 +285,34 @@ async function budgetTable(
 export async function allocationFromArgs(
   values: Record<string, unknown>,
   prepared: PreparedModel,
-  options: {
-    kernels?: () => Promise<Kernels>;
-    modelPath?: string;
-    log?: (line: string) => void;
-  } = {},
+  options: AllocationArgsOptions = {},
 ): Promise<Allocation | null> {
+  return (await allocationPlanFromArgs(values, prepared, options))?.allocation ?? null;
+}
+
+/** allocationFromArgs, with what a budget's sensitivity pass leaves for the build to reuse. */
+export async function allocationPlanFromArgs(
+  values: Record<string, unknown>,
+  prepared: PreparedModel,
+  options: AllocationArgsOptions = {},
+): Promise<AllocationPlan | null> {
   const source = allocationSource(values);
   if (!source) return null;
-  if (source.kind === 'file') return readAllocationFile(source.path, prepared, options.modelPath);
+  if (source.kind === 'file') {
+    const allocation = await readAllocationFile(source.path, prepared, options.modelPath);
+    return { allocation, reuse: null };
+  }
   if (!options.kernels) throw new Error('allocationFromArgs: --budget needs kernels');
   const log = options.log ?? null;
-  const table = await budgetTable(source, prepared, await options.kernels(), values, log);
+  const kernels = await options.kernels();
+  const { table, reuse } = await budgetTable(
+    source,
+    prepared,
+    kernels,
+    values,
+    log,
+    options.runJob,
+  );
   const latency =
     source.budget.kind === 'latency'
       ? await measureBudgetLatency(prepared, table, {
@@ -253,7 +341,7 @@ export async function allocationFromArgs(
         ` (solver ${result.solver.ms.toFixed(1)} ms)`,
     );
     validateAllocation(prepared.layers, result.allocation);
-    return result.allocation;
+    return { allocation: result.allocation, reuse };
   } catch (err) {
     if (err instanceof BudgetError) throw new UsageError(`compress: ${err.message}`);
     if (err instanceof AllocationError) throw new UsageError(`compress: ${err.message}`);

@@ -1,6 +1,8 @@
 // `qaf compress MODEL.onnx --method admm|ftq|ptq|cp (--rate R | --rank N) --bits B ...`:
 // compresses the selected layers and prints per-layer errors; with -o the core pipeline writes,
 // calibrates and checks the model (compressOutput.ts).
+
+import { sharedFactorizer } from '../core/allocate/factorizer.ts';
 import {
   type Allocation,
   allocationJobs,
@@ -24,11 +26,13 @@ import {
 } from '../core/onnx/index.ts';
 import { type PreparedModel, prepareModel } from '../core/pipeline/index.ts';
 import { preflight } from '../core/pipeline/preflight.ts';
+import type { LayerFactorCache } from '../core/sweep/layerCache.ts';
 import {
   allocationCliOption,
   allocationCliUsage,
-  allocationFromArgs,
+  allocationPlanFromArgs,
   allocationSource,
+  reuseSummary,
 } from './allocationFlag.ts';
 import {
   checkOutputArgs,
@@ -39,7 +43,13 @@ import {
   writeOutput,
 } from './compressOutput.ts';
 import { cliInputMoments, objectiveOption, objectiveUsage, parseObjective } from './objective.ts';
-import { parseThreads, pooledFactorizer, setRuntimeThreads, threadsUsage } from './threadPool.ts';
+import {
+  LayerPool,
+  parseThreads,
+  pooledFactorizer,
+  setRuntimeThreads,
+  threadsUsage,
+} from './threadPool.ts';
 import {
   formatTable,
   maxInputBytesOption,
@@ -87,7 +97,10 @@ export interface CompressModelReport {
   totals: { meanError: number; ms: number };
 }
 
-/** Compresses the allocated layers of a prepared model on `threads` threads (threadPool.ts). */
+/**
+ * Compresses the allocated layers of a prepared model on `threads` threads (threadPool.ts), or
+ * through `factorCache` (a --budget pass's factorizations, its misses on the pass's pool).
+ */
 export async function compressModelLayers(
   kernels: Kernels,
   prepared: PreparedModel,
@@ -95,6 +108,7 @@ export async function compressModelLayers(
   onLayer?: (result: LayerResult, index: number, count: number) => void,
   threads = 1,
   moments?: ReadonlyMap<string, InputMoments> | null,
+  factorCache?: LayerFactorCache,
 ): Promise<CompressModelReport> {
   const jobs = allocationJobs(prepared.model, prepared.layers, allocation, moments ?? undefined);
   if (jobs.length === 0) throw new UsageError(noLayerMessage(prepared, allocation));
@@ -102,7 +116,10 @@ export async function compressModelLayers(
     onLayer && ((r: LayerResult, done: number, n: number) => onLayer(r, done - 1, n));
   // A layer that dominates the run is said (more threads cannot shorten it), with the progress.
   const note = onLayer && ((line: string) => void process.stderr.write(`${line}\n`));
-  const layers = await pooledFactorizer(kernels, threads, { onResult, note })(jobs, {});
+  const factorize = factorCache
+    ? sharedFactorizer(factorCache, onResult)
+    : pooledFactorizer(kernels, threads, { onResult, note });
+  const layers = await factorize(jobs, {});
   const meanError = layers.reduce((s, r) => s + r.error, 0) / layers.length;
   return { layers, totals: { meanError, ms: layers.reduce((s, r) => s + r.ms, 0) } };
 }
@@ -286,51 +303,63 @@ export async function compressCommand(argv: string[]): Promise<number> {
           `[${i + 1}/${n}] ${r.name}: error ${r.error.toFixed(4)} (${r.ms.toFixed(0)} ms)\n`,
         );
   const log = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
-  const allocation: Allocation =
-    (settings && { settings, selection: { layers } }) ??
-    (await allocationFromArgs(values, prepared, {
-      kernels: async () => kernels,
-      modelPath: positionals[0],
-      log,
-    }))!;
-  const method = allocation.settings.method;
-  if (selectLayers(prepared.layers, method, allocation.selection).length === 0) {
-    throw new UsageError(noLayerMessage(prepared, allocation));
-  }
-  if (output) {
-    // Before any solving: the file this asks for must be one onnxruntime can load.
-    const checked = await preflight(prepared, allocation, {
-      otherWeightBits: output.otherBits,
-      actBits: output.actBits,
-    });
-    if (!values.json) for (const note of checked.notes) process.stderr.write(`${note}\n`);
-  }
-  const say = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
-  const moments = await cliInputMoments(kernels, prepared, allocation, output, say);
-  const report = await compressModelLayers(
-    kernels,
-    prepared,
-    allocation,
-    onLayer,
-    threads,
-    moments,
-  );
-  for (const r of report.layers) if (r.warning && say) say(`${r.name}: ${r.warning}`);
-  if (output) {
-    // A per-layer allocation goes into the file's metadata as given; a uniform one as results.
-    const given = source ? allocation : undefined;
-    const written = await writeOutput(
-      output,
-      positionals[0],
-      prepared,
-      report.layers,
+  // A --budget pass factorizes on this pool, and the build reuses the pass's factors.
+  const pool = source?.kind === 'budget' ? new LayerPool(kernels, threads) : null;
+  try {
+    const plan = settings
+      ? { allocation: { settings, selection: { layers } }, reuse: null }
+      : (await allocationPlanFromArgs(values, prepared, {
+          kernels: async () => kernels,
+          modelPath: positionals[0],
+          log,
+          runJob: pool ? (job) => pool.compress(job) : undefined,
+        }))!;
+    const { allocation, reuse } = plan;
+    const method = allocation.settings.method;
+    if (selectLayers(prepared.layers, method, allocation.selection).length === 0) {
+      throw new UsageError(noLayerMessage(prepared, allocation));
+    }
+    if (output) {
+      // Before any solving: the file this asks for must be one onnxruntime can load.
+      const checked = await preflight(prepared, allocation, {
+        otherWeightBits: output.otherBits,
+        actBits: output.actBits,
+      });
+      if (!values.json) for (const note of checked.notes) process.stderr.write(`${note}\n`);
+    }
+    const say = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
+    const moments = reuse
+      ? reuse.moments
+      : await cliInputMoments(kernels, prepared, allocation, output, say);
+    const report = await compressModelLayers(
       kernels,
-      given,
+      prepared,
+      allocation,
+      onLayer,
+      threads,
+      moments,
+      reuse?.factorCache,
     );
-    const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;
-    console.log(values.json ? JSON.stringify(written) : summary);
+    if (reuse) say?.(reuseSummary(reuse, report.layers.length));
+    for (const r of report.layers) if (r.warning && say) say(`${r.name}: ${r.warning}`);
+    if (output) {
+      // A per-layer allocation goes into the file's metadata as given; a uniform one as results.
+      const given = source ? allocation : undefined;
+      const written = await writeOutput(
+        output,
+        positionals[0],
+        prepared,
+        report.layers,
+        kernels,
+        given,
+      );
+      const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;
+      console.log(values.json ? JSON.stringify(written) : summary);
+      return 0;
+    }
+    console.log(values.json ? compressJson(report) : compressTable(report));
     return 0;
+  } finally {
+    pool?.close();
   }
-  console.log(values.json ? compressJson(report) : compressTable(report));
-  return 0;
 }

@@ -151,6 +151,56 @@ describe('qaf compress --budget', () => {
     expect(r.stderr).toMatch(/budget bops=0\.5% cannot be met: the smallest reachable is/);
   });
 
+  it('measures with the build statistics, so the build reuses every chosen layer factors', async () => {
+    // The pass writes .qaf-cache in the working directory: a fresh one, so it measures (and so
+    // factorizes) every option here.
+    const cwd = process.cwd();
+    const run = mkdtempSync(join(tmpdir(), 'qaf-budget-reuse-'));
+    const lines: string[] = [];
+    const out = join(run, 'budget.onnx');
+    let code: number;
+    try {
+      process.chdir(run);
+      vi.spyOn(console, 'log').mockImplementation(() => {});
+      vi.spyOn(console, 'error').mockImplementation((s) => lines.push(String(s)));
+      vi.spyOn(process.stderr, 'write').mockImplementation((s) => lines.push(String(s)) > 0);
+      // 40 of the 48 images calibrate the build (the pass measures on all 48, its default 256
+      // capped): the pass must take QAF's statistics from the build's 40, not its own 48.
+      code = await main([
+        'compress',
+        model,
+        '--budget',
+        'bops=6%',
+        '--calibration-data',
+        images,
+        '--calibration-images',
+        '40',
+        '--threads',
+        '1',
+        '-o',
+        out,
+      ]);
+    } finally {
+      vi.restoreAllMocks();
+      process.chdir(cwd);
+    }
+    const stderr = lines.join('');
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/input statistics of 2 layers on 40 calibration images/);
+    const chosen = metadataAllocation(out);
+    const compressed = ['conv1', 'conv2'].filter((n) => chosen.overrides?.[n] !== 'keep');
+    const method = (n: string) => {
+      const o = chosen.overrides?.[n];
+      return (o !== 'keep' && o?.method) || chosen.settings.method;
+    };
+    // At 6 % of the BOPs data-aware QAF (whose factors depend on the statistics) is chosen.
+    expect(compressed.map(method), 'the budget factorizes a layer').toContain('admm');
+    // Every compressed layer's factors are the pass's: none is factorized a second time.
+    expect(stderr).toContain(
+      `the build reused the sensitivity pass's factors for ${compressed.length} of ${compressed.length} layers (0 factorized now)`,
+    );
+  });
+
   it('needs something to measure the layers on', async () => {
     const r = await qaf('compress', model, '--budget', 'bops=5%');
     expect(r.code).toBe(1);

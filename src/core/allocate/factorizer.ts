@@ -61,3 +61,29 @@ export function cachedFactorizer(cache: LayerFactorCache): Factorizer {
     return results;
   };
 }
+
+/**
+ * Factorizes all jobs at once through `cache`: a job the cache has already solved (a sensitivity
+ * pass's option) is served, the others start together on the cache's runner (the CLI's thread
+ * pool). Results are in job order.
+ */
+export function sharedFactorizer(
+  cache: LayerFactorCache,
+  onResult?: (result: LayerResult, done: number, count: number) => void,
+): Factorizer {
+  return async (jobs, hooks) => {
+    hooks.signal?.throwIfAborted();
+    let done = 0;
+    const results = await Promise.all(
+      jobs.map(async (job) => {
+        const layer: LayerWeight = { name: job.name, weight: job.weight, shape: job.shape };
+        const result = { ...(await cache.compress(layer, jobKey(job), job.inputMoments)) };
+        result.name = job.name;
+        onResult?.(result, ++done, jobs.length);
+        return result;
+      }),
+    );
+    hooks.signal?.throwIfAborted();
+    return results;
+  };
+}

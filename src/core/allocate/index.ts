@@ -23,7 +23,7 @@ export {
   parseBudget,
   smallestReachable,
 } from './budget.ts';
-export { cachedFactorizer, jobKey } from './factorizer.ts';
+export { cachedFactorizer, jobKey, sharedFactorizer } from './factorizer.ts';
 export { cutAtLayer, type LayerCut } from './layerCut.ts';
 export {
   type CompressOption,
