@@ -12,8 +12,9 @@ import {
   type SensitivityTable,
 } from '../core/allocate/index.ts';
 import { makeCalibrationBatches } from '../core/calibrate/batches.ts';
-import { APP_CALIBRATION_IMAGES } from '../core/calibrate/defaults.ts';
+import { APP_CALIBRATION_IMAGES, DEFAULT_CALIBRATION_IMAGES } from '../core/calibrate/defaults.ts';
 import type { LayerSelection } from '../core/factor/modelJobs.ts';
+import { DEFAULT_QAF_SCALES, type QafScales } from '../core/factor/types.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { prepareModel } from '../core/pipeline/prepare.ts';
 import {
@@ -29,7 +30,8 @@ import { formatTable, parseCommandArgs, readInputFile, UsageError } from './util
 const list = (xs: readonly number[]) => xs.join(',');
 
 export const sensitivityUsage = `usage: qaf sensitivity MODEL.onnx --calibration-data FILE [-o TABLE.json] [--images N]
-                       [--rates ${list(DEFAULT_MENU.rates)}] [--bits ${list(DEFAULT_MENU.bits)}] [--ptq-bits ${list(DEFAULT_MENU.ptqBits)}] [--json]
+                       [--rates ${list(DEFAULT_MENU.rates)}] [--bits ${list(DEFAULT_MENU.bits)}] [--ptq-bits ${list(DEFAULT_MENU.ptqBits)}]
+                       [--scales factor|component] [--json]
 
 For each layer and each option (QAF at every rate x bits, PTQ at every --ptq-bits, keep as is),
 compress that layer alone and measure the layer's relative output error and the model's
@@ -40,6 +42,9 @@ applied to the layer as the pipeline applies it.
                            evaluation set
   --calibration-format F   cifar10, zip or npy (default: from the extension)
   --images N               images measured on, a class-balanced sample (default ${APP_CALIBRATION_IMAGES})
+  --calibration-images N   images QAF's input statistics are taken from, as the build's
+                           --calibration-images takes them (default ${DEFAULT_CALIBRATION_IMAGES}, the build's):
+                           the options measured are the factors \`qaf compress\` will solve
   --rates LIST             QAF parameter-reduction rates
   --bits LIST              QAF weight bits
   --ptq-bits LIST          quantize-only weight bits ("" for none)
@@ -49,6 +54,9 @@ applied to the layer as the pipeline applies it.
   --other-bits B           weight bits of layers not compressed and of "keep" (default 8)
   --no-calibrate           measure without calibration after compression
   --preset P               ADMM preset: default or published
+  --scales S               QAF's grid scales: component or factor (default ${DEFAULT_QAF_SCALES};
+                           see qaf compress --help); the table and an allocation from it
+                           carry them, so the build solves what was measured
   --cache-dir DIR          measurement cache (default .qaf-cache); --no-cache disables it
   -o, --output FILE        write the table (JSON) for \`qaf allocate\`
   --json                   print the table as JSON instead of the KL matrix
@@ -58,6 +66,8 @@ const options = {
   'calibration-data': { type: 'string' },
   'calibration-format': { type: 'string' },
   images: { type: 'string' },
+  'calibration-images': { type: 'string' },
+  scales: { type: 'string' },
   rates: { type: 'string' },
   bits: { type: 'string' },
   'ptq-bits': { type: 'string' },
@@ -188,7 +198,16 @@ export async function sensitivityCommand(argv: string[]): Promise<number> {
   if (preset !== 'default' && preset !== 'published') {
     throw new UsageError('sensitivity: --preset must be default or published');
   }
+  const scales = (v.scales ?? DEFAULT_QAF_SCALES) as QafScales;
+  if (scales !== 'factor' && scales !== 'component') {
+    throw new UsageError(`sensitivity: --scales must be factor or component, got "${v.scales}"`);
+  }
   const images = countOption('images', v.images, APP_CALIBRATION_IMAGES)!;
+  const statisticsImages = countOption(
+    'calibration-images',
+    v['calibration-images'],
+    DEFAULT_CALIBRATION_IMAGES,
+  )!;
   const format = datasetFormat('sensitivity', data, v['calibration-format'], 'calibration-format');
 
   const limits = parseDataLimits(v);
@@ -197,11 +216,17 @@ export async function sensitivityCommand(argv: string[]): Promise<number> {
   );
   const { dataset } = await loadDataFile(data, format, 'calibration data', limits);
   const batches = makeCalibrationBatches(prepared.model, dataset, { images });
+  const statistics =
+    statisticsImages === images
+      ? batches
+      : makeCalibrationBatches(prepared.model, dataset, { images: statisticsImages });
   const tty = !v.json && process.stderr.isTTY === true;
   const table = await measureSensitivity({
     prepared,
     kernels: await loadKernels(),
     batches,
+    calibrationBatches: statistics,
+    qaf: { scales },
     selection: selectionOf(v.layers),
     menu,
     calibrate: !v['no-calibrate'],

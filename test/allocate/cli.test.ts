@@ -140,6 +140,71 @@ describe('qaf sensitivity and qaf allocate', () => {
   });
 });
 
+describe('qaf sensitivity --scales and --calibration-images', () => {
+  it('measures the factors the build of its allocation solves, with per-factor scales', async () => {
+    const table = join(dir, 'factor-table.json');
+    const alloc = join(dir, 'factor-alloc.json');
+    const measured = await qaf(
+      'sensitivity',
+      model,
+      '--calibration-data',
+      images,
+      '--images',
+      '40',
+      '--calibration-images',
+      '44',
+      '--scales',
+      'factor',
+      '--rates',
+      '2',
+      '--bits',
+      '4',
+      '--ptq-bits',
+      '',
+      '--no-keep',
+      '--no-cache',
+      '-o',
+      table,
+    );
+    expect(measured.code, measured.stderr).toBe(0);
+    const factorTable = parseSensitivityTable(readFileSync(table, 'utf8'));
+    expect(factorTable.scales).toBe('factor');
+
+    const args = ['--sensitivity', table, '--budget', 'bops=20%', '-o', alloc];
+    const solved = await qaf('allocate', model, ...args);
+    expect(solved.code, solved.stderr).toBe(0);
+    const allocation = parseAllocation(readFileSync(alloc, 'utf8'));
+    expect(allocation.settings.scales).toBe('factor');
+
+    // The build calibrates on the same 44 images: its factors are the ones measured.
+    const built = await qaf(
+      'compress',
+      model,
+      '--allocation',
+      alloc,
+      '-o',
+      join(dir, 'factor.onnx'),
+      '--calibration-data',
+      images,
+      '--calibration-images',
+      '44',
+      '--json',
+    );
+    expect(built.code, built.stderr).toBe(0);
+    const report = JSON.parse(built.stdout);
+    for (const layer of factorTable.layers) {
+      const written = report.layers.find((l: { name: string }) => l.name === layer.name);
+      expect(written.error, layer.name).toBe(layer.options[0].weightError);
+    }
+  });
+
+  it('refuses scales it does not know', async () => {
+    const r = await qaf('sensitivity', model, '--calibration-data', images, '--scales', 'row');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--scales must be factor or component, got "row"/);
+  });
+});
+
 describe('--allocation FILE', () => {
   it('returns the file as an allocation checked against the model', async () => {
     const allocation = await readAllocationFile(allocPath, prepared);
