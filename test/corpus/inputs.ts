@@ -104,3 +104,85 @@ export async function wakeEmbeddings(melBytes: Uint8Array, embBytes: Uint8Array,
   });
   return { data: Float32Array.from(emb.data as Float32Array), dims: [1, 16, 96] };
 }
+
+/**
+ * Voice-like audio in [-1, 1] at 16 kHz with pauses (a voice activity detector must see both):
+ * `voice` scaled to int16 full range, in 0.6-1.2 s stretches separated by 0.3-0.6 s of faint noise.
+ */
+export function speechWithPauses(samples: number, seed: number): Float32Array {
+  const rand = lcg(seed + 7);
+  const speech = voice(samples, seed);
+  const out = new Float32Array(samples);
+  let t = Math.floor(16000 * (0.2 + 0.2 * rand()));
+  for (let i = 0; i < t; i++) out[i] = 0.003 * (rand() - 0.5);
+  while (t < samples) {
+    const talk = Math.floor(16000 * (0.6 + 0.6 * rand()));
+    for (let i = t; i < Math.min(samples, t + talk); i++) out[i] = speech[i] / 32768;
+    t += talk;
+    const pause = Math.floor(16000 * (0.3 + 0.3 * rand()));
+    for (let i = t; i < Math.min(samples, t + pause); i++) out[i] = 0.003 * (rand() - 0.5);
+    t += pause;
+  }
+  return out;
+}
+
+/** Silero VAD as @ricky0123/vad-web streams it: legacy 1536-sample frames with h and c;
+ * v5 512-sample frames after 64 samples of context, with one state. */
+export const SILERO = {
+  legacy: { frame: 1536, context: 0, states: { h: [2, 1, 64], c: [2, 1, 64] } },
+  v5: { frame: 512, context: 64, states: { state: [2, 1, 128] } },
+} as const;
+
+export type SileroKind = keyof typeof SILERO;
+
+/** One frame's feeds: the audio (with context), the sample rate and the state. */
+export interface VadFrame {
+  audio: Float32Array;
+  states: Record<string, Float32Array>;
+}
+
+/**
+ * Runs a Silero model over `audio` frame by frame, carrying its state as the library does:
+ * the speech probability of every frame, and the feeds of every frame (to replay one).
+ */
+export async function sileroStream(
+  bytes: Uint8Array,
+  kind: SileroKind,
+  audio: Float32Array,
+): Promise<{ probs: Float32Array; frames: VadFrame[] }> {
+  const spec = SILERO[kind];
+  const session = await createSession(bytes);
+  const count = Math.floor(audio.length / spec.frame);
+  const probs = new Float32Array(count);
+  const frames: VadFrame[] = [];
+  let states: Record<string, Float32Array> = Object.fromEntries(
+    Object.entries(spec.states).map(([name, dims]) => [
+      name,
+      new Float32Array((dims as readonly number[]).reduce((a, b) => a * b, 1)),
+    ]),
+  );
+  try {
+    for (let f = 0; f < count; f++) {
+      const start = f * spec.frame - spec.context;
+      const chunk = new Float32Array(spec.context + spec.frame);
+      chunk.set(audio.subarray(Math.max(0, start), (f + 1) * spec.frame), start < 0 ? -start : 0);
+      frames.push({ audio: chunk, states });
+      const feeds: Record<string, ort.Tensor> = {
+        input: new ort.Tensor('float32', chunk, [1, chunk.length]),
+        sr: new ort.Tensor('int64', BigInt64Array.from([16000n]), []),
+      };
+      for (const [name, dims] of Object.entries(spec.states)) {
+        feeds[name] = new ort.Tensor('float32', states[name], [...dims]);
+      }
+      const out = await session.run(feeds);
+      probs[f] = (out.output.data as Float32Array)[0];
+      const next = kind === 'legacy' ? { h: out.hn, c: out.cn } : { state: out.stateN };
+      states = Object.fromEntries(
+        Object.entries(next).map(([name, t]) => [name, Float32Array.from(t.data as Float32Array)]),
+      );
+    }
+  } finally {
+    await session.release();
+  }
+  return { probs, frames };
+}

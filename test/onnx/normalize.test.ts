@@ -326,7 +326,7 @@ describe('layerCensus: recurrent layers', () => {
       "none of the model's 3 weight nodes (Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU, RNN) can be compressed (LSTM: not factorized",
     );
     expect(noLayerMessage(skipped)).toContain(
-      'weights that are quantized only are quantized along with compressible layers of the main graph, and this model has none',
+      'a PTQ or QAF run still quantizes the weights that are quantized only (alone: per channel at the other-weights bits, nothing factorized)',
     );
   });
 });

@@ -226,9 +226,9 @@ export function noLayerMessage(skipped: readonly SkippedLayer[]): string {
     return 'no layer to compress: the model has no Conv, ConvTranspose, Gemm, MatMul, LSTM, GRU or RNN node';
   }
   const advice = ADVICE.find(([re]) => skipped.some((s) => re.test(s.reason)))?.[1];
-  // Quantize-only weights ride along with a compression of main-graph layers; alone they do not.
+  // Quantize-only weights are quantized alone by a quantizing run (pipeline/quantizeOnly.ts).
   const alone = skipped.some((s) => s.reason.includes('quantized only'))
-    ? '; weights that are quantized only are quantized along with compressible layers of the main graph, and this model has none'
+    ? '; a PTQ or QAF run still quantizes the weights that are quantized only (alone: per channel at the other-weights bits, nothing factorized)'
     : '';
   return (
     `no layer to compress: none of the model's ${skipped.length} weight ` +

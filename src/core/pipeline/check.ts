@@ -159,7 +159,13 @@ export async function ptqPeerBytes(
 ): Promise<Uint8Array | null> {
   const isPeer = (r: LayerResult) =>
     r.method === 'ptq' && r.bits >= 8 && r.factors[0]?.scales !== undefined;
-  if (results.every(isPeer)) return null;
+  // A quantize-only run (no results: quantizeOnly.ts) at 8 bits is itself the peer.
+  const otherBits = output.otherWeightBits ?? 8;
+  if (results.every(isPeer) && (results.length > 0 || otherBits >= 8)) return null;
+  if (results.length === 0) {
+    const peer = { ...output, otherWeightBits: 8 };
+    return (await writeCompressedModel(prepared, [], peer, batches, kernels)).bytes;
+  }
   const names = results.map((r) => r.name);
   const jobs = allocationJobs(prepared.model, prepared.layers, {
     settings: { method: 'ptq', bits: 8, perChannel: true },
@@ -185,12 +191,22 @@ function checkFeeds(
   const fixed = fixedDim !== undefined && Number(fixedDim) > 0 ? Number(fixedDim) : null;
   const data = options.data;
   if (data && data.count > 0) {
+    const whole = wholeInputs(model, data);
     const per = data.inputs.reduce((a, i) => a + i.dims.reduce((p, d) => p * d, 1), 0);
-    const n = fixed ? Math.min(fixed, data.count) : sampleCount(data.count, per, false);
-    const size = fixed ?? n;
+    const n = whole.size
+      ? 1
+      : fixed
+        ? Math.min(fixed, data.count)
+        : sampleCount(data.count, per, false);
+    const size = whole.size ? 1 : (fixed ?? n);
     const rows = Array.from({ length: size }, (_, k) => Math.min(k, n - 1));
+    const batch = tensorBatch(data, rows);
+    for (const name of whole) {
+      const b = batch.get(name);
+      if (b) batch.set(name, { ...b, dims: b.dims.slice(1) });
+    }
     return {
-      feeds: ortFeeds(tensorBatch(data, rows)),
+      feeds: ortFeeds(batch),
       inputs: `samples of your inputs (${data.source})`,
       samples: n,
     };
@@ -217,6 +233,17 @@ function checkFeeds(
     return { feeds, inputs: 'calibration images', samples: n };
   }
   return { feeds: generatedFeeds(model, options.inputShapes), inputs: GENERATED, samples: 1 };
+}
+
+/**
+ * Inputs given at the model's full rank (a recurrent state [2, batch, 64], a scalar sample rate):
+ * their batch axis is not the first, or there is none, so they are fed as given, one sample.
+ */
+function wholeInputs(model: OnnxModel, data: TensorSet): Set<string> {
+  const rank = new Map(
+    graphInputs(model).map((v) => [v.name ?? '', v.type?.tensorType?.shape?.dim?.length ?? -1]),
+  );
+  return new Set(data.inputs.filter((i) => rank.get(i.name) === i.dims.length).map((i) => i.name));
 }
 
 /** Seeded normal noise for float inputs, zeros for integer ones; symbolic dims as 1. */

@@ -20,6 +20,7 @@ import { objectiveNotes, withInputMoments } from './inputMoments.ts';
 import { guardLatency } from './latencyGuard.ts';
 import { layerTensors } from './layerBlame.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
+import { quantizeOnlyRun } from './quantizeOnly.ts';
 import { type OutputSettings, writeCompressedModel } from './write.ts';
 
 /** How the layers are factorized: one after another here, or a worker pool in the app. */
@@ -75,12 +76,15 @@ export interface CompressModelOutput {
 
 export async function compressModel(input: CompressModelInput): Promise<CompressModelOutput> {
   const { prepared, signal, onProgress } = input;
-  const results = input.results ? [...input.results] : await factorizeAll(input);
-  if (results.length === 0) throw new Error('no layer to compress: the selection is empty');
+  // No main-graph layer, weights in bodies: those are quantized alone (quantizeOnly.ts).
+  const only = quantizeOnlyRun(prepared, input.allocation?.settings.method, input.output);
+  const results = input.results ? [...input.results] : only ? [] : await factorizeAll(input);
+  if (results.length === 0 && !only)
+    throw new Error('no layer to compress: the selection is empty');
   signal?.throwIfAborted();
   onProgress?.({ status: 'rewriting', loaded: 0, total: 1, progress: 0 });
   const batches = input.calibration?.batches ?? null;
-  const output = input.output ?? {};
+  const output = only ? { ...input.output, otherWeightBits: only.bits } : (input.output ?? {});
   const actBatches = input.calibration?.actBatches ?? batches;
   const written = await writeCompressedModel(prepared, results, output, actBatches, input.kernels);
   let bytes = written.bytes;
@@ -88,7 +92,8 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
   onProgress?.({ status: 'rewriting', loaded: 1, total: 1, progress: 1 });
   let calibrationRuns = 0;
   let referenceStats: Map<string, ChannelStats> | null = null;
-  const calibrate = batches?.length && (input.calibration?.calibrate ?? true);
+  const calibrate = batches?.length && (input.calibration?.calibrate ?? true) && !only;
+  if (only) report = { ...report, notes: [only.note, ...report.notes] };
   if (calibrate) {
     const done = await calibrateCompressedModel(
       prepared,
@@ -118,7 +123,8 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
     report = { ...report, notes: [...report.notes, guard.note] };
   }
   // The file says how it was made; the report's size stays the file's.
-  bytes = withAllocationMetadata(bytes, input.allocation ?? allocationOfResults(results));
+  const allocation = input.allocation ?? (results.length ? allocationOfResults(results) : null);
+  if (allocation) bytes = withAllocationMetadata(bytes, allocation);
   report = {
     ...report,
     // What the validator flagged without refusing (outliers, symbolic input dims) comes first.

@@ -19,6 +19,7 @@ export {
   sequentialFactorizer,
 } from './compressModel.ts';
 export { layerOutputs, type PreparedModel, type PrepareOptions, prepareModel } from './prepare.ts';
+export { type QuantizeOnlyRun, quantizeOnlyRun } from './quantizeOnly.ts';
 export {
   assertValidModel,
   InvalidModelError,

@@ -17,6 +17,7 @@ import type { OnnxModel } from '../onnx/types.ts';
 import { int8ContainersInstead, neededOpset, opsetAdvice } from '../rewrite/opset.ts';
 import { normalSampler } from '../util/prng.ts';
 import { largestActivationBytes, MAX_RUN_ACTIVATION_BYTES, type PreparedModel } from './prepare.ts';
+import { quantizeOnlyRun } from './quantizeOnly.ts';
 import type { OutputSettings } from './write.ts';
 
 /** The compression cannot produce a loadable file as asked; the message says why and what to do. */
@@ -60,7 +61,13 @@ export async function preflight(
   output: OutputSettings = {},
 ): Promise<PreflightReport> {
   const picked = selectLayers(prepared.layers, allocation.settings.method, allocation.selection);
-  if (prepared.layers.length === 0) throw new PreflightError(noLayerMessage(prepared.skipped));
+  if (prepared.layers.length === 0) {
+    const only = quantizeOnlyRun(prepared, allocation.settings.method, output);
+    if (!only) throw new PreflightError(noLayerMessage(prepared.skipped));
+    return checkReachable(prepared, { ...output, otherWeightBits: only.bits }, allocation, [
+      only.note,
+    ]);
+  }
   if (picked.every((l) => allocation.overrides?.[l.name] === 'keep')) {
     const method = methodSpec(allocation.settings.method).label;
     throw new PreflightError(
@@ -68,13 +75,26 @@ export async function preflight(
         `selected for ${method}; select some layers or another method`,
     );
   }
+  return checkReachable(prepared, output, allocation, []);
+}
+
+/** The opset the output needs, proven reachable by raising the original and running it. */
+async function checkReachable(
+  prepared: PreparedModel,
+  output: OutputSettings,
+  allocation: Allocation,
+  first: string[],
+): Promise<PreflightReport> {
   let to = targetOpset(prepared, allocation, output);
   const from = defaultOpset(prepared.model);
   // INT4 out of reach, INT8 not: 4-bit codes go to INT8 containers (the rewrite decides alike).
   const int8For4 = to === 21 ? int8ContainersInstead(prepared.model) : null;
-  const containers = int8For4
-    ? [`4-bit codes will be stored in INT8 containers (8 bits a code): ${int8For4}`]
-    : [];
+  const containers = [
+    ...first,
+    ...(int8For4
+      ? [`4-bit codes will be stored in INT8 containers (8 bits a code): ${int8For4}`]
+      : []),
+  ];
   if (int8For4) to = 13;
   if (to <= from) return { targetOpset: Math.max(to, from), notes: containers };
   const advice = opsetAdvice(prepared.model, from, to);

@@ -102,6 +102,15 @@ function fixedWeightSites(model: OnnxModel): WeightSite[] {
   );
 }
 
+/**
+ * The nodes whose weights the rewrite quantizes only (see the top of this file), with where they
+ * are, e.g. "Conv_0 (inside If branch then_branch)": what a model with no main-graph layer can
+ * still have compressed (src/core/pipeline/quantizeOnly.ts).
+ */
+export function quantizedOnlyLayers(model: OnnxModel): string[] {
+  return [...new Set(fixedWeightSites(model).flatMap((s) => s.readers))];
+}
+
 /** Every name in the model, bodies included, so new names never shadow an outer one. */
 function allNames(g: GraphProto, into = new Set<string>()): Set<string> {
   for (const t of g.initializer ?? []) into.add(t.name ?? '');
