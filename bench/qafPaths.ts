@@ -2,7 +2,7 @@
 //   new: the randomized start (slice SVDs / randomized SVD over sgemm), the default preset
 //        (20 CP-ALS sweeps, or 12 extrapolated ones from rank 512, 3 inner steps, tolerance
 //        1.5e-3, 5 polish rounds; from rank 512 with per-component scales at most 3 outer
-//        steps and 6 polish rounds), blocked float32 solves;
+//        steps, 6 polish rounds and 50 projection candidates), blocked float32 solves;
 //   old: the peer, as before issue #14: the HOSVD start by the JavaScript Jacobi eigensolver
 //        (the Jacobi SVD for a 2-way weight), 25 CP-ALS sweeps, float64 potrf/potrs solves and
 //        an explicit float64 inverse in ADMM, 5 ADMM inner steps, outer tolerance 1e-3 and 4
@@ -37,6 +37,7 @@ export const NEW_SETTINGS = {
   wideCpIterations: ADMM_PRESETS.default.wideCpIterations,
   wideComponentOuter: ADMM_PRESETS.default.wideComponentOuter,
   wideComponentPolish: ADMM_PRESETS.default.wideComponentPolish,
+  wideComponentCandidates: ADMM_PRESETS.default.wideComponentCandidates,
   maxInner: ADMM_PRESETS.default.maxInner,
   tol: ADMM_PRESETS.default.tol,
   polishRounds: ADMM_PRESETS.default.polishRounds,

@@ -8,6 +8,10 @@ describe('ADMM on wide layers with per-component scales', () => {
     const p = wideComponentParams(d, d.wideFromRank, true);
     expect(p.maxOuter).toBe(Math.min(d.maxOuter, d.wideComponentOuter));
     expect(p.polishRounds).toBe(d.wideComponentPolish);
+    expect(p.candidates).toBe(d.wideComponentCandidates);
+    expect(wideComponentParams({ ...d, wideComponentCandidates: 0 }, 5000, true).candidates).toBe(
+      d.candidates,
+    );
   });
 
   it('leaves narrow layers, per-factor scales and the published preset alone', () => {

@@ -35,6 +35,9 @@ export function polishGridFactors(
   const out = factors.map(cloneGrid);
   const values = out.map((f) => f.values);
   const grams = newGramCache();
+  // Each factor's code Gram Q^T Q, carried from one round to the next: only that factor's own
+  // polish moves its codes, and it leaves the Gram of the codes it ends with.
+  const codeGrams: CodeGramMemo[] = out.map(() => ({ qtq: null }));
   for (let round = 0; round < rounds; round++) {
     let moved = 0;
     const cache = newMttkrpCache();
@@ -42,7 +45,7 @@ export function polishGridFactors(
       const g = gramExcept(kernels, target.dims, values, rank, n, grams);
       const f = mttkrp(kernels, target, values, rank, n, cache);
       moved += out[n].columnScales
-        ? polishFactorColumns(kernels, out[n], g, f, target.dims[n], rank, bits)
+        ? polishFactorColumns(kernels, out[n], g, f, target.dims[n], rank, bits, codeGrams[n])
         : polishFactor(kernels, out[n], g, f, target.dims[n], rank, bits);
       forgetGram(grams, n); // polished in place
     }
@@ -135,13 +138,15 @@ export function polishFactorColumns(
   rows: number,
   rank: number,
   bits: number,
+  memo: CodeGramMemo = { qtq: null },
 ): number {
   const qMax = 2 ** (bits - 1) - 1;
   const qMin = -(2 ** (bits - 1));
   const { codes } = factor;
   const s = Float64Array.from(factor.columnScales!);
   const g32 = Float32Array.from(g);
-  columnScalesFor(codesGram(kernels, codes, rows, rank), codes, g, f, rank, s);
+  const qtq = memo.qtq ?? codesGram(kernels, codes, rows, rank);
+  columnScalesFor(qtq, codes, g, f, rank, s);
   const hs = new Float32Array(rows * rank);
   for (let i = 0; i < rows; i++)
     for (let r = 0; r < rank; r++) hs[i * rank + r] = s[r] * codes[i * rank + r];
@@ -164,13 +169,23 @@ export function polishFactorColumns(
       moved++;
     }
   }
-  columnScalesFor(codesGram(kernels, codes, rows, rank), codes, g, f, rank, s);
+  // Unmoved codes have the Gram they came with: the same bits, without the product.
+  memo.qtq = moved > 0 ? codesGram(kernels, codes, rows, rank) : qtq;
+  columnScalesFor(memo.qtq, codes, g, f, rank, s);
   const cs = Float32Array.from(s);
   factor.columnScales = cs;
   for (let i = 0; i < rows; i++) {
     for (let r = 0; r < rank; r++) factor.values[i * rank + r] = cs[r] * codes[i * rank + r];
   }
   return moved;
+}
+
+/**
+ * The Gram Q^T Q of a factor's codes as they are now (null: not known), for the next polish of
+ * the same factor. Whoever changes the codes otherwise must reset it.
+ */
+export interface CodeGramMemo {
+  qtq: Float32Array | null;
 }
 
 /** Q^T Q of codes Q (rows x rank). */
@@ -201,16 +216,46 @@ export function columnScalesFor(
   // M = qtq .* G once (the same float64 products the sweeps used to form on the fly).
   const m = new Float64Array(rank * rank);
   for (let i = 0; i < m.length; i++) m[i] = qtq[i] * g[i];
+  const interleaved = rank >= INTERLEAVED_SUMS_FROM_RANK;
   for (let sweep = 0; sweep < 8; sweep++) {
     for (let r = 0; r < rank; r++) {
       const o = r * rank;
       const diag = m[o + r];
       if (!(diag > 0)) continue;
-      let rest = b[r];
-      for (let c = 0; c < r; c++) rest -= m[o + c] * s[c];
-      for (let c = r + 1; c < rank; c++) rest -= m[o + c] * s[c];
+      let rest: number;
+      if (interleaved) rest = b[r] - rowDot(m, o, s, 0, r) - rowDot(m, o, s, r + 1, rank);
+      else {
+        rest = b[r];
+        for (let c = 0; c < r; c++) rest -= m[o + c] * s[c];
+        for (let c = r + 1; c < rank; c++) rest -= m[o + c] * s[c];
+      }
       const next = rest / diag;
       if (next > 0) s[r] = next;
     }
   }
+}
+
+// From this rank on (the wide layers of issue #14, ADMM_PRESETS' wideFromRank) the scale sweeps
+// sum each row in four interleaved partial sums: a sequential float64 sum waits on the adder's
+// latency at every term, and at rank ~1,100 the 8 sweeps took ~1 s of a layer's polish. The
+// sums differ in the last bits, so narrower layers (ResNet-20/56, rank <= 134) keep the
+// sequential order and their factors bit for bit.
+const INTERLEAVED_SUMS_FROM_RANK = 512;
+
+/** sum over c in [from, to) of m[o + c] * s[c], in four interleaved partial sums. */
+function rowDot(m: Float64Array, o: number, s: Float64Array, from: number, to: number): number {
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
+  let t3 = 0;
+  const end4 = to - ((to - from) % 4);
+  let c = from;
+  for (; c < end4; c += 4) {
+    t0 += m[o + c] * s[c];
+    t1 += m[o + c + 1] * s[c + 1];
+    t2 += m[o + c + 2] * s[c + 2];
+    t3 += m[o + c + 3] * s[c + 3];
+  }
+  for (; c < to; c++) t0 += m[o + c] * s[c];
+  return t0 + t1 + (t2 + t3);
 }
