@@ -37,7 +37,12 @@ test.describe('PP-OCR det in the app', () => {
       timeout: 30_000,
     });
     // Weights from Constant nodes: the layers are found (62 weight layers).
-    await expect(page.locator('table.layer-table tbody tr')).toHaveCount(62, { timeout: 30_000 });
+    await expect(page.locator('table.layer-table tbody tr:not(.layer-fixed)')).toHaveCount(62, {
+      timeout: 30_000,
+    });
+    // Its two ConvTransposes are quantized only: listed after the layers, with the reason.
+    await expect(page.getByTestId('quantized-only-row')).toHaveCount(2);
+    await expect(page.getByTestId('quantized-only-row').first()).toContainText('ConvTranspose');
 
     const field = page.getByRole('textbox', { name: /x/ });
     await field.fill('1,3,160,320');

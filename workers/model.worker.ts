@@ -28,9 +28,17 @@ import {
 import { type PreflightReport, preflight } from '../src/core/pipeline/preflight.ts';
 import { prepareModel } from '../src/core/pipeline/prepare.ts';
 import type { OutputSettings } from '../src/core/pipeline/write.ts';
-import type { InputShapes, ModelOverview, RuntimeCheck } from './protocol/modelTypes.ts';
+import type {
+  InputShapes,
+  ModelOverview,
+  QuantizedOnlyWeights,
+  RuntimeCheck,
+} from './protocol/modelTypes.ts';
+import { quantizedOnlyCensus } from './quantizedOnlyCensus.ts';
 
 interface LoadedModel {
+  /** What a run quantizes only, counted once at open (quantizedOnlyCensus.ts). */
+  quantizedOnly: QuantizedOnlyWeights;
   fileName: string;
   /** Size of the file the user opened. */
   sizeBytes: number;
@@ -63,6 +71,7 @@ async function overview(
     summary: { ...summary, normalization: entry.normalization },
     layers,
     inputShapes,
+    quantizedOnly: entry.quantizedOnly,
   };
 }
 
@@ -81,12 +90,14 @@ const api = {
     // Normalised once here, so the layer names and weights the page, the jobs and the pipeline
     // (which gets these bytes) see are the same.
     const { model, notes } = normalizeModel(source);
+    const normalized = model === source ? bytes : writeModel(model);
     const entry: LoadedModel = {
       fileName,
       sizeBytes: bytes.byteLength,
-      bytes: model === source ? bytes : writeModel(model),
+      bytes: normalized,
       model,
       normalization: notes,
+      quantizedOnly: quantizedOnlyCensus(normalized),
     };
     const modelId = crypto.randomUUID();
     const result = await overview(modelId, entry, null);

@@ -11,6 +11,22 @@ export interface ModelOverview {
   layers: LayerInfo[];
   /** The concrete shapes used for inference, when the user gave some. */
   inputShapes: InputShapes | null;
+  /** Weights outside `layers` that a run quantizes only (with the other layers' bits). */
+  quantizedOnly?: QuantizedOnlyWeights;
+}
+
+/**
+ * ConvTranspose, LSTM/GRU/RNN W and R and layers inside If/Loop/Scan bodies: quantized per channel
+ * at the other layers' bits, never factorized (src/core/rewrite/fixedWeights.ts).
+ */
+export interface QuantizedOnlyWeights {
+  /** The nodes reading them, with where they are, e.g. "up (main graph)". */
+  layers: string[];
+  /** Weight tensors (one shared by both branches of an If counts once). */
+  weights: number;
+  /** Their elements and per-channel scales (cost: quantizedOnlyBytes). */
+  params: number;
+  channels: number;
 }
 
 /** Concrete input shapes by input name, e.g. { input: [1, 3, 224, 224] }. */

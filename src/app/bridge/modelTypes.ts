@@ -3,5 +3,6 @@
 export type {
   InputShapes,
   ModelOverview,
+  QuantizedOnlyWeights,
   RuntimeCheck,
 } from '../../../workers/protocol/modelTypes.ts';

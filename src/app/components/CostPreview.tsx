@@ -1,26 +1,29 @@
 import { useMemo } from 'react';
-import { computeCosts } from '../../core/cost/costModel.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatBytes, formatCount, formatScaled } from '../format.ts';
 import { TERMS } from '../workbench/pointText.ts';
-import { chosenLayers, costChoices } from '../workbench/settings.ts';
+import { previewCosts, type QuantizedOnlyCost } from '../workbench/previewCosts.ts';
+import { chosenLayers } from '../workbench/settings.ts';
 import { useWorkbench } from '../workbench/store.ts';
 
 function percent(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)} %` : '—';
 }
 
+/** The weights outside the layer list, in one sentence (they are in the size above). */
+function quantizedQuote(q: QuantizedOnlyCost): string {
+  const n = q.layers.length;
+  const what = `${n} more layer${n === 1 ? '' : 's'} (ConvTranspose, LSTM/GRU/RNN or inside If/Loop/Scan bodies, listed under the layer table)`;
+  if (q.bits >= 32)
+    return `${what} stay float: ${formatCount(q.params)} weights, ${formatBytes(q.floatWeightBytes)}; other layers at fewer bits would quantize them. Their multiply-adds are not counted.`;
+  return `Includes ${what}, quantized only at ${q.bits} bits per channel: ${formatCount(q.params)} weights, ${formatBytes(q.idealWeightBytes)} instead of ${formatBytes(q.floatWeightBytes)}. Their multiply-adds are not counted.`;
+}
+
 /** The "what if": costs of the current settings, recomputed on every slider move (cost model). */
 export function CostPreview({ model }: { model: ModelOverview }) {
   const settings = useWorkbench((s) => s.settings);
-  const { costs, rankErrors } = useMemo(() => {
-    const { choices, rankErrors } = costChoices(model.layers, settings);
-    const costs = computeCosts(model.layers, choices, {
-      actBits: settings.actBits,
-      otherWeightBits: settings.otherBits,
-    });
-    return { costs, rankErrors };
-  }, [model.layers, settings]);
+  const preview = useMemo(() => previewCosts(model, settings), [model, settings]);
+  const { costs, rankErrors, quantizedOnly } = preview;
   const t = costs.totals;
   const layers = chosenLayers(model.layers, settings).length;
   const biasBytes = (model.summary.params - t.floatParams) * 4;
@@ -44,8 +47,12 @@ export function CostPreview({ model }: { model: ModelOverview }) {
           Model size (weights)
         </dt>
         <dd>
-          {formatBytes(t.idealWeightBytes + biasBytes)}{' '}
-          <span className="muted small">of {formatBytes(t.floatWeightBytes + biasBytes)}</span>
+          <span data-testid="preview-size">
+            {formatBytes(preview.idealWeightBytes + biasBytes)}
+          </span>{' '}
+          <span className="muted small">
+            of {formatBytes(preview.floatWeightBytes + biasBytes)}
+          </span>
         </dd>
       </div>
       <div className="fact">
@@ -60,6 +67,11 @@ export function CostPreview({ model }: { model: ModelOverview }) {
         <dt>Layers compressed</dt>
         <dd>{layers}</dd>
       </div>
+      {quantizedOnly.layers.length > 0 && (
+        <p className="muted small" data-testid="preview-quantized-only">
+          {quantizedQuote(quantizedOnly)}
+        </p>
+      )}
       {rankErrors.length > 0 && (
         <p className="warning small" role="alert" data-testid="rank-errors">
           {rankErrors.length === 1 ? 'Layer' : `${rankErrors.length} layers, e.g.`}{' '}

@@ -14,6 +14,7 @@ import {
   useModelTable,
   worstError,
 } from './LayerSensitivity.tsx';
+import { QuantizedOnlyRows, quantizedOnlyLayers } from './QuantizedOnlyRows.tsx';
 import { SensitivityPanel } from './SensitivityPanel.tsx';
 
 const columns: { key: LayerSortKey | null; label: string; numeric?: boolean }[] = [
@@ -94,6 +95,7 @@ export function LayerTable({ model }: { model: ModelOverview }) {
     () => new Map((selected?.layers ?? []).map((l) => [l.name, l.error])),
     [selected],
   );
+  const fixed = useMemo(() => quantizedOnlyLayers(model), [model]);
   const eligible = useMemo(
     () => new Set(eligibleLayers(model.layers, settings.method).map((l) => l.name)),
     [model.layers, settings.method],
@@ -102,7 +104,10 @@ export function LayerTable({ model }: { model: ModelOverview }) {
     <section className="panel" aria-labelledby="layers-title">
       <div className="panel-head">
         <h2 id="layers-title">Layers</h2>
-        <span className="muted">{formatCount(model.layers.length)} with weights</span>
+        <span className="muted">
+          {formatCount(model.layers.length)} with weights
+          {fixed.length > 0 && ` (+${formatCount(fixed.length)} quantized only)`}
+        </span>
       </div>
       <AllocationControls layers={model.layers} />
       <SensitivityPanel model={model} />
@@ -189,6 +194,14 @@ export function LayerTable({ model }: { model: ModelOverview }) {
                 </tr>
               );
             })}
+            <QuantizedOnlyRows
+              layers={fixed}
+              lead={picking ? 1 : 0}
+              tail={
+                SENSITIVITY_HEADERS.length + overrideHeaders(settings).length + (selected ? 1 : 0)
+              }
+              otherBits={settings.otherBits}
+            />
           </tbody>
         </table>
       </div>
