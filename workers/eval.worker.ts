@@ -19,6 +19,12 @@ import { type ModelSweepOptions, runModelSweep } from '../src/core/sweep/modelSw
 import type { SweepGridSpec, SweepRow } from '../src/core/sweep/types.ts';
 import type { ProgressCallback } from '../src/core/util/progress.ts';
 import {
+  type ArraysAgreement,
+  type ArraysRequest,
+  compareOnArrays,
+  type OutputAgreement,
+} from './arraysAgreement.ts';
+import {
   type BuildRequest,
   type BuildResult,
   buildCompressed,
@@ -32,7 +38,16 @@ import {
 } from './compressedBuild.ts';
 import { sweepCache } from './idbSweepCache.ts';
 
-export type { BuildRequest, BuildResult, EvaluationPart, MomentsRequest, MomentsResult };
+export type {
+  ArraysAgreement,
+  ArraysRequest,
+  BuildRequest,
+  BuildResult,
+  EvaluationPart,
+  MomentsRequest,
+  MomentsResult,
+  OutputAgreement,
+};
 
 export interface SweepRequest {
   /** Transferred. */
@@ -206,6 +221,14 @@ const api = {
       const result = await buildInputMoments(request, set, onProgress, signal);
       return Comlink.transfer(result, momentBuffers(Object.values(result.moments)));
     });
+  },
+
+  /**
+   * Without labelled images: the written model against the original on the user's arrays
+   * (agreement with the original, never accuracy).
+   */
+  compareOnArrays(request: ArraysRequest, onProgress?: ProgressCallback): Promise<ArraysAgreement> {
+    return track((signal) => compareOnArrays(request, runtime, onProgress, signal));
   },
 
   /** Runs a sweep grid with the IndexedDB cache; rows stream to `onRow` as they come. */

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { formatBytes } from '../format.ts';
 import { useAppStore } from '../store.ts';
 import { isAllocated, methodText } from '../workbench/allocation.ts';
+import { agreementFigure, arraysSentence, outputChange } from '../workbench/arraysText.ts';
 import { errorMessage } from '../workbench/datasetActions.ts';
 import { downloadHtmlReport, downloadModel, downloadReport } from '../workbench/download.ts';
 import { isOpenModelRow, otherModelRuns, useOpenModelHash } from '../workbench/modelHistory.ts';
@@ -67,6 +68,7 @@ function ResultLine({
 }) {
   const s = row.settings;
   const e = row.evaluation;
+  const a = row.arrays ?? null;
   return (
     <tr
       data-testid="result-row"
@@ -97,17 +99,42 @@ function ResultLine({
             {row.check.reason ?? row.check.text}
           </div>
         )}
+        {a && (
+          <div className="muted small" data-testid="result-arrays">
+            {arraysSentence(a)}
+          </div>
+        )}
       </td>
       <td>{isAllocated(s) ? 'per layer' : sizeLabel(s)}</td>
       <td className="num">{isQuantizingMethod(s.method) ? s.bits : 'float'}</td>
       <td className="num">{s.actBits < 32 ? s.actBits : 'float'}</td>
       <td>{row.calibrated ? 'yes' : 'no'}</td>
       <td className="num">{row.meanError.toFixed(4)}</td>
-      <td className="num" data-testid="result-accuracy">
-        {pct(e?.accuracy)}
-      </td>
-      <td className="num">{pct(e?.agreement)}</td>
-      <td className="num">{e?.klDiv == null ? '—' : e.klDiv.toFixed(4)}</td>
+      {a && !e ? (
+        <>
+          <td
+            className="num muted small"
+            data-testid="result-accuracy"
+            title="Your arrays have no labels: the run is compared with the original model instead"
+          >
+            no labels
+          </td>
+          <td className="num" data-testid="result-arrays-agreement">
+            {pct(agreementFigure(a), 1)}
+          </td>
+          <td className="num" data-testid="result-arrays-change">
+            {outputChange(a)}
+          </td>
+        </>
+      ) : (
+        <>
+          <td className="num" data-testid="result-accuracy">
+            {pct(e?.accuracy)}
+          </td>
+          <td className="num">{pct(e?.agreement)}</td>
+          <td className="num">{e?.klDiv == null ? '—' : e.klDiv.toFixed(4)}</td>
+        </>
+      )}
       <td className="num" data-testid="result-bop">
         {row.bopPercent.toFixed(2)} %
       </td>
@@ -155,10 +182,14 @@ const HEADERS: [string, string, boolean][] = [
   ['Calibrated', 'Output statistics re-fitted after compression', false],
   ['Layer error', 'Mean relative weight error ‖W − Ŵ‖ / ‖W‖ over the compressed layers', true],
   ['Accuracy', TERMS.accuracy, true],
-  ['Agreement', 'Share of images where the top-1 class equals the original model’s', true],
+  [
+    'Agreement',
+    'Share of images (or of your arrays’ samples) where the top-1 class, or a probability map’s pixel, equals the original model’s',
+    true,
+  ],
   [
     'Output change',
-    'KL: Kullback–Leibler divergence of the output from the original model’s',
+    'KL: Kullback–Leibler divergence of the output from the original model’s; on your arrays, the relative L2 distance of the first output from the original’s',
     true,
   ],
   ['Compute (BOPs)', TERMS.compute, true],

@@ -1,7 +1,9 @@
 // The one-page report of a configuration: one self-contained HTML file (inline style and SVG,
 // no script, nothing fetched) with the settings, the model and data hashes, the metrics beside
 // the original model's on the same images, the per-layer table and the charts as drawn.
+
 import { formatBytes } from '../format.ts';
+import { arraysSentence } from './arraysText.ts';
 import type { OriginalRow } from './resultGroups.ts';
 import { isQuantizingMethod, METHOD_LABELS, sizeLabel } from './settings.ts';
 import type { ResultRow } from './store.ts';
@@ -125,6 +127,8 @@ export function htmlReport(input: HtmlReportInput): string {
     ['Evaluation data', row.dataFileName ?? 'none'],
     ['Data SHA-256', row.dataHash ?? '—'],
     ['Images evaluated', e ? e.images.toLocaleString('en-US') : '—'],
+    // Without labelled images: agreement with the original on the user's arrays, not accuracy.
+    ...(row.arrays ? [['Your arrays', arraysSentence(row.arrays)] as [string, string]] : []),
     ['Measured', new Date(row.createdAt).toISOString()],
     ['Report made', `${input.generatedAt} by ${input.app.name} ${input.app.version}`],
   ];

@@ -10,7 +10,7 @@ import type { CompressJob, LayerProgress, LayerResult } from '../../core/factor/
 import type { ProgressEvent } from '../../core/util/progress.ts';
 import { compressLayers, compressPool } from '../bridge/compressPool.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
-import type { BuildResult, PredictionSample } from '../bridge/evalTypes.ts';
+import type { ArraysAgreement, BuildResult, PredictionSample } from '../bridge/evalTypes.ts';
 import { modelWorker } from '../bridge/modelClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';
@@ -257,7 +257,7 @@ function separateImages(source: CalibrationSource): number | undefined {
 }
 
 /** The user's arrays when they were matched to the model open now, else null. */
-function openModelArrays(): TensorSet | null {
+export function openModelArrays(): TensorSet | null {
   const arrays = useSession.getState().inputArrays;
   const model = useAppStore.getState().model;
   return arrays && model && arrays.modelId === model.modelId ? arrays.set : null;
@@ -357,4 +357,26 @@ export async function evaluateBytes(
     threads: report.threads,
   };
   return { summary, sample: report.sample };
+}
+
+/**
+ * Without labelled images: the written model against the original on the user's arrays, every
+ * output (agreement with the original, never accuracy); samples that calibrated the run are left
+ * out when others remain.
+ */
+export function compareOnArrays(
+  input: { model: Uint8Array; reference: Uint8Array; data: TensorSet; calibratedOnArrays: boolean },
+  signal: AbortSignal,
+  onProgress: (p: ProgressEvent) => void,
+): Promise<ArraysAgreement> {
+  const model = input.model.slice().buffer;
+  const reference = input.reference.slice().buffer;
+  const call = evalWorker().compareOnArrays(
+    Comlink.transfer(
+      { model, reference, data: input.data, calibratedOnArrays: input.calibratedOnArrays },
+      [model, reference],
+    ),
+    Comlink.proxy(onProgress),
+  );
+  return abortable(call, signal);
 }

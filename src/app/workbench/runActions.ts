@@ -6,7 +6,7 @@ import type { LayerProgress, LayerResult } from '../../core/factor/types.ts';
 import type { CompressionReport } from '../../core/rewrite/index.ts';
 import type { ProgressEvent } from '../../core/util/progress.ts';
 import { evalWorker, onEvalWorkerCrash, restartEvalWorker } from '../bridge/evalClient.ts';
-import type { PredictionSample } from '../bridge/evalTypes.ts';
+import type { ArraysAgreement, PredictionSample } from '../bridge/evalTypes.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';
 import { isAbort } from './abortable.ts';
@@ -17,10 +17,12 @@ import {
   buildModel,
   type CalibrationSource,
   calibrationSource,
+  compareOnArrays,
   evaluateBytes,
   factorizeLayers,
   modelKey,
   objectiveStatement,
+  openModelArrays,
   originalBytes,
 } from './pipeline.ts';
 import { keepSample, SAMPLE_IMAGES } from './predictions.ts';
@@ -186,7 +188,10 @@ async function compressConfiguration(
   // Images of the evaluation set that went to calibration are not evaluated.
   const setAside =
     source?.kind === 'evaluation' && built.calibrationImages > 0 ? source.images : undefined;
-  return { results, original, built: { ...built, objective }, setAside };
+  // Without images the arrays gave the ranges, the calibration or the statistics (if asked).
+  const calibratedOnArrays =
+    source === null && (built.calibrated || settings.actBits < 32 || moments !== null);
+  return { results, original, built: { ...built, objective }, setAside, calibratedOnArrays };
 }
 
 /** Why the separate calibration set cannot feed the model's input, or null. */
@@ -247,6 +252,7 @@ function resultRow(
   },
   evaluation: EvalSummary | null,
   sha256: string | null,
+  arrays: ArraysAgreement | null = null,
 ): ResultRow {
   const totals = built.report.totals;
   return {
@@ -268,6 +274,7 @@ function resultRow(
     objective: built.objective,
     modelHash: sha256,
     check: built.checkSummary,
+    ...(arrays && { arrays }),
   };
 }
 
@@ -292,14 +299,23 @@ async function compressAndEvaluateOnce(): Promise<void> {
     run: { ...IDLE_RUN, phase: 'compressing', detail: 'starting', startedAt: performance.now() },
   });
   try {
-    const { results, original, built, setAside } = await compressConfiguration(
+    const { results, original, built, setAside, calibratedOnArrays } = await compressConfiguration(
       model,
       settings,
       signal,
     );
     let evaluation: EvalSummary | null = null;
     let sample: PredictionSample | null = null;
+    let arrays: ArraysAgreement | null = null;
     const data = useSession.getState().datasets.evaluation;
+    const inputArrays = data ? null : openModelArrays();
+    if (inputArrays) {
+      arrays = await compareOnArrays(
+        { model: built.bytes, reference: original, data: inputArrays, calibratedOnArrays },
+        signal,
+        stepProgress('evaluating', 0.8, 0.2),
+      );
+    }
     if (data) {
       await floatBaseline(original, signal, model, setAside);
       ({ summary: evaluation, sample } = await evaluateBytes(
@@ -317,7 +333,7 @@ async function compressAndEvaluateOnce(): Promise<void> {
       ));
     }
     const sha256 = await modelHash(model).catch(() => null);
-    const row = resultRow(model, settings, results, built, evaluation, sha256);
+    const row = resultRow(model, settings, results, built, evaluation, sha256, arrays);
     artifacts.set(row.id, { bytes: built.bytes, report: built.report });
     keepSample(row.id, sample);
     useWorkbench.setState((s) => ({ results: [...s.results, row] }));
@@ -326,7 +342,11 @@ async function compressAndEvaluateOnce(): Promise<void> {
     patchRun({
       phase: 'done',
       progress: 1,
-      detail: data ? 'evaluated' : 'compressed (no evaluation data)',
+      detail: data
+        ? 'evaluated'
+        : arrays
+          ? 'compared with the original on your arrays (no labels: agreement, not accuracy)'
+          : 'compressed (no evaluation data)',
     });
   } catch (err) {
     patchRun(failure(err));

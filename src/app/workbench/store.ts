@@ -6,7 +6,7 @@ import { type PersistStorage, persist, type StorageValue } from 'zustand/middlew
 import type { TensorSet } from '../../core/data/tensors.ts';
 import type { PreprocessSpec } from '../../core/data/types.ts';
 import type { SweepRow } from '../../core/sweep/types.ts';
-import type { DatasetSummary } from '../bridge/evalTypes.ts';
+import type { ArraysAgreement, DatasetSummary } from '../bridge/evalTypes.ts';
 import { readJson, removeItem, writeBounded } from '../storage.ts';
 import { type CompressSettings, DEFAULT_SETTINGS } from './settings.ts';
 import { DEFAULT_SWEEP_CHOICE, type SweepChoice } from './sweepGrid.ts';
@@ -71,6 +71,9 @@ export interface ResultRow {
   /** The written model run next to the original and an 8-bit PTQ of the same layers (absent on
    * rows saved before). */
   check?: CheckSummary | null;
+  /** Without labelled images: agreement with the original on the user's arrays (never an
+   * accuracy); absent when evaluated on images, without arrays, and on rows saved before. */
+  arrays?: ArraysAgreement | null;
 }
 
 /** The pipeline's check of a written model: failed when its outputs differ far more than an
