@@ -1,10 +1,14 @@
 // One thread of the CLI's worker pool (threadPool.ts): loads the kernels the main thread chose,
 // then compresses one layer per request with the engine's compressLayer and posts the result
-// back (its arrays transferred), with throttled progress in between.
+// back (its arrays transferred), with throttled progress in between. With room for helpers,
+// its big kernel calls are split across the pool's idle workers that join its team; sent to
+// help, it serves another worker's team until asked to leave (src/core/kernels/threaded.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { compressLayer } from '../core/factor/compressLayer.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../core/factor/types.ts';
 import { loadKernels } from '../core/kernels/index.ts';
+import { runShare, type ThreadedOptions, threadedKernels } from '../core/kernels/threaded.ts';
+import { createTeam, type KernelTeam, serveTeam } from '../core/kernels/threadedTeam.ts';
 import { throttleProgress } from '../core/util/progress.ts';
 
 export interface PoolRequest {
@@ -12,8 +16,21 @@ export interface PoolRequest {
   job: CompressJob;
 }
 
+/** Join `team` as its helper in `slot` until asked to leave (in-layer threads). */
+export interface PoolHelp {
+  help: { team: KernelTeam; slot: number };
+}
+
+/** workerData: the kernel build, and room for helpers in this worker's own layers. */
+export interface PoolWorkerData {
+  relaxedSimd?: boolean;
+  helperSlots?: number;
+  inLayer?: Omit<ThreadedOptions, 'note'>;
+}
+
 export type PoolReply =
-  | { kind: 'ready'; kernels: string }
+  | { kind: 'ready'; kernels: string; team: KernelTeam | null }
+  | { kind: 'left'; slot: number }
   | { kind: 'progress'; index: number; progress: LayerProgress }
   | { kind: 'result'; index: number; result: LayerResult }
   | { kind: 'error'; index: number; message: string };
@@ -38,9 +55,19 @@ function transferables(result: LayerResult): ArrayBuffer[] {
 
 const port = parentPort;
 if (port) {
-  const { relaxedSimd } = (workerData ?? {}) as { relaxedSimd?: boolean };
-  const kernels = await loadKernels({ relaxedSimd: relaxedSimd ?? false });
-  port.on('message', ({ index, job }: PoolRequest) => {
+  const { relaxedSimd, helperSlots, inLayer } = (workerData ?? {}) as PoolWorkerData;
+  const base = await loadKernels({ relaxedSimd: relaxedSimd ?? false });
+  // Idle workers of the pool may join this one's team and take shares of its big calls.
+  const team = helperSlots ? createTeam(helperSlots) : null;
+  const kernels = team ? threadedKernels(base, team, inLayer) : base;
+  port.on('message', (request: PoolRequest | PoolHelp) => {
+    if ('help' in request) {
+      const { slot } = request.help;
+      serveTeam(base, request.help.team, slot, runShare);
+      port.postMessage({ kind: 'left', slot } satisfies PoolReply);
+      return;
+    }
+    const { index, job } = request;
     try {
       const report = throttleProgress((progress: LayerProgress) =>
         port.postMessage({ kind: 'progress', index, progress } satisfies PoolReply),
@@ -55,5 +82,5 @@ if (port) {
       port.postMessage({ kind: 'error', index, message } satisfies PoolReply);
     }
   });
-  port.postMessage({ kind: 'ready', kernels: kernels.name } satisfies PoolReply);
+  port.postMessage({ kind: 'ready', kernels: kernels.name, team } satisfies PoolReply);
 }

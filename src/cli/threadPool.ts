@@ -3,6 +3,10 @@
 // order. Each worker runs the engine's compressLayer on the same kernels as this thread, and a
 // layer's result depends only on its job (weight, settings, seed), so any thread count gives the
 // same bytes as one (test/cli/threadPool.test.ts). With one thread nothing is spawned.
+// In-layer threads: a worker with no layer left to take joins a busy worker's kernel team and
+// computes shares of its big matrix products and projections (src/core/kernels/threaded.ts),
+// bitwise as that worker would, so the tail of a run, and a layer that runs alone, use every
+// thread. A layer arriving later calls the helpers back.
 // A cancel (the signal) terminates the busy workers; Ctrl-C ends the process and its workers.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
@@ -13,9 +17,16 @@ import { configureOrt } from '../core/eval/session.ts';
 import { compressLayer } from '../core/factor/compressLayer.ts';
 import { dominantLayerNote, estimateJobSeconds } from '../core/factor/estimate.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../core/factor/types.ts';
+import {
+  clearLeave,
+  freeSlot,
+  type KernelTeam,
+  markDead,
+  requestLeave,
+} from '../core/kernels/threadedTeam.ts';
 import type { Kernels } from '../core/kernels/types.ts';
 import type { Factorizer } from '../core/pipeline/index.ts';
-import type { PoolReply, PoolRequest } from './poolWorker.ts';
+import type { PoolHelp, PoolReply, PoolRequest, PoolWorkerData } from './poolWorker.ts';
 import { UsageError } from './util.ts';
 
 /** Cores this process may use (os.availableParallelism: the affinity mask where Node reads it). */
@@ -63,6 +74,36 @@ export interface PooledFactorizerOptions {
   onResult?: (result: LayerResult, done: number, count: number) => void;
   /** A line for the user: one layer dominates the run (dominantLayerNote). */
   note?: (line: string) => void;
+  /** In-layer threads (on by default); false keeps every layer on one thread. */
+  inLayer?: InLayerOptions | false;
+}
+
+export interface InLayerOptions {
+  /** Smallest estimated layer time (s) idle threads help with, or spawn for; default 1. */
+  minSeconds?: number;
+  /** Smallest kernel call split (multiply-adds); default threaded.ts's. */
+  minMacs?: number;
+  /** Smallest per-channel projection split (values); default threaded.ts's. */
+  minProjectValues?: number;
+}
+
+/**
+ * QAF_IN_LAYER_MIN_SECONDS: the estimated layer time from which idle threads help (default 1;
+ * tests lower it so small layers take the in-layer path).
+ */
+function envMinSeconds(): number | undefined {
+  const v = Number(process.env.QAF_IN_LAYER_MIN_SECONDS);
+  return process.env.QAF_IN_LAYER_MIN_SECONDS && Number.isFinite(v) ? v : undefined;
+}
+
+/** The note for a layer that dominates a run whose idle threads help inside it. */
+function helpedLayerNote(jobs: readonly CompressJob[], threads: number): string | null {
+  const plain = dominantLayerNote(jobs, threads);
+  if (!plain) return null;
+  const est = jobs.map(estimateJobSeconds);
+  const top = est.indexOf(Math.max(...est));
+  const pct = Math.round((100 * est[top]) / est.reduce((s, e) => s + e, 0));
+  return `${jobs[top].name} is about ${pct} % of the estimated work: threads without a layer help inside it (its big matrix products and projections), so it runs faster but not ${threads} times faster`;
 }
 
 /**
@@ -75,8 +116,16 @@ export function pooledFactorizer(
   options: PooledFactorizerOptions = {},
 ): Factorizer {
   return async (jobs, hooks) => {
-    const pool = new LayerPool(kernels, Math.min(threads, jobs.length));
-    const dominant = dominantLayerNote(jobs, pool.threads);
+    const inLayer = options.inLayer ?? { minSeconds: envMinSeconds() };
+    const minSeconds = inLayer ? (inLayer.minSeconds ?? 1) : Number.POSITIVE_INFINITY;
+    // More threads than layers pay only when a layer is big enough to share.
+    const helped = jobs.some((job) => estimateJobSeconds(job) >= minSeconds);
+    const pool = new LayerPool(kernels, helped ? threads : Math.min(threads, jobs.length), {
+      inLayer,
+    });
+    const dominant = inLayer
+      ? helpedLayerNote(jobs, pool.threads)
+      : dominantLayerNote(jobs, pool.threads);
     if (dominant) options.note?.(dominant);
     let done = 0;
     const onAbort = () => pool.close(hooks.signal?.reason ?? new Error('cancelled'));
@@ -118,15 +167,25 @@ export class LayerPool {
   private queue: Task[] = [];
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Task>();
+  /** Each worker's kernel team (in-layer threads), and who helps whom in which slot. */
+  private readonly teams = new Map<Worker, KernelTeam>();
+  private readonly helping = new Map<Worker, { owner: Worker; slot: number }>();
+  private readonly deadSlots = new Map<Worker, number[]>();
   private spawned = 0;
   private seq = 0;
   private scheduled = false;
   private closed: unknown = null;
+  private readonly inLayer: InLayerOptions | false;
+  /** Times an idle worker was sent to help a busy one (tests). */
+  helpsSent = 0;
 
   constructor(
     private readonly kernels: Kernels,
     readonly threads: number,
-  ) {}
+    options: { inLayer?: InLayerOptions | false } = {},
+  ) {
+    this.inLayer = threads > 1 ? (options.inLayer ?? { minSeconds: envMinSeconds() }) : false;
+  }
 
   compress(job: CompressJob, onProgress?: (p: LayerProgress) => void): Promise<LayerResult> {
     if (this.closed) return Promise.reject(this.closed);
@@ -149,6 +208,8 @@ export class LayerPool {
     this.busy.clear();
     for (const worker of this.idle) void worker.terminate();
     this.idle.length = 0;
+    for (const worker of this.helping.keys()) void worker.terminate();
+    this.helping.clear();
   }
 
   // Deferred a turn, so a burst of submissions is sorted before the first one starts.
@@ -182,16 +243,92 @@ export class LayerPool {
     }
     while (this.queue.length > 0 && this.idle.length > 0) this.start(this.idle.pop()!);
     while (this.queue.length > 0 && this.spawned < this.threads) this.spawn();
+    if (this.inLayer) this.balanceHelpers(this.inLayer.minSeconds ?? 1);
+  }
+
+  /** A busy worker whose layer is worth helping and has a free slot: the least helped, largest. */
+  private ownerToHelp(minSeconds: number): { owner: Worker; slot: number } | null {
+    let best: { owner: Worker; slot: number; helpers: number; estimate: number } | null = null;
+    for (const [owner, task] of this.busy) {
+      const team = this.teams.get(owner);
+      if (!team || task.estimate < minSeconds) continue;
+      const used = new Set(this.deadSlots.get(owner));
+      for (const h of this.helping.values()) if (h.owner === owner) used.add(h.slot);
+      const helpers = used.size;
+      let slot = 0;
+      while (used.has(slot)) slot++;
+      if (slot >= team.slots) continue;
+      if (
+        !best ||
+        helpers < best.helpers ||
+        (helpers === best.helpers && task.estimate > best.estimate)
+      ) {
+        best = { owner, slot, helpers, estimate: task.estimate };
+      }
+    }
+    return best && { owner: best.owner, slot: best.slot };
+  }
+
+  // Queued layers call helpers back; otherwise idle workers (spawned if need be) join teams.
+  private balanceHelpers(minSeconds: number): void {
+    if (this.queue.length > 0) {
+      for (const { owner, slot } of this.helping.values()) {
+        const team = this.teams.get(owner);
+        if (team) requestLeave(team, slot);
+      }
+      return;
+    }
+    for (;;) {
+      const target = this.ownerToHelp(minSeconds);
+      if (!target) return;
+      const helper = this.idle.pop();
+      if (!helper) {
+        const starting = this.spawned - this.idle.length - this.busy.size - this.helping.size;
+        if (starting === 0 && this.spawned < this.threads) this.spawn();
+        return;
+      }
+      const team = this.teams.get(target.owner)!;
+      clearLeave(team, target.slot);
+      this.helping.set(helper, target);
+      helper.postMessage({ help: { team, slot: target.slot } } satisfies PoolHelp);
+      this.helpsSent++;
+    }
+  }
+
+  /** The owner's layer ended (or it stopped): its helpers leave; dead slots are free again. */
+  private releaseHelpers(owner: Worker, ownerGone: boolean): void {
+    const team = this.teams.get(owner);
+    if (!team) return;
+    for (const h of this.helping.values()) {
+      if (h.owner !== owner) continue;
+      if (ownerGone) markDead(team, h.slot);
+      else requestLeave(team, h.slot);
+    }
+    for (const slot of this.deadSlots.get(owner) ?? []) freeSlot(team, slot);
+    this.deadSlots.delete(owner);
   }
 
   private spawn(): void {
     this.spawned++;
-    const worker = spawnWorker(this.kernels.name);
+    const inLayer = this.inLayer;
+    const worker = spawnWorker(this.kernels.name, {
+      helperSlots: inLayer ? this.threads - 1 : 0,
+      inLayer: inLayer
+        ? { minMacs: inLayer.minMacs, minProjectValues: inLayer.minProjectValues }
+        : undefined,
+    });
     // Referenced while busy only: an idle pool never keeps the process alive.
     let gone = false;
     worker.on('message', (reply: PoolReply) => {
       const task = this.busy.get(worker);
+      if (reply.kind === 'left') {
+        this.helping.delete(worker);
+        if (!gone) this.idle.push(worker);
+        this.pump();
+        return;
+      }
       if (reply.kind === 'ready') {
+        if (reply.team) this.teams.set(worker, reply.team);
         if (reply.kernels !== this.kernels.name) {
           this.close(
             new Error(
@@ -209,6 +346,7 @@ export class LayerPool {
         task.onProgress?.(reply.progress);
       } else {
         this.busy.delete(worker);
+        this.releaseHelpers(worker, false);
         worker.unref();
         if (reply.kind === 'error') task.reject(new Error(reply.message));
         else task.resolve(reply.result);
@@ -221,6 +359,19 @@ export class LayerPool {
       gone = true;
       const task = this.busy.get(worker);
       this.busy.delete(worker);
+      this.releaseHelpers(worker, true);
+      this.teams.delete(worker);
+      const helped = this.helping.get(worker);
+      this.helping.delete(worker);
+      const ownerTeam = helped && this.teams.get(helped.owner);
+      if (helped && ownerTeam) {
+        // Its owner's call fails with the reason rather than waiting; the slot is reused later.
+        markDead(ownerTeam, helped.slot);
+        this.deadSlots.set(helped.owner, [
+          ...(this.deadSlots.get(helped.owner) ?? []),
+          helped.slot,
+        ]);
+      }
       const at = this.idle.indexOf(worker);
       if (at >= 0) this.idle.splice(at, 1);
       this.spawned--;
@@ -256,7 +407,7 @@ const require = createRequire(import.meta.url);
 
 // The worker runs src/cli/poolWorker.ts. Node does not load TypeScript by itself: a one-line
 // ES module (a data: URL) registers tsx in the new thread first, as bin/qaf does for the CLI.
-function spawnWorker(kernelsName: string): Worker {
+function spawnWorker(kernelsName: string, workerData: PoolWorkerData): Worker {
   const entry = new URL('./poolWorker.ts', import.meta.url).href;
   const tsxApi = pathToFileURL(
     `${dirname(require.resolve('tsx/package.json'))}/dist/esm/api/index.mjs`,
@@ -267,7 +418,7 @@ function spawnWorker(kernelsName: string): Worker {
     `await import(${JSON.stringify(entry)});`,
   ].join('\n');
   return new Worker(new URL(`data:text/javascript,${encodeURIComponent(code)}`), {
-    workerData: { relaxedSimd: kernelsName === 'wasm-relaxed-simd' },
+    workerData: { ...workerData, relaxedSimd: kernelsName === 'wasm-relaxed-simd' },
   });
 }
 
