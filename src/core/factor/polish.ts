@@ -3,7 +3,8 @@
 // along one code exactly, so the error never rises and every value stays scale * code on a
 // per-factor grid.
 
-import type { Kernels } from '../kernels/types.ts';
+import { codeSweep } from '../kernels/codeSweep.ts';
+import type { CodeSweepArgs, Kernels } from '../kernels/types.ts';
 import {
   type CpTarget,
   forgetGram,
@@ -68,34 +69,24 @@ export function polishFactor(
   rank: number,
   bits: number,
 ): number {
-  const qMax = 2 ** (bits - 1) - 1;
-  const qMin = -(2 ** (bits - 1));
   const { codes } = factor;
   const qg = codesTimesG(kernels, codes, Float32Array.from(g), rows, rank);
   const s = bestScale(codes, qg, f) || factor.scale;
-  const grad = new Float64Array(rank); // row i of (H G - F), half the gradient
-  let moved = 0;
-  for (let i = 0; i < rows; i++) {
-    const o = i * rank;
-    for (let c = 0; c < rank; c++) grad[c] = s * qg[o + c] - f[o + c];
-    let rowMoved = false;
-    for (let r = 0; r < rank; r++) {
-      const curvature = g[r * rank + r];
-      if (!(curvature > 0)) continue;
-      const q = codes[o + r];
-      // The objective along this code is a parabola: round its vertex onto the grid.
-      const next = Math.min(qMax, Math.max(qMin, Math.round(q - grad[r] / (curvature * s))));
-      if (next === q) continue;
-      const delta = s * (next - q);
-      for (let c = 0; c < rank; c++) grad[c] += delta * g[r * rank + c];
-      codes[o + r] = next;
-      moved++;
-      rowMoved = true;
-    }
-    // Row i of Q G for the new codes is (grad + F) / s: kept up to date by the moves above, so
-    // the closing scale needs no second product.
-    if (rowMoved) for (let c = 0; c < rank; c++) qg[o + c] = (grad[c] + f[o + c]) / s;
-  }
+  // Row i of half the gradient, H G - F, is s QG - F. The sweep writes row i of Q G for the new
+  // codes back into qg ((gradient + F) / s), so the closing scale needs no second product.
+  const moved = sweepCodes(kernels, {
+    codes,
+    base: qg,
+    mult: s,
+    f,
+    g,
+    scales: new Float64Array(rank).fill(s),
+    rows,
+    rank,
+    bits,
+    skipNonPositiveScales: false,
+    writeBack: true,
+  });
   factor.scale = bestScale(codes, qg, f) || s;
   for (let i = 0; i < codes.length; i++) factor.values[i] = factor.scale * codes[i];
   return moved;
@@ -140,8 +131,6 @@ export function polishFactorColumns(
   bits: number,
   memo: CodeGramMemo = { qtq: null },
 ): number {
-  const qMax = 2 ** (bits - 1) - 1;
-  const qMin = -(2 ** (bits - 1));
   const { codes } = factor;
   const s = Float64Array.from(factor.columnScales!);
   const g32 = Float32Array.from(g);
@@ -152,23 +141,19 @@ export function polishFactorColumns(
     for (let r = 0; r < rank; r++) hs[i * rank + r] = s[r] * codes[i * rank + r];
   const hg = new Float32Array(rows * rank);
   kernels.sgemm(false, false, rows, rank, rank, 1, hs, rank, g32, rank, 0, hg, rank);
-  const grad = new Float64Array(rank);
-  let moved = 0;
-  for (let i = 0; i < rows; i++) {
-    const o = i * rank;
-    for (let c = 0; c < rank; c++) grad[c] = hg[o + c] - f[o + c];
-    for (let r = 0; r < rank; r++) {
-      const curvature = g[r * rank + r];
-      if (!(curvature > 0) || !(s[r] > 0)) continue;
-      const q = codes[o + r];
-      const next = Math.min(qMax, Math.max(qMin, Math.round(q - grad[r] / (curvature * s[r]))));
-      if (next === q) continue;
-      const delta = s[r] * (next - q);
-      for (let c = 0; c < rank; c++) grad[c] += delta * g[r * rank + c];
-      codes[o + r] = next;
-      moved++;
-    }
-  }
+  const moved = sweepCodes(kernels, {
+    codes,
+    base: hg,
+    mult: 1,
+    f,
+    g,
+    scales: s,
+    rows,
+    rank,
+    bits,
+    skipNonPositiveScales: true,
+    writeBack: false,
+  });
   // Unmoved codes have the Gram they came with: the same bits, without the product.
   memo.qtq = moved > 0 ? codesGram(kernels, codes, rows, rank) : qtq;
   columnScalesFor(memo.qtq, codes, g, f, rank, s);
@@ -186,6 +171,11 @@ export function polishFactorColumns(
  */
 export interface CodeGramMemo {
   qtq: Float32Array | null;
+}
+
+/** The kernels' code sweep, or the reference where they have none. */
+function sweepCodes(kernels: Kernels, args: CodeSweepArgs): number {
+  return kernels.codeSweep ? kernels.codeSweep(args) : codeSweep(args);
 }
 
 /** Q^T Q of codes Q (rows x rank). */

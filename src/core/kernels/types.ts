@@ -1,5 +1,8 @@
 // The kernel contract shared by the SIMD WebAssembly build and the plain TypeScript fallback.
 // Matrices are dense, row-major Float32Array unless a name says otherwise.
+import type { CodeSweepArgs } from './codeSweep.ts';
+
+export type { CodeSweepArgs } from './codeSweep.ts';
 
 /** Result of projecting a tensor onto a symmetric b-bit grid. */
 export interface GridProjection {
@@ -62,6 +65,12 @@ export interface Kernels {
   projectToGrid(x: Float32Array, bits: number, options?: ProjectOptions): GridProjection;
   /** Same contract, by the published one-pass-per-candidate search: the baseline for benchmarks. */
   projectToGridPlain(x: Float32Array, bits: number, options?: ProjectOptions): GridProjection;
+  /**
+   * Optional: the polish's coordinate sweep over a factor's codes (codeSweep.ts, whose
+   * function is the reference; every implementation gives its codes bit for bit). Returns the
+   * number of codes moved. Callers fall back to that function where this is absent.
+   */
+  codeSweep?(args: CodeSweepArgs): number;
 }
 
 export class NotPositiveDefiniteError extends Error {

@@ -10,6 +10,7 @@ import { WasmArena } from './wasmArena.ts';
 import { type BlasExports, wasmGram, wasmSgemm } from './wasmBlas.ts';
 import {
   type NumericExports,
+  wasmCodeSweep,
   wasmMttkrp3,
   wasmPotrf,
   wasmPotrs,
@@ -43,5 +44,6 @@ export function wasmKernelsFrom(instance: WebAssembly.Instance): Kernels {
     potrs: (l, n, b, nrhs) => wasmPotrs(ex, arena, l, n, b, nrhs),
     projectToGrid: (x, bits, options) => wasmProjectToGrid(ex, arena, x, bits, options, false),
     projectToGridPlain: (x, bits, options) => wasmProjectToGrid(ex, arena, x, bits, options, true),
+    codeSweep: (args) => wasmCodeSweep(ex, arena, args),
   };
 }

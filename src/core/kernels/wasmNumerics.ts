@@ -1,5 +1,6 @@
 // Typed wrappers over the MTTKRP, Cholesky and projection exports of kernels.wasm. Each copies
 // its operands in, runs, and copies results out; see wasmArena.ts for the memory rules.
+import type { CodeSweepArgs } from './codeSweep.ts';
 import { checkProjectArgs } from './gridProjection.ts';
 import { type GridProjection, NotPositiveDefiniteError, type ProjectOptions } from './types.ts';
 import type { WasmArena } from './wasmArena.ts';
@@ -24,6 +25,21 @@ export interface NumericExports {
   potrf(g: number, n: number, l: number): number;
   potrs(l: number, n: number, b: number, nrhs: number, work: number): void;
   potrsWorkBytes(n: number, nrhs: number): number;
+  codeSweep(
+    codes: number,
+    base: number,
+    mult: number,
+    f: number,
+    g: number,
+    s: number,
+    rows: number,
+    rank: number,
+    qMin: number,
+    qMax: number,
+    skipNonPositive: number,
+    writeBack: number,
+    grad: number,
+  ): number;
   projectToGrid(
     x: number,
     total: number,
@@ -139,4 +155,47 @@ export function wasmProjectToGrid(
     scales: arena.f32(pScales, channels).slice(),
     values: arena.f32(pValues, n).slice(),
   };
+}
+
+export function wasmCodeSweep(ex: NumericExports, arena: WasmArena, a: CodeSweepArgs): number {
+  const { rows, rank } = a;
+  const n = rows * rank;
+  if (a.codes.length < n || a.base.length < n || a.f.length < n) {
+    throw new RangeError('codeSweep: codes, base and f need rows x rank values');
+  }
+  if (a.g.length < rank * rank || a.scales.length < rank) {
+    throw new RangeError('codeSweep: g needs rank x rank values and scales rank');
+  }
+  const [pg, ps, pgrad, pbase, pf, pcodes] = arena.layout(
+    rank * rank * 8,
+    rank * 8,
+    rank * 8,
+    n * 4,
+    n * 4,
+    n,
+  );
+  arena.f64(pg, rank * rank).set(a.g.subarray(0, rank * rank));
+  arena.f64(ps, rank).set(a.scales.subarray(0, rank));
+  arena.f32(pbase, n).set(a.base.subarray(0, n));
+  arena.f32(pf, n).set(a.f.subarray(0, n));
+  arena.i8(pcodes, n).set(a.codes.subarray(0, n));
+  const qMax = 2 ** (a.bits - 1) - 1;
+  const moved = ex.codeSweep(
+    pcodes,
+    pbase,
+    a.mult,
+    pf,
+    pg,
+    ps,
+    rows,
+    rank,
+    -qMax - 1,
+    qMax,
+    +a.skipNonPositiveScales,
+    +a.writeBack,
+    pgrad,
+  );
+  a.codes.set(arena.i8(pcodes, n));
+  if (a.writeBack) a.base.set(arena.f32(pbase, n));
+  return moved;
 }
