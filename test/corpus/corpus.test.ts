@@ -42,6 +42,8 @@ interface CaseSpec {
   perChannel?: boolean;
   /** Calibrate after compression on other realistic inputs (src/core/calibrate). */
   calibrate?: boolean;
+  /** Samples of those inputs (default: the batch of `inputShape`). */
+  calibrationSamples?: number;
   /** Agreement must reach this (top1, pixels). */
   min?: number;
   /** Relative L2 must stay under this (relL2). */
@@ -88,8 +90,9 @@ const CASE_MS = 90_000;
 
 const rows: string[][] = [];
 
-async function realisticInputs(spec: ModelSpec, seed: number): Promise<Batch> {
-  const dims = spec.inputShape ?? [];
+async function realisticInputs(spec: ModelSpec, seed: number, samples?: number): Promise<Batch> {
+  const shape = spec.inputShape ?? [];
+  const dims = samples ? [samples, ...shape.slice(1)] : shape;
   switch (spec.inputs) {
     case 'text-page':
       return textBatch(dims, 'page', seed);
@@ -239,7 +242,7 @@ describe('regression corpus (real third-party ONNX files)', () => {
               calibration: stream
                 ? null
                 : {
-                    batches: [await realisticInputs(spec, 101)],
+                    batches: [await realisticInputs(spec, 101, c.calibrationSamples)],
                     calibrate: c.calibrate ?? false,
                   },
               check: true,

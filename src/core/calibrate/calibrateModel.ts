@@ -18,6 +18,7 @@ import { readModel, writeModel } from '../onnx/reader.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import { createThrottledProgress, type ProgressCallback } from '../util/progress.ts';
 import { type AffineOptions, affineDistance, channelAffine } from './affine.ts';
+import { channelLastWidths, placeCalibrationAdds } from './channelAxis.ts';
 import type { ChannelStats } from './channelStats.ts';
 import { calibrateFromCuts } from './cutCalibration.ts';
 import { planCutSteps, truncatedPasses } from './cutPlan.ts';
@@ -105,6 +106,7 @@ export async function calibrateModel(options: CalibrateOptions): Promise<Calibra
     };
   }
   report(total);
+  placeCalibrationAdds(model.graph);
   return {
     bytes: writeModel(model),
     model,
@@ -145,5 +147,6 @@ async function statsOf(
   onBatch: () => void,
 ): Promise<Map<string, ChannelStats>> {
   const bytes = writeModel(prunedToOutputs(model, names));
-  return collectOutputStats(bytes, names, batches, { signal, onBatch });
+  const channelLast = channelLastWidths(model.graph, names);
+  return collectOutputStats(bytes, names, batches, { signal, onBatch, channelLast });
 }

@@ -12,6 +12,7 @@ import { createSession } from '../eval/session.ts';
 import { writeModel } from '../onnx/reader.ts';
 import type { OnnxModel } from '../onnx/types.ts';
 import { type AffineOptions, affineDistance, channelAffine } from './affine.ts';
+import { channelLastWidths } from './channelAxis.ts';
 import type { ChannelStats } from './channelStats.ts';
 import type { CutPlan } from './cutPlan.ts';
 import { foldIntoGraph } from './graphEdit.ts';
@@ -83,6 +84,7 @@ async function runStep(
   // A layer output the next steps read comes out anyway: its statistics are taken from it here,
   // in float64 as before; only the last layer's are reduced in the graph.
   const fetched = step.keep.includes(step.layer);
+  const lastAxis = channelLastWidths(model.graph, [step.layer]).get(step.layer);
   const { model: sub, moments } = stepModel(model, at, !fetched);
   const session = await createSession(writeModel(sub));
   const stats = new Map<string, ChannelStats>();
@@ -95,7 +97,7 @@ async function runStep(
       const results = await session.run(feeds, fetches);
       try {
         if (moments) accumulateMoments(stats, step.layer, moments, results);
-        else accumulateTensor(stats, step.layer, results[step.layer]);
+        else accumulateTensor(stats, step.layer, results[step.layer], lastAxis);
         for (const name of step.keep) {
           const t = results[name];
           const list = cache.get(name) ?? new Array(batches.length);

@@ -6,6 +6,7 @@ import type { GraphProto, NodeProto, TensorProto } from '../onnx/types.ts';
 import { DataType } from '../onnx/types.ts';
 import type { ChannelAffine } from './affine.ts';
 import { broadcastScale, foldAffine } from './affine.ts';
+import { CALIBRATION_ADD, layerProducer } from './channelAxis.ts';
 import { floatValues, replicateScalar, setFloatValues } from './tensorData.ts';
 
 // Moved to onnx/graphOutputs.ts; re-exported for importers not yet updated (activationRanges.ts).
@@ -31,19 +32,23 @@ export class CalibrationGraphError extends Error {
   }
 }
 
+const FOLDABLE = new Set(['Conv', 'Gemm', 'MatMul']);
+
 export function findFoldSite(graph: GraphProto, outputName: string): FoldSite {
   const nodes = graph.node ?? [];
-  const node = nodes.find((n) => n.output?.[0] === outputName);
-  if (!node || (node.opType !== 'Conv' && node.opType !== 'Gemm')) {
+  const found = layerProducer(graph, outputName);
+  const node = found?.node;
+  if (!node || !FOLDABLE.has(node.opType ?? '')) {
     throw new CalibrationGraphError(
-      `calibration: '${outputName}' is not the output of a Conv or Gemm (${node?.opType ?? 'no node'})`,
+      `calibration: '${outputName}' is not the output of a Conv, Gemm or MatMul (${node?.opType ?? 'no node'})`,
     );
   }
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name, t]));
   const weightInput = node.input?.[1] ?? '';
   const dequantize =
     nodes.find((n) => n.opType === 'DequantizeLinear' && n.output?.[0] === weightInput) ?? null;
-  const biasName = node.input?.[2];
+  // A MatMul has no bias input: its shift lives in the calibration Add after it (channelAxis.ts).
+  const biasName = node.opType === 'MatMul' ? found.biasAdd?.input?.[1] : node.input?.[2];
   const site: FoldSite = {
     node,
     dequantize,
@@ -57,11 +62,28 @@ export function findFoldSite(graph: GraphProto, outputName: string): FoldSite {
       `calibration: the weight of '${node.name}' is neither an initializer nor dequantized from one`,
     );
   }
+  const axis = dequantizeAxis(site, inits);
+  if (axis !== null && axis !== site.channelAxis) {
+    // Scales along another axis (a MatMul weight quantized per input row) cannot take a gain per
+    // output channel without requantizing the codes.
+    throw new CalibrationGraphError(
+      `calibration: the weight of '${node.name}' has scales along axis ${axis}, not along its output channels (axis ${site.channelAxis})`,
+    );
+  }
   return site;
+}
+
+/** The axis of a per-axis DequantizeLinear scale, or null for a per-tensor (or no) scale. */
+function dequantizeAxis(site: FoldSite, inits: ReadonlyMap<string | undefined, TensorProto>) {
+  if (!site.scale || !site.dequantize || floatValues(site.scale).length <= 1) return null;
+  const axis = Number(site.dequantize.attribute?.find((a) => a.name === 'axis')?.i ?? 1);
+  const rank = inits.get(site.dequantize.input?.[0])?.dims?.length ?? 0;
+  return axis < 0 ? axis + rank : axis;
 }
 
 function outputChannelAxis(node: NodeProto): number {
   if (node.opType === 'Conv') return 0;
+  if (node.opType === 'MatMul') return 1;
   const transB = node.attribute?.find((a) => a.name === 'transB')?.i ?? 0;
   return transB ? 0 : 1;
 }
@@ -105,6 +127,21 @@ function writeBias(graph: GraphProto, site: FoldSite, bias: Float32Array): void 
   const tensor: TensorProto = { name, dataType: DataType.FLOAT };
   setFloatValues(tensor, bias, [bias.length]);
   graph.initializer = [...(graph.initializer ?? []), tensor];
+  if (site.node.opType === 'MatMul') {
+    // y = x W + b as an Add after the MatMul, appended: calibration plans index the nodes, so
+    // nothing may move until the end (placeCalibrationAdds).
+    const out = site.node.output?.[0] ?? '';
+    const raw = `${out}__uncalibrated`;
+    site.node.output = [raw, ...(site.node.output ?? []).slice(1)];
+    const add: NodeProto = {
+      name: `${site.node.name || out}${CALIBRATION_ADD}`,
+      opType: 'Add',
+      input: [raw, name],
+      output: [out],
+    };
+    graph.node = [...(graph.node ?? []), add];
+    return;
+  }
   const inputs = [...(site.node.input ?? [])];
   while (inputs.length < 2) inputs.push('');
   inputs[2] = name;

@@ -9,6 +9,7 @@
 // exactly zero, so zero variance: it stays "dead" for the calibration (affine.ts).
 import { makeNode, makeTensor } from '../onnx/builders.ts';
 import { DataType, type NodeProto, type OnnxModel, type TensorProto } from '../onnx/types.ts';
+import { channelLastWidths } from './channelAxis.ts';
 import { type ChannelStats, createChannelStats, mergeChannelMoments } from './channelStats.ts';
 
 /** Names of the graph outputs that carry one tensor's moments. */
@@ -60,10 +61,14 @@ export function momentNodes(
       : makeNode(op, [input], [output], { axes: [2], keepdims: 0 });
   const nodes: NodeProto[] = [];
   const outputs = new Map<string, MomentOutputs>();
+  // Channels on the last axis (a MatMul's [..., C]): every other axis is a position.
+  const last = channelLastWidths(model.graph, names);
   names.forEach((name, i) => {
     const t = `${p}_${i}`;
+    const c = last.get(name);
+    if (c) initializers.push(makeTensor(`${t}_nc1`, DataType.INT64, [3], [-1, c, 1]));
     nodes.push(
-      makeNode('Reshape', [name, `${p}_ncs`], [`${t}_ncs`]),
+      makeNode('Reshape', [name, c ? `${t}_nc1` : `${p}_ncs`], [`${t}_ncs`]),
       makeNode('Gather', [`${t}_ncs`, `${p}_first`], [`${t}_k1`], { axis: 0 }),
       makeNode('Gather', [`${t}_k1`, `${p}_first`], [`${t}_k3`], { axis: 2 }),
       // Per image and channel, sums of x - k and of its square over the positions (float32, a
@@ -82,7 +87,13 @@ export function momentNodes(
       shape: `${t}_shape`,
     });
   });
-  return { nodes, initializers, outputs };
+  // The shared [N, C, -1] shape is dropped when no tensor reads it (onnxruntime warns).
+  const used = names.some((n) => !last.has(n));
+  return {
+    nodes,
+    initializers: initializers.filter((t) => used || t.name !== `${p}_ncs`),
+    outputs,
+  };
 }
 
 /** The graph outputs of `momentNodes` for one tensor. */

@@ -5,6 +5,7 @@ import { createSession } from '../eval/session.ts';
 import { prunedToOutputs } from '../onnx/graphOutputs.ts';
 import { writeModel } from '../onnx/reader.ts';
 import type { OnnxModel } from '../onnx/types.ts';
+import { channelLastWidths } from './channelAxis.ts';
 import { accumulateChannelStats, type ChannelStats, createChannelStats } from './channelStats.ts';
 import {
   accumulateMoments,
@@ -53,7 +54,12 @@ export async function collectOutputStats(
   modelBytes: Uint8Array,
   names: readonly string[],
   batches: readonly CalibrationBatch[],
-  options: { signal?: AbortSignal; onBatch?: () => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onBatch?: () => void;
+    /** Tensors whose channels are the last axis, with their count (channelAxis.ts). */
+    channelLast?: ReadonlyMap<string, number>;
+  } = {},
 ): Promise<Map<string, ChannelStats>> {
   const session = await createSession(modelBytes);
   const stats = new Map<string, ChannelStats>();
@@ -62,7 +68,9 @@ export async function collectOutputStats(
       options.signal?.throwIfAborted();
       const results = await session.run(batchFeeds(batch, session.inputNames), [...names]);
       try {
-        for (const name of names) accumulateTensor(stats, name, results[name]);
+        for (const name of names) {
+          accumulateTensor(stats, name, results[name], options.channelLast?.get(name));
+        }
       } finally {
         for (const tensor of Object.values(results)) tensor.dispose();
       }
@@ -74,18 +82,23 @@ export async function collectOutputStats(
   return stats;
 }
 
-/** Folds one output tensor (float32, [N, C, ...]) into the statistics kept under `name`. */
+/**
+ * Folds one output tensor (float32, [N, C, ...]; or [..., C] when `lastAxisChannels` gives C,
+ * a MatMul's output) into the statistics kept under `name`.
+ */
 export function accumulateTensor(
   stats: Map<string, ChannelStats>,
   name: string,
   tensor: ort.Tensor,
+  lastAxisChannels?: number,
 ): void {
   if (tensor?.type !== 'float32') {
     throw new Error(
       `calibration: output '${name}' is ${tensor?.type ?? 'missing'}, expected float32`,
     );
   }
-  const dims = tensor.dims as readonly number[];
+  const c = lastAxisChannels;
+  const dims = c ? [tensor.data.length / c, c] : (tensor.dims as readonly number[]);
   let entry = stats.get(name);
   if (!entry) {
     entry = createChannelStats(dims[1]);
@@ -106,8 +119,10 @@ export async function collectOutputMoments(
   options: { signal?: AbortSignal; onBatch?: () => void } = {},
 ): Promise<Map<string, ChannelStats>> {
   const pruned = prunedToOutputs(model, names);
-  if (!canComputeMoments(model))
-    return collectOutputStats(writeModel(pruned), names, batches, options);
+  if (!canComputeMoments(model)) {
+    const channelLast = channelLastWidths(model.graph, names);
+    return collectOutputStats(writeModel(pruned), names, batches, { ...options, channelLast });
+  }
   const reduce = momentNodes(model, names);
   const fetches = [...reduce.outputs.values()].flatMap(momentFetches);
   const graph = {

@@ -12,6 +12,7 @@ import {
   type ValueInfoProto,
 } from '../onnx/types.ts';
 import type { ChannelAffine } from './affine.ts';
+import { channelLastWidths } from './channelAxis.ts';
 import type { CutPlan, CutStep } from './cutPlan.ts';
 import { type MomentOutputs, momentFetches, momentNodes } from './graphMoments.ts';
 
@@ -58,7 +59,7 @@ export function stepModel(
       ? modelInputs.get(name)!
       : cachedInfo(name, feedName(name, at), cache.get(name)!),
   );
-  const corrected = correctionNodes(step, at);
+  const corrected = correctionNodes(step, at, channelLastWidths(model.graph, step.inputs));
   const reduced = reduce
     ? momentNodes(model, [step.layer])
     : { nodes: [], initializers: [], outputs: new Map<string, MomentOutputs>() };
@@ -99,14 +100,17 @@ const ELEM_TYPES: Partial<Record<ort.Tensor.Type, number>> = {
 };
 
 /** y = a_c raw + t_c for each corrected layer output the step reads, a_c and t_c shaped to broadcast. */
-function correctionNodes(step: CutStep, at: StepContext) {
+function correctionNodes(step: CutStep, at: StepContext, channelLast: ReadonlyMap<string, number>) {
   const nodes: NodeProto[] = [];
   const initializers: TensorProto[] = [];
   for (const name of step.inputs) {
     const affine = at.corrections.get(name);
     if (!affine) continue;
     const rank = at.cache.get(name)!.find((c) => c)!.dims.length;
-    const dims = [affine.gain.length, ...new Array(Math.max(0, rank - 2)).fill(1)];
+    // [C, 1, ...] broadcasts over axis 1 of [N, C, ...]; [C] over the last axis of a MatMul's.
+    const dims = channelLast.has(name)
+      ? [affine.gain.length]
+      : [affine.gain.length, ...new Array(Math.max(0, rank - 2)).fill(1)];
     initializers.push(
       makeTensor(`${name}__qaf_gain`, DataType.FLOAT, dims, affine.gain),
       makeTensor(`${name}__qaf_shift`, DataType.FLOAT, dims, affine.shift),
