@@ -1,11 +1,15 @@
 // The compression worker: runs the engine's compressLayer on one layer at a time. A thin comlink
 // shell; the pool in src/app/bridge/compressPool.ts owns scheduling and cancellation (it
-// terminates this worker, since a running factorization cannot be interrupted).
+// terminates this worker, since a running factorization cannot be interrupted). In-layer
+// threads: given a kernel team, a layer's big kernel calls are split across the pool's idle
+// workers that joined it (help(), which blocks this worker until it is asked to leave).
 import './lifeline.ts'; // first: its lock is taken before the heavier modules load
 import * as Comlink from 'comlink';
 import { compressLayer } from '../src/core/factor/compressLayer.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../src/core/factor/types.ts';
 import { loadKernels } from '../src/core/kernels/index.ts';
+import { runShare, threadedKernels } from '../src/core/kernels/threaded.ts';
+import { type KernelTeam, serveTeam } from '../src/core/kernels/threadedTeam.ts';
 import { throttleProgress } from '../src/core/util/progress.ts';
 
 // Result arrays may be views into a larger buffer (kernel memory) or share one: copy those, so
@@ -28,14 +32,26 @@ function ownedTransferables(result: LayerResult): Transferable[] {
 }
 
 export const compressWorkerApi = {
-  /** Compresses one layer; the job's weight arrives transferred and results go back the same way. */
-  async compress(job: CompressJob, onProgress?: (p: LayerProgress) => void): Promise<LayerResult> {
-    const kernels = await loadKernels();
+  /**
+   * Compresses one layer; the job's weight arrives transferred and results go back the same way.
+   * With `team`, workers that join it compute shares of the layer's big kernel calls.
+   */
+  async compress(
+    job: CompressJob,
+    onProgress?: (p: LayerProgress) => void,
+    team?: KernelTeam | null,
+  ): Promise<LayerResult> {
+    const base = await loadKernels();
+    const kernels = team ? threadedKernels(base, team) : base;
     const report = onProgress
       ? throttleProgress((p: LayerProgress) => void onProgress(p))
       : undefined;
     const result = compressLayer(kernels, job, { onProgress: report });
     return Comlink.transfer(result, ownedTransferables(result));
+  },
+  /** Joins `team` in `slot` and computes the shares its owner hands out until asked to leave. */
+  async help(team: KernelTeam, slot: number): Promise<'left' | 'taken'> {
+    return serveTeam(await loadKernels(), team, slot, runShare);
   },
   /** Which kernels this worker runs ('wasm-simd' or 'js'). */
   async kernelsName(): Promise<string> {

@@ -97,11 +97,17 @@ function envMinSeconds(): number | undefined {
 }
 
 /** The note for a layer that dominates a run whose idle threads help inside it. */
-function helpedLayerNote(jobs: readonly CompressJob[], threads: number): string | null {
+function helpedLayerNote(
+  jobs: readonly CompressJob[],
+  threads: number,
+  minSeconds: number,
+): string | null {
   const plain = dominantLayerNote(jobs, threads);
   if (!plain) return null;
   const est = jobs.map(estimateJobSeconds);
   const top = est.indexOf(Math.max(...est));
+  // Helpers join only layers estimated above the threshold; the others run on one thread.
+  if (!(est[top] >= minSeconds)) return plain;
   const pct = Math.round((100 * est[top]) / est.reduce((s, e) => s + e, 0));
   return `${jobs[top].name} is about ${pct} % of the estimated work: threads without a layer help inside it (its big matrix products and projections), so it runs faster but not ${threads} times faster`;
 }
@@ -124,7 +130,7 @@ export function pooledFactorizer(
       inLayer,
     });
     const dominant = inLayer
-      ? helpedLayerNote(jobs, pool.threads)
+      ? helpedLayerNote(jobs, pool.threads, minSeconds)
       : dominantLayerNote(jobs, pool.threads);
     if (dominant) options.note?.(dominant);
     let done = 0;

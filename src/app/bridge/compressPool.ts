@@ -5,10 +5,20 @@
 // silently fails its call with a message naming the layer; the other layers of that call are
 // dropped and a fresh worker serves the next call. Idle workers end after COMPRESS_IDLE_MS: they
 // hold nothing between layers.
+// In-layer threads (where the page is cross-origin isolated): a worker with no layer to take
+// joins a busy worker's kernel team and computes shares of that layer's big kernel calls
+// (src/core/kernels/threaded.ts), bitwise as the busy worker would; new layers call it back.
 import * as Comlink from 'comlink';
 import type { CompressWorkerApi } from '../../../workers/compress.worker.ts';
-import { dominantLayerNote, largestFirst } from '../../core/factor/estimate.ts';
+import { dominantLayerNote, estimateJobSeconds, largestFirst } from '../../core/factor/estimate.ts';
 import type { CompressJob, LayerProgress, LayerResult } from '../../core/factor/types.ts';
+import {
+  clearLeave,
+  createTeam,
+  type KernelTeam,
+  markDead,
+  requestLeave,
+} from '../../core/kernels/threadedTeam.ts';
 import {
   type LockManagerLike,
   WorkerClient,
@@ -32,6 +42,17 @@ export interface CompressPoolOptions {
   idleMs?: number;
   /** Web Locks for silent-death detection (navigator.locks by default; null for none). */
   locks?: LockManagerLike | null;
+  /**
+   * Idle workers help a busy layer whose estimated time is at least this (seconds); default 1
+   * where the page has SharedArrayBuffer (cross-origin isolated), null for never.
+   */
+  inLayerMinSeconds?: number | null;
+}
+
+/** SharedArrayBuffer is there (a cross-origin isolated page, a worker of one, or Node). */
+function sharedMemory(): boolean {
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  return typeof SharedArrayBuffer !== 'undefined' && g.crossOriginIsolated !== false;
 }
 
 interface Task {
@@ -98,11 +119,17 @@ export class CompressPool {
   /** The task each worker runs, by index. */
   private readonly busy: (Task | null)[];
   private queue: Task[] = [];
+  /** Each worker's kernel team (created lazily), and whom each helping worker helps. */
+  private readonly teams: (KernelTeam | null)[];
+  private readonly helping: ({ owner: number; slot: number; team: KernelTeam } | null)[];
+  private readonly inLayerMinSeconds: number | null;
+  /** Times an idle worker was sent to help a busy one (tests). */
+  helpsSent = 0;
 
   constructor(
     readonly size = defaultPoolSize(),
     createWorker: (name: string) => WorkerLike = createCompressWorker,
-    { idleMs = COMPRESS_IDLE_MS, locks }: CompressPoolOptions = {},
+    { idleMs = COMPRESS_IDLE_MS, locks, inLayerMinSeconds }: CompressPoolOptions = {},
   ) {
     const count = Math.max(1, size);
     this.workers = Array.from(
@@ -116,6 +143,10 @@ export class CompressPool {
         }),
     );
     this.busy = Array.from({ length: count }, () => null);
+    this.teams = Array.from({ length: count }, () => null);
+    this.helping = Array.from({ length: count }, () => null);
+    const wanted = inLayerMinSeconds === undefined ? 1 : inLayerMinSeconds;
+    this.inLayerMinSeconds = count > 1 && sharedMemory() ? wanted : null;
   }
 
   /**
@@ -168,6 +199,8 @@ export class CompressPool {
     this.workers.forEach((worker, i) => {
       this.busy[i]?.reject(abortError());
       this.busy[i] = null;
+      this.helping[i] = null;
+      this.teams[i] = null;
       worker.terminate();
     });
   }
@@ -178,11 +211,20 @@ export class CompressPool {
   }
 
   /**
-   * A sentence for the run panel when one layer dominates these jobs on this pool (its thread
-   * alone bounds the run: a layer is not split across workers), else null.
+   * A sentence for the run panel when one layer dominates these jobs on this pool, else null:
+   * its thread alone bounds the run, or, when it is big enough for idle workers to help inside
+   * it, it bounds the run less.
    */
   planNote(jobs: readonly CompressJob[]): string | null {
-    return dominantLayerNote(jobs, Math.min(this.workers.length, jobs.length));
+    const est = jobs.map(estimateJobSeconds);
+    const top = est.indexOf(Math.max(...est));
+    // Helpers join only layers estimated above the threshold; the others run on one thread.
+    if (this.inLayerMinSeconds === null || !(est[top] >= this.inLayerMinSeconds)) {
+      return dominantLayerNote(jobs, Math.min(this.workers.length, jobs.length));
+    }
+    if (!dominantLayerNote(jobs, this.workers.length)) return null;
+    const pct = Math.round((100 * est[top]) / est.reduce((s, e) => s + e, 0));
+    return `${jobs[top].name} is about ${pct} % of the estimated work: workers without a layer help inside it (its big matrix products and projections), so it runs faster, but not ${this.workers.length} times faster`;
   }
 
   /** Workers busy with a layer right now. */
@@ -201,28 +243,92 @@ export class CompressPool {
       if (this.busy[i]?.owner !== owner) return;
       this.busy[i] = null;
       worker.terminate(); // its pending call rejects; the next task gets a fresh worker
+      this.releaseHelpers(i, true);
     });
     this.pump();
   }
 
   private pump(): void {
     for (let i = 0; i < this.workers.length && this.queue.length > 0; i++) {
-      if (!this.busy[i]) void this.run(i, this.queue.shift()!);
+      if (!this.busy[i] && !this.helping[i]) void this.run(i, this.queue.shift()!);
     }
+    if (this.inLayerMinSeconds !== null) this.balanceHelpers(this.inLayerMinSeconds);
+  }
+
+  // Queued layers call the helpers back; otherwise idle workers join the least-helped big layer.
+  private balanceHelpers(minSeconds: number): void {
+    if (this.queue.length > 0) {
+      for (const h of this.helping) if (h) requestLeave(h.team, h.slot);
+      return;
+    }
+    for (let i = 0; i < this.workers.length; i++) {
+      if (this.busy[i] || this.helping[i]) continue;
+      let best: { owner: number; slot: number; helpers: number } | null = null;
+      this.busy.forEach((task, owner) => {
+        const team = this.teams[owner];
+        if (!task || !team || estimateJobSeconds(task.job) < minSeconds) return;
+        const used = new Set(this.helping.filter((h) => h?.team === team).map((h) => h!.slot));
+        let slot = 0;
+        while (used.has(slot)) slot++;
+        if (slot < team.slots && (!best || used.size < best.helpers)) {
+          best = { owner, slot, helpers: used.size };
+        }
+      });
+      if (!best) return;
+      void this.help(i, best);
+    }
+  }
+
+  private async help(i: number, { owner, slot }: { owner: number; slot: number }): Promise<void> {
+    const team = this.teams[owner]!;
+    clearLeave(team, slot);
+    this.helping[i] = { owner, slot, team };
+    this.helpsSent++;
+    try {
+      await this.workers[i].api.help(team, slot);
+    } catch {
+      // The helper died: its owner's call fails with the reason instead of waiting for it, and
+      // the owner gets a fresh team for its next layer.
+      markDead(team, slot);
+      if (this.teams[owner] === team) this.teams[owner] = null;
+    } finally {
+      if (this.helping[i]?.team === team) this.helping[i] = null;
+      this.pump();
+    }
+  }
+
+  /** Worker i's layer ended (or it was terminated: its helpers are dismissed, its team renewed). */
+  private releaseHelpers(i: number, terminated: boolean): void {
+    const team = this.teams[i];
+    if (!team) return;
+    for (const h of this.helping) {
+      if (h?.team !== team) continue;
+      if (terminated) markDead(team, h.slot);
+      else requestLeave(team, h.slot);
+    }
+    if (terminated) this.teams[i] = null;
   }
 
   private async run(i: number, task: Task): Promise<void> {
     this.busy[i] = task;
+    if (this.inLayerMinSeconds !== null) this.teams[i] ??= createTeam(this.workers.length - 1);
     try {
       const progress = task.onProgress ? Comlink.proxy(task.onProgress) : undefined;
-      task.resolve(await this.workers[i].api.compress(transferJob(task.job), progress));
+      const team = this.teams[i];
+      task.resolve(await this.workers[i].api.compress(transferJob(task.job), progress, team));
     } catch (err) {
       // Free this worker first, so ending the call's other layers leaves it running if it is healthy.
-      if (this.busy[i] === task) this.busy[i] = null;
+      if (this.busy[i] === task) {
+        this.busy[i] = null;
+        this.releaseHelpers(i, true);
+      }
       task.reject(layerFailure(err, task.job.name));
       this.cancel(task.owner); // the call has failed: drop its other layers before they start
     } finally {
-      if (this.busy[i] === task) this.busy[i] = null;
+      if (this.busy[i] === task) {
+        this.busy[i] = null;
+        this.releaseHelpers(i, false);
+      }
       this.pump();
     }
   }
