@@ -30,6 +30,7 @@ import {
   type RunCheck,
 } from '../src/core/pipeline/index.ts';
 import type { CompressionReport } from '../src/core/rewrite/index.ts';
+import type { WeightForm } from '../src/core/rewrite/weightForm.ts';
 import { sha256Hex } from '../src/core/sweep/configKey.ts';
 import { momentsHash } from '../src/core/sweep/layerCache.ts';
 import type { ProgressCallback } from '../src/core/util/progress.ts';
@@ -58,6 +59,10 @@ export interface BuildRequest {
   checkData?: TensorSet | null;
   /** Without calibration images: activation ranges and calibration on `checkData` instead. */
   calibrateOnArrays?: boolean;
+  /** How the file holds its quantized weights (default 'dequantize'). */
+  weightForm?: WeightForm;
+  /** Time the factorized convs and write the slower ones back as one conv (needs 'load'/'float'). */
+  latencyGuard?: boolean;
 }
 
 /** Which evaluation images a run uses, and how many of them go to calibration instead. */
@@ -87,6 +92,8 @@ export interface BuildResult {
   calibrationStatement: string | null;
   /** Too few calibration images for stable statistics. */
   calibrationWarning: string | null;
+  /** What the weight form and the latency guard did to the file, in words (report notes). */
+  formNotes: string[];
 }
 
 /** The evaluation images of a run: a stratified subset of the evaluation set. */
@@ -147,7 +154,12 @@ export async function buildCompressed(
   const built = await compressModel({
     prepared,
     results: request.results,
-    output: { otherWeightBits: request.otherWeightBits, actBits: request.actBits },
+    output: {
+      otherWeightBits: request.otherWeightBits,
+      actBits: request.actBits,
+      weightForm: request.weightForm,
+      ...(request.latencyGuard && { latencyGuard: {} }),
+    },
     calibration: batches && {
       batches,
       calibrate: request.calibrate,
@@ -175,6 +187,10 @@ export async function buildCompressed(
     calibrationImages: fromImages ? images!.indices.length : 0,
     calibrationStatement: statement,
     calibrationWarning: warning,
+    // The notes compressModel adds for them (weightFormNote, guardLatency's note).
+    formNotes: built.report.notes.filter((n) =>
+      /^(latency guard:|weights written as float32|weights dequantized once at load)/.test(n),
+    ),
   };
 }
 

@@ -9,34 +9,9 @@ import {
   type UiMethod,
 } from '../workbench/settings.ts';
 import { isBusy, updateSettings, useSession, useWorkbench } from '../workbench/store.ts';
+import { Choice } from './Choice.tsx';
 import { CostPreview } from './CostPreview.tsx';
-
-function Choice<T extends string | number>(props: {
-  label: string;
-  value: T;
-  options: readonly (readonly [T, string])[];
-  onChange(value: T): void;
-  disabled?: boolean;
-}) {
-  return (
-    <div className="field-row">
-      <span className="field-label">{props.label}</span>
-      <fieldset className="segmented" aria-label={props.label}>
-        {props.options.map(([value, text]) => (
-          <button
-            key={String(value)}
-            type="button"
-            disabled={props.disabled}
-            aria-pressed={props.value === value}
-            onClick={() => props.onChange(value)}
-          >
-            {text}
-          </button>
-        ))}
-      </fieldset>
-    </div>
-  );
-}
+import { OutputFormControls } from './OutputFormControls.tsx';
 
 function SizeControl({ s }: { s: CompressSettings }) {
   if (!isFactorizingMethod(s.method)) return null;
@@ -226,6 +201,7 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
           ]}
           onChange={(layerMode) => updateSettings({ layerMode })}
         />
+        <OutputFormControls settings={s} />
         <CostPreview model={model} />
         <div className="run-actions">
           <button

@@ -28,57 +28,61 @@ export function CostPreview({ model }: { model: ModelOverview }) {
   const layers = chosenLayers(model.layers, settings).length;
   const biasBytes = (model.summary.params - t.floatParams) * 4;
   return (
-    <dl className="facts cost-preview" data-testid="cost-preview" aria-live="polite">
-      <div className="fact">
-        <dt title={TERMS.compute}>Compute (BOPs)</dt>
-        <dd data-testid="preview-bop">{percent(t.bopPercent)}</dd>
-      </div>
-      <div className="fact">
-        <dt title="Weight values (parameters) kept, of the original model's">Weights</dt>
-        <dd>
-          {formatCount(t.params)}{' '}
-          <span className="muted small">of {formatCount(t.floatParams)}</span>
-        </dd>
-      </div>
-      <div className="fact">
-        {/* Ideal bytes (bits / 8) of the weights plus float biases; the written file adds the
+    <>
+      <dl className="facts cost-preview" data-testid="cost-preview" aria-live="polite">
+        <div className="fact">
+          <dt title={TERMS.compute}>Compute (BOPs)</dt>
+          <dd data-testid="preview-bop">{percent(t.bopPercent)}</dd>
+        </div>
+        <div className="fact">
+          <dt title="Weight values (parameters) kept, of the original model's">Weights</dt>
+          <dd>
+            {formatCount(t.params)}{' '}
+            <span className="muted small">of {formatCount(t.floatParams)}</span>
+          </dd>
+        </div>
+        <div className="fact">
+          {/* Ideal bytes (bits / 8) of the weights plus float biases; the written file adds the
             graph, names and scales, and the result row shows that real size. */}
-        <dt title="Ideal bytes: weights at their bit width plus float biases; the written file adds the graph and scales">
-          Model size (weights)
-        </dt>
-        <dd>
-          <span data-testid="preview-size">
-            {formatBytes(preview.idealWeightBytes + biasBytes)}
-          </span>{' '}
-          <span className="muted small">
-            of {formatBytes(preview.floatWeightBytes + biasBytes)}
-          </span>
-        </dd>
-      </div>
-      <div className="fact">
-        <dt title="MACs: multiply-accumulate operations per image, whatever their bit width">
-          Multiply-adds
-        </dt>
-        <dd>
-          {formatScaled(t.macs)} <span className="muted small">of {formatScaled(t.floatMacs)}</span>
-        </dd>
-      </div>
-      <div className="fact">
-        <dt>Layers compressed</dt>
-        <dd>{layers}</dd>
-      </div>
+          <dt title="Ideal bytes: weights at their bit width plus float biases; the written file adds the graph and scales">
+            Model size (weights)
+          </dt>
+          <dd>
+            <span data-testid="preview-size">
+              {formatBytes(preview.idealWeightBytes + biasBytes)}
+            </span>{' '}
+            <span className="muted small">
+              of {formatBytes(preview.floatWeightBytes + biasBytes)}
+            </span>
+          </dd>
+        </div>
+        <div className="fact">
+          <dt title="MACs: multiply-accumulate operations per image, whatever their bit width">
+            Multiply-adds
+          </dt>
+          <dd>
+            {formatScaled(t.macs)}{' '}
+            <span className="muted small">of {formatScaled(t.floatMacs)}</span>
+          </dd>
+        </div>
+        <div className="fact">
+          <dt>Layers compressed</dt>
+          <dd>{layers}</dd>
+        </div>
+
+        {rankErrors.length > 0 && (
+          <p className="warning small" role="alert" data-testid="rank-errors">
+            {rankErrors.length === 1 ? 'Layer' : `${rankErrors.length} layers, e.g.`}{' '}
+            {rankErrors[0].layer}: {rankErrors[0].reason}. A run with these settings would stop
+            there; choose a smaller rate or rank, or leave the layer out.
+          </p>
+        )}
+      </dl>
       {quantizedOnly.layers.length > 0 && (
         <p className="muted small" data-testid="preview-quantized-only">
           {quantizedQuote(quantizedOnly)}
         </p>
       )}
-      {rankErrors.length > 0 && (
-        <p className="warning small" role="alert" data-testid="rank-errors">
-          {rankErrors.length === 1 ? 'Layer' : `${rankErrors.length} layers, e.g.`}{' '}
-          {rankErrors[0].layer}: {rankErrors[0].reason}. A run with these settings would stop there;
-          choose a smaller rate or rank, or leave the layer out.
-        </p>
-      )}
-    </dl>
+    </>
   );
 }

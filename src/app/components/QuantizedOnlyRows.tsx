@@ -38,7 +38,7 @@ export function QuantizedOnlyRows(props: {
         —
       </td>
       <td />
-      <td>
+      <td title={s.reason}>
         <span className="muted small">
           quantize only ({bits}): {s.reason}
         </span>

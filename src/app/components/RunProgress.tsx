@@ -103,6 +103,11 @@ export function RunProgress() {
             {run.objective}
           </p>
         )}
+        {run.formNotes?.map((note) => (
+          <p key={note} className="small" data-testid="run-form-note">
+            {note}
+          </p>
+        ))}
         {run.calibrationWarning && (
           <p
             className="small"

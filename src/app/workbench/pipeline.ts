@@ -17,7 +17,7 @@ import { useAppStore } from '../store.ts';
 import { abortable } from './abortable.ts';
 import { allocatedJobs } from './allocationJobs.ts';
 import { cachedLayer, cacheLayer, layerKey } from './layerCache.ts';
-import type { CompressSettings } from './settings.ts';
+import { type CompressSettings, outputForm } from './settings.ts';
 import { type EvalSettings, type EvalSummary, useSession } from './store.ts';
 
 /** A model is identified across opens by its name and size (ids change on every open). */
@@ -292,6 +292,7 @@ export function buildModel(
         separateImages: separateImages(source),
         checkData: arrays,
         calibrateOnArrays: onArrays && (settings.calibrate || settings.actBits < 32),
+        ...outputForm(settings),
       },
       [copy],
     ),

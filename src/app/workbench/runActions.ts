@@ -182,6 +182,7 @@ async function compressConfiguration(
   );
   patchRun({
     check: built.checkSummary,
+    formNotes: built.formNotes,
     calibration: built.calibrationStatement,
     calibrationWarning: built.calibrationWarning,
   });

@@ -1,5 +1,6 @@
 // What the user chooses before a run, and the pure mappings from those choices to engine jobs,
 // cost-model choices and file names. No React here: the panels and the run share these.
+
 import type { LayerChoice } from '../../core/cost/costModel.ts';
 import { factorDims } from '../../core/cost/costModel.ts';
 import {
@@ -10,6 +11,7 @@ import {
 } from '../../core/factor/methods/index.ts';
 import type { JobSettings } from '../../core/factor/modelJobs.ts';
 import type { LayerInfo } from '../../core/onnx/index.ts';
+import type { WeightForm } from '../../core/rewrite/weightForm.ts';
 import { tryResolveRank } from '../../core/util/rank.ts';
 
 /** A choice of the method registry's list (a method with fixed options, e.g. PTQ per channel). */
@@ -46,6 +48,15 @@ export interface CompressSettings {
    * images when it has some (docs/data-aware-qaf.md); 'published' is the paper's.
    */
   qafObjective?: 'data' | 'published';
+  /**
+   * How the written file holds its quantized weights (src/core/rewrite/weightForm.ts): absent or
+   * 'dequantize' DequantizeLinear at every run; 'load' once at session creation (same file);
+   * 'float' float32 weights (faster, no size saving).
+   */
+  weightForm?: WeightForm;
+  /** Time each factorized conv against the original and write the slower ones back as one conv
+   * computed at load (src/core/pipeline/latencyGuard.ts; needs a form other than 'dequantize'). */
+  latencyGuard?: boolean;
   layerMode: 'all' | 'selected';
   selectedLayers: string[];
   /**
@@ -178,4 +189,17 @@ export function compressedFileName(
   if (Object.keys(s.overrides ?? {}).length) parts.push('alloc');
   if (calibrated) parts.push('cal');
   return `${parts.join('_')}.${extension}`;
+}
+
+/**
+ * The weight form a run writes: the latency guard needs weights folded at load, so with the guard
+ * on, 'dequantize' becomes 'load' (as the pipeline's own default does).
+ */
+export function outputForm(s: Pick<CompressSettings, 'weightForm' | 'latencyGuard'>): {
+  weightForm: WeightForm;
+  latencyGuard: boolean;
+} {
+  const form = s.weightForm ?? 'dequantize';
+  const latencyGuard = s.latencyGuard === true;
+  return { weightForm: latencyGuard && form === 'dequantize' ? 'load' : form, latencyGuard };
 }

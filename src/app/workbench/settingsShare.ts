@@ -1,6 +1,7 @@
 // "Copy settings": the configuration as a link (#qaf=<JSON>) or JSON that restores it, opened
 // as a link or pasted into "Load settings". What is read is checked field by field against the
 // defaults' types: a bad paste is refused in one sentence, never half applied.
+import { WEIGHT_FORMS, type WeightForm } from '../../core/rewrite/weightForm.ts';
 import { type CompressSettings, DEFAULT_SETTINGS, METHOD_LABELS } from './settings.ts';
 import type { EvalSettings } from './store.ts';
 
@@ -55,6 +56,18 @@ function checkedSettings(raw: unknown): CompressSettings {
       throw new Error(`"qafObjective" is ${JSON.stringify(raw.qafObjective)}`);
     }
     out.qafObjective = raw.qafObjective;
+  }
+  if (raw.weightForm !== undefined) {
+    if (!WEIGHT_FORMS.includes(raw.weightForm as WeightForm)) {
+      throw new Error(`"weightForm" is ${JSON.stringify(raw.weightForm)}`);
+    }
+    out.weightForm = raw.weightForm;
+  }
+  if (raw.latencyGuard !== undefined) {
+    if (typeof raw.latencyGuard !== 'boolean') {
+      throw new Error(`"latencyGuard" is ${JSON.stringify(raw.latencyGuard)}`);
+    }
+    out.latencyGuard = raw.latencyGuard;
   }
   if (raw.overrides !== undefined) {
     if (!isObject(raw.overrides)) throw new Error('"overrides" is not an object');

@@ -288,6 +288,8 @@ export interface RunState {
   check?: CheckSummary | null;
   /** One layer bounds the run's time on this pool (compressPool planNote), or null. */
   planNote?: string | null;
+  /** What the weight form and the latency guard did to the written file, once built. */
+  formNotes?: string[];
 }
 
 export interface SweepState {

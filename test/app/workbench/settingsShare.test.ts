@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { configurationTitle, htmlReport } from '../../../src/app/workbench/htmlReport.ts';
-import { DEFAULT_SETTINGS, METHOD_LABELS } from '../../../src/app/workbench/settings.ts';
+import {
+  DEFAULT_SETTINGS,
+  METHOD_LABELS,
+  outputForm,
+} from '../../../src/app/workbench/settings.ts';
 import {
   parseSharedConfiguration,
   settingsLink,
@@ -34,6 +38,32 @@ describe('copy settings', () => {
         JSON.stringify({ app: 'qaf-workbench', version: 1, settings: { qafObjective: 'x' } }),
       ),
     ).toThrow('"qafObjective" is "x"');
+  });
+
+  it('keeps the weight form and the latency guard, and refuses unknown ones', () => {
+    const formed = { ...DEFAULT_SETTINGS, weightForm: 'load' as const, latencyGuard: true };
+    const link = settingsLink(
+      'http://x.test/',
+      sharedConfiguration(formed, { subset: 'quick', limit: null }),
+    );
+    expect(parseSharedConfiguration(link).settings).toEqual(formed);
+    const bad = (extra: object) =>
+      JSON.stringify({ app: 'qaf-workbench', version: 1, settings: extra });
+    expect(() => parseSharedConfiguration(bad({ weightForm: 'int4' }))).toThrow(
+      '"weightForm" is "int4"',
+    );
+    expect(() => parseSharedConfiguration(bad({ latencyGuard: 'yes' }))).toThrow(
+      '"latencyGuard" is "yes"',
+    );
+  });
+
+  it('the latency guard takes weights folded at load unless the user chose float', () => {
+    expect(outputForm({})).toEqual({ weightForm: 'dequantize', latencyGuard: false });
+    expect(outputForm({ latencyGuard: true })).toEqual({ weightForm: 'load', latencyGuard: true });
+    expect(outputForm({ weightForm: 'float', latencyGuard: true })).toEqual({
+      weightForm: 'float',
+      latencyGuard: true,
+    });
   });
 
   it('fills fields missing from older copies with the defaults', () => {
