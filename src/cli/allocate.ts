@@ -36,7 +36,8 @@ exactly); \`qaf compress MODEL.onnx --allocation ALLOC.json -o OUT.onnx\` then c
 
   --sensitivity FILE  the table \`qaf sensitivity\` wrote for this model
   --budget B          bops=P% (BOPs as % of the float model's), bops=N, or size=S with S in
-                      B, KB (1000 B), KiB (1024 B), MB, MiB: ideal weight bytes of the model,
+                      B, KB (1000 B), KiB (1024 B), MB, MiB: the model's weights as the file
+                      stores them (codes in INT4/INT8 containers, so 5-7 bits cost 8; scales),
                       or latency=T (ms, s, or % of the original's time; the table's layers are
                       timed alone in onnxruntime-web first; compress with --weight-form load)
   --objective O       summed squared relative error of the model's scores (default), KL,
@@ -74,7 +75,8 @@ export function allocationSummary(result: BudgetAllocation): string {
   return [
     table,
     '',
-    `BOPs ${t.bopPercent.toFixed(3)} % of float, ideal weights ${formatBytes(t.weightBytes)}` +
+    `BOPs ${t.bopPercent.toFixed(3)} % of float, weights ${formatBytes(t.storedBytes)} stored ` +
+      `(${formatBytes(t.weightBytes)} ideal)` +
       (t.latencyMs === undefined ? '' : `, predicted latency ${t.latencyMs.toFixed(2)} ms`) +
       '; ' +
       `summed over layers: objective ${result.predicted.value.toFixed(4)}, KL ${result.predicted.kl.toFixed(4)}`,

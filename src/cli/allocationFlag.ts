@@ -46,7 +46,8 @@ per-layer allocation (instead of --method, --rate, --rank, --bits, --layers, --p
 --preset, --seed):
   --allocation FILE  per-layer method, rate or rank and bits from \`qaf allocate\`
   --budget B         choose them here: bops=P% (of the float model's BOPs), bops=N, size=S
-                     (S in B, KB, KiB, MB, MiB; ideal weight bytes) or latency=T (T in ms, s,
+                     (S in B, KB, KiB, MB, MiB; weight bytes as stored: codes in INT4/INT8
+                     containers, scales) or latency=T (T in ms, s,
                      or % of the original model's time: each layer of the table is timed alone
                      in onnxruntime-web at the model's shapes, and the file is written with
                      --weight-form load unless given); needs --sensitivity or
@@ -334,7 +335,8 @@ export async function allocationPlanFromArgs(
     }
     log?.(
       `budget ${source.text}: ${result.totals.bopPercent.toFixed(3)} % BOPs, ` +
-        `${Math.round(result.totals.weightBytes)} ideal weight bytes` +
+        `${Math.round(result.totals.storedBytes)} weight bytes stored ` +
+        `(${Math.round(result.totals.weightBytes)} ideal)` +
         (result.totals.latencyMs === undefined
           ? ''
           : `, predicted ${result.totals.latencyMs.toFixed(2)} ms (original ${latency?.modelMs.toFixed(2)} ms)`) +

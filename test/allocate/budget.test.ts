@@ -117,6 +117,28 @@ describe('allocateForBudget', () => {
     expect(result.totals.weightBytes).toBe(25);
   });
 
+  it('budgets the bytes the file stores when the table has them', () => {
+    // A 5-bit option stores its codes in INT8, as much as 8 bits: the ideal bytes would let it
+    // in under 25 bytes, the stored bytes do not.
+    const t = table();
+    t.fixed.storedBytes = 12;
+    for (const layer of t.layers) {
+      for (const o of layer.options) o.storedBytes = o.weightBytes + 1;
+      const w5 = option({ method: 'admm', rate: 2, bits: 5 }, 28, 625, 0.001);
+      layer.options.push({ ...w5, storedBytes: 2 * 5 + 1 });
+    }
+    const old = structuredClone(t);
+    delete old.fixed.storedBytes;
+    for (const layer of old.layers) for (const o of layer.options) delete o.storedBytes;
+    const ideal = allocateForBudget(old, { kind: 'size', bytes: 25 });
+    expect(ideal.choices.map((c) => c.option.id)).toEqual(['admm-r2-w5', 'admm-r2-w5']);
+    const stored = allocateForBudget(t, { kind: 'size', bytes: 25 });
+    // 25 - 12 fixed = 13 stored bytes for the layers: 6 + 6 (r2 w4 twice), not 11 + 6.
+    expect(stored.choices.map((c) => c.option.id)).toEqual(['admm-r2-w4', 'admm-r2-w4']);
+    expect(stored.totals.storedBytes).toBe(24);
+    expect(stored.totals.weightBytes).toBe(20);
+  });
+
   it('says when a budget is unreachable, and gives the smallest reachable value', () => {
     // Cheapest: 1,000 fixed + 2 x 200 = 1,400 BOPs = 14 %.
     expect(smallestReachable(table(), { kind: 'bops', percent: 1 })).toBeCloseTo(14, 12);

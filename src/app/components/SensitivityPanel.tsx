@@ -68,7 +68,7 @@ function BudgetSlider({ kind }: { kind: 'bops' | 'size' }) {
         {solved && (
           <span data-testid="budget-solved">
             Allocated: {solved.bopPercent.toFixed(2)} % BOPs, {formatBytes(solved.weightBytes)}{' '}
-            ideal weights; solver {solved.ms.toFixed(1)} ms
+            weights as stored; solver {solved.ms.toFixed(1)} ms
             {solved.exact ? ' (optimal)' : ' (within its bound)'}.
           </span>
         )}

@@ -107,6 +107,7 @@ export interface AllocationSession {
   /** The last budget the overrides were solved for, and what the solver found. */
   budget: Budget | null;
   budgetMessage: string | null;
+  /** weightBytes: as the file stores them (what a size budget counts). */
   solved: { bopPercent: number; weightBytes: number; ms: number; exact: boolean } | null;
 }
 

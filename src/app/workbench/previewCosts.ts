@@ -4,6 +4,7 @@
 import {
   type CostSummary,
   computeCosts,
+  containerBits,
   FLOAT_BITS,
   quantizedOnlyBytes,
 } from '../../core/cost/costModel.ts';
@@ -29,6 +30,11 @@ export interface PreviewCosts {
   quantizedOnly: QuantizedOnlyCost;
   /** Layers' ideal weight bytes plus the quantized-only weights'. */
   idealWeightBytes: number;
+  /**
+   * The same weights as the file stores them: codes in INT4/INT8 containers (3 bits take 4,
+   * 5-7 take 8), so per-layer bit widths are predicted as well as uniform 4 or 8 bits.
+   */
+  storedWeightBytes: number;
   floatWeightBytes: number;
 }
 
@@ -57,6 +63,7 @@ export function previewCosts(
     rankErrors,
     quantizedOnly,
     idealWeightBytes: costs.totals.idealWeightBytes + quantizedOnly.idealWeightBytes,
+    storedWeightBytes: costs.totals.storedWeightBytes + (q.params * containerBits(bits)) / 8,
     floatWeightBytes: costs.totals.floatWeightBytes + quantizedOnly.floatWeightBytes,
   };
 }

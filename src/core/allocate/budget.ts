@@ -1,5 +1,5 @@
 // From a sensitivity table and a budget to an allocation: the budget (BOP % of the float model,
-// BOPs, or ideal weight bytes of the whole model) minus what the layers outside the table cost,
+// BOPs, or the weight bytes the file stores for the whole model) minus what the layers outside the table cost,
 // handed to the multiple-choice knapsack solver with one group per layer.
 import { type LatencyTable, latencyKey, layerLatencyMs } from '../cost/latencyTable.ts';
 import type { Allocation, JobSettings } from '../factor/modelJobs.ts';
@@ -101,7 +101,15 @@ function costOf(
     if (!latency) throw new RangeError('a latency budget needs a latency table');
     return layerLatencyMs(latency, layer, latencyKey(o.option === 'keep' ? 'keep' : o));
   }
-  return kind === 'bops' ? o.bops : o.weightBytes;
+  return kind === 'bops' ? o.bops : storedBytes(o);
+}
+
+/**
+ * What a size budget counts: the weights as the file stores them (codes in their containers,
+ * scales), so a 5-bit option costs what an 8-bit one does. Old tables: the ideal bytes.
+ */
+export function storedBytes(o: Pick<OptionSensitivity, 'weightBytes' | 'storedBytes'>): number {
+  return o.storedBytes ?? o.weightBytes;
 }
 
 function objectiveOf(o: OptionSensitivity, objective: Objective): number {
@@ -143,7 +151,7 @@ function tableLimit(
     return { kind: 'latency', limit: ms - fixedLatencyMs(table, t) };
   }
   if (budget.kind === 'size')
-    return { kind: 'size', limit: budget.bytes - table.fixed.weightBytes };
+    return { kind: 'size', limit: budget.bytes - storedBytes(table.fixed) };
   const bops = 'percent' in budget ? (budget.percent / 100) * table.floatBops : budget.bops;
   return { kind: 'bops', limit: bops - table.fixed.bops };
 }
@@ -160,7 +168,7 @@ function inBudgetUnit(
     const ms = tableCost + fixedLatencyMs(table, t);
     return 'percent' in budget ? (100 * ms) / t.modelMs : ms;
   }
-  if (budget.kind === 'size') return tableCost + table.fixed.weightBytes;
+  if (budget.kind === 'size') return tableCost + storedBytes(table.fixed);
   const bops = tableCost + table.fixed.bops;
   return 'percent' in budget ? (100 * bops) / table.floatBops : bops;
 }
@@ -173,7 +181,14 @@ export interface BudgetAllocation {
   predicted: { kl: number; disagreement: number; value: number };
   /** The whole model under the choice. */
   /** latencyMs: the latency table's prediction for the choice (when a table was given). */
-  totals: { bops: number; bopPercent: number; weightBytes: number; latencyMs?: number };
+  /** weightBytes: ideal; storedBytes: as the file stores them (what a size budget counts). */
+  totals: {
+    bops: number;
+    bopPercent: number;
+    weightBytes: number;
+    storedBytes: number;
+    latencyMs?: number;
+  };
   solver: Omit<KnapsackSolution, 'choice'> & { ms: number };
 }
 
@@ -235,6 +250,8 @@ export function allocateForBudget(
       bops,
       bopPercent: (100 * bops) / table.floatBops,
       weightBytes: table.fixed.weightBytes + choices.reduce((s, c) => s + c.option.weightBytes, 0),
+      storedBytes:
+        storedBytes(table.fixed) + choices.reduce((s, c) => s + storedBytes(c.option), 0),
       ...(latencyMs !== undefined && { latencyMs }),
     },
     solver: { ...rest, ms },

@@ -22,6 +22,7 @@ export {
   type Objective,
   parseBudget,
   smallestReachable,
+  storedBytes,
 } from './budget.ts';
 export { cachedFactorizer, jobKey, sharedFactorizer } from './factorizer.ts';
 export { cutAtLayer, type LayerCut } from './layerCut.ts';

@@ -115,7 +115,11 @@ export function optionCost(
   otherWeightBits: number,
   actBits: number,
   scales?: QafScales,
-): { bops: number; weightBytes: number } {
+): { bops: number; weightBytes: number; storedBytes: number } {
   const cost = layerCost(layer, optionChoice(option, rank, scales), otherWeightBits, actBits);
-  return { bops: cost.bops, weightBytes: cost.idealWeightBytes };
+  return {
+    bops: cost.bops,
+    weightBytes: cost.idealWeightBytes,
+    storedBytes: cost.storedWeightBytes + cost.scaleBytes,
+  };
 }

@@ -366,7 +366,11 @@ function buildTable(
     actBits,
     floatBops: all.floatBops,
     floatWeightBytes: all.floatWeightBytes,
-    fixed: { bops: rest.bops, weightBytes: rest.idealWeightBytes },
+    fixed: {
+      bops: rest.bops,
+      weightBytes: rest.idealWeightBytes,
+      storedBytes: rest.storedWeightBytes + rest.scaleBytes,
+    },
     layers,
     ...run,
   };

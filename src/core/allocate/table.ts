@@ -19,6 +19,12 @@ export interface OptionSensitivity {
   bops: number;
   /** Ideal weight bytes of the layer (parameters x bits / 8). */
   weightBytes: number;
+  /**
+   * Bytes the file stores for the layer's weights: codes in their INT4/INT8 containers (3 bits
+   * take 4, 5-7 bits take 8) plus the float scales. What a size budget counts; absent in tables
+   * made before it (weightBytes then stands in).
+   */
+  storedBytes?: number;
   /** ||W - W_hat||_F / ||W||_F. */
   weightError: number;
   /** ||Y_hat - Y||_F / ||Y||_F of the layer's output on the images (after calibration if on). */
@@ -68,8 +74,11 @@ export interface SensitivityTable {
   /** The float model's BOPs (MACs x 32 x 32) and weight bytes, per sample. */
   floatBops: number;
   floatWeightBytes: number;
-  /** BOPs and ideal weight bytes of the layers the table does not cover (fixed in any budget). */
-  fixed: { bops: number; weightBytes: number };
+  /**
+   * BOPs, ideal and stored weight bytes (OptionSensitivity.storedBytes) of the layers the table
+   * does not cover (fixed in any budget).
+   */
+  fixed: { bops: number; weightBytes: number; storedBytes?: number };
   layers: LayerSensitivity[];
   seconds: number;
   /** Options measured in this pass, and options taken from the cache. */
