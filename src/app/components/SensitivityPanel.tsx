@@ -1,6 +1,6 @@
 // Above the layer table: "Measure sensitivity" (progress, time left, cancel), then a budget
 // slider that runs the solver on every move and fills the per-layer overrides.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Budget } from '../../core/allocate/index.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatBytes } from '../format.ts';
@@ -14,6 +14,11 @@ import {
   type MenuSize,
   measureLayerSensitivity,
 } from '../workbench/sensitivityActions.ts';
+import {
+  sensitivityBoundBytes,
+  sensitivityStore,
+  useStoredSensitivity,
+} from '../workbench/sensitivityStore.ts';
 import { isBusy, useSession } from '../workbench/store.ts';
 import { SensitivityHeatmap } from './SensitivityHeatmap.tsx';
 
@@ -79,6 +84,28 @@ function BudgetSlider({ kind }: { kind: 'bops' | 'size' }) {
         </p>
       )}
     </div>
+  );
+}
+
+/** What the page keeps across reloads, and a Clear (the store is bounded, LRU, in any case). */
+function StoredMeasurements({ running }: { running: boolean }) {
+  const { count, bytes, error } = useStoredSensitivity();
+  useEffect(() => {
+    void sensitivityStore.refresh();
+  }, []);
+  return (
+    <p className="muted small" data-testid="sensitivity-stored">
+      {error ??
+        `${count} measurement${count === 1 ? '' : 's'} kept in this browser (${formatBytes(bytes)}; the least recently used go first past ${formatBytes(sensitivityBoundBytes())}).`}{' '}
+      <button
+        type="button"
+        className="button small"
+        disabled={running || count === 0}
+        onClick={() => void sensitivityStore.clear()}
+      >
+        Clear measurements
+      </button>
+    </p>
   );
 }
 
@@ -151,6 +178,7 @@ export function SensitivityPanel({ model }: { model: ModelOverview }) {
                 : `Measured ${state.detail}`}
         </p>
       )}
+      <StoredMeasurements running={running} />
       {running && (
         <progress
           className="sensitivity-progress"

@@ -9,9 +9,8 @@ import {
   DEFAULT_MENU,
   type OptionMenu,
   type OptionSensitivity,
-  type SensitivityCacheEntry,
-  type SensitivityEntryInfo,
   type SensitivityTable,
+  storedBytes,
 } from '../../core/allocate/index.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
@@ -19,8 +18,8 @@ import { sensitivityWorker, stopSensitivityWorker } from '../bridge/sensitivityC
 import { abortable, isAbort } from './abortable.ts';
 import { setOverrides, useAllocation } from './allocationStore.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
-import { idbKeyValue } from './idbKeyValue.ts';
 import { modelKey, originalBytes } from './pipeline.ts';
+import { sensitivityStore } from './sensitivityStore.ts';
 import { chosenLayers, type LayerOverride } from './settings.ts';
 import { useSession, useWorkbench } from './store.ts';
 
@@ -35,24 +34,10 @@ export const MENUS: Record<MenuSize, Partial<OptionMenu>> = {
 /**
  * Measurements by the core's sensitivityKey (a hash of the model's SHA-256, the images' hash,
  * every setting, the layer, the option and SENSITIVITY_VERSION): this session's in memory, and
- * every one in IndexedDB, so a measurement survives a reload and a re-measure is free. A browser
- * without IndexedDB keeps the session's only (the pass's "reused" count says what was found).
+ * every one in IndexedDB within a bound (sensitivityStore.ts), so a measurement survives a
+ * reload and a re-measure is free.
  */
-const measurements = new Map<string, OptionSensitivity>();
-const stored = idbKeyValue<SensitivityCacheEntry & { savedAt: number }>('qaf-sensitivity');
-export const pageCache = {
-  async get(key: string): Promise<OptionSensitivity | undefined> {
-    const here = measurements.get(key);
-    if (here) return here;
-    const kept = await stored.get(key).catch(() => undefined);
-    if (kept) measurements.set(key, kept.value);
-    return kept?.value;
-  },
-  async set(key: string, value: OptionSensitivity, info?: SensitivityEntryInfo): Promise<void> {
-    measurements.set(key, value);
-    if (info) await stored.put(key, { ...info, value, savedAt: Date.now() }).catch(() => {});
-  },
-};
+export const pageCache = sensitivityStore;
 
 let controller: AbortController | null = null;
 
@@ -182,7 +167,7 @@ export function applyBudget(table: SensitivityTable, budget: Budget): void {
       budgetMessage: null,
       solved: {
         bopPercent: result.totals.bopPercent,
-        weightBytes: result.totals.weightBytes,
+        weightBytes: result.totals.storedBytes,
         ms: result.solver.ms,
         exact: result.solver.exact,
       },
@@ -198,13 +183,13 @@ export function applyBudget(table: SensitivityTable, budget: Budget): void {
 
 /** The cheapest and dearest reachable whole-model cost in the budget's unit. */
 export function budgetRange(table: SensitivityTable, kind: 'bops' | 'size') {
-  const cost = (o: OptionSensitivity) => (kind === 'bops' ? o.bops : o.weightBytes);
+  const cost = (o: OptionSensitivity) => (kind === 'bops' ? o.bops : storedBytes(o));
   const sum = (pick: (xs: number[]) => number) =>
     table.layers.reduce((s, l) => s + pick(l.options.map(cost)), 0);
   const unit = (v: number) =>
     kind === 'bops'
       ? (100 * (v + table.fixed.bops)) / table.floatBops
-      : v + table.fixed.weightBytes;
+      : v + storedBytes(table.fixed);
   return {
     min: unit(sum((xs) => Math.min(...xs))),
     max: unit(sum((xs) => Math.max(...xs))),
