@@ -1,7 +1,7 @@
 // Issue #15: the measurements the page keeps in IndexedDB are bounded (least recently used out
 // first) and the user can clear them. Two small layers of the demo's ResNet-20 on 32 images:
 // 10 measurements; with the bound set to about 6 of them (?sensitivityCacheBytes) only the last
-// 6 stay, and Clear empties the store so the next pass measures everything again.
+// 6 stay (a reload reuses some of them), and Clear empties the store so the next pass measures everything again.
 import { expect, type Page, test } from '@playwright/test';
 
 const conv1 = '/layer1/layer1.0/conv1/Conv';
@@ -47,10 +47,18 @@ test('kept measurements are bounded, least recently used out first, and Clear em
   const kept = Number((await stored.textContent())?.match(/(\d+) measurements kept/)?.[1]);
   expect(kept).toBeLessThan(10);
 
-  // After a reload, the kept ones are reused and the dropped ones measured again.
+  // After a reload, kept ones are reused and dropped ones measured again. (Not all kept ones:
+  // conv1's new measurements push out conv2's before conv2 is asked for them.)
   await page.reload();
   await openDemoWithTwoLayers(page);
-  await measure(page, `${10 - kept} measured, ${kept} reused`);
+  await measure(page, 'reused');
+  const counts = (await page.getByTestId('sensitivity-status').textContent())?.match(
+    /(\d+) measured, (\d+) reused/,
+  );
+  const [measured, reused] = [Number(counts?.[1]), Number(counts?.[2])];
+  expect(measured + reused).toBe(10);
+  expect(reused).toBeGreaterThan(0);
+  expect(measured).toBeGreaterThanOrEqual(10 - kept);
 
   await page.getByRole('button', { name: 'Clear measurements' }).click();
   await expect(stored).toContainText('0 measurements kept in this browser');
