@@ -79,7 +79,10 @@ export interface PooledFactorizerOptions {
 }
 
 export interface InLayerOptions {
-  /** Smallest estimated layer time (s) idle threads help with, or spawn for; default 1. */
+  /**
+   * Smallest estimateJobSeconds of a layer idle threads help with, or spawn for; default
+   * IN_LAYER_MIN_SECONDS.
+   */
   minSeconds?: number;
   /** Smallest kernel call split (multiply-adds); default threaded.ts's. */
   minMacs?: number;
@@ -88,7 +91,14 @@ export interface InLayerOptions {
 }
 
 /**
- * QAF_IN_LAYER_MIN_SECONDS: the estimated layer time from which idle threads help (default 1;
+ * Layers estimated below this (estimateJobSeconds; a 3x3 conv of 128 channels at rate 2 is
+ * about 10, of 96 about 4) have few kernel calls big enough to split: they run on one thread.
+ */
+export const IN_LAYER_MIN_SECONDS = 8;
+
+/**
+ * QAF_IN_LAYER_MIN_SECONDS: the estimated layer time from which idle threads help (default
+ * IN_LAYER_MIN_SECONDS;
  * tests lower it so small layers take the in-layer path).
  */
 function envMinSeconds(): number | undefined {
@@ -123,7 +133,9 @@ export function pooledFactorizer(
 ): Factorizer {
   return async (jobs, hooks) => {
     const inLayer = options.inLayer ?? { minSeconds: envMinSeconds() };
-    const minSeconds = inLayer ? (inLayer.minSeconds ?? 1) : Number.POSITIVE_INFINITY;
+    const minSeconds = inLayer
+      ? (inLayer.minSeconds ?? IN_LAYER_MIN_SECONDS)
+      : Number.POSITIVE_INFINITY;
     // More threads than layers pay only when a layer is big enough to share.
     const helped = jobs.some((job) => estimateJobSeconds(job) >= minSeconds);
     const pool = new LayerPool(kernels, helped ? threads : Math.min(threads, jobs.length), {
@@ -249,7 +261,7 @@ export class LayerPool {
     }
     while (this.queue.length > 0 && this.idle.length > 0) this.start(this.idle.pop()!);
     while (this.queue.length > 0 && this.spawned < this.threads) this.spawn();
-    if (this.inLayer) this.balanceHelpers(this.inLayer.minSeconds ?? 1);
+    if (this.inLayer) this.balanceHelpers(this.inLayer.minSeconds ?? IN_LAYER_MIN_SECONDS);
   }
 
   /** A busy worker whose layer is worth helping and has a free slot: the least helped, largest. */
