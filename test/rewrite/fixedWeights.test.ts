@@ -202,3 +202,68 @@ async function runTwoInputs(bytes: Uint8Array, x: Float32Array, c: boolean) {
     await s.release();
   }
 }
+
+/**
+ * seq [T, 1, I] -> LSTM whose W is Unsqueeze(Concat(Slice(w_ih, 2H..4H), Slice(w_ih, 0..2H)))
+ * (gates reordered, as Silero VAD v5 builds it) and whose R is Unsqueeze(w_hh): both traced back.
+ */
+function rearrangedLstm(): Uint8Array {
+  const I = 6;
+  const i64 = (name: string, v: number[]) => makeTensor(name, DataType.INT64, [v.length], v);
+  return writeModel(
+    makeModel(
+      makeGraph({
+        nodes: [
+          makeNode('Slice', ['w_ih', 'half', 'all', 'rows'], ['hi']),
+          makeNode('Slice', ['w_ih', 'zero', 'half', 'rows'], ['lo']),
+          makeNode('Concat', ['hi', 'lo'], ['wc'], { axis: 0 }),
+          makeNode('Unsqueeze', ['wc', 'rows'], ['w']),
+          makeNode('Unsqueeze', ['w_hh', 'rows'], ['r']),
+          makeNode('LSTM', ['seq', 'w', 'r'], ['y'], { hidden_size: H }, { name: 'lstm' }),
+        ],
+        inputs: [makeValueInfo('seq', F, ['T', 1, I])],
+        outputs: [makeValueInfo('y', F, ['T', 1, 1, H])],
+        initializers: [
+          makeTensor('w_ih', F, [4 * H, I], randomArray(4 * H * I, 21, 0.5)),
+          makeTensor('w_hh', F, [4 * H, H], randomArray(4 * H * H, 22, 0.5)),
+          i64('zero', [0]),
+          i64('half', [2 * H]),
+          i64('all', [4 * H]),
+          i64('rows', [0]),
+        ],
+      }),
+      { opset: 13 },
+    ),
+  );
+}
+
+describe('an LSTM whose weights are rearranged from constants', () => {
+  it('quantizes the sources per row; the only layer, so the run is quantize-only', async () => {
+    const original = rearrangedLstm();
+    const prepared = await prepareModel(original);
+    expect(prepared.layers).toEqual([]);
+    expect(prepared.skipped.map((s) => s.reason)).toEqual([
+      'LSTM: not factorized (weights W and R quantized only, per gate row, with the layers that are not factorized)',
+    ]);
+    const out = await compressModel({
+      prepared,
+      kernels: jsKernels,
+      allocation: { settings: { method: 'ptq', bits: 8, perChannel: true } },
+    });
+    const written = readModel(out.bytes);
+    const floats = (written.graph.initializer ?? []).filter((t) => t.dataType === F);
+    expect(floats.map((t) => t.name)).not.toContain('w_ih');
+    const dq = (written.graph.node ?? []).filter((n) => n.opType === 'DequantizeLinear');
+    expect(dq.map((n) => n.output?.[0]).sort()).toEqual(['w_hh', 'w_ih']);
+    const x = randomArray(30, 23);
+    const [a, b] = await Promise.all([original, out.bytes].map((m) => runModel(m, x, [5, 1, 6])));
+    let d = 0;
+    let n = 0;
+    for (let i = 0; i < a.length; i++) {
+      d += (a[i] - b[i]) ** 2;
+      n += a[i] ** 2;
+    }
+    expect(Math.sqrt(d / n)).toBeGreaterThan(0);
+    expect(Math.sqrt(d / n)).toBeLessThan(0.03);
+  }, 20_000);
+});

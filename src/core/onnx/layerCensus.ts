@@ -68,9 +68,11 @@ export function skipReason(
   node: NodeProto,
   constants: ReadonlyMap<string, TensorProto>,
   graphInputs: ReadonlySet<string>,
+  producers: ReadonlyMap<string, NodeProto> = new Map(),
 ): string | null {
   const op = node.opType ?? '';
-  if (op === 'ConvTranspose' || RECURRENT_OPS.has(op)) return quantizedOnlyReason(node, constants);
+  if (op === 'ConvTranspose' || RECURRENT_OPS.has(op))
+    return quantizedOnlyReason(node, constants, producers);
   const [x, w] = [node.input?.[0] ?? '', node.input?.[1] ?? ''];
   const weight = constants.get(w);
   if (!weight) {
@@ -118,11 +120,91 @@ export function quantizedOnlyWeight(node: NodeProto, t: TensorProto): boolean {
   return op === 'Conv' || op === 'ConvTranspose' ? rank >= 3 : rank === 2;
 }
 
+/** Ops that only pick, reorder or reshape values: what they make of constants is a constant. */
+const REARRANGING_OPS = new Set([
+  'Identity',
+  'Unsqueeze',
+  'Squeeze',
+  'Reshape',
+  'Concat',
+  'Slice',
+  'Transpose',
+]);
+
+/** A float32 constant of rank >= 2 read by `node` at input `slot`. */
+export interface RearrangedSource {
+  name: string;
+  node: NodeProto;
+  slot: number;
+}
+
+/**
+ * The float32 constants (rank >= 2) a recurrent weight is rearranged from in its graph, with the
+ * nodes reading them: Silero VAD v5 builds its LSTM's W from Slice, Concat and Unsqueeze of
+ * PyTorch's weight_ih (gates reordered). Null when anything else computes it. Quantizing such a
+ * source per row quantizes the weight per gate row; its readers are untouched either way.
+ */
+export function rearrangedSources(
+  name: string,
+  constants: ReadonlyMap<string, TensorProto>,
+  producers: ReadonlyMap<string, NodeProto>,
+): RearrangedSource[] | null {
+  const sources: RearrangedSource[] = [];
+  const seen = new Set<string>();
+  const pending = [name];
+  while (pending.length) {
+    const value = pending.pop()!;
+    if (seen.has(value) || seen.size > 64) continue;
+    seen.add(value);
+    const node = producers.get(value);
+    if (!node || !isDefaultDomain(node) || !REARRANGING_OPS.has(node.opType ?? '')) return null;
+    const data = node.opType === 'Concat' ? (node.input ?? []) : (node.input ?? []).slice(0, 1);
+    for (const [slot, input] of data.entries()) {
+      const t = constants.get(input);
+      if (!t) {
+        pending.push(input);
+        continue;
+      }
+      if (t.dataType !== DataType.FLOAT || (t.dims?.length ?? 0) < 2) return null;
+      sources.push({ name: input, node, slot });
+    }
+  }
+  return sources.length ? sources : null;
+}
+
+/** The node producing each value of a graph. */
+export function producersOf(graph: GraphProto): Map<string, NodeProto> {
+  const out = new Map<string, NodeProto>();
+  for (const n of graph.node ?? []) for (const o of n.output ?? []) out.set(o, n);
+  return out;
+}
+
+/** Whether a recurrent node's W and R are both constants the rewrite quantizes (directly or at
+ * the source they are rearranged from). */
+function recurrentQuantized(
+  node: NodeProto,
+  constants: ReadonlyMap<string, TensorProto>,
+  producers: ReadonlyMap<string, NodeProto>,
+): boolean {
+  return [1, 2].every((slot) => {
+    const name = node.input?.[slot] ?? '';
+    const t = constants.get(name);
+    if (t) return quantizedOnlyWeight(node, t);
+    return rearrangedSources(name, constants, producers) !== null;
+  });
+}
+
 /** Why ConvTranspose and recurrent layers are not LayerInfo, whether or not they are quantized. */
-function quantizedOnlyReason(node: NodeProto, constants: ReadonlyMap<string, TensorProto>): string {
+function quantizedOnlyReason(
+  node: NodeProto,
+  constants: ReadonlyMap<string, TensorProto>,
+  producers: ReadonlyMap<string, NodeProto> = new Map(),
+): string {
   const op = node.opType ?? '';
   const w = constants.get(node.input?.[1] ?? '');
-  const quantized = w !== undefined && quantizedOnlyWeight(node, w);
+  const quantized = RECURRENT_OPS.has(op)
+    ? recurrentQuantized(node, constants, producers)
+    : w !== undefined && quantizedOnlyWeight(node, w);
   if (op === 'ConvTranspose') {
     return quantized
       ? 'ConvTranspose: not factorized (quantized only, per output channel, with the layers that are not factorized)'
@@ -142,8 +224,9 @@ function subgraphReason(
   node: NodeProto,
   weight: TensorProto | undefined,
   constants: ReadonlyMap<string, TensorProto>,
+  producers: ReadonlyMap<string, NodeProto>,
 ): string {
-  if (RECURRENT_OPS.has(node.opType ?? '')) return quantizedOnlyReason(node, constants);
+  if (RECURRENT_OPS.has(node.opType ?? '')) return quantizedOnlyReason(node, constants, producers);
   return weight && quantizedOnlyWeight(node, weight)
     ? SUBGRAPH_QUANTIZED
     : 'layers in subgraphs are not compressed';
@@ -154,6 +237,7 @@ export function subgraphWeightNodes(graph: GraphProto): SkippedLayer[] {
   const out: SkippedLayer[] = [];
   const visit = (g: GraphProto, path: string, outer: Map<string, TensorProto>) => {
     const constants = constantsOf(g, outer);
+    const producers = producersOf(g);
     (g.node ?? []).forEach((node, i) => {
       if (path && isWeightNode(node)) {
         const weight = constants.get(weightSlots(node).weight);
@@ -163,7 +247,7 @@ export function subgraphWeightNodes(graph: GraphProto): SkippedLayer[] {
           where: path,
           weightShape: weight ? [...(weight.dims ?? [])] : null,
           params: paramsOf(node, constants),
-          reason: `${path}: ${subgraphReason(node, weight, constants)}`,
+          reason: `${path}: ${subgraphReason(node, weight, constants, producers)}`,
         });
       }
       for (const a of node.attribute ?? []) {

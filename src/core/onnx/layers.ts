@@ -4,6 +4,7 @@ import { cpDims, rankAtRate } from '../util/rank.ts';
 import { attrInt, attrInts } from './attributes.ts';
 import {
   isWeightNode,
+  producersOf,
   RUNTIME_WEIGHT,
   type SkippedLayer,
   skippedMainNode,
@@ -271,11 +272,12 @@ export function layerCensus(model: OnnxModel, shapes: InferredShapes): LayerCens
   const producers = new Map(
     (model.graph.node ?? []).flatMap((n) => (n.output ?? []).map((o) => [o, n.opType] as const)),
   );
+  const nodeOf = producersOf(model.graph);
   const layers: LayerInfo[] = [];
   const skipped: SkippedLayer[] = [];
   (model.graph.node ?? []).forEach((node, i) => {
     if (!isWeightNode(node)) return;
-    let reason = skipReason(node, inits, inputs);
+    let reason = skipReason(node, inits, inputs, nodeOf);
     const producer = producers.get(node.input?.[1] ?? '');
     if (reason === RUNTIME_WEIGHT && producer) reason = `${reason} (by a ${producer} node)`;
     if (reason) {

@@ -9,7 +9,13 @@
 import { ptqWeight } from '../factor/baselines.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { makeAttribute } from '../onnx/builders.ts';
-import { isDefaultDomain, quantizedOnlyWeight, RECURRENT_OPS } from '../onnx/layerCensus.ts';
+import {
+  isDefaultDomain,
+  producersOf,
+  quantizedOnlyWeight,
+  RECURRENT_OPS,
+  rearrangedSources,
+} from '../onnx/layerCensus.ts';
 import type { GraphProto, NodeProto, OnnxModel, TensorProto } from '../onnx/types.ts';
 import { codesTensor, floatTensor, readFloat32 } from './tensors.ts';
 
@@ -71,18 +77,28 @@ function fixedWeightSites(model: OnnxModel): WeightSite[] {
   const sites = new Map<TensorProto, WeightSite>();
   const visit = (g: GraphProto, outer: Scope, path: string) => {
     const scope = scopeOf(g, outer);
+    const constants = new Map([...scope].map(([name, d]) => [name, d.tensor]));
+    const producers = producersOf(g);
+    const add = (def: Definition, axis: number, label: string, reader: NodeProto, slot: number) => {
+      const site = sites.get(def.tensor) ?? { ...def, axis, readers: [], readerSlots: [] };
+      // One tensor read along two different axes keeps its float form (filtered below).
+      if (site.axis !== axis) site.axis = -1;
+      if (!site.readers.includes(label)) site.readers.push(label);
+      site.readerSlots.push({ node: reader, slot });
+      sites.set(def.tensor, site);
+    };
     (g.node ?? []).forEach((node, i) => {
       const op = node.opType ?? '';
+      const label = `${node.name || `${op}_${i}`} (${path || 'main graph'})`;
       for (const { slot, axis } of fixedSlots(node, path !== '')) {
-        const def = scope.get(node.input?.[slot] ?? '');
-        if (!def || !quantizedOnlyWeight(node, def.tensor)) continue;
-        const site = sites.get(def.tensor) ?? { ...def, axis, readers: [], readerSlots: [] };
-        // One tensor read along two different axes keeps its float form (filtered below).
-        if (site.axis !== axis) site.axis = -1;
-        const label = `${node.name || `${op}_${i}`} (${path || 'main graph'})`;
-        if (!site.readers.includes(label)) site.readers.push(label);
-        site.readerSlots.push({ node, slot });
-        sites.set(def.tensor, site);
+        const name = node.input?.[slot] ?? '';
+        const def = scope.get(name);
+        if (def && quantizedOnlyWeight(node, def.tensor)) add(def, axis, label, node, slot);
+        if (def || !RECURRENT_OPS.has(op)) continue;
+        // W or R rearranged from constants (Slice/Concat/Unsqueeze): the sources, per row.
+        for (const src of rearrangedSources(name, constants, producers) ?? []) {
+          add(scope.get(src.name)!, 0, label, src.node, src.slot);
+        }
       }
       for (const a of node.attribute ?? []) {
         const where = op === 'If' ? `inside If branch ${a.name}` : `inside ${op} ${a.name}`;
