@@ -221,8 +221,8 @@ function rearrangedLstm(): Uint8Array {
           makeNode('Unsqueeze', ['w_hh', 'rows'], ['r']),
           makeNode('LSTM', ['seq', 'w', 'r'], ['y'], { hidden_size: H }, { name: 'lstm' }),
         ],
-        inputs: [makeValueInfo('seq', F, ['T', 1, I])],
-        outputs: [makeValueInfo('y', F, ['T', 1, 1, H])],
+        inputs: [makeValueInfo('seq', F, [5, 1, I])],
+        outputs: [makeValueInfo('y', F, [5, 1, 1, H])],
         initializers: [
           makeTensor('w_ih', F, [4 * H, I], randomArray(4 * H * I, 21, 0.5)),
           makeTensor('w_hh', F, [4 * H, H], randomArray(4 * H * H, 22, 0.5)),

@@ -254,9 +254,11 @@ function generatedFeeds(model: OnnxModel, shapes: CheckOptions['inputShapes']): 
     const t = input.type?.tensorType;
     const name = input.name ?? '';
     const given = shapes?.[name];
+    // A dim the model fixes keeps its size (a sequence-first [5, 1, 6] input cannot run at 1).
+    const declared = (t?.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 0));
     const dims = given
-      ? given.map((d) => (typeof d === 'number' && d > 0 ? d : 1))
-      : (t?.shape?.dim ?? []).map((d) => Number(d.dimValue ?? 0) || 1);
+      ? given.map((d, i) => declared[i] || (typeof d === 'number' && d > 0 ? d : 1))
+      : declared.map((d) => d || 1);
     const count = dims.reduce((a, b) => a * b, 1);
     switch (t?.elemType) {
       case 1:
