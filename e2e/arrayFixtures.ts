@@ -65,3 +65,35 @@ export async function choose(
   await page.getByRole('button', { name: button }).first().click();
   await (await chooser).setFiles({ name, mimeType: 'application/octet-stream', buffer });
 }
+
+/**
+ * A classifier on features [N, 16, 8, 8]: 3x3 conv to 32 (factorizable) -> ReLU -> global average
+ * pool -> Flatten -> Gemm to 10 class scores [N, 10], whose top-1 the app compares.
+ */
+export function featureClassifier(): Buffer {
+  const next = normalSampler(11);
+  const weights = (n: number, scale: number) =>
+    Float32Array.from({ length: n }, () => scale * next());
+  const graph = makeGraph({
+    nodes: [
+      makeNode(
+        'Conv',
+        ['features', 'w1'],
+        ['h'],
+        { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+        { name: 'conv1' },
+      ),
+      makeNode('Relu', ['h'], ['r'], {}, { name: 'relu' }),
+      makeNode('GlobalAveragePool', ['r'], ['p'], {}, { name: 'pool' }),
+      makeNode('Flatten', ['p'], ['f'], {}, { name: 'flatten' }),
+      makeNode('Gemm', ['f', 'wc'], ['logits'], { transB: 1 }, { name: 'fc' }),
+    ],
+    inputs: [makeValueInfo('features', DataType.FLOAT, ['N', 16, 8, 8])],
+    outputs: [makeValueInfo('logits', DataType.FLOAT, ['N', 10])],
+    initializers: [
+      makeTensor('w1', DataType.FLOAT, [32, 16, 3, 3], weights(32 * 16 * 9, 0.2)),
+      makeTensor('wc', DataType.FLOAT, [10, 32], weights(10 * 32, 1)),
+    ],
+  });
+  return Buffer.from(writeModel(makeModel(graph)));
+}

@@ -27,7 +27,7 @@ test('a run on arrays is compared with the original on the samples calibration l
   const row = page.getByTestId('result-row');
   await expect(row.getByTestId('result-accuracy')).toHaveText('no labels');
   await expect(row.getByTestId('result-arrays')).toContainText(
-    'Agreement with the original model, not accuracy (your arrays have no labels), on the 44 samples not used for calibration of features.npy: y: rel. L2 ',
+    'Agreement with the original model, not accuracy (your arrays have no labels), on features.npy (the 44 samples not used for calibration): y: rel. L2 ',
   );
   await expect(row.getByTestId('result-arrays')).toContainText('SQNR');
   await expect(row.getByTestId('result-arrays-change')).toHaveText(/^rel\. L2 0\.\d{3}$/);

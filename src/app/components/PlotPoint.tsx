@@ -2,7 +2,7 @@
 // hovered or focused point shows, naming the points drawn at the same place.
 import { type ChartPoint, shapeForBits } from '../workbench/chartData.ts';
 import { shapePath } from '../workbench/pointShapes.ts';
-import { shortName } from '../workbench/pointText.ts';
+import { measureWord, shortName } from '../workbench/pointText.ts';
 import type { Frame } from './plotFrame.ts';
 
 const RADIUS = 5;
@@ -38,7 +38,7 @@ export function PlotPoint(props: {
         className="plot-point"
         role="button"
         tabIndex={0}
-        aria-label={`${f.card(p).title}, accuracy ${p.accuracy.toFixed(2)} %`}
+        aria-label={`${f.card(p).title}, ${measureWord(p.measure)} ${p.accuracy.toFixed(2)} %`}
         aria-pressed={props.selected}
         data-point=""
         data-method={p.method}

@@ -95,12 +95,12 @@ function ResultLine({
           </span>
         )}
         {row.check?.ok === false && (
-          <div className="field-error small" data-testid="result-check-reason">
+          <div className="field-error small result-note" data-testid="result-check-reason">
             {row.check.reason ?? row.check.text}
           </div>
         )}
         {a && (
-          <div className="muted small" data-testid="result-arrays">
+          <div className="muted small result-note" data-testid="result-arrays">
             {arraysSentence(a)}
           </div>
         )}

@@ -109,7 +109,12 @@ function useChartState(model: ModelOverview) {
   const settings = useWorkbench((s) => s.settings);
   const evalSettings = useWorkbench((s) => s.evalSettings);
   const evaluation = useSession((s) => s.datasets.evaluation);
-  const canCalibrate = useSession((s) => s.datasets.calibration !== null);
+  // Without images, a run calibrates on the user's arrays (pipeline.ts buildModel).
+  const canCalibrate = useSession(
+    (s) =>
+      s.datasets.calibration !== null ||
+      (s.datasets.evaluation === null && s.inputArrays?.modelId === model.modelId),
+  );
   const data = useMemo(
     () => chartModel(model, results, sweepRows, baselines),
     [model, results, sweepRows, baselines],
@@ -138,8 +143,10 @@ function Charts(props: {
   model: ModelOverview;
   state: ReturnType<typeof useChartState>;
   setLabel: string;
+  /** The set's points are agreement with the original (runs on arrays), not accuracy. */
+  agreement: boolean;
 }) {
-  const { model, setLabel } = props;
+  const { model, setLabel, agreement } = props;
   const { data, view, setKey, setPoints, marker } = props.state;
   const selectedId = useSession((s) => s.chartSelection.pointId);
   const svgs = useRef<Partial<Record<ChartId, SVGSVGElement | null>>>({});
@@ -157,7 +164,11 @@ function Charts(props: {
       {CHARTS.map((spec) => (
         <figure key={spec.id} className="chart" data-chart={spec.id}>
           <figcaption>
-            <span>{spec.title}</span>
+            <span data-testid="chart-title">
+              {agreement
+                ? spec.title.replace('Accuracy', 'Agreement with the original')
+                : spec.title}
+            </span>
             <ChartExports
               spec={spec}
               svg={() => svgs.current[spec.id] ?? null}
@@ -216,12 +227,23 @@ export function TradeoffCharts({ model }: { model: ModelOverview }) {
           )}
           {marker && (
             <p className="current-line small" data-testid="current-point" aria-live="polite">
-              <strong>You are here:</strong> {currentText(marker)}
+              <strong>You are here:</strong> {currentText(marker, set?.measure)}
             </p>
           )}
           <PointDownload points={setPoints} />
           <ChartLegend points={setPoints} hidden={view.hidden} onToggle={toggleLegend} />
-          <Charts model={model} state={state} setLabel={setLabel} />
+          {set?.measure === 'agreement' && (
+            <p className="muted small chart-note" data-testid="charts-agreement">
+              Runs on your arrays ({set.arraysSource}): no labels, so each point is its top-1 or
+              pixel agreement with the original model on those samples, not an accuracy.
+            </p>
+          )}
+          <Charts
+            model={model}
+            state={state}
+            setLabel={setLabel}
+            agreement={set?.measure === 'agreement'}
+          />
         </>
       )}
       <div className="sweep-section">

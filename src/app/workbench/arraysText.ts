@@ -22,7 +22,7 @@ export function describeAgreement(o: OutputAgreement): string {
 
 /** The table's sentence: what was compared, on which samples, with every output's figure. */
 export function arraysSentence(a: ArraysAgreement): string {
-  return `Agreement with the original model, not accuracy (your arrays have no labels), on ${a.which} of ${a.source}: ${a.outputs.map(describeAgreement).join('; ')}`;
+  return `Agreement with the original model, not accuracy (your arrays have no labels), on ${a.source} (${a.which}): ${a.outputs.map(describeAgreement).join('; ')}`;
 }
 
 /** The first output with an agreement figure (class scores, maps), or null. */

@@ -5,6 +5,7 @@
 import { METHODS, type MethodId, methodChoice } from '../../core/factor/methods/index.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { overridesKey } from './allocation.ts';
+import { agreementFigure } from './arraysText.ts';
 import { type CompressSettings, DEFAULT_SETTINGS, type UiMethod } from './settings.ts';
 import type { Baselines, ResultRow, StoredSweepRow } from './store.ts';
 
@@ -45,7 +46,14 @@ export interface ChartPoint extends PointConfig {
   imageSet: string;
   dataHash: string | null;
   images: number;
-  /** Top-1 in percent. */
+  /**
+   * What `accuracy` holds: top-1 accuracy on labelled images, or, for a run on the user's arrays
+   * (no labels), its top-1 or pixel agreement with the original model: never called accuracy.
+   */
+  measure: 'accuracy' | 'agreement';
+  /** The arrays' files of a run on the user's arrays. */
+  arraysSource?: string;
+  /** Top-1 in percent (agreement with the original when `measure` says so). */
   accuracy: number;
   /** Agreement with the float model's top-1, in percent; null when unknown. */
   agreement: number | null;
@@ -68,6 +76,9 @@ export interface ImageSet {
   key: string;
   dataHash: string | null;
   images: number;
+  measure: ChartPoint['measure'];
+  /** The arrays' files of a set of runs on the user's arrays, else null. */
+  arraysSource: string | null;
   points: number;
   runs: number;
   precomputed: string | null;
@@ -129,6 +140,7 @@ function fromSweepRow(row: StoredSweepRow): ChartPoint | null {
     imageSet: imageSetKey(dataHash, row.images),
     dataHash,
     images: row.images,
+    measure: 'accuracy',
     accuracy: row.accuracy * 100,
     agreement: Number.isFinite(row.agreement) ? row.agreement * 100 : null,
     bopPercent: row.bopPercent,
@@ -163,9 +175,14 @@ export function settingsConfig(s: CompressSettings, calibrated: boolean): PointC
   };
 }
 
+/** The image set of runs on the user's arrays: their files and the samples compared. */
+export function arraysSetKey(source: string, samples: number): string {
+  return `arrays:${source}|${samples}`;
+}
+
 function fromResult(row: ResultRow): ChartPoint | null {
   const e = row.evaluation;
-  if (!e || e.accuracy === null) return null;
+  if (!e || e.accuracy === null) return fromArraysResult(row);
   const dataHash = row.dataHash ?? null;
   return {
     ...settingsConfig(row.settings, row.calibrated),
@@ -175,11 +192,45 @@ function fromResult(row: ResultRow): ChartPoint | null {
     imageSet: imageSetKey(dataHash, e.images),
     dataHash,
     images: e.images,
+    measure: 'accuracy',
     accuracy: e.accuracy * 100,
     agreement: e.agreement === null ? null : e.agreement * 100,
     bopPercent: row.bopPercent,
     sizeBytes: row.sizeBytes,
     latencyMs: e.latencyMs?.median ?? Number.NaN,
+    meanError: row.meanError,
+    resultId: row.id,
+    precomputed: null,
+    createdAt: row.createdAt,
+    objective: resultObjective(row),
+    calibrationImages: null,
+  };
+}
+
+/**
+ * A run on the user's arrays whose outputs have an agreement figure (class scores, probability
+ * maps): plotted as agreement with the original, in its own set. Outputs with only rel. L2 and
+ * SQNR have no point (the results table shows them).
+ */
+function fromArraysResult(row: ResultRow): ChartPoint | null {
+  const a = row.arrays;
+  const agreement = a ? agreementFigure(a) : null;
+  if (!a || agreement === null) return null;
+  return {
+    ...settingsConfig(row.settings, row.calibrated),
+    id: `run:${row.id}`,
+    source: 'run',
+    settings: { ...row.settings },
+    imageSet: arraysSetKey(a.source, a.samples),
+    dataHash: null,
+    images: a.samples,
+    measure: 'agreement',
+    arraysSource: a.source,
+    accuracy: agreement * 100,
+    agreement: agreement * 100,
+    bopPercent: row.bopPercent,
+    sizeBytes: row.sizeBytes,
+    latencyMs: Number.NaN,
     meanError: row.meanError,
     resultId: row.id,
     precomputed: null,
@@ -229,6 +280,8 @@ function imageSets(points: readonly ChartPoint[]): ImageSet[] {
       key: p.imageSet,
       dataHash: p.dataHash,
       images: p.images,
+      measure: p.measure,
+      arraysSource: p.arraysSource ?? null,
       points: 0,
       runs: 0,
       precomputed: null,
@@ -253,7 +306,14 @@ export function chartModel(
     ...rows.map(fromSweepRow),
     ...results.filter((r) => r.modelFileName === model.fileName).map(fromResult),
   ].filter((p): p is ChartPoint => p !== null);
-  return { points, sets: imageSets(points), floats: floatReferences(model, rows, baselines) };
+  const sets = imageSets(points);
+  const floats = floatReferences(model, rows, baselines);
+  // The original agrees with itself on every sample: its reference line is 100 %.
+  for (const set of sets) {
+    if (set.measure === 'agreement')
+      floats[set.key] = { accuracy: 100, latencyMs: null, sizeBytes: model.sizeBytes };
+  }
+  return { points, sets, floats };
 }
 
 /**

@@ -65,9 +65,12 @@ export function bitsText(p: PointConfig): string {
 
 /** "1,000 images · cifar10_test_1000.bin" (the file when it is the one loaded). */
 export function imageSetLabel(
-  set: Pick<ImageSet, 'dataHash' | 'images'>,
+  set: Pick<ImageSet, 'dataHash' | 'images'> & Partial<Pick<ImageSet, 'arraysSource'>>,
   loaded: { dataHash: string; fileName: string } | null,
 ): string {
+  if (set.arraysSource) {
+    return `${formatCount(set.images)} samples of ${set.arraysSource} · agreement with the original`;
+  }
   const count = `${formatCount(set.images)} images`;
   if (set.dataHash === null) return `${count} · data not recorded`;
   if (loaded && set.dataHash === loaded.dataHash) return `${count} · ${loaded.fileName}`;
@@ -119,8 +122,10 @@ export function pointCard(
       bitsText(p),
       p.calibrated ? 'Calibrated after compression' : 'Not calibrated',
       ...objectiveLines(p),
-      `Images: ${setLabel}`,
-      `Accuracy ${percent(p.accuracy)}`,
+      p.measure === 'agreement' ? `Samples: ${setLabel}` : `Images: ${setLabel}`,
+      p.measure === 'agreement'
+        ? `Agreement with the original ${percent(p.accuracy)} (no labels: not accuracy)`
+        : `Accuracy ${percent(p.accuracy)}`,
       `Compute ${percent(p.bopPercent)} of the original BOPs`,
       `Model size ${formatBytes(p.sizeBytes)}`,
       `Latency ${msText(p.latencyMs)} per image`,
@@ -130,14 +135,23 @@ export function pointCard(
 }
 
 /** One sentence on the marker: what it is and where its accuracy comes from. */
-export function currentText(c: CurrentPoint): string {
+export function currentText(
+  c: CurrentPoint,
+  measure: ChartPoint['measure'] = c.used[0]?.measure ?? 'accuracy',
+): string {
   const where = `compute ${percent(c.bopPercent)}, size ≈ ${formatBytes(c.sizeBytes)}`;
+  const word = measureWord(measure);
   if (c.kind === 'measured') {
-    return `${shortName(c.config)}: ${where}, accuracy ${percent(c.accuracy)} (measured)`;
+    return `${shortName(c.config)}: ${where}, ${word} ${percent(c.accuracy)} (measured)`;
   }
   if (c.kind === 'estimate') {
     const from = c.used.map((p) => `${shortName(p)} ${percent(p.accuracy, 1)}`).join(', ');
-    return `${shortName(c.config)}: ${where}, accuracy ≈ ${percent(c.accuracy)} (estimate from ${from})`;
+    return `${shortName(c.config)}: ${where}, ${word} ≈ ${percent(c.accuracy)} (estimate from ${from})`;
   }
-  return `${shortName(c.config)}: ${where}; no accuracy estimate: ${c.reason}`;
+  return `${shortName(c.config)}: ${where}; no ${word} estimate: ${c.reason}`;
+}
+
+/** What a point's percentage is, in words. */
+export function measureWord(measure: ChartPoint['measure']): string {
+  return measure === 'agreement' ? 'agreement with the original' : 'accuracy';
 }

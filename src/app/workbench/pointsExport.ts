@@ -1,8 +1,10 @@
 // All measured points of a model as CSV or JSON: the settings, the image set, the metrics and
 // the latency of each, with the app version and the model's hash, so a table made from them
 // says where every number came from. An empty export is an error with a message, never a file.
+
 import { METHODS } from '../../core/factor/methods/index.ts';
 import type { ChartModel, ChartPoint } from './chartData.ts';
+import { measureWord } from './pointText.ts';
 import { METHOD_LABELS } from './settings.ts';
 
 export interface ExportMeta {
@@ -25,6 +27,9 @@ export interface PointRecord {
   layers: string;
   dataSha256: string | null;
   images: number;
+  /** What accuracyPercent holds: 'accuracy' (labelled images) or, for runs on the user's arrays,
+   * 'agreement with the original' (top-1 or pixel agreement; no labels). */
+  measure: string;
   accuracyPercent: number;
   agreementPercent: number | null;
   bopPercent: number | null;
@@ -60,6 +65,7 @@ function record(p: ChartPoint): PointRecord {
     layers: p.layers,
     dataSha256: p.dataHash,
     images: p.images,
+    measure: measureWord(p.measure),
     accuracyPercent: p.accuracy,
     agreementPercent: finite(p.agreement),
     bopPercent: finite(p.bopPercent),
@@ -94,13 +100,17 @@ export function pointRecords(data: ChartModel): PointRecord[] {
         layers: 'none',
         dataSha256: set.dataHash,
         images: set.images,
+        measure: measureWord(set.measure),
         accuracyPercent: float.accuracy,
         agreementPercent: 100,
         bopPercent: 100,
         sizeBytes: finite(float.sizeBytes),
         latencyMsMedian: finite(float.latencyMs),
         meanLayerError: 0,
-        measuredWith: 'float model on the same images',
+        measuredWith:
+          set.measure === 'agreement'
+            ? 'the original itself (it agrees with itself on every sample)'
+            : 'float model on the same images',
         measuredAt: null,
       });
     }

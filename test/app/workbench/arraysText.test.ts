@@ -23,7 +23,7 @@ const agreement: ArraysAgreement = {
 describe('a run on arrays in words', () => {
   it('says agreement with the original, never accuracy, with every output', () => {
     expect(arraysSentence(agreement)).toBe(
-      'Agreement with the original model, not accuracy (your arrays have no labels), on the 44 samples not used for calibration of x.npz: ' +
+      'Agreement with the original model, not accuracy (your arrays have no labels), on x.npz (the 44 samples not used for calibration): ' +
         'mask: pixel agreement 98.1 % (rel. L2 0.012); logits: top-1 agreement 97.5 % (rel. L2 0.012); ' +
         'feat: rel. L2 0.012, SQNR 38.2 dB; zero: the same constant in both models on these samples (not judged)',
     );

@@ -209,3 +209,34 @@ describe('chart points', () => {
     expect(evaluatedImages(100, 'quick', 200)).toBe(100);
   });
 });
+
+describe('runs on the user arrays', () => {
+  const onArrays = (id: string, outputs: NonNullable<ResultRow['arrays']>['outputs']) =>
+    ({
+      ...run(0, 0, null),
+      id,
+      evaluation: null,
+      dataFileName: null,
+      arrays: { source: 'x.npz', samples: 44, which: 'the 44 samples', outputs },
+    }) as ResultRow;
+  const out = { relativeL2: 0.1, sqnrDb: 20, constant: false };
+
+  it('plot agreement with the original in their own set, never as accuracy', () => {
+    const rows = [
+      onArrays('a', [{ ...out, name: 'logits', kind: 'classes', agreement: 0.95 }]),
+      // rel. L2 and SQNR only: no agreement figure, so no point (the table shows it).
+      onArrays('b', [{ ...out, name: 'feat', kind: 'values', agreement: null }]),
+      run(0.8, 10, 'h'),
+    ];
+    const data = chartModel(model, rows, [], {});
+    const points = data.points.filter((p) => p.measure === 'agreement');
+    expect(points.map((p) => [p.resultId, p.accuracy, p.images, p.imageSet])).toEqual([
+      ['a', 95, 44, 'arrays:x.npz|44'],
+    ]);
+    const set = data.sets.find((s) => s.key === 'arrays:x.npz|44');
+    expect(set).toMatchObject({ measure: 'agreement', arraysSource: 'x.npz', points: 1 });
+    // The original agrees with itself: the reference line is 100 %.
+    expect(data.floats['arrays:x.npz|44'].accuracy).toBe(100);
+    expect(data.points.find((p) => p.resultId === 'run-0.8')?.measure).toBe('accuracy');
+  });
+});
