@@ -73,7 +73,7 @@ export function threadedKernels(
   }
 
   function unclaim(slots: readonly number[]) {
-    for (const s of slots) if (control.move(s, CLAIMED, IDLE)) control.ring(s);
+    for (const s of slots) control.release(s, CLAIMED);
   }
 
   /** Makes room for `bytes` in the shared buffer; false when it cannot grow that far. */
@@ -129,7 +129,7 @@ export function threadedKernels(
         } else if (state === FAILED) failures.push(control.error(s));
         else if (state === DEAD) failures.push('the thread stopped');
         // A DEAD slot stays DEAD: nobody serves it any more.
-        if (state !== DEAD && control.move(s, state, IDLE)) control.ring(s);
+        if (state !== DEAD) control.release(s, state);
       }
     }
     if (failures.length) throw new Error(`a kernel helper thread failed: ${failures[0]}`);

@@ -69,11 +69,23 @@ export class TeamControl {
     return Atomics.load(this.words, slot * WORDS);
   }
 
-  /** Compare-exchange of the slot's state; true when it was `from`. Notifies waiters. */
+  /**
+   * Compare-exchange of the slot's state; true when it was `from`. Only an owner waits on the
+   * state word (for an ASSIGNED share), so only moves out of ASSIGNED notify: a notify costs
+   * about as much as a small kernel call on a busy machine.
+   */
   move(slot: number, from: number, to: number): boolean {
     const ok = Atomics.compareExchange(this.words, slot * WORDS, from, to) === from;
-    if (ok) Atomics.notify(this.words, slot * WORDS);
+    if (ok && from === ASSIGNED) Atomics.notify(this.words, slot * WORDS);
     return ok;
+  }
+
+  /**
+   * Back to IDLE from `from` (the owner is done with the slot). A helper asked to leave while
+   * the slot was not IDLE sleeps until rung, so only then is it rung.
+   */
+  release(slot: number, from: number): void {
+    if (this.move(slot, from, IDLE) && this.leaving(slot)) this.ring(slot);
   }
 
   /** Waits while the slot's state is `value` (returns at once if it is not). */
@@ -195,7 +207,8 @@ export function markDead(team: KernelTeam, slot: number): void {
   for (;;) {
     const s = control.state(slot);
     if (s === EMPTY || s === DEAD) return;
-    if (control.move(slot, s, DEAD)) {
+    if (Atomics.compareExchange(control.words, slot * WORDS, s, DEAD) === s) {
+      Atomics.notify(control.words, slot * WORDS);
       control.ring(slot);
       return;
     }
