@@ -1,8 +1,8 @@
 // The two QAF paths the wide-layer benchmarks compare (issue #14), on one layer:
 //   new: the randomized start (slice SVDs / randomized SVD over sgemm), the default preset
 //        (20 CP-ALS sweeps, or 12 extrapolated ones from rank 512, 3 inner steps, tolerance
-//        1.5e-3, 5 polish rounds; from rank 512 with per-component scales at most 3 outer
-//        steps, 6 polish rounds and 50 projection candidates), blocked float32 solves;
+//        1.5e-3, 5 polish rounds; from rank 512 with per-component scales at most 2 outer
+//        steps, 4 polish rounds and 50 projection candidates), blocked float32 solves;
 //   old: the peer, as before issue #14: the HOSVD start by the JavaScript Jacobi eigensolver
 //        (the Jacobi SVD for a 2-way weight), 25 CP-ALS sweeps, float64 potrf/potrs solves and
 //        an explicit float64 inverse in ADMM, 5 ADMM inner steps, outer tolerance 1e-3 and 4

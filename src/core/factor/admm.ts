@@ -116,9 +116,13 @@ export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>
     wideCpIterations: 12,
     // With per-component scales an outer step costs ~2x a polish round at C = 512 (the
     // projection searches every column's scale) and a polish round gains more: 3 outer steps
-    // and 6 rounds end at 0.3428 vs 0.3429 for 4 and 5, ~20 % less ADMM time (issue #14).
-    wideComponentOuter: 3,
-    wideComponentPolish: 6,
+    // and 6 rounds ended at 0.3428 vs 0.3429 for 4 and 5, ~20 % less ADMM time (issue #14).
+    // Then the float start improved (cpAls.ts EXTRAPOLATION_ROOT), and a float sweep lowers the
+    // final error ~3x more per second than an outer step or a polish round: at C = 512 the
+    // start's 12 sweeps with 2 steps and 4 rounds end at 0.3419, against 0.3402 with 3 and 6
+    // (~2.3 s more) and 0.3429 for the old start with 3 and 6.
+    wideComponentOuter: 2,
+    wideComponentPolish: 4,
     // The per-column scale search was ~20 % of ADMM's time at C = 512 (200 candidates per
     // column, 1,141 columns, 3 projections per factor and step); the polish then re-solves
     // every scale exactly, and 50 candidates end at the same error (issue #14).
