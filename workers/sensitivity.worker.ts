@@ -1,7 +1,8 @@
 // The sensitivity worker (issue #15): what compressing each layer alone, by each option of a
 // menu, costs the model (src/core/allocate). Images arrive preprocessed from the eval worker;
 // measurements already made are asked of the page's cache, so a cancel (which terminates this
-// worker) loses only the option in progress.
+// worker) loses only the option in progress. It also times the table's layers alone in
+// onnxruntime-web (src/core/eval/layerLatency.ts) for a latency budget.
 import './lifeline.ts'; // first: its lock is taken before the heavier modules load
 import * as Comlink from 'comlink';
 import {
@@ -13,10 +14,14 @@ import {
   type SensitivityTable,
 } from '../src/core/allocate/index.ts';
 import type { CalibrationBatch } from '../src/core/calibrate/outputStats.ts';
+import type { LatencyTable } from '../src/core/cost/latencyTable.ts';
+import { measureLatencyTable } from '../src/core/eval/layerLatency.ts';
 import { configureOrt } from '../src/core/eval/session.ts';
 import type { LayerSelection } from '../src/core/factor/modelJobs.ts';
 import { loadKernels } from '../src/core/kernels/index.ts';
 import { prepareModel } from '../src/core/pipeline/prepare.ts';
+import type { WeightForm } from '../src/core/rewrite/weightForm.ts';
+import { sha256Hex } from '../src/core/sweep/configKey.ts';
 
 // The runtime is served from our own origin (scripts/copyOrt.mjs): the app must work offline.
 configureOrt({ wasmPaths: new URL(`${import.meta.env.BASE_URL}ort/`, self.location.origin).href });
@@ -30,6 +35,16 @@ export interface SensitivityRequest {
   calibrate: boolean;
   otherWeightBits: number;
   actBits: number;
+}
+
+export interface LatencyRequest {
+  /** The (normalised) model file; transferred. */
+  modelBytes: ArrayBuffer;
+  /** The sensitivity table's layers, each with the ranks of its factorized options. */
+  layers: { name: string; ranks: number[] }[];
+  otherWeightBits: number;
+  /** How the app writes the weights (settings.ts outputForm): the forms are timed so. */
+  weightForm: WeightForm;
 }
 
 /** The page's cache of measurements, reached through Comlink (every call is async). */
@@ -56,6 +71,33 @@ const api = {
       actBits: request.actBits,
       cache,
       onProgress: (event) => void onProgress(event),
+    });
+  },
+
+  /** Each layer alone in each form it can take, and the whole model (one thread, wall time). */
+  async latency(
+    request: LatencyRequest,
+    onProgress: (done: number, total: number) => void,
+  ): Promise<LatencyTable> {
+    const prepared = await prepareModel(new Uint8Array(request.modelBytes));
+    const shapes = Object.values(prepared.inputShapes);
+    if (shapes.length !== 1) {
+      throw new Error(
+        `a latency budget needs a one-input model (this one has ${shapes.length} inputs); budget on BOPs or size`,
+      );
+    }
+    const byName = new Map(prepared.layers.map((l) => [l.name, l]));
+    const requests = request.layers.map(({ name, ranks }) => {
+      const layer = byName.get(name);
+      if (!layer)
+        throw new Error(`the sensitivity table names layer ${name}, which the model lacks`);
+      return { layer, ranks };
+    });
+    return measureLatencyTable(prepared.bytes, shapes[0], requests, {
+      weightForm: request.weightForm,
+      otherWeightBits: request.otherWeightBits,
+      modelSha256: await sha256Hex(prepared.sourceBytes),
+      onLayer: (done, total) => void onProgress(done, total),
     });
   },
 };

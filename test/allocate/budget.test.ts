@@ -5,6 +5,7 @@ import { validateAllocation } from '../../src/core/allocate/allocation.ts';
 import {
   allocateForBudget,
   BudgetError,
+  budgetSpan,
   parseBudget,
   smallestReachable,
 } from '../../src/core/allocate/budget.ts';
@@ -137,6 +138,13 @@ describe('allocateForBudget', () => {
     expect(stored.choices.map((c) => c.option.id)).toEqual(['admm-r2-w4', 'admm-r2-w4']);
     expect(stored.totals.storedBytes).toBe(24);
     expect(stored.totals.weightBytes).toBe(20);
+  });
+
+  it('spans a slider from the cheapest allocation to the dearest, in the budget unit', () => {
+    // 1,000 fixed + 2 x 200 (cheapest) = 14 %; 1,000 + 2 x 2,000 (keep) = 50 %.
+    const span = budgetSpan(table(), { kind: 'bops', percent: 1 });
+    expect(span.min).toBeCloseTo(14, 12);
+    expect(span.max).toBeCloseTo(50, 12);
   });
 
   it('says when a budget is unreachable, and gives the smallest reachable value', () => {

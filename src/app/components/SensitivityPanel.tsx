@@ -2,9 +2,11 @@
 // slider that runs the solver on every move and fills the per-layer overrides.
 import { useEffect, useState } from 'react';
 import type { Budget } from '../../core/allocate/index.ts';
+import type { LatencyTable } from '../../core/cost/latencyTable.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatBytes } from '../format.ts';
 import { useAllocation } from '../workbench/allocationStore.ts';
+import { latencyRequestKey, loadKnownLatency, useLatency } from '../workbench/latencyActions.ts';
 import { modelKey } from '../workbench/pipeline.ts';
 import {
   applyBudget,
@@ -20,6 +22,7 @@ import {
   useStoredSensitivity,
 } from '../workbench/sensitivityStore.ts';
 import { isBusy, useSession } from '../workbench/store.ts';
+import { LatencyMeasure } from './LatencyMeasure.tsx';
 import { SensitivityHeatmap } from './SensitivityHeatmap.tsx';
 
 const IMAGE_CHOICES = [32, 64, 128, 256];
@@ -35,36 +38,51 @@ function etaText(etaMs: number | null): string {
   return s >= 90 ? `, about ${Math.ceil(s / 60)} min left` : `, about ${s} s left`;
 }
 
-function BudgetSlider({ kind }: { kind: 'bops' | 'size' }) {
+type BudgetOn = 'bops' | 'size' | 'latency';
+
+const SLIDER_LABEL: Record<BudgetOn, string> = {
+  bops: 'Budget (BOP %)',
+  size: 'Budget (weight bytes)',
+  latency: 'Budget (latency ms)',
+};
+
+function budgetValue(budget: Budget | null, kind: BudgetOn): number | null {
+  if (budget?.kind !== kind) return null;
+  if ('percent' in budget) return budget.percent;
+  if ('bytes' in budget) return budget.bytes;
+  return 'ms' in budget ? budget.ms : null;
+}
+
+function toBudget(kind: BudgetOn, v: number): Budget {
+  if (kind === 'bops') return { kind: 'bops', percent: v };
+  return kind === 'size' ? { kind: 'size', bytes: v } : { kind: 'latency', ms: v };
+}
+
+function showAmount(kind: BudgetOn, v: number): string {
+  if (kind === 'bops') return `${v.toFixed(2)} % BOPs`;
+  return kind === 'size' ? formatBytes(v) : `${v.toFixed(2)} ms`;
+}
+
+function BudgetSlider({ kind, latency }: { kind: BudgetOn; latency?: LatencyTable }) {
   const table = useAllocation((st) => st.table)!;
   const budget = useAllocation((st) => st.budget);
   const solved = useAllocation((st) => st.solved);
   const message = useAllocation((st) => st.budgetMessage);
-  const { min, max } = budgetRange(table, kind);
-  const current =
-    budget?.kind === kind
-      ? 'percent' in budget
-        ? budget.percent
-        : 'bytes' in budget
-          ? budget.bytes
-          : null
-      : null;
-  const value = current ?? (min + max) / 2;
-  const toBudget = (v: number): Budget =>
-    kind === 'bops' ? { kind: 'bops', percent: v } : { kind: 'size', bytes: v };
-  const show = (v: number) => (kind === 'bops' ? `${v.toFixed(2)} % BOPs` : formatBytes(v));
+  const { min, max } = budgetRange(table, kind, latency);
+  const value = budgetValue(budget, kind) ?? (min + max) / 2;
+  const show = (v: number) => showAmount(kind, v);
   return (
     <div className="budget" data-testid="budget">
       <label className="slider">
         <span className="field-label">Budget</span>
         <input
           type="range"
-          aria-label={kind === 'bops' ? 'Budget (BOP %)' : 'Budget (weight bytes)'}
+          aria-label={SLIDER_LABEL[kind]}
           min={min}
           max={max}
           step={(max - min) / 200 || 1}
           value={value}
-          onChange={(e) => applyBudget(table, toBudget(Number(e.target.value)))}
+          onChange={(e) => applyBudget(table, toBudget(kind, Number(e.target.value)), latency)}
         />
         <output data-testid="budget-value">{show(value)}</output>
       </label>
@@ -73,7 +91,10 @@ function BudgetSlider({ kind }: { kind: 'bops' | 'size' }) {
         {solved && (
           <span data-testid="budget-solved">
             Allocated: {solved.bopPercent.toFixed(2)} % BOPs, {formatBytes(solved.weightBytes)}{' '}
-            weights as stored; solver {solved.ms.toFixed(1)} ms
+            weights as stored
+            {solved.latencyMs !== undefined &&
+              `, predicted ${solved.latencyMs.toFixed(2)} ms a call (original ${latency?.modelMs.toFixed(2)} ms)`}
+            ; solver {solved.ms.toFixed(1)} ms
             {solved.exact ? ' (optimal)' : ' (within its bound)'}.
           </span>
         )}
@@ -114,10 +135,13 @@ export function SensitivityPanel({ model }: { model: ModelOverview }) {
   const busy = useSession((st) => isBusy(st.run) || st.sweep.running);
   const [images, setImages] = useState(256);
   const [menu, setMenu] = useState<MenuSize>('small');
-  const [kind, setKind] = useState<'bops' | 'size'>('bops');
+  const [kind, setKind] = useState<BudgetOn>('bops');
   const [heatmap, setHeatmap] = useState(false);
   const running = state.status === 'running';
   const current = state.table && state.modelKey === modelKey(model) ? state.table : null;
+  const latency = useLatency();
+  const latencyTable =
+    current && latency.table && latency.key === latencyRequestKey(current) ? latency.table : null;
   return (
     <div className="sensitivity-panel" data-testid="sensitivity-panel">
       <div className="field-row">
@@ -197,6 +221,16 @@ export function SensitivityPanel({ model }: { model: ModelOverview }) {
               <button type="button" aria-pressed={kind === 'size'} onClick={() => setKind('size')}>
                 Size
               </button>
+              <button
+                type="button"
+                aria-pressed={kind === 'latency'}
+                onClick={() => {
+                  setKind('latency');
+                  void loadKnownLatency(current);
+                }}
+              >
+                Latency
+              </button>
             </fieldset>{' '}
             <label className="check small">
               <input
@@ -207,7 +241,13 @@ export function SensitivityPanel({ model }: { model: ModelOverview }) {
               Heat map
             </label>
           </div>
-          <BudgetSlider kind={kind} />
+          {kind === 'latency' && (
+            <LatencyMeasure model={model} table={current} ready={latencyTable !== null} />
+          )}
+          {kind !== 'latency' && <BudgetSlider kind={kind} />}
+          {kind === 'latency' && latencyTable && (
+            <BudgetSlider kind="latency" latency={latencyTable} />
+          )}
           {heatmap && <SensitivityHeatmap table={current} />}
         </>
       )}

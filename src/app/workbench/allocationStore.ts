@@ -107,8 +107,17 @@ export interface AllocationSession {
   /** The last budget the overrides were solved for, and what the solver found. */
   budget: Budget | null;
   budgetMessage: string | null;
-  /** weightBytes: as the file stores them (what a size budget counts). */
-  solved: { bopPercent: number; weightBytes: number; ms: number; exact: boolean } | null;
+  /**
+   * weightBytes: as the file stores them (what a size budget counts); latencyMs: the latency
+   * table's prediction of a call, when the budget was on latency.
+   */
+  solved: {
+    bopPercent: number;
+    weightBytes: number;
+    ms: number;
+    exact: boolean;
+    latencyMs?: number;
+  } | null;
 }
 
 export const useAllocation = create<AllocationSession>()(() => ({

@@ -6,12 +6,14 @@ import {
   allocateForBudget,
   type Budget,
   BudgetError,
+  budgetSpan,
   DEFAULT_MENU,
   type OptionMenu,
   type OptionSensitivity,
   type SensitivityTable,
   storedBytes,
 } from '../../core/allocate/index.ts';
+import type { LatencyTable } from '../../core/cost/latencyTable.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { sensitivityWorker, stopSensitivityWorker } from '../bridge/sensitivityClient.ts';
@@ -157,10 +159,13 @@ function overridesOf(choices: { layer: string; option: OptionSensitivity }[]) {
   return out;
 }
 
-/** Solves the budget (a few ms) and writes the choice into the overrides; errors are shown. */
-export function applyBudget(table: SensitivityTable, budget: Budget): void {
+/**
+ * Solves the budget (a few ms) and writes the choice into the overrides; errors are shown. A
+ * latency budget needs the layers' latency table (latencyActions.ts).
+ */
+export function applyBudget(table: SensitivityTable, budget: Budget, latency?: LatencyTable): void {
   try {
-    const result = allocateForBudget(table, budget);
+    const result = allocateForBudget(table, budget, { latency });
     setOverrides(overridesOf(result.choices));
     useAllocation.setState({
       budget,
@@ -170,6 +175,7 @@ export function applyBudget(table: SensitivityTable, budget: Budget): void {
         weightBytes: result.totals.storedBytes,
         ms: result.solver.ms,
         exact: result.solver.exact,
+        latencyMs: result.totals.latencyMs,
       },
     });
   } catch (err) {
@@ -181,8 +187,13 @@ export function applyBudget(table: SensitivityTable, budget: Budget): void {
   }
 }
 
-/** The cheapest and dearest reachable whole-model cost in the budget's unit. */
-export function budgetRange(table: SensitivityTable, kind: 'bops' | 'size') {
+/** The cheapest and dearest reachable whole-model cost in the budget's unit (ms for latency). */
+export function budgetRange(
+  table: SensitivityTable,
+  kind: 'bops' | 'size' | 'latency',
+  latency?: LatencyTable,
+) {
+  if (kind === 'latency') return budgetSpan(table, { kind: 'latency', ms: 1 }, latency);
   const cost = (o: OptionSensitivity) => (kind === 'bops' ? o.bops : storedBytes(o));
   const sum = (pick: (xs: number[]) => number) =>
     table.layers.reduce((s, l) => s + pick(l.options.map(cost)), 0);

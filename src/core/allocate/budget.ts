@@ -279,6 +279,34 @@ export function smallestReachable(
   return inBudgetUnit(table, budget, min, latency);
 }
 
+/** The smallest and largest cost allocations over the table reach, in the budget's unit. */
+export function budgetSpan(
+  table: SensitivityTable,
+  budget: Budget,
+  latency?: LatencyTable,
+): { min: number; max: number } {
+  const { kind } = tableLimit(table, budget, latency);
+  const sum = (pick: (costs: number[]) => number) =>
+    table.layers.reduce(
+      (s, l) => s + pick(l.options.map((o) => costOf(l.name, o, kind, latency))),
+      0,
+    );
+  return {
+    min: inBudgetUnit(
+      table,
+      budget,
+      sum((xs) => Math.min(...xs)),
+      latency,
+    ),
+    max: inBudgetUnit(
+      table,
+      budget,
+      sum((xs) => Math.max(...xs)),
+      latency,
+    ),
+  };
+}
+
 /**
  * The allocation of a choice: the most common factorizing choice becomes the global settings,
  * every other layer an override (or 'keep'); the selection names the table's layers.

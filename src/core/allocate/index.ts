@@ -18,6 +18,7 @@ export {
   type BudgetAllocation,
   BudgetError,
   type BudgetKind,
+  budgetSpan,
   formatBudget,
   type Objective,
   parseBudget,
