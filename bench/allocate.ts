@@ -18,10 +18,16 @@
 // sensitivities are scaled by its share of the whole model's score error in that context over
 // its share alone, and the budget is solved again ("allocated, refined" rows).
 // --cache=FILE (default .qaf-cache/bench-allocate-sensitivity.json).
+// --threads=N (default: every core): the sensitivity pass factorizes a layer's options (and the
+// next layer's) on N worker threads while this thread probes them; --threads=1 is the old order.
+// --layers=N: only the first N layers of the table (to time a pass on a big model: the JSON
+// line's perOptionSeconds x all options estimates the whole pass). --sensitivity-only stops after
+// the pass with that estimate (a peer: run it again with --threads=1).
 // Prints a table, then one JSON line. Sensitivity measurements are cached in .qaf-cache/.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { LayerPool, machineThreads } from '../src/cli/threadPool.ts';
 import {
   allocateForBudget,
   type BudgetAllocation,
@@ -81,7 +87,10 @@ const indices = images < test.count ? subsetIndices(test, 'quick', images) : und
 
 const prepared = await prepareModel(read(`models/${modelName}_cifar10.onnx`));
 const kernels = await loadKernels();
-const factorCache = new LayerFactorCache(kernels);
+const threads = Number(flag('threads') ?? machineThreads());
+const pool = new LayerPool(kernels, threads);
+const factorCache = new LayerFactorCache(kernels, (job) => pool.compress(job));
+const onlyLayers = flag('layers') ? Number(flag('layers')) : undefined;
 const batches = makeCalibrationBatches(prepared.model, train, { images: APP_CALIBRATION_IMAGES });
 const sensBatches = flag('sens-images')
   ? makeCalibrationBatches(prepared.model, train, { images: Number(flag('sens-images')) })
@@ -110,6 +119,7 @@ class FileCache implements SensitivityCache {
 
 // 1. Sensitivity.
 mkdirSync('.qaf-cache', { recursive: true });
+const cpuAtStart = process.cpuUsage();
 let lastLog = 0;
 const table: SensitivityTable = await measureSensitivity({
   prepared,
@@ -119,6 +129,15 @@ const table: SensitivityTable = await measureSensitivity({
   qaf: qafSettings,
   menu,
   factorCache,
+  prefetch: threads > 1,
+  ...(onlyLayers && {
+    selection: {
+      names: prepared.layers
+        .filter((l) => l.op === 'Conv' && l.weightShape.length === 4 && l.weightShape[2] > 1)
+        .slice(0, onlyLayers)
+        .map((l) => l.name),
+    },
+  }),
   cache: process.argv.includes('--no-cache')
     ? undefined
     : new FileCache(flag('cache') ?? '.qaf-cache/bench-allocate-sensitivity.json'),
@@ -132,6 +151,61 @@ const table: SensitivityTable = await measureSensitivity({
 log(
   `sensitivity: ${table.measured} measured, ${table.cached} cached, ${table.seconds.toFixed(0)} s`,
 );
+if (process.argv.includes('--sensitivity-only')) {
+  // Worker threads' CPU time is in process.cpuUsage() too (one process).
+  const cpu = process.cpuUsage(cpuAtStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const all = prepared.layers.filter(
+    (l) => l.op === 'Conv' && l.weightShape.length === 4 && l.weightShape[2] > 1,
+  ).length;
+  const optionsPerLayer = table.layers[0]?.options.length ?? 0;
+  const perOption = table.measured > 0 ? table.seconds / table.measured : Number.NaN;
+  const estimate = perOption * all * optionsPerLayer;
+  console.log(
+    formatTable(
+      [
+        'model',
+        'threads',
+        'layers',
+        'options',
+        'wall s',
+        'CPU s',
+        's / option',
+        'all layers, est. min',
+      ],
+      [
+        [
+          modelName,
+          String(threads),
+          String(table.layers.length),
+          String(table.measured),
+          table.seconds.toFixed(0),
+          cpuSeconds.toFixed(0),
+          perOption.toFixed(2),
+          (estimate / 60).toFixed(0),
+        ],
+      ],
+      new Set([1, 2, 3, 4, 5, 6, 7]),
+    ),
+  );
+  console.log(
+    JSON.stringify({
+      model: modelName,
+      threads,
+      layers: table.layers.length,
+      allLayers: all,
+      measured: table.measured,
+      seconds: table.seconds,
+      cpuSeconds,
+      perOptionSeconds: perOption,
+      estimateAllSeconds: estimate,
+      sensImages: table.images,
+      load: loadavg()[0],
+    }),
+  );
+  pool.close();
+  process.exit(0);
+}
 
 // 2-3. Models: uniform points and the allocation at each one's BOP %.
 const layerNames = table.layers.map((l) => l.name);
@@ -502,3 +576,4 @@ console.log(
     load: loadavg()[0],
   }),
 );
+pool.close();

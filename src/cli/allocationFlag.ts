@@ -232,6 +232,8 @@ async function budgetTable(
     batches: await batchesOf(APP_CALIBRATION_IMAGES),
     ...(moments ? { inputMoments: moments } : { qaf: { objective: 'published' as const } }),
     factorCache,
+    // With the pool as the runner, a layer's options are solved in parallel while it is probed.
+    prefetch: runJob !== undefined,
     cache: new JsonFileSensitivityCache('.qaf-cache'),
     onProgress: (e) => {
       const percent = Math.floor(100 * e.progress);

@@ -17,6 +17,7 @@ import type { LayerSelection } from '../core/factor/modelJobs.ts';
 import { DEFAULT_QAF_SCALES, type QafScales } from '../core/factor/types.ts';
 import { loadKernels } from '../core/kernels/index.ts';
 import { prepareModel } from '../core/pipeline/prepare.ts';
+import { LayerFactorCache } from '../core/sweep/layerCache.ts';
 import {
   countOption,
   dataLimitOptions,
@@ -25,6 +26,7 @@ import {
   loadDataFile,
   parseDataLimits,
 } from './data.ts';
+import { LayerPool, parseThreads, setRuntimeThreads, threadsUsage } from './threadPool.ts';
 import { formatTable, parseCommandArgs, readInputFile, UsageError } from './util.ts';
 
 const list = (xs: readonly number[]) => xs.join(',');
@@ -60,6 +62,8 @@ applied to the layer as the pipeline applies it.
   --cache-dir DIR          measurement cache (default .qaf-cache); --no-cache disables it
   -o, --output FILE        write the table (JSON) for \`qaf allocate\`
   --json                   print the table as JSON instead of the KL matrix
+${threadsUsage(27)}
+                           (a layer's options are factorized in parallel while it is probed)
 ${dataLimitUsage}`;
 
 const options = {
@@ -81,6 +85,7 @@ const options = {
   'no-cache': { type: 'boolean' },
   output: { type: 'string', short: 'o' },
   json: { type: 'boolean' },
+  threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...dataLimitOptions,
 } as const;
@@ -210,6 +215,8 @@ export async function sensitivityCommand(argv: string[]): Promise<number> {
   )!;
   const format = datasetFormat('sensitivity', data, v['calibration-format'], 'calibration-format');
 
+  const threads = parseThreads(v.threads, (line) => process.stderr.write(`${line}\n`));
+  setRuntimeThreads(threads);
   const limits = parseDataLimits(v);
   const prepared = await prepareModel(
     readInputFile(positionals[0], 'model file', limits.maxInputBytes),
@@ -221,9 +228,13 @@ export async function sensitivityCommand(argv: string[]): Promise<number> {
       ? batches
       : makeCalibrationBatches(prepared.model, dataset, { images: statisticsImages });
   const tty = !v.json && process.stderr.isTTY === true;
+  const kernels = await loadKernels();
+  const pool = new LayerPool(kernels, threads);
   const table = await measureSensitivity({
     prepared,
-    kernels: await loadKernels(),
+    kernels,
+    factorCache: new LayerFactorCache(kernels, (job) => pool.compress(job)),
+    prefetch: threads > 1,
     batches,
     calibrationBatches: statistics,
     qaf: { scales },
@@ -234,7 +245,7 @@ export async function sensitivityCommand(argv: string[]): Promise<number> {
     otherWeightBits: otherBits,
     cache: v['no-cache'] ? undefined : new JsonFileSensitivityCache(v['cache-dir'] ?? '.qaf-cache'),
     onProgress: progressLine(tty),
-  });
+  }).finally(() => pool.close());
   if (tty) process.stderr.write('\n');
   const json = JSON.stringify(table);
   if (v.output) writeFileSync(v.output, `${json}\n`);

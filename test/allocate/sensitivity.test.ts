@@ -20,7 +20,7 @@ import {
 import type { CalibrationBatch } from '../../src/core/calibrate/outputStats.ts';
 import { countAgreement, klDivergenceSum, toProbabilities } from '../../src/core/eval/metrics.ts';
 import { createSession, runScores } from '../../src/core/eval/session.ts';
-import { reconstruct } from '../../src/core/factor/compressLayer.ts';
+import { compressLayer, reconstruct } from '../../src/core/factor/compressLayer.ts';
 import { DEFAULT_QAF_SCALES } from '../../src/core/factor/types.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import type { Kernels } from '../../src/core/kernels/types.ts';
@@ -231,6 +231,32 @@ describe('measureSensitivity', () => {
       cache,
     });
     expect(other.measured).toBe(6);
+  });
+
+  it('prefetch: the same table, each option factorized once, through a concurrent runner', async () => {
+    const solved: string[] = [];
+    let running = 0;
+    let most = 0;
+    const runner = async (job: Parameters<typeof compressLayer>[1]) => {
+      solved.push(`${job.name} ${job.method} ${job.rank} ${job.bits}`);
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a worker thread's round trip
+      try {
+        return compressLayer(kernels, job);
+      } finally {
+        running--;
+      }
+    };
+    const plain = await run({});
+    const prefetched = await run({
+      prefetch: true,
+      factorCache: new LayerFactorCache(kernels, runner),
+    });
+    expect(prefetched.layers).toEqual(plain.layers);
+    // Two QAF options a layer (PTQ goes through the cache too): each solved once, started together.
+    expect(solved.length).toBe(new Set(solved).size);
+    expect(solved.length).toBe(4);
+    expect(most).toBeGreaterThan(1);
   });
 
   it('a serializable cache survives a round trip through JSON, by model', async () => {

@@ -94,6 +94,12 @@ export interface SensitivityOptions {
   /** Activation bits the costs assume (default 32: float activations). */
   actBits?: number;
   factorCache?: LayerFactorCache;
+  /**
+   * Start the factorizations of a layer's options (and the next layer's) together, before its
+   * probes run, so a factor cache whose runner is a thread pool solves them in parallel while
+   * this thread measures (default false: one after another, for the finest progress).
+   */
+  prefetch?: boolean;
   cache?: SensitivityCache;
   /** Activations one layer's measurement may hold in memory (default 1 GiB). */
   maxCaptureBytes?: number;
@@ -158,9 +164,26 @@ export async function measureSensitivity(o: SensitivityOptions): Promise<Sensiti
   const measuredLayers: { plan: PlannedLayer; results: OptionSensitivity[] }[] = [];
   let measured = 0;
   let cached = 0;
-  for (const p of plan) {
+  const known = new Map<string, boolean>();
+  const lookup = async (entry: PlannedOption) => {
+    const value = await cache.get(entry.key);
+    known.set(entry.key, value !== undefined);
+    return value;
+  };
+  const prefetch = async (p: PlannedLayer | undefined) => {
+    if (!o.prefetch || !p) return;
+    for (const entry of p.options) {
+      if (entry.option === 'keep' || (known.get(entry.key) ?? (await lookup(entry)) !== undefined))
+        continue;
+      // Memoised by the factor cache: measureOption's own call gets this promise.
+      factorize(o, context, factorCache, p.layer, entry, momentsOf).catch(() => {});
+    }
+  };
+  for (const [index, p] of plan.entries()) {
     const results: (OptionSensitivity | undefined)[] = [];
-    for (const entry of p.options) results.push(await cache.get(entry.key));
+    for (const entry of p.options) results.push(await lookup(entry));
+    await prefetch(p);
+    await prefetch(plan[index + 1]);
     let probe: LayerProbe | null = null;
     try {
       for (const [i, entry] of p.options.entries()) {
@@ -208,33 +231,17 @@ async function measureOption(
   momentsOf: () => Promise<ReadonlyMap<string, InputMoments>>,
 ): Promise<OptionSensitivity> {
   const layer = probe.layer;
-  const weight = tensorToFloat32(findInitializer(o.prepared.model, layer.weightName)!);
   let replacement: Float32Array;
   let weightError: number;
   if (entry.option === 'keep') {
+    const weight = tensorToFloat32(findInitializer(o.prepared.model, layer.weightName)!);
     replacement =
       context.otherWeightBits < FLOAT_BITS
         ? ptqWeight(o.kernels, weight, layer.weightShape, context.otherWeightBits, true).values
         : weight;
     weightError = relativeErrorOf(weight, replacement);
   } else {
-    // The job allocationJobs and withInputMoments would make for this layer and option.
-    const job: Omit<CompressJob, 'name' | 'weight'> = {
-      ...entry.option,
-      shape: [...layer.weightShape],
-      preset: context.preset,
-      seed: context.seed,
-      ...(entry.option.method === 'admm' && {
-        objective: context.objective,
-        scales: context.scales,
-      }),
-    };
-    if (wantsInputMoments(job)) job.inputMoments = (await momentsOf()).get(layer.name);
-    const result = await factorCache.compress(
-      { name: layer.name, weight, shape: layer.weightShape },
-      jobKey(job),
-      job.inputMoments,
-    );
+    const result = await factorize(o, context, factorCache, layer, entry, momentsOf);
     replacement = reconstruct(result);
     weightError = result.error;
   }
@@ -249,6 +256,48 @@ async function measureOption(
     weightError,
     ...m,
   };
+}
+
+/** The factorization allocationJobs and withInputMoments would make for this layer and option. */
+async function factorize(
+  o: SensitivityOptions,
+  context: SensitivityContext,
+  factorCache: LayerFactorCache,
+  layer: LayerInfo,
+  entry: PlannedOption,
+  momentsOf: () => Promise<ReadonlyMap<string, InputMoments>>,
+) {
+  if (entry.option === 'keep') throw new Error('keep is not factorized');
+  const job: Omit<CompressJob, 'name' | 'weight'> = {
+    ...entry.option,
+    shape: [...layer.weightShape],
+    preset: context.preset,
+    seed: context.seed,
+    ...(entry.option.method === 'admm' && {
+      objective: context.objective,
+      scales: context.scales,
+    }),
+  };
+  if (wantsInputMoments(job)) job.inputMoments = (await momentsOf()).get(layer.name);
+  const weight = layerWeight(o.prepared.model, layer);
+  return factorCache.compress(
+    { name: layer.name, weight, shape: layer.weightShape },
+    jobKey(job),
+    job.inputMoments,
+  );
+}
+
+/** One Float32Array per weight, so the factor cache hashes each weight once. */
+const weights = new WeakMap<object, Map<string, Float32Array>>();
+function layerWeight(model: PreparedModel['model'], layer: LayerInfo): Float32Array {
+  let byName = weights.get(model);
+  if (!byName) weights.set(model, (byName = new Map()));
+  let weight = byName.get(layer.weightName);
+  if (!weight) {
+    weight = tensorToFloat32(findInitializer(model, layer.weightName)!);
+    byName.set(layer.weightName, weight);
+  }
+  return weight;
 }
 
 async function planLayers(
