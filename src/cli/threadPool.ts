@@ -62,7 +62,8 @@ export function parseThreads(value: string | undefined, note: (line: string) => 
 export function threadsUsage(column = 19): string {
   const pad = ' '.repeat(column);
   const lines = [
-    'threads for factorizing (one layer per thread, largest first) and for',
+    'threads for factorizing (one layer per thread, largest first; a thread with',
+    'no layer left helps a wide one with its big matrix products) and for',
     `onnxruntime's evaluation (default: all ${machineThreads()} cores; 0 or more than the`,
     'machine has is clamped). The compressed layers are identical for any N.',
   ];

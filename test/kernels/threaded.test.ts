@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KernelHelpers } from '../../src/cli/kernelThreads.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import { evenBounds, threadedKernels, triangleBounds } from '../../src/core/kernels/threaded.ts';
-import { createTeam } from '../../src/core/kernels/threadedTeam.ts';
+import { createTeam, EMPTY, IDLE, TeamControl } from '../../src/core/kernels/threadedTeam.ts';
 import { gaussianF32, randomF32, rng } from './reference.ts';
 
 const base = await loadKernels();
@@ -113,6 +113,31 @@ describe.skipIf(base.name === 'js')('threaded kernels over wasm helpers', () => 
     expect(() => k.projectToGrid(new Float32Array(10), 4, { channels: 3 })).toThrow();
     const a = randomF32(64 * 64, rng(9));
     expect(k.gram(a, 64, 64)).toEqual(base.gram(a, 64, 64));
+  });
+});
+
+describe('a helper that never wakes (a busy machine)', () => {
+  it('leaves its chunks to the owner, which neither waits nor changes a bit', () => {
+    const team = createTeam(1);
+    const control = new TeamControl(team);
+    // Slot 0 looks joined, but no thread serves it: it never starts the calls it is handed.
+    expect(control.move(0, EMPTY, IDLE)).toBe(true);
+    const k = threadedKernels(base, team, { minMacs: 1, minProjectValues: 1 });
+    const a = randomF32(70 * 90, rng(21));
+    const b = randomF32(90 * 50, rng(22));
+    const want = new Float32Array(70 * 50);
+    base.sgemm(false, false, 70, 50, 90, 1, a, 90, b, 50, 0, want, 50);
+    const got = new Float32Array(70 * 50);
+    k.sgemm(false, false, 70, 50, 90, 1, a, 90, b, 50, 0, got, 50);
+    expect(got).toEqual(want);
+    expect(k.gram(a, 70, 90)).toEqual(base.gram(a, 70, 90));
+    const x = gaussianF32(40 * 33, rng(23));
+    expect(k.projectToGrid(x, 4, { channels: 40 })).toEqual(
+      base.projectToGrid(x, 4, { channels: 40 }),
+    );
+    expect(k.stats.splitCalls).toBe(3);
+    expect(k.stats.helperShares).toBe(0);
+    expect(control.state(0)).toBe(IDLE); // revoked each time, free for the next call
   });
 });
 

@@ -70,6 +70,8 @@ describe.skipIf(base.name === 'js')('a layer on in-layer threads', () => {
       inLayer: { minSeconds: 0, minMacs: 1, minProjectValues: 1 },
     });
     try {
+      // Two small layers first start both workers, so the lone layer finds one idle.
+      await Promise.all([pool.compress(conv(16, 3)), pool.compress(conv(16, 4))]);
       const job = conv(48, 5);
       const result = await pool.compress(job);
       expect(pool.helpsSent).toBeGreaterThan(0);

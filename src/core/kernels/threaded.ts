@@ -1,33 +1,38 @@
 // Kernels that split one layer's big calls across the helper threads of a team (issue #14,
-// "inside the layer"). The owner thread copies a helper's operands into the team's shared
-// buffer, wakes it (threadedTeam.ts), computes its own share with `base` straight from its
-// arrays, then waits and copies the helpers' results back. Splits are by output rows or
-// columns (sgemm), by rows of the upper triangle (gram) and by channels (per-channel
-// projection), so every output element is computed by the same wasm code over the same terms
-// in the same order as one call to `base` would: with the wasm kernels the results are
-// bitwise those of `base` for any number of helpers (test/kernels/threaded.test.ts).
+// "inside the layer"). The owner thread copies a call's operands into the team's shared
+// buffer, wakes its idle helpers (threadedTeam.ts), and then it and they take the call's
+// chunks one at a time: the owner computes its chunks with `base` straight from its arrays,
+// a helper on views of the shared buffer; the owner copies the helpers' chunks back. A helper
+// that wakes late only leaves more chunks to the owner. Chunks are output rows or columns
+// (sgemm), rows of the upper triangle (gram) and channels (per-channel projection), so every
+// output element is computed by the same wasm code over the same terms in the same order as
+// one call to `base` would: with the wasm kernels the results are bitwise those of `base` for
+// any number of helpers (test/kernels/threaded.test.ts).
 // Calls below the thresholds, and every other kernel, go to `base`. The owner blocks in
 // Atomics.wait: Node's main thread and Workers may, a browser page's main thread may not.
 import { defaultCandidates } from './gridProjection.ts';
 import {
   evenBounds,
-  f32,
+  GRAM,
+  gramChunk,
   PROJECT,
-  pack,
-  reserve,
+  type ProjectTargets,
+  projectChunk,
   SGEMM,
-  type Share,
+  type SgemmCall,
+  sgemmChunk,
+  sgemmParams,
   triangleBounds,
-  unpack,
 } from './threadedShares.ts';
 import {
   ASSIGNED,
   CLAIMED,
   DEAD,
-  DONE,
   FAILED,
   IDLE,
   type KernelTeam,
+  MAX_CHUNKS,
+  RUNNING,
   TeamControl,
 } from './threadedTeam.ts';
 import type { GridProjection, Kernels, ProjectOptions } from './types.ts';
@@ -45,8 +50,33 @@ export interface ThreadedOptions {
 }
 
 export interface ThreadedKernels extends Kernels {
-  /** Calls that were split, and shares helpers computed (for tests and benches). */
+  /** Calls that were split, and chunks helpers computed (for tests and benches). */
   readonly stats: { splitCalls: number; helperShares: number };
+}
+
+const ALIGN = 16;
+const f32 = (data: SharedArrayBuffer, off: number, len: number) => new Float32Array(data, off, len);
+
+/** Byte offsets of consecutive regions of these sizes, each aligned; and the total. */
+function layout(...bytes: number[]): { offsets: number[]; total: number } {
+  let at = 0;
+  const offsets = bytes.map((b) => {
+    const off = at;
+    at = Math.ceil((at + b) / ALIGN) * ALIGN;
+    return off;
+  });
+  return { offsets, total: at };
+}
+
+/** A call cut into chunks: how to fill the shared buffer, compute a chunk here, collect one. */
+interface Split {
+  op: number;
+  params: number[];
+  chunks: number;
+  bytes: number;
+  fill(data: SharedArrayBuffer): void;
+  own(i: number): void;
+  collect(i: number, data: SharedArrayBuffer): void;
 }
 
 /** `base` with its big calls split across the helpers that have joined `team`. */
@@ -61,10 +91,10 @@ export function threadedKernels(
   const stats = { splitCalls: 0, helperShares: 0 };
   let noted = false;
 
-  /** Slots of idle helpers this call may use (claimed), at most `max`. */
-  function claim(max: number): number[] {
+  /** Slots of idle helpers this call may use (claimed). */
+  function claim(): number[] {
     const slots: number[] = [];
-    for (let s = 0; s < team.slots && slots.length < max; s++) {
+    for (let s = 0; s < team.slots; s++) {
       if (control.state(s) === IDLE && !control.leaving(s) && control.move(s, IDLE, CLAIMED)) {
         slots.push(s);
       }
@@ -72,9 +102,9 @@ export function threadedKernels(
     return slots;
   }
 
-  function unclaim(slots: readonly number[]) {
-    for (const s of slots) control.release(s, CLAIMED);
-  }
+  /** Chunks for `parts` threads over `len` items: two each, so a late helper costs little. */
+  const chunksFor = (parts: number, len: number, per: number) =>
+    Math.max(1, Math.min(MAX_CHUNKS, 2 * parts, Math.floor(len / per)));
 
   /** Makes room for `bytes` in the shared buffer; false when it cannot grow that far. */
   function room(bytes: number): boolean {
@@ -94,45 +124,45 @@ export function threadedKernels(
   }
 
   /**
-   * Hands shares[i] to slots[i], runs `own` here, then collects. A share whose helper left
-   * before the hand-over runs here too. Helpers are waited for even when `own` throws.
+   * Runs the split's chunks here and on the claimed helpers. Helpers that have not started
+   * when the chunks run out are revoked; running ones are waited for (even when a chunk here
+   * throws), so the shared buffer is free again when this returns.
    */
-  function run(slots: readonly number[], shares: Share[], bytes: number, own: () => void) {
-    if (!room(bytes)) {
-      unclaim(slots);
-      for (const share of shares) share.local();
-      own();
+  function run(slots: readonly number[], split: Split): void {
+    if (!room(split.bytes)) {
+      for (const s of slots) control.release(s, CLAIMED);
+      for (let i = 0; i < split.chunks; i++) split.own(i);
       return;
     }
     stats.splitCalls++;
+    split.fill(team.data);
+    control.setCall(split.op, split.params, split.chunks);
     const assigned: number[] = [];
-    for (let i = 0; i < slots.length; i++) {
-      shares[i].fill(team.data);
-      control.setOp(slots[i], shares[i].op, shares[i].params);
-      if (control.move(slots[i], CLAIMED, ASSIGNED)) {
-        control.ring(slots[i]);
-        assigned.push(i);
-      }
+    for (const s of slots) {
+      if (!control.move(s, CLAIMED, ASSIGNED)) continue; // DEAD meanwhile
+      control.ring(s);
+      assigned.push(s);
     }
     const failures: string[] = [];
     try {
-      own();
-      for (let i = 0; i < slots.length; i++) if (!assigned.includes(i)) shares[i].local();
+      for (let i = control.takeChunk(false); i >= 0; i = control.takeChunk(false)) split.own(i);
     } finally {
-      for (const i of assigned) {
-        const s = slots[i];
-        while (control.state(s) === ASSIGNED) control.waitState(s, ASSIGNED);
+      for (const s of assigned) {
+        if (control.release(s, ASSIGNED)) continue; // never started: revoked
+        while (control.state(s) === RUNNING) control.waitState(s, RUNNING);
         const state = control.state(s);
-        if (state === DONE) {
-          shares[i].collect(team.data);
-          stats.helperShares++;
-        } else if (state === FAILED) failures.push(control.error(s));
+        if (state === FAILED) failures.push(control.error(s));
         else if (state === DEAD) failures.push('the thread stopped');
         // A DEAD slot stays DEAD: nobody serves it any more.
         if (state !== DEAD) control.release(s, state);
       }
     }
     if (failures.length) throw new Error(`a kernel helper thread failed: ${failures[0]}`);
+    for (let i = 0; i < split.chunks; i++) {
+      if (!control.helperChunk(i)) continue;
+      split.collect(i, team.data);
+      stats.helperShares++;
+    }
   }
 
   function sgemm(
@@ -152,174 +182,73 @@ export function threadedKernels(
   ): void {
     const byRows = m >= n;
     const len = byRows ? m : n;
-    const slots = m * n * k >= minMacs && len >= 32 ? claim(Math.floor(len / 16) - 1) : [];
+    const slots = m * n * k >= minMacs && len >= 32 ? claim() : [];
     if (slots.length === 0) {
       base.sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       return;
     }
-    const bounds = evenBounds(len, slots.length + 1);
-    const at = { bytes: 0 };
-    const shares: Share[] = [];
-    // The shared operand (B when splitting rows, A when splitting columns) goes in once.
-    const whole = byRows ? b : a;
-    const wholeLen = byRows
-      ? tb
-        ? extent(n, k, ldb)
-        : extent(k, n, ldb)
-      : ta
-        ? extent(k, m, lda)
-        : extent(m, k, lda);
-    const offWhole = reserve(at, wholeLen * 4);
-    for (let i = 0; i < slots.length; i++) {
-      const [lo, hi] = [bounds[i + 1], bounds[i + 2]];
-      const w = hi - lo;
-      // The split operand's part, packed: A's rows lo..hi (op(A)), or B's columns lo..hi (op(B)).
-      const partRows = byRows ? (ta ? k : w) : tb ? w : k;
-      const partCols = byRows ? (ta ? w : k) : tb ? k : w;
-      const offPart = reserve(at, partRows * partCols * 4);
-      const cRows = byRows ? w : m;
-      const cCols = byRows ? n : w;
-      const offC = reserve(at, cRows * cCols * 4);
-      const src = byRows ? a : b;
-      const ld = byRows ? lda : ldb;
-      const partAt = byRows ? (ta ? lo : lo * lda) : tb ? lo * ldb : lo;
-      const cAt = byRows ? lo * ldc : lo;
-      const [offA, lenA, ldA] = byRows
-        ? [offPart, partRows * partCols, partCols]
-        : [offWhole, wholeLen, lda];
-      const [offB, lenB, ldB] = byRows
-        ? [offWhole, wholeLen, ldb]
-        : [offPart, partRows * partCols, partCols];
-      shares.push({
-        op: SGEMM,
-        params: [
-          +ta,
-          +tb,
-          byRows ? w : m,
-          byRows ? n : w,
-          k,
-          alpha,
-          offA,
-          lenA,
-          ldA,
-          offB,
-          lenB,
-        ].concat([ldB, beta, offC, cRows * cCols, cCols]),
-        fill(data) {
-          pack(f32(data, offPart, partRows * partCols), src, partAt, partRows, partCols, ld);
-          if (beta !== 0) pack(f32(data, offC, cRows * cCols), c, cAt, cRows, cCols, ldc);
-        },
-        collect: (data) => unpack(c, cAt, ldc, f32(data, offC, cRows * cCols), cRows, cCols),
-        local: () =>
-          byRows
-            ? base.sgemm(
-                ta,
-                tb,
-                w,
-                n,
-                k,
-                alpha,
-                a.subarray(partAt),
-                lda,
-                b,
-                ldb,
-                beta,
-                c.subarray(cAt),
-                ldc,
-              )
-            : base.sgemm(
-                ta,
-                tb,
-                m,
-                w,
-                k,
-                alpha,
-                a,
-                lda,
-                b.subarray(partAt),
-                ldb,
-                beta,
-                c.subarray(cAt),
-                ldc,
-              ),
-      });
+    const chunks = chunksFor(slots.length + 1, len, 16);
+    const call: SgemmCall = { ta, tb, m, n, k, alpha, lda, ldb, beta, ldc, byRows, chunks };
+    // Operands go in whole, in their own layout, so a chunk is the same call on either side.
+    const lenA = ta ? extent(k, m, lda) : extent(m, k, lda);
+    const lenB = tb ? extent(n, k, ldb) : extent(k, n, ldb);
+    const lenC = extent(m, n, ldc);
+    if (a.length < lenA || b.length < lenB || c.length < lenC) {
+      for (const s of slots) control.release(s, CLAIMED);
+      base.sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); // throws the reason
+      return;
     }
-    if (shares.length) {
-      const fill0 = shares[0].fill;
-      shares[0].fill = (data) => {
-        f32(data, offWhole, wholeLen).set(whole.subarray(0, wholeLen));
-        fill0(data);
-      };
-    }
-    const w0 = bounds[1];
-    run(slots, shares, at.bytes, () =>
-      byRows
-        ? base.sgemm(ta, tb, w0, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-        : base.sgemm(ta, tb, m, w0, k, alpha, a, lda, b, ldb, beta, c, ldc),
-    );
+    const { offsets, total } = layout(lenA * 4, lenB * 4, lenC * 4);
+    const [offA, offB, offC] = offsets;
+    const bounds = evenBounds(len, chunks);
+    run(slots, {
+      op: SGEMM,
+      params: [...sgemmParams(call), offA, lenA, offB, lenB, offC, lenC],
+      chunks,
+      bytes: total,
+      fill(data) {
+        f32(data, offA, lenA).set(a.subarray(0, lenA));
+        f32(data, offB, lenB).set(b.subarray(0, lenB));
+        if (beta !== 0) f32(data, offC, lenC).set(c.subarray(0, lenC));
+      },
+      own: (i) => sgemmChunk(base, call, a, b, c, i),
+      collect(i, data) {
+        const from = f32(data, offC, lenC);
+        const [lo, hi] = [bounds[i], bounds[i + 1]];
+        if (byRows) {
+          for (let r = lo; r < hi; r++) c.set(from.subarray(r * ldc, r * ldc + n), r * ldc);
+        } else {
+          for (let r = 0; r < m; r++)
+            c.set(from.subarray(r * ldc + lo, r * ldc + hi), r * ldc + lo);
+        }
+      },
+    });
   }
 
   function gram(a: Float32Array, rows: number, cols: number, out?: Float32Array): Float32Array {
-    const slots =
-      (rows * cols * cols) / 2 >= minMacs && cols >= 64 ? claim(Math.floor(cols / 32) - 1) : [];
+    const big = (rows * cols * cols) / 2 >= minMacs && cols >= 64 && a.length >= rows * cols;
+    const slots = big ? claim() : [];
     if (slots.length === 0) return base.gram(a, rows, cols, out);
-    if (a.length < rows * cols)
-      throw new RangeError(`gram: A has ${a.length} < ${rows * cols} elements`);
     const res = out ?? new Float32Array(cols * cols);
-    // Each part is rows lo..hi of the upper triangle, columns lo..cols: one sgemm of A[:, lo:]ᵀ
-    // A[lo:, ...], every entry the float32 sum wasmGram's blocks compute; then mirrored.
-    const bounds = triangleBounds(cols, slots.length + 1);
-    const at = { bytes: 0 };
-    const shares: Share[] = [];
-    const part = (lo: number, hi: number) => (c: Float32Array, cAt: number, ldc: number) =>
-      base.sgemm(
-        true,
-        false,
-        hi - lo,
-        cols - lo,
-        rows,
-        1,
-        a.subarray(lo),
-        cols,
-        a.subarray(lo),
-        cols,
-        0,
-        c.subarray(cAt),
-        ldc,
-      );
-    for (let i = 0; i < slots.length; i++) {
-      // The owner takes part 0 (the widest rows, no copies); helpers the narrower ones.
-      const [lo, hi] = [bounds[i + 1], bounds[i + 2]];
-      const w = cols - lo;
-      const offA = reserve(at, rows * w * 4);
-      const offC = reserve(at, (hi - lo) * w * 4);
-      shares.push({
-        op: SGEMM,
-        params: [
-          1,
-          0,
-          hi - lo,
-          w,
-          rows,
-          1,
-          offA,
-          rows * w,
-          w,
-          offA,
-          rows * w,
-          w,
-          0,
-          offC,
-          (hi - lo) * w,
-          w,
-        ],
-        fill: (data) => pack(f32(data, offA, rows * w), a, lo, rows, w, cols),
-        collect: (data) =>
-          unpack(res, lo * cols + lo, cols, f32(data, offC, (hi - lo) * w), hi - lo, w),
-        local: () => part(lo, hi)(res, lo * cols + lo, cols),
-      });
-    }
-    run(slots, shares, at.bytes, () => part(0, bounds[1])(res, 0, cols));
+    const chunks = chunksFor(slots.length + 1, cols, 16);
+    const bounds = triangleBounds(cols, chunks);
+    const { offsets, total } = layout(rows * cols * 4, cols * cols * 4);
+    const [offA, offC] = offsets;
+    run(slots, {
+      op: GRAM,
+      params: [rows, cols, chunks, offA, offC],
+      chunks,
+      bytes: total,
+      fill: (data) => f32(data, offA, rows * cols).set(a.subarray(0, rows * cols)),
+      own: (i) => gramChunk(base, rows, cols, chunks, a, res, i),
+      collect(i, data) {
+        const from = f32(data, offC, cols * cols);
+        for (let r = bounds[i]; r < bounds[i + 1]; r++) {
+          res.set(from.subarray(r * cols + bounds[i], (r + 1) * cols), r * cols + bounds[i]);
+        }
+      },
+    });
+    // The lower triangle mirrors the upper one, as wasmGram does: exactly symmetric.
     for (let i = 1; i < cols; i++) {
       const row = i * cols;
       for (let j = 0; j < i; j++) res[row + j] = res[j * cols + i];
@@ -330,48 +259,35 @@ export function threadedKernels(
   function projectToGrid(x: Float32Array, bits: number, opts?: ProjectOptions): GridProjection {
     const channels = opts?.channels ?? 1;
     const ok = channels >= 2 && x.length >= minProject && x.length % channels === 0;
-    const slots = ok ? claim(Math.min(team.slots, channels - 1)) : [];
+    const slots = ok ? claim() : [];
     if (slots.length === 0) return base.projectToGrid(x, bits, opts);
-    const rowLen = x.length / channels;
-    const bounds = evenBounds(channels, slots.length + 1, 1);
-    const codes = new Int8Array(x.length);
-    const scales = new Float32Array(channels);
-    const values = new Float32Array(x.length);
-    const put = (r: GridProjection, lo: number) => {
-      codes.set(r.codes, lo * rowLen);
-      scales.set(r.scales, lo);
-      values.set(r.values, lo * rowLen);
+    const len = x.length;
+    const rowLen = len / channels;
+    const candidates = opts?.candidates ?? defaultCandidates;
+    const chunks = chunksFor(slots.length + 1, channels, 1);
+    const bounds = evenBounds(channels, chunks, 1);
+    const out: ProjectTargets = {
+      codes: new Int8Array(len),
+      scales: new Float32Array(channels),
+      values: new Float32Array(len),
     };
-    const rowsOf = (lo: number, hi: number) => x.subarray(lo * rowLen, hi * rowLen);
-    const project = (lo: number, hi: number) =>
-      put(base.projectToGrid(rowsOf(lo, hi), bits, { ...opts, channels: hi - lo }), lo);
-    const at = { bytes: 0 };
-    const shares: Share[] = [];
-    for (let i = 0; i < slots.length; i++) {
-      const [lo, hi] = [bounds[i + 1], bounds[i + 2]];
-      const len = (hi - lo) * rowLen;
-      const [offX, offCodes, offScales, offValues] = [len * 4, len, (hi - lo) * 4, len * 4].map(
-        (bytes) => reserve(at, bytes),
-      );
-      const candidates = opts?.candidates ?? defaultCandidates;
-      shares.push({
-        op: PROJECT,
-        params: [offX, len, hi - lo, bits, candidates, offCodes, offScales, offValues],
-        fill: (data) => f32(data, offX, len).set(rowsOf(lo, hi)),
-        collect: (data) =>
-          put(
-            {
-              codes: new Int8Array(data, offCodes, len),
-              scales: f32(data, offScales, hi - lo),
-              values: f32(data, offValues, len),
-            },
-            lo,
-          ),
-        local: () => project(lo, hi),
-      });
-    }
-    run(slots, shares, at.bytes, () => project(0, bounds[1]));
-    return { codes, scales, values };
+    const { offsets, total } = layout(len * 4, len, channels * 4, len * 4);
+    const [offX, offCodes, offScales, offValues] = offsets;
+    run(slots, {
+      op: PROJECT,
+      params: [len, channels, chunks, bits, candidates, offX, offCodes, offScales, offValues],
+      chunks,
+      bytes: total,
+      fill: (data) => f32(data, offX, len).set(x),
+      own: (i) => projectChunk(base, x, channels, chunks, bits, candidates, out, i),
+      collect(i, data) {
+        const [lo, hi] = [bounds[i], bounds[i + 1]];
+        out.codes.set(new Int8Array(data, offCodes + lo * rowLen, (hi - lo) * rowLen), lo * rowLen);
+        out.scales.set(f32(data, offScales + lo * 4, hi - lo), lo);
+        out.values.set(f32(data, offValues + lo * rowLen * 4, (hi - lo) * rowLen), lo * rowLen);
+      },
+    });
+    return out;
   }
 
   // Every other kernel (and any a later build adds) is base's own.

@@ -2,16 +2,20 @@
 // threads that compute shares of its big kernel calls (threaded.ts). Core code: no platform
 // imports; the shells spawn the threads and hand them the team's two SharedArrayBuffers.
 //
-// Each helper holds one slot. A slot's state word moves
+// A call is cut into chunks (threadedShares.ts) that the owner and its helpers take one at a
+// time from a shared counter, so a helper that wakes late, or not at all (a busy machine),
+// only leaves more chunks to the owner instead of making it wait. Each helper holds one slot.
+// A slot's state word moves
 //   EMPTY -> IDLE (a helper joined) -> CLAIMED (the owner took it for a call)
-//   -> ASSIGNED (its share is written) -> DONE | FAILED -> IDLE (the owner read the result)
+//   -> ASSIGNED (the call is written; rung) -> RUNNING (the helper started taking chunks)
+//   -> DONE | FAILED -> IDLE (the owner collected)
+//   ASSIGNED -> IDLE (the call ended before the helper started: revoked)
 //   IDLE -> EMPTY (the helper left after its leave flag was set)
 // and DEAD when the shell saw the helper's thread stop. Every transition an owner and a
-// helper (or the shell) could race on is a compare-exchange, so a helper that leaves or dies
-// is never waited for: a claim that fails leaves that share to the owner, and a DEAD slot
-// that was ASSIGNED fails the call with the reason. A helper sleeps on its slot's bell, a
-// counter rung after every change it must see, so no wake-up is lost between its check and
-// its wait.
+// helper (or the shell) could race on is a compare-exchange, so the owner waits only for a
+// helper that is RUNNING (computing its last chunk), and a DEAD slot that was RUNNING fails
+// the call with the reason. A helper sleeps on its slot's bell, a counter rung after every
+// change it must see, so no wake-up is lost between its check and its wait.
 import type { Kernels } from './types.ts';
 
 export const EMPTY = 0;
@@ -21,9 +25,13 @@ export const ASSIGNED = 3;
 export const DONE = 4;
 export const FAILED = 5;
 export const DEAD = 6;
+export const RUNNING = 7;
 
-const WORDS = 4; // state, leave, bell, op
-const PARAMS = 24; // float64 parameters of a share
+const WORDS = 4; // per slot: state, leave, bell, (spare)
+const CALL_WORDS = 4; // the call: next chunk, op, chunk count, (spare)
+/** Most chunks a call is cut into. */
+export const MAX_CHUNKS = 64;
+const PARAMS = 32; // float64 parameters of the call
 const ERROR_BYTES = 512;
 
 /** A team's shared memory: control words, parameters, error text; and the operand buffer. */
@@ -37,7 +45,7 @@ export interface KernelTeam {
 /** A team with room for `slots` helpers and up to `maxDataBytes` of operands per call. */
 export function createTeam(slots: number, maxDataBytes = 2 ** 31): KernelTeam {
   if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`team: slots ${slots} < 1`);
-  const control = new SharedArrayBuffer(slots * (WORDS * 4 + PARAMS * 8 + ERROR_BYTES));
+  const control = new SharedArrayBuffer(controlBytes(slots));
   let data: SharedArrayBuffer;
   try {
     // Growable (ES2024): Node 20+, Chrome 111+, Firefox 119+, Safari 16.4+.
@@ -52,17 +60,27 @@ export function createTeam(slots: number, maxDataBytes = 2 ** 31): KernelTeam {
   return { slots, control, data };
 }
 
+function controlBytes(slots: number): number {
+  return (slots * WORDS + CALL_WORDS + MAX_CHUNKS) * 4 + PARAMS * 8 + slots * ERROR_BYTES;
+}
+
 /** Typed views of a team's control block. */
 export class TeamControl {
   readonly words: Int32Array;
   private readonly params: Float64Array;
   private readonly errors: Uint8Array;
 
+  private readonly call: Int32Array;
+  private readonly chunks: Int32Array;
+
   constructor(readonly team: KernelTeam) {
     const n = team.slots;
     this.words = new Int32Array(team.control, 0, n * WORDS);
-    this.params = new Float64Array(team.control, n * WORDS * 4, n * PARAMS);
-    this.errors = new Uint8Array(team.control, n * (WORDS * 4 + PARAMS * 8), n * ERROR_BYTES);
+    this.call = new Int32Array(team.control, n * WORDS * 4, CALL_WORDS);
+    this.chunks = new Int32Array(team.control, (n * WORDS + CALL_WORDS) * 4, MAX_CHUNKS);
+    const paramsAt = (n * WORDS + CALL_WORDS + MAX_CHUNKS) * 4;
+    this.params = new Float64Array(team.control, paramsAt, PARAMS);
+    this.errors = new Uint8Array(team.control, paramsAt + PARAMS * 8, n * ERROR_BYTES);
   }
 
   state(slot: number): number {
@@ -71,12 +89,11 @@ export class TeamControl {
 
   /**
    * Compare-exchange of the slot's state; true when it was `from`. Only an owner waits on the
-   * state word (for an ASSIGNED share), so only moves out of ASSIGNED notify: a notify costs
-   * about as much as a small kernel call on a busy machine.
+   * state word (for a RUNNING helper), so only moves out of RUNNING notify.
    */
   move(slot: number, from: number, to: number): boolean {
     const ok = Atomics.compareExchange(this.words, slot * WORDS, from, to) === from;
-    if (ok && from === ASSIGNED) Atomics.notify(this.words, slot * WORDS);
+    if (ok && from === RUNNING) Atomics.notify(this.words, slot * WORDS);
     return ok;
   }
 
@@ -84,8 +101,10 @@ export class TeamControl {
    * Back to IDLE from `from` (the owner is done with the slot). A helper asked to leave while
    * the slot was not IDLE sleeps until rung, so only then is it rung.
    */
-  release(slot: number, from: number): void {
-    if (this.move(slot, from, IDLE) && this.leaving(slot)) this.ring(slot);
+  release(slot: number, from: number): boolean {
+    const ok = this.move(slot, from, IDLE);
+    if (ok && this.leaving(slot)) this.ring(slot);
+    return ok;
   }
 
   /** Waits while the slot's state is `value` (returns at once if it is not). */
@@ -115,17 +134,35 @@ export class TeamControl {
     Atomics.wait(this.words, slot * WORDS + 2, seen);
   }
 
-  op(slot: number): number {
-    return Atomics.load(this.words, slot * WORDS + 3);
+  /** Writes a call of `chunks` chunks (before any helper is ASSIGNED it). */
+  setCall(op: number, params: readonly number[], chunks: number): void {
+    if (chunks > MAX_CHUNKS) throw new RangeError(`team: ${chunks} chunks > ${MAX_CHUNKS}`);
+    this.params.set(params);
+    this.chunks.fill(0, 0, chunks);
+    Atomics.store(this.call, 1, op);
+    Atomics.store(this.call, 2, chunks);
+    Atomics.store(this.call, 0, 0);
   }
 
-  setOp(slot: number, op: number, params: readonly number[]): void {
-    Atomics.store(this.words, slot * WORDS + 3, op);
-    this.params.set(params, slot * PARAMS);
+  op(): number {
+    return Atomics.load(this.call, 1);
   }
 
-  param(slot: number, i: number): number {
-    return this.params[slot * PARAMS + i];
+  param(i: number): number {
+    return this.params[i];
+  }
+
+  /** The next chunk of the call to compute, or -1 when all are taken; `byHelper` marks it. */
+  takeChunk(byHelper: boolean): number {
+    const i = Atomics.add(this.call, 0, 1);
+    if (i >= Atomics.load(this.call, 2)) return -1;
+    if (byHelper) Atomics.store(this.chunks, i, 1);
+    return i;
+  }
+
+  /** Whether a helper computed chunk i (read after every helper is out of the call). */
+  helperChunk(i: number): boolean {
+    return Atomics.load(this.chunks, i) === 1;
   }
 
   setError(slot: number, message: string): void {
@@ -142,16 +179,16 @@ export class TeamControl {
   }
 
   private errorAt(slot: number): number {
-    return this.team.slots * (WORDS * 4 + PARAMS * 8) + slot * ERROR_BYTES;
+    return controlBytes(this.team.slots) - (this.team.slots - slot) * ERROR_BYTES;
   }
 }
 
-/** Runs one assigned share: reads the slot's op and parameters, computes, writes results. */
-export type ShareRunner = (base: Kernels, control: TeamControl, slot: number) => void;
+/** The helper's side of a call: takes chunks (control.takeChunk(true)) until none is left. */
+export type ShareRunner = (base: Kernels, control: TeamControl) => void;
 
 /**
- * The helper's loop (blocks the calling thread): joins `slot` of the team, computes the shares
- * the owner assigns with `base` until the slot's leave flag is set, then leaves. Returns
+ * The helper's loop (blocks the calling thread): joins `slot` of the team, computes chunks of
+ * the calls the owner hands out with `base` until the slot's leave flag is set, then leaves. Returns
  * 'left', or 'taken' when the slot was not free.
  */
 export function serveTeam(
@@ -166,12 +203,14 @@ export function serveTeam(
     const bell = control.bell(slot);
     const state = control.state(slot);
     if (state === ASSIGNED) {
+      // The owner may have revoked the call meanwhile: start only if it is still ours.
+      if (!control.move(slot, ASSIGNED, RUNNING)) continue;
       try {
-        run(base, control, slot);
-        control.move(slot, ASSIGNED, DONE);
+        run(base, control);
+        control.move(slot, RUNNING, DONE);
       } catch (err) {
         control.setError(slot, err instanceof Error ? err.message : String(err));
-        control.move(slot, ASSIGNED, FAILED);
+        control.move(slot, RUNNING, FAILED);
       }
       continue;
     }
