@@ -22,7 +22,7 @@ import type { CompressJob } from '../../src/core/factor/types.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import type { LayerInfo } from '../../src/core/onnx/index.ts';
 import { type PreparedModel, prepareModel } from '../../src/core/pipeline/index.ts';
-import { cpDims, resolveRank } from '../../src/core/util/rank.ts';
+import { groupCpDims, resolveRank } from '../../src/core/util/rank.ts';
 import { centeredLcg } from '../support/random.ts';
 import { describeShared, readShared, sharedSkipReason } from '../support/shared.ts';
 
@@ -52,9 +52,9 @@ function previewRanks(layers: readonly LayerInfo[], s: CompressSettings) {
 }
 
 /** The engine's rule applied to a job, as compressLayer applies it. */
-function engineRank(job: Pick<CompressJob, 'shape' | 'rank' | 'rate'>): RankOutcome {
+function engineRank(job: Pick<CompressJob, 'shape' | 'rank' | 'rate' | 'groups'>): RankOutcome {
   try {
-    return resolveRank(cpDims(job.shape), job.rank, job.rate);
+    return resolveRank(groupCpDims(job.shape, job.groups), job.rank, job.rate);
   } catch (e) {
     return (e as Error).message;
   }
@@ -197,6 +197,8 @@ const ODD_LAYERS: LayerInfo[] = [
   layer('gemm_thin', 'Gemm', [3, 40]), // 2-way 3x40: rank 0 from rate 3 on
   layer('matmul', 'MatMul', [24, 7]), // 2-way
   layer('grouped', 'Conv', [16, 4, 3, 3], { group: 4, factorizable: false }),
+  // Factorized per group: each group's 8x8x9 view sets the rank (src/core/util/rank.ts).
+  layer('grouped_big', 'Conv', [32, 8, 3, 3], { group: 4 }),
 ];
 
 describe('preview and engine ranks on odd layers (1-D, 3-D, 1x1 conv, Gemm, MatMul, grouped)', () => {
@@ -211,7 +213,13 @@ describe('preview and engine ranks on odd layers (1-D, 3-D, 1x1 conv, Gemm, MatM
     const settings = jobSettings(s);
     const out = new Map<string, RankOutcome>();
     for (const l of selectLayers(ODD_LAYERS, settings.method)) {
-      const job = { ...settings, name: l.name, weight: weights.get(l.name)!, shape: l.weightShape };
+      const job = {
+        ...settings,
+        name: l.name,
+        weight: weights.get(l.name)!,
+        shape: l.weightShape,
+        ...(l.group > 1 && { groups: l.group }),
+      };
       const outcome = compressedRank(job);
       expect(outcome).toBe(engineRank(job));
       out.set(l.name, outcome);

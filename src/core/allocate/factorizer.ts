@@ -6,7 +6,7 @@ import { methodSpec } from '../factor/methods/index.ts';
 import { type CompressJob, DEFAULT_QAF_SCALES, type LayerResult } from '../factor/types.ts';
 import type { Factorizer } from '../pipeline/compressModel.ts';
 import type { LayerFactorCache, LayerJobKey, LayerWeight } from '../sweep/layerCache.ts';
-import { cpDims, resolveRank } from '../util/rank.ts';
+import { groupCpDims, resolveRank } from '../util/rank.ts';
 
 /**
  * The cache key of a job: a rate is resolved to its rank, so "rate 2" and the rank it gives
@@ -23,6 +23,7 @@ export function jobKey(
     | 'seed'
     | 'perChannel'
     | 'shape'
+    | 'groups'
     | 'objective'
     | 'inputMoments'
     | 'scales'
@@ -31,7 +32,9 @@ export function jobKey(
   const spec = methodSpec(job.method);
   return {
     method: job.method,
-    rank: spec.factorizes ? resolveRank(cpDims(job.shape), job.rank, job.rate) : null,
+    rank: spec.factorizes
+      ? resolveRank(groupCpDims(job.shape, job.groups), job.rank, job.rate)
+      : null,
     rate: null,
     bits: job.bits,
     preset: job.preset ?? 'default',

@@ -5,7 +5,7 @@ import { type CostLayer, type LayerChoice, layerCost } from '../cost/costModel.t
 import { METHODS, type MethodId } from '../factor/methods/index.ts';
 import type { QafScales } from '../factor/types.ts';
 import type { LayerInfo } from '../onnx/layers.ts';
-import { cpDims, tryResolveRank } from '../util/rank.ts';
+import { groupCpDims, tryResolveRank } from '../util/rank.ts';
 
 /** Compress the layer this way (a method of the registry with its rate or rank and bits). */
 export interface CompressOption {
@@ -88,7 +88,7 @@ export function optionRank(
     };
   }
   if (!spec.factorizes) return { rank: 0, error: null };
-  return tryResolveRank(cpDims(layer.weightShape), option.rank, option.rate);
+  return tryResolveRank(groupCpDims(layer.weightShape, layer.group), option.rank, option.rate);
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { METHODS, type MethodId } from '../factor/methods/index.ts';
 import { DEFAULT_QAF_SCALES, type QafScales } from '../factor/types.ts';
-import { cpDims, rankFromRate } from '../util/rank.ts';
+import { groupCpDims, rankFromRate } from '../util/rank.ts';
 import { FLOAT_BITS } from '../util/units.ts';
 
 export { FLOAT_BITS };
@@ -150,8 +150,15 @@ function product(dims: readonly Dim[]): number {
 export function factorDims(layer: CostLayer, modes?: 2 | 3): number[] {
   const w = layer.weightShape;
   if (layer.op !== 'Conv') return [w[0], product(w.slice(1))];
-  const dims = cpDims(w);
+  // A grouped conv is factorized per group: one group's view (the rank rule's dims).
+  const dims = groupCpDims(w, factorGroups(layer));
   return dims.length === 2 && modes === 3 ? [...dims, 1] : dims;
+}
+
+/** Groups factorized one by one: a grouped (not depthwise) conv's group count, else 1. */
+export function factorGroups(layer: CostLayer): number {
+  const g = layer.group ?? 1;
+  return layer.op === 'Conv' && g > 1 && layer.weightShape[1] > 1 ? g : 1;
 }
 
 /**
@@ -176,11 +183,12 @@ function outputPositions(layer: CostLayer): number {
  */
 export function factorizedMacs(layer: CostLayer, rank: number, modes?: 2 | 3): number {
   const dims = factorDims(layer, modes);
+  const g = factorGroups(layer);
   const positions = outputPositions(layer);
-  if (dims.length === 2) return (dims[0] + dims[1]) * rank * positions;
+  if (dims.length === 2) return g * (dims[0] + dims[1]) * rank * positions;
   const [cout, cin, k] = dims;
   const inPositions = product((layer.inputShape ?? [Number.NaN]).slice(2));
-  return rank * cin * inPositions + rank * k * positions + rank * cout * positions;
+  return g * (rank * cin * inPositions + rank * k * positions + rank * cout * positions);
 }
 
 function anyQuantization(choices: Iterable<LayerChoice>, actBits: number): boolean {
@@ -228,7 +236,8 @@ export function layerCost(
   if (isFactorizing(choice.method)) {
     if (!choice.rank || choice.rank < 1) throw new Error(`layer ${layer.name}: rank missing`);
     rank = choice.rank;
-    params = rank * factorDims(layer, choice.modes).reduce((a, b) => a + b, 0);
+    params =
+      factorGroups(layer) * rank * factorDims(layer, choice.modes).reduce((a, b) => a + b, 0);
     macs = factorizedMacs(layer, rank, choice.modes);
   }
   const weightBits = weightBitsOf(choice, otherWeightBits);
@@ -274,7 +283,7 @@ function scaleBytesOf(
   if (choice.method === 'none') return 4 * channels;
   if (!isFactorizing(choice.method)) return 4 * (choice.perChannel ? channels : 1);
   const modes = factorDims(layer, choice.modes).length;
-  return 4 * (scalesOf(choice) === 'component' ? rank + modes - 1 : modes);
+  return 4 * factorGroups(layer) * (scalesOf(choice) === 'component' ? rank + modes - 1 : modes);
 }
 
 /** The grid scales a choice is built with: QAF's, given or the engine's default; else per factor. */

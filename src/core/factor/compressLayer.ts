@@ -4,7 +4,7 @@
 
 import type { Kernels } from '../kernels/types.ts';
 import { methodSpec } from './methods/index.ts';
-import type { LayerReport, MethodSpec } from './methods/types.ts';
+import type { LayerReport, MethodRunContext, MethodSpec } from './methods/types.ts';
 import type { CompressJob, LayerProgress, LayerResult } from './types.ts';
 
 export interface CompressHooks {
@@ -22,9 +22,73 @@ export function compressLayer(
   const method = methodSpec(job.method);
   validateJob(job, method);
   const report = progressReporter(job.name, hooks.onProgress);
-  const result = method.compress(kernels, job, { report, shouldStop: hooks.shouldStop });
+  const ctx = { report, shouldStop: hooks.shouldStop };
+  const result =
+    (job.groups ?? 1) > 1 && method.factorizes
+      ? compressGroups(method, kernels, job, ctx)
+      : method.compress(kernels, job, ctx);
   report('done', result.iterations, result.error, 1);
   return { ...result, ms: performance.now() - started };
+}
+
+/**
+ * A grouped conv, one group after another: group g's weight is rows [g Cout/G, (g+1) Cout/G)
+ * of [Cout, Cin/G, k...], factorized alone (same rank: every group has the same shape). The
+ * layer's error is over the whole weight. Input statistics are per layer, not per group, so the
+ * groups solve the published objective.
+ */
+function compressGroups(
+  method: MethodSpec,
+  kernels: Kernels,
+  job: CompressJob,
+  ctx: MethodRunContext,
+): Omit<LayerResult, 'ms'> {
+  const groups = job.groups ?? 1;
+  const [cout, ...rest] = job.shape;
+  if (cout % groups !== 0) {
+    throw new RangeError(`${job.name}: ${cout} output channels do not split into ${groups} groups`);
+  }
+  const size = job.weight.length / groups;
+  const parts: LayerResult[] = [];
+  let squared = 0;
+  let floatSquared = 0;
+  let norm = 0;
+  for (let g = 0; g < groups; g++) {
+    const weight = job.weight.subarray(g * size, (g + 1) * size);
+    const sub: CompressJob = {
+      ...job,
+      name: `${job.name} (group ${g + 1}/${groups})`,
+      weight,
+      shape: [cout / groups, ...rest],
+      groups: undefined,
+      inputMoments: undefined,
+    };
+    const report: MethodRunContext['report'] = (status, step, error, progress) =>
+      ctx.report(status, step, error, (g + progress) / groups);
+    const part = method.compress(kernels, sub, { ...ctx, report });
+    let w2 = 0;
+    for (const v of weight) w2 += v * v;
+    squared += part.error ** 2 * w2;
+    floatSquared += part.floatCpError ** 2 * w2;
+    norm += w2;
+    parts.push({ ...part, ms: 0 });
+  }
+  const warnings = [...new Set(parts.map((p) => p.warning).filter(Boolean))];
+  return {
+    name: job.name,
+    method: job.method,
+    rank: parts[0].rank,
+    bits: job.bits,
+    shape: [...job.shape],
+    factors: [],
+    floatCpError: norm > 0 ? Math.sqrt(floatSquared / norm) : 0,
+    error: norm > 0 ? Math.sqrt(squared / norm) : 0,
+    iterations: Math.max(...parts.map((p) => p.iterations)),
+    errorHistory: [],
+    ...(parts[0].objective && { objective: parts[0].objective }),
+    ...(warnings.length && { warning: warnings.join('; ') }),
+    groups: parts,
+  };
 }
 
 function validateJob(job: CompressJob, method: MethodSpec): void {
@@ -57,6 +121,17 @@ function progressReporter(layer: string, sink?: (p: LayerProgress) => void): Lay
  * or I x J): sum_r A[i,r] B[j,r] C[k,r], or the quantized weight itself for PTQ.
  */
 export function reconstruct(result: LayerResult): Float32Array {
+  // Groups are consecutive blocks of output channels: their weights, one after another.
+  if (result.groups) {
+    const parts = result.groups.map(reconstruct);
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
   if (!methodSpec(result.method).factorizes) return Float32Array.from(result.factors[0].values);
   const rank = result.rank;
   const [a, b, c] = result.factors;

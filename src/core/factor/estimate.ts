@@ -1,7 +1,7 @@
 // How long a layer job should take, from the method registry's time estimate: for ordering a
 // pool's queue (largest first, so the longest layer does not start last) and for saying when one
 // layer dominates a run, which more threads cannot shorten (layers are not split across threads).
-import { cpDims, resolveRank } from '../util/rank.ts';
+import { groupCpDims, resolveRank } from '../util/rank.ts';
 import { methodSpec } from './methods/index.ts';
 import type { CompressJob } from './types.ts';
 
@@ -17,13 +17,13 @@ const REFERENCE_WORK = REFERENCE_SIZE * 115 + (32 + 32 + 9) * 115 * 115;
  * size for a method that does not factorize. Good for ordering, rough as a duration.
  */
 export function estimateJobSeconds(
-  job: Pick<CompressJob, 'method' | 'shape' | 'rank' | 'rate'>,
+  job: Pick<CompressJob, 'method' | 'shape' | 'rank' | 'rate' | 'groups'>,
 ): number {
   const spec = methodSpec(job.method);
   const perLayer = spec.estimateSeconds / REFERENCE_LAYERS;
   const size = job.shape.reduce((p, d) => p * d, 1);
   if (!spec.factorizes) return perLayer * (size / REFERENCE_SIZE);
-  const dims = cpDims(job.shape);
+  const dims = groupCpDims(job.shape, job.groups);
   let rank: number;
   try {
     rank = resolveRank(dims, job.rank, job.rate);

@@ -50,7 +50,7 @@ export function selectLayers(
     ? all.filter(
         (l) =>
           (pattern.test(l.name) || pattern.test(l.weightName)) &&
-          spec.appliesTo({ factorizable: l.group === 1, group: l.group }),
+          spec.appliesTo({ factorizable: l.group === 1 || l.factorizable, group: l.group }),
       )
     : all.filter((l) => spec.appliesTo(l));
   if (selection.spatialOnly) {
@@ -92,6 +92,8 @@ export function allocationJobs(
       weight: tensorToFloat32(init),
       shape: [...layer.weightShape],
     };
+    // A grouped conv a factorizing method takes is factorized per group (compressLayer.ts).
+    if (layer.group > 1 && methodSpec(job.method).factorizes) job.groups = layer.group;
     const layerMoments = moments?.get(layer.name);
     if (wantsInputMoments(job) && layerMoments) job.inputMoments = layerMoments;
     jobs.push(job);

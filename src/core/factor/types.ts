@@ -45,6 +45,11 @@ export interface CompressJob {
   inputMoments?: InputMoments;
   /** QAF only (both objectives): default DEFAULT_QAF_SCALES. */
   scales?: QafScales;
+  /**
+   * A grouped conv ([Cout, Cin/groups, k...]) for a factorizing method: each group's weight
+   * [Cout/groups, Cin/groups, k...] is factorized alone at one rank (compressLayer.ts).
+   */
+  groups?: number;
 }
 
 export interface FactorResult {
@@ -84,6 +89,11 @@ export interface LayerResult {
   outputError?: number;
   /** Why the layer ran otherwise than asked (a data-aware job on too few images). */
   warning?: string;
+  /**
+   * A grouped conv factorized per group: one result per group (same rank), in order; then
+   * `factors` is empty and `rank` is each group's rank.
+   */
+  groups?: LayerResult[];
 }
 
 export type LayerStatus = 'queued' | 'init' | 'running' | 'done' | 'error';

@@ -1,6 +1,6 @@
 // Weight-bearing layers (Conv, Gemm, MatMul with a constant weight), their cost and whether the
 // QAF method applies to them (docs/qaf-method.md: 3-way CP for k x k convs, 2-way otherwise).
-import { cpDims, rankAtRate } from '../util/rank.ts';
+import { cpDims, groupCpDims, rankAtRate } from '../util/rank.ts';
 import { attrInt, attrInts } from './attributes.ts';
 import {
   isWeightNode,
@@ -58,13 +58,10 @@ function product(dims: readonly Dim[]): number | null {
 function classify(layer: LayerInfo): { factorizable: boolean; reason: string } {
   const weights = elementCount(layer.weightShape);
   if (layer.op === 'Conv' && layer.group > 1) {
-    const depthwise = layer.weightShape[1] === 1;
-    return {
-      factorizable: false,
-      reason: depthwise
-        ? 'depthwise: 1 input channel per group, quantize only'
-        : `grouped: ${layer.group} groups, quantize only`,
-    };
+    if (layer.weightShape[1] === 1) {
+      return { factorizable: false, reason: 'depthwise: 1 input channel per group, quantize only' };
+    }
+    return classifyGrouped(layer, weights);
   }
   const taps = elementCount(layer.kernel);
   if (
@@ -94,6 +91,50 @@ function classify(layer: LayerInfo): { factorizable: boolean; reason: string } {
   return view.length === 3
     ? { factorizable: true, reason: `${k} conv: CP rank-R (3-way)` }
     : { factorizable: true, reason: `${k} conv: low-rank (2-way)` };
+}
+
+/** The rate "where it pays" is judged at: the default of every shell. */
+const GROUPED_JUDGE_RATE = 2;
+
+/**
+ * A grouped conv is factorized per group (grouped 1x1 -> depthwise -> grouped 1x1, rewrite) when
+ * each group is large enough and the factorized layer costs fewer MACs than the grouped conv at
+ * rate 2 (a strided conv's first 1x1 runs at the input size, which can cost more); else it is
+ * quantized only, and the reason says why.
+ */
+function classifyGrouped(
+  layer: LayerInfo,
+  weights: number,
+): { factorizable: boolean; reason: string } {
+  const g = layer.group;
+  const view = groupCpDims(layer.weightShape, g);
+  if (weights < MIN_FACTORIZABLE_WEIGHTS || rankAtRate(view, MIN_RATE) < 1) {
+    return {
+      factorizable: false,
+      reason: `grouped: ${g} groups, too small to factorize per group (${weights / g} weights each): quantize only`,
+    };
+  }
+  const rank = Math.max(1, rankAtRate(view, GROUPED_JUDGE_RATE));
+  const [co, ci, k] = view;
+  const inPos = product((layer.inputShape ?? []).slice(2));
+  const outPos = product((layer.outputShape ?? []).slice(2));
+  // The cost model's factorizedMacs for the same layer (a 2-way one strides its first 1x1).
+  const factorized =
+    inPos === null || outPos === null
+      ? null
+      : k === undefined
+        ? g * rank * (ci + co) * outPos
+        : g * rank * (ci * inPos + (k + co) * outPos);
+  if (factorized !== null && layer.macs !== null && factorized >= layer.macs) {
+    return {
+      factorizable: false,
+      reason: `grouped: ${g} groups, quantize only (factorizing each group would not pay: ${factorized} MACs at rate ${GROUPED_JUDGE_RATE} against ${layer.macs})`,
+    };
+  }
+  return {
+    factorizable: true,
+    reason: `grouped: ${g} groups, each factorized (CP rank-R, ${view.length}-way)`,
+  };
 }
 
 function convMacs(w: number[], out: Shape | undefined): number | null {

@@ -255,8 +255,9 @@ export function allocationJson(allocation: Allocation, space?: number): string {
 export function allocationOfResults(results: readonly LayerResult[]): Allocation {
   const overrides: Record<string, Partial<JobSettings>> = {};
   for (const r of results) {
-    const perChannel = r.factors.length === 1 && r.factors[0].scales !== undefined;
-    const component = r.factors.some((f) => f.columnScales !== undefined);
+    const factors = r.groups?.[0]?.factors ?? r.factors;
+    const perChannel = factors.length === 1 && factors[0].scales !== undefined;
+    const component = factors.some((f) => f.columnScales !== undefined);
     overrides[r.name] = {
       method: r.method,
       bits: r.bits,

@@ -200,9 +200,11 @@ function checkFloatWeight(model: OnnxModel, layer: RewriteLayer): void {
 
 function choiceFor(r: LayerResult | undefined): LayerChoice {
   if (!r) return { method: 'none' };
-  const modes = r.factors.length === 3 ? 3 : 2;
-  const component = r.factors.some((f) => f.columnScales);
-  const perChannel = r.factors.length === 1 && r.factors[0].scales !== undefined;
+  // A grouped result's groups all have the form of the first.
+  const factors = r.groups?.[0]?.factors ?? r.factors;
+  const modes = factors.length === 3 ? 3 : 2;
+  const component = factors.some((f) => f.columnScales);
+  const perChannel = factors.length === 1 && factors[0].scales !== undefined;
   return {
     method: r.method,
     rank: r.rank,

@@ -6,7 +6,7 @@
 
 import { ptqWeight } from '../factor/baselines.ts';
 import { METHODS } from '../factor/methods/index.ts';
-import type { LayerResult } from '../factor/types.ts';
+import type { FactorResult, LayerResult } from '../factor/types.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { attrInt } from '../onnx/attributes.ts';
 import { makeAttribute } from '../onnx/builders.ts';
@@ -14,7 +14,14 @@ import type { AttributeProto, NodeProto } from '../onnx/types.ts';
 import type { GraphEditor } from './graphEdit.ts';
 import { readFloat32 } from './tensors.ts';
 import { type LayerNames, RewriteError, type RewriteLayer } from './types.ts';
-import { type EmittedWeight, emitWeight, factorSpec, mergeColumnScales } from './weightNodes.ts';
+import {
+  type EmittedWeight,
+  emitWeight,
+  factorSpec,
+  mergeColumnScales,
+  type WeightSpec,
+} from './weightNodes.ts';
+import { transpose } from './weights.ts';
 
 /** Rewrites layer `layer` as `result` says; returns the names calibration will need. */
 export function rewriteLayer(
@@ -27,6 +34,7 @@ export function rewriteLayer(
     throw new RewriteError(`layer ${layer.name}: node ${layer.nodeIndex} is not its ${layer.op}`);
   }
   checkShape(layer, result);
+  if (result.groups) return rewriteGroupedConv(ed, layer, node, result, result.groups);
   if (!METHODS[result.method].factorizes || result.factors.length === 1)
     return rewritePtq(ed, layer, result);
   // Per-component scales land on the factor the layer applies first (never the last weight).
@@ -160,6 +168,112 @@ function rewriteConv(
   const lastInputs = bias ? [mid, wOut.input, bias] : [mid, wOut.input];
   nodes.push(conv(ed, `${base}_cp_out`, lastInputs, outName, ones, 1, []));
   return finish(ed, layer, nodes, wOut, bias);
+}
+
+/**
+ * A grouped conv factorized per group (compressLayer.ts): grouped 1x1 Cin -> G R (group G),
+ * depthwise k on G R channels, grouped 1x1 G R -> Cout (group G) with the original bias. Each
+ * stage's weight stacks the groups' factors along its output channels, so every group keeps its
+ * own grid scales as per-axis scales along axis 0 (per-component scales merged into the first
+ * factor, as for a plain conv). Exact: group g of the output reads only group g's channels.
+ */
+function rewriteGroupedConv(
+  ed: GraphEditor,
+  layer: RewriteLayer,
+  node: NodeProto,
+  result: LayerResult,
+  groups: readonly LayerResult[],
+): LayerNames {
+  const [cout, cin, ...kernel] = layer.weightShape;
+  const ones = kernel.map(() => 1);
+  const g = groups.length;
+  const rank = result.rank;
+  const parts = groups.map((r) => mergeColumnScales(r.factors, 1));
+  const twoWay = parts[0].length === 2;
+  const stack = (mode: number, dims: number[], transposed: boolean) =>
+    stackedSpec(
+      parts.map((f) => f[mode]),
+      result.bits,
+      dims,
+      transposed,
+    );
+  const base = baseName(layer, node);
+  const x = node.input?.[0] ?? '';
+  const bias = node.input?.[2] ? node.input[2] : null;
+  const wIn = emitWeight(ed, `${base}_cp_in_w`, stack(1, [g * rank, cin, ...ones], true));
+  const t1 = ed.unique(`${base}_cp_in`);
+  const nodes: NodeProto[] = [...wIn.nodes];
+  nodes.push(
+    conv(ed, `${base}_cp_in`, [x, wIn.input], t1, ones, g, twoWay ? spatialAttrs(node) : []),
+  );
+  let mid = t1;
+  if (!twoWay) {
+    const wDw = emitWeight(ed, `${base}_cp_dw_w`, stack(2, [g * rank, 1, ...kernel], true));
+    mid = ed.unique(`${base}_cp_dw`);
+    nodes.push(...wDw.nodes);
+    nodes.push(
+      conv(ed, `${base}_cp_dw`, [t1, wDw.input], mid, kernel, g * rank, spatialAttrs(node)),
+    );
+  }
+  const wOut = emitWeight(ed, `${base}_cp_out_w`, stack(0, [cout, rank, ...ones], false));
+  nodes.push(...wOut.nodes);
+  const lastInputs = bias ? [mid, wOut.input, bias] : [mid, wOut.input];
+  nodes.push(conv(ed, `${base}_cp_out`, lastInputs, node.output?.[0] ?? '', ones, g, []));
+  return finish(ed, layer, nodes, wOut, bias);
+}
+
+/**
+ * The groups' factors (rows x R each) stacked as one weight: each factor as rows (or transposed,
+ * R x rows), one after another; with codes, one scale per stacked row (axis 0).
+ */
+function stackedSpec(
+  factors: readonly FactorResult[],
+  bits: number,
+  dims: number[],
+  transposed: boolean,
+): WeightSpec {
+  const specs = factors.map((f) => {
+    const rows = transposed ? f.cols : f.rows;
+    const rowScale = (i: number) =>
+      transposed
+        ? (f.columnScales?.[i] ?? f.scale ?? Number.NaN)
+        : (f.scales?.[i] ?? f.scale ?? Number.NaN);
+    const t = <T extends Float32Array | Int8Array>(a: T): T =>
+      transposed ? transpose(a, f.rows, f.cols) : a;
+    return {
+      values: t(f.values),
+      codes: f.codes ? t(f.codes) : undefined,
+      scales: Float32Array.from({ length: rows }, (_, i) => rowScale(i)),
+    };
+  });
+  const join = <T extends Float32Array | Int8Array>(arrays: T[], make: (n: number) => T): T => {
+    const out = make(arrays.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of arrays) {
+      out.set(a, at);
+      at += a.length;
+    }
+    return out;
+  };
+  const values = join(
+    specs.map((s) => s.values),
+    (n) => new Float32Array(n),
+  );
+  if (specs.some((s) => !s.codes)) return { dims, values };
+  return {
+    dims,
+    values,
+    codes: join(
+      specs.map((s) => s.codes!),
+      (n) => new Int8Array(n),
+    ),
+    bits,
+    scales: join(
+      specs.map((s) => s.scales),
+      (n) => new Float32Array(n),
+    ),
+    axis: 0,
+  };
 }
 
 function conv(

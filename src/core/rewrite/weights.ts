@@ -38,6 +38,16 @@ export function transpose<T extends Float32Array | Int8Array>(a: T, rows: number
 
 /** The dense weight the compressed layer computes, in the layer's stored layout. */
 export function reconstructWeight(result: LayerResult): Float32Array {
+  if (result.groups) {
+    const parts = result.groups.map(reconstructWeight);
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
   if (result.factors.length < 1 || result.factors.length > 3) {
     throw new RewriteError(
       `layer ${result.name}: ${result.factors.length} factors are not supported`,

@@ -24,6 +24,15 @@ export function cpDims(shape: readonly number[]): number[] {
   );
 }
 
+/**
+ * The CP view of a conv with `group` groups: each group's weight [Cout/group, Cin/group, k...]
+ * is factorized alone, all at one rank, so the rank rule applies to one group's view.
+ */
+export function groupCpDims(shape: readonly number[], group = 1): number[] {
+  if (group <= 1) return cpDims(shape);
+  return cpDims([shape[0] / group, ...shape.slice(1)]);
+}
+
 /** floor(prod(dims) / (sum(dims) * rate)), without checks: may be 0. */
 export function rankAtRate(dims: readonly number[], rate: number): number {
   const params = dims.reduce((p, d) => p * d, 1);
