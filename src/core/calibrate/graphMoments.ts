@@ -87,13 +87,10 @@ export function momentNodes(
       shape: `${t}_shape`,
     });
   });
-  // The shared [N, C, -1] shape is dropped when no tensor reads it (onnxruntime warns).
-  const used = names.some((n) => !last.has(n));
-  return {
-    nodes,
-    initializers: initializers.filter((t) => used || t.name !== `${p}_ncs`),
-    outputs,
-  };
+  // Constants no node reads are dropped (onnxruntime warns about each): the shared [N, C, -1]
+  // shape when every tensor has its channels last, the axes before opset 13.
+  const read = new Set(nodes.flatMap((n) => n.input ?? []));
+  return { nodes, initializers: initializers.filter((t) => read.has(t.name ?? '')), outputs };
 }
 
 /** The graph outputs of `momentNodes` for one tensor. */
