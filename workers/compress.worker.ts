@@ -42,7 +42,9 @@ export const compressWorkerApi = {
     team?: KernelTeam | null,
   ): Promise<LayerResult> {
     const base = await loadKernels();
-    const kernels = team ? threadedKernels(base, team) : base;
+    const kernels = team
+      ? threadedKernels(base, team, { note: (line) => console.warn(line) })
+      : base;
     const report = onProgress
       ? throttleProgress((p: LayerProgress) => void onProgress(p))
       : undefined;

@@ -59,7 +59,9 @@ if (port) {
   const base = await loadKernels({ relaxedSimd: relaxedSimd ?? false });
   // Idle workers of the pool may join this one's team and take shares of its big calls.
   const team = helperSlots ? createTeam(helperSlots) : null;
-  const kernels = team ? threadedKernels(base, team, inLayer) : base;
+  // A call too big for shared memory runs on one thread; the user is told once, on stderr.
+  const note = (line: string) => process.stderr.write(`${line}\n`);
+  const kernels = team ? threadedKernels(base, team, { ...inLayer, note }) : base;
   port.on('message', (request: PoolRequest | PoolHelp) => {
     if ('help' in request) {
       const { slot } = request.help;
