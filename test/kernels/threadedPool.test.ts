@@ -85,6 +85,33 @@ describe.skipIf(base.name === 'js')('a layer on in-layer threads', () => {
   }, 60_000);
 });
 
+describe.skipIf(base.name === 'js')('a layer queued while the idle worker helps', () => {
+  it('calls the helper back to take it; both layers have the one-thread bytes', async () => {
+    const pool = new LayerPool(base, 2, {
+      inLayer: { minSeconds: 0, minMacs: 1, minProjectValues: 1 },
+    });
+    try {
+      await Promise.all([pool.compress(conv(16, 3)), pool.compress(conv(16, 4))]);
+      const long = pool.compress(conv(64, 11));
+      // Once the helper is sent, a second layer arrives: it must not wait for the first.
+      for (let i = 0; i < 500 && pool.helpsSent === 0; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      const helps = pool.helpsSent;
+      const late = pool.compress(conv(24, 12));
+      const order: string[] = [];
+      void long.then(() => order.push('long'));
+      void late.then(() => order.push('late'));
+      const [a, b] = await Promise.all([long, late]);
+      expect(helps).toBeGreaterThan(0);
+      expect(order).toEqual(['late', 'long']); // the small late layer did not wait for the long one
+      expect(bytesOf(a)).toEqual(bytesOf(compressLayer(base, conv(64, 11))));
+      expect(bytesOf(b)).toEqual(bytesOf(compressLayer(base, conv(24, 12))));
+    } finally {
+      pool.close();
+    }
+  }, 60_000);
+});
+
 /** A model with one 3x3 conv, c -> c channels, on 8x8 inputs. */
 function oneConvModel(c: number): Uint8Array {
   const graph = makeGraph({
