@@ -131,9 +131,9 @@ describe('grouped convs, factorized per group', () => {
     }
   }, 60_000);
 
-  it('calibrates (the fold reaches the last grouped 1x1) and is checked in onnxruntime', async () => {
+  it('solves data-aware per group, calibrates (into the last grouped 1x1), is checked', async () => {
     const prepared = await prepareModel(groupedModel());
-    const data = { data: randomArray(8 * 32 * 64, 9), dims: [8, 32, 8, 8] };
+    const data = { data: randomArray(24 * 32 * 64, 9), dims: [24, 32, 8, 8] };
     const out = await compressModel({
       prepared,
       kernels: jsKernels,
@@ -143,7 +143,10 @@ describe('grouped convs, factorized per group', () => {
     expect(out.calibrated).toBe(true);
     // Random weights are far from low rank, so no verdict is asserted: the file loads and runs.
     expect(out.check?.outputs.every((o) => Number.isFinite(o.relativeL2))).toBe(true);
-    // Grouped layers solve the published objective (input statistics are per layer).
-    expect(out.results.every((r) => r.groups?.length)).toBe(true);
+    // Data-aware QAF: each group weighed by its own input channels' block of the moments.
+    for (const r of out.results) {
+      expect(r.groups?.map((p) => p.objective)).toEqual(r.groups?.map(() => 'data'));
+      expect(r.objective).toBe('data');
+    }
   }, 60_000);
 });

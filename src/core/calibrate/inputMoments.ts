@@ -30,9 +30,10 @@ interface Accumulator {
 export const SPATIAL_IMAGES = 64;
 
 /**
- * Input moments of `layers` (Conv with group 1, Gemm, MatMul) of the original `model` on the
- * batches, in one run per batch. A layer whose input cannot be read this way (Gemm with transA,
- * a grouped conv) is left out: its jobs fall back to the published objective with the reason.
+ * Input moments of `layers` (Conv with group 1 or factorized per group, Gemm, MatMul) of the
+ * original `model` on the batches, in one run per batch. A layer whose input cannot be read this
+ * way (Gemm with transA, a depthwise conv) is left out: its jobs fall back to the published
+ * objective with the reason.
  */
 export async function collectInputMoments(
   kernels: Kernels,
@@ -46,10 +47,13 @@ export async function collectInputMoments(
   for (const layer of layers) {
     const node = nodes[layer.nodeIndex];
     const input = node?.input?.[0];
-    if (!input || layer.group !== 1) continue;
+    // A grouped conv factorized per group: all Cin channels, each group takes its block.
+    const grouped = layer.group > 1 && layer.op === 'Conv' && layer.factorizable;
+    if (!input || (layer.group !== 1 && !grouped)) continue;
     if (layer.op === 'Gemm' && attrInt(node, 'transA', 0) === 1) continue;
     const transB = layer.op === 'Gemm' && attrInt(node, 'transB', 0) === 1;
-    const channels = layer.op === 'Conv' || transB ? layer.weightShape[1] : layer.weightShape[0];
+    const channels =
+      layer.op === 'Conv' || transB ? layer.weightShape[1] * layer.group : layer.weightShape[0];
     const kernel = layer.op === 'Conv' ? layer.weightShape.slice(2).reduce((p, d) => p * d, 1) : 1;
     accs.push({
       layer,

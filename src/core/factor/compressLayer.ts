@@ -3,6 +3,7 @@
 // exactly this.
 
 import type { Kernels } from '../kernels/types.ts';
+import type { InputMoments } from './inputMoments.ts';
 import { methodSpec } from './methods/index.ts';
 import type { LayerReport, MethodRunContext, MethodSpec } from './methods/types.ts';
 import type { CompressJob, LayerProgress, LayerResult } from './types.ts';
@@ -34,8 +35,8 @@ export function compressLayer(
 /**
  * A grouped conv, one group after another: group g's weight is rows [g Cout/G, (g+1) Cout/G)
  * of [Cout, Cin/G, k...], factorized alone (same rank: every group has the same shape). The
- * layer's error is over the whole weight. Input statistics are per layer, not per group, so the
- * groups solve the published objective.
+ * layer's error is over the whole weight. Data-aware QAF weighs each group by its own input
+ * channels' block of the layer's input moments (groupMoments).
  */
 function compressGroups(
   method: MethodSpec,
@@ -61,7 +62,7 @@ function compressGroups(
       weight,
       shape: [cout / groups, ...rest],
       groups: undefined,
-      inputMoments: undefined,
+      inputMoments: job.inputMoments && groupMoments(job.inputMoments, g, groups),
     };
     const report: MethodRunContext['report'] = (status, step, error, progress) =>
       ctx.report(status, step, error, (g + progress) / groups);
@@ -105,6 +106,27 @@ function validateJob(job: CompressJob, method: MethodSpec): void {
       `${job.name}: bits must be an integer in ${range.min}..${range.max}, got ${job.bits}`,
     );
   }
+}
+
+/**
+ * Group g's share of a grouped conv's input moments (collected over all Cin input channels): the
+ * g-th diagonal block of the channel moment and its sums. The kernel-patch moment is summed over
+ * every channel; momentWeights normalises it by its mean diagonal, so it serves each group as is.
+ */
+function groupMoments(m: InputMoments, g: number, groups: number): InputMoments | undefined {
+  if (m.channels % groups !== 0) return undefined;
+  const c = m.channels / groups;
+  const channel = new Float64Array(c * c);
+  for (let i = 0; i < c; i++) {
+    const row = (g * c + i) * m.channels + g * c;
+    channel.set(m.channel.subarray(row, row + c), i * c);
+  }
+  return {
+    ...m,
+    channels: c,
+    channel,
+    ...(m.channelSum && { channelSum: m.channelSum.slice(g * c, (g + 1) * c) }),
+  };
 }
 
 // Progress is clamped to be monotonic: ADMM may stop before its step budget.
