@@ -20,6 +20,8 @@
 // --cache=FILE (default .qaf-cache/bench-allocate-sensitivity.json).
 // --threads=N (default: every core): the sensitivity pass factorizes a layer's options (and the
 // next layer's) on N worker threads while this thread probes them; --threads=1 is the old order.
+// (onnxruntime stays on one thread: 2 threads for the probes made the ResNet-56 pass slower on
+// the loaded 2-core VM, 388 s against 266 s for 2 layers.)
 // --layers=N: only the first N layers of the table (to time a pass on a big model: the JSON
 // line's perOptionSeconds x all options estimates the whole pass). --sensitivity-only stops after
 // the pass with that estimate (a peer: run it again with --threads=1).

@@ -111,7 +111,7 @@ describe('allocateForBudget', () => {
     expect(perFactor.allocation.settings.scales).toBe('factor');
   });
 
-  it('budgets the ideal weight bytes of the whole model', () => {
+  it('budgets the ideal weight bytes of the whole model when a table has no stored bytes', () => {
     // 25 bytes - 10 fixed = 15 for the layers: admm-r2-w4 (5) + ptq-w4 (10), the better way round.
     const result = allocateForBudget(table(), { kind: 'size', bytes: 25 });
     expect(result.choices.map((c) => c.option.id)).toEqual(['admm-r2-w4', 'ptq-w4']);
