@@ -18,18 +18,17 @@
 // sensitivities are scaled by its share of the whole model's score error in that context over
 // its share alone, and the budget is solved again ("allocated, refined" rows).
 // --cache=FILE (default .qaf-cache/bench-allocate-sensitivity.json).
-// --threads=N (default: every core): the sensitivity pass factorizes a layer's options (and the
-// next layer's) on N worker threads while this thread probes them; --threads=1 is the old order.
-// (onnxruntime stays on one thread: 2 threads for the probes made the ResNet-56 pass slower on
-// the loaded 2-core VM, 388 s against 266 s for 2 layers.)
+// One thread: on ResNet-56 the probes (each option's suffix run on the images) are the cost, and
+// neither factorizing on the CLI's 2-thread pool meanwhile (266 s for 2 layers, as on one thread)
+// nor 2 onnxruntime threads (388 s) helped on the loaded 2-core VM; `qaf sensitivity --threads`
+// has the pool.
 // --layers=N: only the first N layers of the table (to time a pass on a big model: the JSON
 // line's perOptionSeconds x all options estimates the whole pass). --sensitivity-only stops after
-// the pass with that estimate (a peer: run it again with --threads=1).
+// the pass with that estimate.
 // Prints a table, then one JSON line. Sensitivity measurements are cached in .qaf-cache/.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { LayerPool, machineThreads } from '../src/cli/threadPool.ts';
 import {
   allocateForBudget,
   type BudgetAllocation,
@@ -89,9 +88,7 @@ const indices = images < test.count ? subsetIndices(test, 'quick', images) : und
 
 const prepared = await prepareModel(read(`models/${modelName}_cifar10.onnx`));
 const kernels = await loadKernels();
-const threads = Number(flag('threads') ?? machineThreads());
-const pool = new LayerPool(kernels, threads);
-const factorCache = new LayerFactorCache(kernels, (job) => pool.compress(job));
+const factorCache = new LayerFactorCache(kernels);
 const onlyLayers = flag('layers') ? Number(flag('layers')) : undefined;
 const batches = makeCalibrationBatches(prepared.model, train, { images: APP_CALIBRATION_IMAGES });
 const sensBatches = flag('sens-images')
@@ -131,7 +128,6 @@ const table: SensitivityTable = await measureSensitivity({
   qaf: qafSettings,
   menu,
   factorCache,
-  prefetch: threads > 1,
   ...(onlyLayers && {
     selection: {
       names: prepared.layers
@@ -154,7 +150,6 @@ log(
   `sensitivity: ${table.measured} measured, ${table.cached} cached, ${table.seconds.toFixed(0)} s`,
 );
 if (process.argv.includes('--sensitivity-only')) {
-  // Worker threads' CPU time is in process.cpuUsage() too (one process).
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const all = prepared.layers.filter(
@@ -165,20 +160,10 @@ if (process.argv.includes('--sensitivity-only')) {
   const estimate = perOption * all * optionsPerLayer;
   console.log(
     formatTable(
-      [
-        'model',
-        'threads',
-        'layers',
-        'options',
-        'wall s',
-        'CPU s',
-        's / option',
-        'all layers, est. min',
-      ],
+      ['model', 'layers', 'options', 'wall s', 'CPU s', 's / option', 'all layers, est. min'],
       [
         [
           modelName,
-          String(threads),
           String(table.layers.length),
           String(table.measured),
           table.seconds.toFixed(0),
@@ -187,13 +172,12 @@ if (process.argv.includes('--sensitivity-only')) {
           (estimate / 60).toFixed(0),
         ],
       ],
-      new Set([1, 2, 3, 4, 5, 6, 7]),
+      new Set([1, 2, 3, 4, 5, 6]),
     ),
   );
   console.log(
     JSON.stringify({
       model: modelName,
-      threads,
       layers: table.layers.length,
       allLayers: all,
       measured: table.measured,
@@ -205,7 +189,6 @@ if (process.argv.includes('--sensitivity-only')) {
       load: loadavg()[0],
     }),
   );
-  pool.close();
   process.exit(0);
 }
 
@@ -578,4 +561,3 @@ console.log(
     load: loadavg()[0],
   }),
 );
-pool.close();
