@@ -363,3 +363,16 @@ function calibrationImages(
     warning: calibrationCountWarning(count),
   };
 }
+
+/**
+ * Bytes that own their whole buffer, safe to transfer. A small model (under 4 KB) written by
+ * protobufjs in the browser is a view into its shared 8 KB allocation pool: transferring that
+ * view's buffer detaches the pool, and the worker's next writeModel fails with "Cannot perform
+ * Construct on a detached ArrayBuffer" (a second run, or any sweep point, on a small model).
+ */
+export function ownedBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : // A copy even of a Node Buffer (whose slice() is a view).
+      new Uint8Array(bytes);
+}

@@ -35,6 +35,7 @@ import {
   type MomentsRequest,
   type MomentsResult,
   momentBuffers,
+  ownedBytes,
 } from './compressedBuild.ts';
 import { sweepCache } from './idbSweepCache.ts';
 
@@ -198,7 +199,9 @@ const api = {
       fileName: entry.summary.fileName,
     };
     return track(async (signal) => {
-      const result = await buildCompressed(request, calibration, onProgress, signal);
+      const built = await buildCompressed(request, calibration, onProgress, signal);
+      // Never the written bytes' own buffer: see ownedBytes.
+      const result = { ...built, bytes: ownedBytes(built.bytes) };
       return Comlink.transfer(result, [result.bytes.buffer as ArrayBuffer]);
     });
   },
