@@ -49,7 +49,7 @@ import { parseCifar10 } from '../src/core/data/cifar10.ts';
 import { subsetIndices } from '../src/core/data/subset.ts';
 import { evaluateModel } from '../src/core/eval/evaluate.ts';
 import { createSession, runScores } from '../src/core/eval/session.ts';
-import type { Allocation } from '../src/core/factor/modelJobs.ts';
+import { type Allocation, selectLayers } from '../src/core/factor/modelJobs.ts';
 import type { QafObjective, QafScales } from '../src/core/factor/types.ts';
 import { loadKernels } from '../src/core/kernels/index.ts';
 import { compressModel } from '../src/core/pipeline/compressModel.ts';
@@ -130,8 +130,7 @@ const table: SensitivityTable = await measureSensitivity({
   factorCache,
   ...(onlyLayers && {
     selection: {
-      names: prepared.layers
-        .filter((l) => l.op === 'Conv' && l.weightShape.length === 4 && l.weightShape[2] > 1)
+      names: selectLayers(prepared.layers, 'admm', { spatialOnly: true })
         .slice(0, onlyLayers)
         .map((l) => l.name),
     },
@@ -152,9 +151,8 @@ log(
 if (process.argv.includes('--sensitivity-only')) {
   const cpu = process.cpuUsage(cpuAtStart);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const all = prepared.layers.filter(
-    (l) => l.op === 'Conv' && l.weightShape.length === 4 && l.weightShape[2] > 1,
-  ).length;
+  // The pass's own selection (the k x k convs QAF applies to).
+  const all = selectLayers(prepared.layers, 'admm', { spatialOnly: true }).length;
   const optionsPerLayer = table.layers[0]?.options.length ?? 0;
   const perOption = table.measured > 0 ? table.seconds / table.measured : Number.NaN;
   const estimate = perOption * all * optionsPerLayer;
