@@ -88,6 +88,16 @@ function ResultLine({
             data-aware
           </span>
         )}
+        {row.sweep && (
+          <span
+            className="muted small"
+            data-testid="result-sweep"
+            title="A point of a sweep on your arrays"
+          >
+            {' '}
+            sweep
+          </span>
+        )}
         {row.check?.ok === false && (
           <span className="field-error" data-testid="result-check-failed" title={row.check.text}>
             {' '}

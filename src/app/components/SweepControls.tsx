@@ -1,5 +1,6 @@
 import { memo, useEffect, useState } from 'react';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { arraysSweepPoints } from '../workbench/arraysSweep.ts';
 import { evaluatedImages } from '../workbench/chartData.ts';
 import { type PointDone, sweepEta } from '../workbench/eta.ts';
 import { isBusy, useSession, useWorkbench } from '../workbench/store.ts';
@@ -75,6 +76,11 @@ function useRoughSweep(model: ModelOverview) {
 export const SweepGrid = memo(function SweepGrid({ model }: { model: ModelOverview }) {
   const { choice, hasCalibration, images, seconds, points } = useRoughSweep(model);
   const running = useSession((s) => s.sweep.running);
+  const arrays = useSession((s) =>
+    s.datasets.evaluation === null && s.inputArrays?.modelId === model.modelId
+      ? s.inputArrays
+      : null,
+  );
   const methods = Object.keys(SWEEP_METHOD_LABELS) as SweepChoiceMethod[];
   return (
     <div className="sweep-grid" data-testid="sweep-grid">
@@ -105,7 +111,9 @@ export const SweepGrid = memo(function SweepGrid({ model }: { model: ModelOvervi
       <p className="small sweep-estimate" data-testid="sweep-estimate" aria-live="polite">
         {points === 0
           ? 'Choose at least one method, rate and bit width.'
-          : `${points} points${hasCalibration ? ' (calibrated twins included)' : ''} on ${images.toLocaleString('en-US')} images · ${formatDuration(seconds)} (rough; points measured before cost nothing)`}
+          : arrays
+            ? `${arraysSweepPoints(choice).length} runs on your arrays (${arrays.fileNames.join(', ')}; calibrated twins included), each compared with the original: agreement, not accuracy`
+            : `${points} points${hasCalibration ? ' (calibrated twins included)' : ''} on ${images.toLocaleString('en-US')} images · ${formatDuration(seconds)} (rough; points measured before cost nothing)`}
       </p>
     </div>
   );
@@ -168,15 +176,30 @@ function SweepProgressText({ model, log }: { model: ModelOverview; log: SweepLog
 export const SweepControls = memo(function SweepControls({ model }: { model: ModelOverview }) {
   const sweep = useSession((s) => s.sweep);
   const log = useSweepLog();
-  const hasData = useSession((s) => s.datasets.evaluation !== null);
+  const hasEval = useSession((s) => s.datasets.evaluation !== null);
+  // Without images, the user's arrays: the grid runs point by point as runs (arraysSweep.ts).
+  const onArrays = useSession(
+    (s) => s.datasets.evaluation === null && s.inputArrays?.modelId === model.modelId,
+  );
+  const hasData = hasEval || onArrays;
   const hasCalibration = useSession((s) => s.datasets.calibration !== null);
   const running = useSession((s) => isBusy(s.run));
-  const points = useWorkbench((s) => sweepPointCount(s.sweepChoice, hasCalibration));
+  const points = useWorkbench((s) =>
+    onArrays
+      ? arraysSweepPoints(s.sweepChoice).length
+      : sweepPointCount(s.sweepChoice, hasCalibration),
+  );
   return (
     <div className="sweep-controls" data-testid="sweep-controls">
       {sweep.running ? (
         <>
-          <SweepProgressText model={model} log={log} />
+          {onArrays ? (
+            <span className="small" aria-live="polite" data-testid="sweep-progress">
+              {sweep.detail}
+            </span>
+          ) : (
+            <SweepProgressText model={model} log={log} />
+          )}
           <button type="button" className="button" onClick={cancelSweep}>
             Cancel sweep
           </button>
@@ -190,7 +213,13 @@ export const SweepControls = memo(function SweepControls({ model }: { model: Mod
             type="button"
             className="button"
             disabled={!hasData || running || points === 0}
-            title={running ? 'Wait for the run to finish' : undefined}
+            title={
+              running
+                ? 'Wait for the run to finish'
+                : onArrays
+                  ? `On your arrays: ${points} runs, each compared with the original (agreement, not accuracy)`
+                  : undefined
+            }
             onClick={() => void runBaselineSweep()}
           >
             Run baseline sweep

@@ -219,7 +219,8 @@ function fromArraysResult(row: ResultRow): ChartPoint | null {
   return {
     ...settingsConfig(row.settings, row.calibrated),
     id: `run:${row.id}`,
-    source: 'run',
+    // Points of a sweep on the arrays join their method's curve as a sweep's points do.
+    source: row.sweep ? 'sweep' : 'run',
     settings: { ...row.settings },
     imageSet: arraysSetKey(a.source, a.samples),
     dataHash: null,

@@ -282,16 +282,26 @@ function resultRow(
 /** The running compressAndEvaluate, so Retry can wait for it to wind down. */
 let finished: Promise<void> = Promise.resolve();
 
-export function compressAndEvaluate(): Promise<void> {
+/**
+ * Runs the panel's settings, or `settings` (a point of a sweep on the user's arrays, whose rows
+ * are marked `sweep`).
+ */
+export function compressAndEvaluate(
+  settings?: CompressSettings,
+  options: { sweep?: boolean } = {},
+): Promise<void> {
   if (controller) return finished;
-  finished = compressAndEvaluateOnce();
+  finished = compressAndEvaluateOnce(settings, options.sweep === true);
   return finished;
 }
 
-async function compressAndEvaluateOnce(): Promise<void> {
+async function compressAndEvaluateOnce(
+  given: CompressSettings | undefined,
+  sweep: boolean,
+): Promise<void> {
   const model = useAppStore.getState().model;
   if (!model || controller) return;
-  const settings = useWorkbench.getState().settings;
+  const settings = given ?? useWorkbench.getState().settings;
   controller = new AbortController();
   crash = null;
   const stopWatching = watchForStall();
@@ -334,7 +344,10 @@ async function compressAndEvaluateOnce(): Promise<void> {
       ));
     }
     const sha256 = await modelHash(model).catch(() => null);
-    const row = resultRow(model, settings, results, built, evaluation, sha256, arrays);
+    const row = {
+      ...resultRow(model, settings, results, built, evaluation, sha256, arrays),
+      ...(sweep && { sweep: true }),
+    };
     artifacts.set(row.id, { bytes: built.bytes, report: built.report });
     keepSample(row.id, sample);
     useWorkbench.setState((s) => ({ results: [...s.results, row] }));

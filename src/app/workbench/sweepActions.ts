@@ -11,14 +11,18 @@ type SweepPointLike = Pick<SweepPoint, 'method' | 'rate' | 'bits' | 'actBits' | 
 import { evalWorker, onEvalWorkerCrash } from '../bridge/evalClient.ts';
 import { useAppStore } from '../store.ts';
 import { abortable, isAbort } from './abortable.ts';
+import { arraysSweepPoints, runArraysSweep } from './arraysSweep.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
 import { originalBytes } from './pipeline.ts';
+import { cancelRun } from './runActions.ts';
 import { createStepGate } from './stepGate.ts';
 import { patchSweep, type StoredSweepRow, useSession, useWorkbench } from './store.ts';
 import { sweepGridSpec, sweepPointCount } from './sweepGrid.ts';
 
 let controller: AbortController | null = null;
 let crash: string | null = null;
+/** The running sweep is a series of runs on the user's arrays (arraysSweep.ts). */
+let sweepOnArrays = false;
 /** Progress that arrives after the sweep ended is dropped (see stepGate.ts). */
 const steps = createStepGate();
 
@@ -81,6 +85,16 @@ export async function runBaselineSweep(): Promise<void> {
   try {
     await ensureDatasetsLoaded();
     const { evaluation, calibration } = useSession.getState().datasets;
+    if (!evaluation && arraysForSweep()) {
+      // No labelled images: the grid runs point by point on the arrays (arraysSweep.ts).
+      const { settings, sweepChoice } = useWorkbench.getState();
+      if (arraysSweepPoints(sweepChoice).length === 0)
+        throw new Error('choose at least one method, rate and bit width');
+      sweepOnArrays = true;
+      await runArraysSweep(settings, sweepChoice, signal);
+      patchSweep({ status: 'done', detail: 'done', progress: 1 });
+      return;
+    }
     if (!evaluation) throw new Error('load evaluation data first');
     const bytes = (await originalBytes(model)).buffer as ArrayBuffer;
     const { evalSettings, sweepChoice } = useWorkbench.getState();
@@ -128,6 +142,7 @@ export async function runBaselineSweep(): Promise<void> {
     patchSweep({ running: false });
     controller = null;
     crash = null;
+    sweepOnArrays = false;
   }
 }
 
@@ -139,5 +154,14 @@ export async function runBaselineSweep(): Promise<void> {
 export function cancelSweep(): void {
   if (!controller) return;
   controller.abort();
+  // A sweep on arrays is a series of runs: stop the one running.
+  if (sweepOnArrays) cancelRun();
   void evalWorker().cancel();
+}
+
+/** Without evaluation images, the user's arrays for the open model (a sweep runs on them). */
+export function arraysForSweep(): boolean {
+  const model = useAppStore.getState().model;
+  const arrays = useSession.getState().inputArrays;
+  return model !== null && arrays?.modelId === model.modelId;
 }
