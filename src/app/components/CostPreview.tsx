@@ -42,14 +42,15 @@ export function CostPreview({ model }: { model: ModelOverview }) {
           </dd>
         </div>
         <div className="fact">
-          {/* Ideal bytes (bits / 8) of the weights plus float biases; the written file adds the
-            graph, names and scales, and the result row shows that real size. */}
-          <dt title="Ideal bytes: weights at their bit width plus float biases; the written file adds the graph and scales">
+          {/* The weights as stored (codes in INT4/INT8 containers: 3 bits take 4, 5-7 take 8)
+            plus float biases, so per-layer bits are predicted as well as uniform ones; the written
+            file adds the graph, names and scales, and the result row shows that real size. */}
+          <dt title="Weights as the file stores them (3-bit codes take 4 bits, 5-7-bit codes 8) plus float biases; the written file adds the graph and scales">
             Model size (weights)
           </dt>
           <dd>
             <span data-testid="preview-size">
-              {formatBytes(preview.idealWeightBytes + biasBytes)}
+              {formatBytes(preview.storedWeightBytes + biasBytes)}
             </span>{' '}
             <span className="muted small">
               of {formatBytes(preview.floatWeightBytes + biasBytes)}
