@@ -43,12 +43,15 @@ export function OutputFormControls({ settings }: { settings: CompressSettings })
         <input
           type="checkbox"
           checked={latencyGuard}
+          disabled={settings.actBits < 32}
           onChange={(e) => updateSettings({ latencyGuard: e.target.checked })}
         />
         Latency guard
       </label>
       <p className="muted small" data-testid="latency-guard-trade">
-        {GUARD_TRADE}
+        {settings.actBits < 32
+          ? 'Latency guard: float activations only (with 8-bit activations the pipeline cannot write a slower layer back as one conv).'
+          : GUARD_TRADE}
       </p>
     </>
   );

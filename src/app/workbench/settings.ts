@@ -193,13 +193,17 @@ export function compressedFileName(
 
 /**
  * The weight form a run writes: the latency guard needs weights folded at load, so with the guard
- * on, 'dequantize' becomes 'load' (as the pipeline's own default does).
+ * on, 'dequantize' becomes 'load' (as the pipeline's own default does). With 8-bit activations
+ * the guard is off: it found slower layers there but merged none (the Q/DQ chain stays).
  */
-export function outputForm(s: Pick<CompressSettings, 'weightForm' | 'latencyGuard'>): {
+export function outputForm(
+  s: Pick<CompressSettings, 'weightForm' | 'latencyGuard'> &
+    Partial<Pick<CompressSettings, 'actBits'>>,
+): {
   weightForm: WeightForm;
   latencyGuard: boolean;
 } {
   const form = s.weightForm ?? 'dequantize';
-  const latencyGuard = s.latencyGuard === true;
+  const latencyGuard = s.latencyGuard === true && (s.actBits ?? 32) >= 32;
   return { weightForm: latencyGuard && form === 'dequantize' ? 'load' : form, latencyGuard };
 }
