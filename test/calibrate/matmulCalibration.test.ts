@@ -120,5 +120,21 @@ describe('calibration of factorized MatMul layers', () => {
     const ya = a.get('y0')!;
     const yb = b.get('y0')!;
     for (let c = 0; c < C; c++) expect(Math.abs(ya.mean[c] - yb.mean[c])).toBeLessThan(1e-4);
+    // Through the pipeline: a calibration on few samples says it may overfit, on enough it does not.
+    const notes = async (n: number) => {
+      const run = await compressModel({
+        prepared,
+        kernels: jsKernels,
+        results: out.results,
+        calibration: { batches: [batch(n, 4)] },
+        check: false,
+      });
+      expect(run.calibrated).toBe(true);
+      return run.report.notes.join('\n');
+    };
+    expect(await notes(4)).toMatch(
+      /only 4 calibration samples: per-channel corrections from fewer than 16/,
+    );
+    expect(await notes(16)).not.toMatch(/calibration samples?:/);
   }, 30_000);
 });
