@@ -97,7 +97,7 @@ const api = {
       bytes: normalized,
       model,
       normalization: notes,
-      quantizedOnly: quantizedOnlyCensus(normalized),
+      quantizedOnly: quantizedOnlyCensus(normalized, model),
     };
     const modelId = crypto.randomUUID();
     const result = await overview(modelId, entry, null);

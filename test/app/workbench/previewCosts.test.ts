@@ -81,7 +81,7 @@ async function overview(bytes: Uint8Array): Promise<ModelOverview> {
     summary,
     layers,
     inputShapes: null,
-    quantizedOnly: quantizedOnlyCensus(bytes),
+    quantizedOnly: quantizedOnlyCensus(bytes, readModel(bytes)),
   };
 }
 
