@@ -5,7 +5,7 @@
 // decides in float64 (see gridProjection.ts). hadamard stays in JS: copying both operands
 // into wasm memory costs as much as the product itself.
 import { hadamard } from './jsBlas.ts';
-import type { Kernels } from './types.ts';
+import type { CodeSweepArgs, Kernels } from './types.ts';
 import { WasmArena } from './wasmArena.ts';
 import { type BlasExports, wasmGram, wasmSgemm } from './wasmBlas.ts';
 import {
@@ -44,6 +44,10 @@ export function wasmKernelsFrom(instance: WebAssembly.Instance): Kernels {
     potrs: (l, n, b, nrhs) => wasmPotrs(ex, arena, l, n, b, nrhs),
     projectToGrid: (x, bits, options) => wasmProjectToGrid(ex, arena, x, bits, options, false),
     projectToGridPlain: (x, bits, options) => wasmProjectToGrid(ex, arena, x, bits, options, true),
-    codeSweep: (args) => wasmCodeSweep(ex, arena, args),
+    // A kernels.wasm built before the export existed has none: the polish then runs the
+    // JavaScript reference (the same codes), instead of failing on a missing function.
+    ...(typeof ex.codeSweep === 'function' && {
+      codeSweep: (args: CodeSweepArgs) => wasmCodeSweep(ex, arena, args),
+    }),
   };
 }
