@@ -2,7 +2,7 @@
 // layers of the demo's ResNet-20, "Latency" asks to time the layers alone in this browser
 // (onnxruntime-web in the sensitivity worker; progress, Cancel), then a slider spends
 // milliseconds and the solver says the predicted time. The timing is kept: after a reload the
-// slider is there without timing again.
+// slider is there without timing again, until Clear measurements.
 import { expect, type Page, test } from '@playwright/test';
 
 const conv1 = '/layer1/layer1.0/conv1/Conv';
@@ -64,5 +64,10 @@ test('a latency budget: time the layers (cancel, then again), solve on milliseco
   await measureTwoLayers(page);
   await expect(status).toContainText('kept from an earlier measurement');
   await expect(slider).toBeVisible();
+
+  // Clear measurements drops the timing too.
+  await page.getByRole('button', { name: 'Clear measurements' }).click();
+  await expect(status).toContainText('A latency budget needs each layer timed alone');
+  await expect(slider).toHaveCount(0);
   expect(pageErrors).toEqual([]);
 });

@@ -6,7 +6,12 @@ import type { LatencyTable } from '../../core/cost/latencyTable.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { formatBytes } from '../format.ts';
 import { useAllocation } from '../workbench/allocationStore.ts';
-import { latencyRequestKey, loadKnownLatency, useLatency } from '../workbench/latencyActions.ts';
+import {
+  clearLatency,
+  latencyRequestKey,
+  loadKnownLatency,
+  useLatency,
+} from '../workbench/latencyActions.ts';
 import { modelKey } from '../workbench/pipeline.ts';
 import {
   applyBudget,
@@ -122,7 +127,7 @@ function StoredMeasurements({ running }: { running: boolean }) {
         type="button"
         className="button small"
         disabled={running || count === 0}
-        onClick={() => void sensitivityStore.clear()}
+        onClick={() => void Promise.all([sensitivityStore.clear(), clearLatency()])}
       >
         Clear measurements
       </button>

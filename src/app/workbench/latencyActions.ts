@@ -93,6 +93,17 @@ async function keep(key: string, table: LatencyTable): Promise<void> {
   }
 }
 
+/** Drops every kept latency table (with Clear measurements); the next latency budget times again. */
+export async function clearLatency(): Promise<void> {
+  session.clear();
+  useLatency.setState({ status: 'idle', table: null, key: null, detail: '', message: null });
+  try {
+    for (const [key] of await kept.entries()) await kept.delete(key);
+  } catch {
+    // Nothing was kept (no IndexedDB).
+  }
+}
+
 let controller: AbortController | null = null;
 
 export function cancelLatency(): void {
