@@ -79,6 +79,18 @@ export function objectiveStatement(
 }
 
 const keptMoments = new Map<string, Promise<RunMoments>>();
+
+/** Each loaded set of arrays by identity: new files under the same name are other data. */
+const arraysIds = new WeakMap<TensorSet, number>();
+let nextArraysId = 1;
+function arraysId(arrays: TensorSet): number {
+  let id = arraysIds.get(arrays);
+  if (id === undefined) {
+    id = nextArraysId++;
+    arraysIds.set(arrays, id);
+  }
+  return id;
+}
 const MOMENTS_KEPT = 4;
 
 /** The statistics of `layers` on the run's calibration images, kept for the next run alike. */
@@ -95,9 +107,7 @@ function runMoments(
     modelKey(model),
     model.inputShapes,
     source,
-    source === null && arrays
-      ? [arrays.source, arrays.count, useSession.getState().inputArrays?.modelId]
-      : null,
+    source === null && arrays ? arraysId(arrays) : null,
     evalSettings.subset,
     evalSettings.limit,
     evalSettings.spec,
