@@ -24,7 +24,7 @@ import {
   readModel,
   skipReasons,
 } from '../core/onnx/index.ts';
-import { type PreparedModel, prepareModel } from '../core/pipeline/index.ts';
+import { type PreparedModel, prepareModel, quantizeOnlyRun } from '../core/pipeline/index.ts';
 import { preflight } from '../core/pipeline/preflight.ts';
 import type { LayerFactorCache } from '../core/sweep/layerCache.ts';
 import {
@@ -127,7 +127,14 @@ export async function compressModelLayers(
 /** "No layer" in words a user can act on: what the model has and why none was taken. */
 function noLayerMessage(prepared: PreparedModel, allocation: Allocation): string {
   const all = prepared.layers;
-  if (all.length === 0) return `compress: ${noCompressibleLayer(prepared.skipped)}`;
+  if (all.length === 0) {
+    const only = quantizeOnlyRun(prepared, allocation.settings.method);
+    const hint = only
+      ? `; with -o OUT.onnx the ${only.layers.length} weight nodes in If/Loop/Scan bodies are ` +
+        `written quantized only, ${only.bits}-bit per channel, and checked next to the original`
+      : '';
+    return `compress: ${noCompressibleLayer(prepared.skipped)}${hint}`;
+  }
   const method = methodSpec(allocation.settings.method);
   const reasons = [...new Set(all.map((l) => l.reason))].slice(0, 5).join('; ');
   const pattern = allocation.selection?.layers;
@@ -316,7 +323,15 @@ export async function compressCommand(argv: string[]): Promise<number> {
         }))!;
     const { allocation, reuse } = plan;
     const method = allocation.settings.method;
-    if (selectLayers(prepared.layers, method, allocation.selection).length === 0) {
+    // No main-graph layer but weights in If/Loop/Scan bodies (Silero VAD): with -o, those are
+    // written quantized only, and the file's report says why nothing was factorized.
+    const quantizeOnly =
+      output &&
+      quantizeOnlyRun(prepared, method, {
+        otherWeightBits: output.otherBits,
+        actBits: output.actBits,
+      });
+    if (!quantizeOnly && selectLayers(prepared.layers, method, allocation.selection).length === 0) {
       throw new UsageError(noLayerMessage(prepared, allocation));
     }
     if (output) {
@@ -325,21 +340,26 @@ export async function compressCommand(argv: string[]): Promise<number> {
         otherWeightBits: output.otherBits,
         actBits: output.actBits,
       });
-      if (!values.json) for (const note of checked.notes) process.stderr.write(`${note}\n`);
+      // The quantize-only note comes once, with the written file's summary.
+      const notes = checked.notes.filter((n) => !quantizeOnly || n !== quantizeOnly.note);
+      if (!values.json) for (const note of notes) process.stderr.write(`${note}\n`);
     }
     const say = values.json ? undefined : (line: string) => process.stderr.write(`${line}\n`);
-    const moments = reuse
-      ? reuse.moments
-      : await cliInputMoments(kernels, prepared, allocation, output, say);
-    const report = await compressModelLayers(
-      kernels,
-      prepared,
-      allocation,
-      onLayer,
-      threads,
-      moments,
-      reuse?.factorCache,
-    );
+    const moments =
+      reuse || quantizeOnly
+        ? (reuse?.moments ?? null)
+        : await cliInputMoments(kernels, prepared, allocation, output, say);
+    const report = quantizeOnly
+      ? { layers: [], totals: { meanError: 0, ms: 0 } }
+      : await compressModelLayers(
+          kernels,
+          prepared,
+          allocation,
+          onLayer,
+          threads,
+          moments,
+          reuse?.factorCache,
+        );
     if (reuse) say?.(reuseSummary(reuse, report.layers.length));
     for (const r of report.layers) if (r.warning && say) say(`${r.name}: ${r.warning}`);
     if (output) {
@@ -353,7 +373,9 @@ export async function compressCommand(argv: string[]): Promise<number> {
         kernels,
         given,
       );
-      const summary = `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;
+      const summary = quantizeOnly
+        ? outputSummary(written, output.path)
+        : `${compressTable(report)}\n\n${outputSummary(written, output.path)}`;
       console.log(values.json ? JSON.stringify(written) : summary);
       return 0;
     }

@@ -262,9 +262,12 @@ export function outputSummary(
     `wrote ${path}: ${formatBytes(t.sizeBytes)} (float ${formatBytes(t.floatSizeBytes)}, ` +
       `${(t.floatSizeBytes / t.sizeBytes).toFixed(1)}x smaller; ideal weights ` +
       `${formatBytes(t.idealWeightBytes)}), opset ${report.opsetVersion}`,
-    `BOPs ${known(t.bopPercent, (v) => `${v.toFixed(3)} %`)} of float (weights of other layers at ` +
-      `${report.otherWeightBits} bits, activations at ${report.actBits} bits), ` +
-      `MACs ${known(t.macs, String)}`,
+    report.layers.length === 0
+      ? 'BOPs and MACs: not counted (no layer of the main graph was compressed; the cost model ' +
+        'does not count layers inside If/Loop/Scan bodies)'
+      : `BOPs ${known(t.bopPercent, (v) => `${v.toFixed(3)} %`)} of float (weights of other layers at ` +
+        `${report.otherWeightBits} bits, activations at ${report.actBits} bits), ` +
+        `MACs ${known(t.macs, String)}`,
     ...report.notes,
     ...(report.check || report.notes.some((n) => n.startsWith('not checked'))
       ? []
