@@ -187,9 +187,12 @@ export async function buildCompressed(
     calibrationImages: fromImages ? images!.indices.length : 0,
     calibrationStatement: statement,
     calibrationWarning: warning,
-    // The notes compressModel adds for them (weightFormNote, guardLatency's note).
-    formNotes: built.report.notes.filter((n) =>
-      /^(latency guard:|weights written as float32|weights dequantized once at load)/.test(n),
+    // The notes compressModel adds for them (weightFormNote, guardLatency's note), and the one
+    // of a model whose weights all sit in If/Loop/Scan bodies (pipeline/quantizeOnly.ts).
+    formNotes: built.report.notes.filter(
+      (n) =>
+        /^(latency guard:|weights written as float32|weights dequantized once at load)/.test(n) ||
+        n.includes('so nothing was factorized'),
     ),
   };
 }

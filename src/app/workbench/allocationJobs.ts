@@ -20,6 +20,15 @@ export async function allocatedJobs(
   signal: AbortSignal,
 ): Promise<CompressJob[]> {
   const chosen = chosenLayers(model.layers, s).map((l) => l.name);
+  if (chosen.length === 0 && model.layers.length === 0 && model.quantizedOnly?.layers.length) {
+    // Every weight sits in If/Loop/Scan bodies (Silero VAD): the pipeline writes them quantized
+    // only, if the preflight finds the run quantizes anything; nothing is factorized.
+    await abortable(
+      modelWorker().preflight(model.modelId, runAllocation(model.layers, s), output),
+      signal,
+    );
+    return [];
+  }
   if (chosen.length === 0) throw new Error('no layer selected for this method');
   const groups = new Map<string, { settings: JobSettings; names: string[] }>();
   for (const name of chosen) {
