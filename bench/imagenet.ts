@@ -222,17 +222,22 @@ function comparePaths() {
   for (const s of summary) {
     totals.old += s.secondsOld;
     totals.new += s.secondsNew;
+    // A stage with no compressed layer (the stem on the raw input is quantize-only) has no figures.
     console.log(
-      line([
-        s.stage,
-        String(s.layers),
-        s.errorOld.toFixed(4),
-        s.errorNew.toFixed(4),
-        (s.worstDelta >= 0 ? '+' : '') + s.worstDelta.toFixed(4),
-        s.secondsOld.toFixed(1),
-        s.secondsNew.toFixed(1),
-        `${(s.secondsOld / s.secondsNew).toFixed(1)}x`,
-      ]),
+      line(
+        s.layers === 0
+          ? [s.stage, '0', '-', '-', '-', '-', '-', '-']
+          : [
+              s.stage,
+              String(s.layers),
+              s.errorOld.toFixed(4),
+              s.errorNew.toFixed(4),
+              (s.worstDelta >= 0 ? '+' : '') + s.worstDelta.toFixed(4),
+              s.secondsOld.toFixed(1),
+              s.secondsNew.toFixed(1),
+              `${(s.secondsOld / s.secondsNew).toFixed(1)}x`,
+            ],
+      ),
     );
   }
   const meanOf = (f: (r: LayerRow) => number) => rows.reduce((s, r) => s + f(r), 0) / rows.length;

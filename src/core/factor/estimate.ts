@@ -1,6 +1,7 @@
 // How long a layer job should take, from the method registry's time estimate: for ordering a
 // pool's queue (largest first, so the longest layer does not start last) and for saying when one
-// layer dominates a run, which more threads cannot shorten (layers are not split across threads).
+// layer dominates a run, which more threads cannot shorten (layers below the in-layer threshold
+// are not split across threads; cli/threadPool.ts and app/bridge/compressPool.ts split the rest).
 import { groupCpDims, resolveRank } from '../util/rank.ts';
 import { methodSpec } from './methods/index.ts';
 import type { CompressJob } from './types.ts';
@@ -55,5 +56,5 @@ export function dominantLayerNote(
   const share = total > 0 ? est[top] / total : 0;
   if (share <= 1 / workers) return null;
   const pct = Math.round(100 * share);
-  return `${jobs[top].name} is about ${pct} % of the estimated work and runs on one thread: with ${workers} threads the run still takes at least about ${pct} % of its one-thread time (a layer is not split across threads)`;
+  return `${jobs[top].name} is about ${pct} % of the estimated work and runs on one thread: with ${workers} threads the run still takes at least about ${pct} % of its one-thread time (a layer this small is not split across threads)`;
 }
