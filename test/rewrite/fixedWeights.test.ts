@@ -16,54 +16,11 @@ import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
 import { compressModel, prepareModel } from '../../src/core/pipeline/index.ts';
 import { quantizeFixedWeights } from '../../src/core/rewrite/fixedWeights.ts';
+import { upAndRecurrent } from '../support/upAndRecurrent.ts';
 import { randomArray, runModel } from './helpers.ts';
 
 const F = DataType.FLOAT;
 const H = 8;
-
-/** x -> Conv -> ConvTranspose (stride 2) -> [96, 1, 12] sequence -> LSTM + GRU -> y. */
-function upAndRecurrent(): Uint8Array {
-  return writeModel(
-    makeModel(
-      makeGraph({
-        nodes: [
-          makeNode(
-            'Conv',
-            ['x', 'w0'],
-            ['c0'],
-            { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
-            { name: 'conv' },
-          ),
-          makeNode(
-            'ConvTranspose',
-            ['c0', 'wt', 'bt'],
-            ['u'],
-            { kernel_shape: [2, 2], strides: [2, 2] },
-            { name: 'up' },
-          ),
-          makeNode('Reshape', ['u', 'seq_shape'], ['seq']),
-          makeNode('LSTM', ['seq', 'lw', 'lr', 'lb'], ['ly'], { hidden_size: H }, { name: 'lstm' }),
-          makeNode('GRU', ['seq', 'gw', 'gr'], ['gy'], { hidden_size: H }, { name: 'gru' }),
-          makeNode('Add', ['ly', 'gy'], ['y']),
-        ],
-        inputs: [makeValueInfo('x', F, [1, 16, 6, 6])],
-        outputs: [makeValueInfo('y', F, [96, 1, 1, H])],
-        initializers: [
-          makeTensor('w0', F, [16, 16, 3, 3], randomArray(2304, 1, 0.2)),
-          makeTensor('wt', F, [16, 8, 2, 2], randomArray(512, 2, 0.3)),
-          makeTensor('bt', F, [8], randomArray(8, 3)),
-          makeTensor('seq_shape', DataType.INT64, [3], [96, 1, 12]),
-          makeTensor('lw', F, [1, 4 * H, 12], randomArray(4 * H * 12, 4, 0.3)),
-          makeTensor('lr', F, [1, 4 * H, H], randomArray(4 * H * H, 5, 0.3)),
-          makeTensor('lb', F, [1, 8 * H], randomArray(8 * H, 6, 0.1)),
-          makeTensor('gw', F, [1, 3 * H, 12], randomArray(3 * H * 12, 7, 0.3)),
-          makeTensor('gr', F, [1, 3 * H, H], randomArray(3 * H * H, 8, 0.3)),
-        ],
-      }),
-      { opset: 13 },
-    ),
-  );
-}
 
 function relativeL2(a: Float32Array, b: Float32Array): number {
   let d = 0;

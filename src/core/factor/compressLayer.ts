@@ -3,6 +3,7 @@
 // exactly this.
 
 import type { Kernels } from '../kernels/types.ts';
+import { concatFloat32 } from '../util/arrays.ts';
 import type { InputMoments } from './inputMoments.ts';
 import { methodSpec } from './methods/index.ts';
 import type { LayerReport, MethodRunContext, MethodSpec } from './methods/types.ts';
@@ -145,14 +146,7 @@ function progressReporter(layer: string, sink?: (p: LayerProgress) => void): Lay
 export function reconstruct(result: LayerResult): Float32Array {
   // Groups are consecutive blocks of output channels: their weights, one after another.
   if (result.groups) {
-    const parts = result.groups.map(reconstruct);
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatFloat32(result.groups.map(reconstruct));
   }
   if (!methodSpec(result.method).factorizes) return Float32Array.from(result.factors[0].values);
   const rank = result.rank;

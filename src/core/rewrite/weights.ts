@@ -2,6 +2,7 @@
 // them, their reconstruction (the engine's), and transposes into the conv layouts.
 import { reconstruct } from '../factor/compressLayer.ts';
 import type { FactorResult, LayerResult } from '../factor/types.ts';
+import { concatFloat32 } from '../util/arrays.ts';
 import { RewriteError } from './types.ts';
 
 /**
@@ -39,14 +40,7 @@ export function transpose<T extends Float32Array | Int8Array>(a: T, rows: number
 /** The dense weight the compressed layer computes, in the layer's stored layout. */
 export function reconstructWeight(result: LayerResult): Float32Array {
   if (result.groups) {
-    const parts = result.groups.map(reconstructWeight);
-    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return concatFloat32(result.groups.map(reconstructWeight));
   }
   if (result.factors.length < 1 || result.factors.length > 3) {
     throw new RewriteError(
