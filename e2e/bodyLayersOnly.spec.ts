@@ -16,6 +16,8 @@ test('a model with layers only in If branches runs quantize-only and is checked'
 }) => {
   const pageErrors: string[] = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => void (m.type() === 'error' && consoleErrors.push(m.text())));
   await page.goto('/?testHooks');
   await page.evaluate(() => localStorage.clear());
   await page.reload();
@@ -32,7 +34,11 @@ test('a model with layers only in If branches runs quantize-only and is checked'
 
   await page.getByLabel('Method').selectOption('ptq-channel');
   await page.getByRole('button', { name: 'Compress', exact: true }).click();
-  await expect(page.getByTestId('run-status')).toHaveText('Done', { timeout: 60_000 });
+  await expect(page.getByTestId('run-status')).toHaveText(/Done|Failed/, { timeout: 60_000 });
+  // A failed run names its reason in the panel: print it with the failure.
+  const status = await page.getByTestId('run-status').textContent();
+  const panel = await page.getByTestId('run-panel').textContent();
+  expect(status, JSON.stringify({ panel, consoleErrors, pageErrors })).toBe('Done');
   await expect(page.getByTestId('result-row')).toHaveCount(1);
   await expect(page.getByTestId('run-check')).toContainText(
     'loads and runs in onnxruntime next to the original',

@@ -1,4 +1,5 @@
 import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { useAppStore } from '../store.ts';
 import { cancelRun, compressAndEvaluate } from '../workbench/runActions.ts';
 import {
   type CompressSettings,
@@ -92,6 +93,8 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
   // One heavy job at a time: the sweep and a run share the evaluation worker.
   const sweeping = useSession((st) => st.sweep.running);
   const busy = isBusy(run);
+  // The model is being read again (new input shapes): a run now would take the old shapes.
+  const reshaping = useAppStore((st) => st.loading !== null);
   return (
     <section className="panel compress-panel" aria-labelledby="compress-title">
       <div className="panel-head">
@@ -207,8 +210,14 @@ export function CompressPanel({ model }: { model: ModelOverview }) {
           <button
             type="button"
             className="button button-primary"
-            disabled={busy || sweeping}
-            title={sweeping ? 'Wait for the sweep to finish' : undefined}
+            disabled={busy || sweeping || reshaping}
+            title={
+              sweeping
+                ? 'Wait for the sweep to finish'
+                : reshaping
+                  ? 'Wait for the model to be read at the new input shapes'
+                  : undefined
+            }
             onClick={() => void compressAndEvaluate()}
           >
             {hasEval ? 'Compress & evaluate' : 'Compress'}
