@@ -81,23 +81,17 @@ export function sgemmChunk(
       p.ldc,
     );
   } else {
+    // A column block of C is strided: a kernel given it in place may write back the whole span,
+    // gaps included (wasmSgemm does), over the columns another helper is writing at the same
+    // time. So the block goes through a private dense copy, and only its own elements come back.
+    const w = hi - lo;
+    const block = new Float32Array(p.m * w);
+    if (p.beta !== 0) {
+      for (let r = 0; r < p.m; r++) block.set(c.subarray(r * p.ldc + lo, r * p.ldc + hi), r * w);
+    }
     const bPart = b.subarray(p.tb ? lo * p.ldb : lo);
-    const cPart = c.subarray(lo);
-    base.sgemm(
-      p.ta,
-      p.tb,
-      p.m,
-      hi - lo,
-      p.k,
-      p.alpha,
-      a,
-      p.lda,
-      bPart,
-      p.ldb,
-      p.beta,
-      cPart,
-      p.ldc,
-    );
+    base.sgemm(p.ta, p.tb, p.m, w, p.k, p.alpha, a, p.lda, bPart, p.ldb, p.beta, block, w);
+    for (let r = 0; r < p.m; r++) c.set(block.subarray(r * w, (r + 1) * w), r * p.ldc + lo);
   }
 }
 
