@@ -209,6 +209,8 @@ async function budgetTable(
     if (table.modelSha256 !== (await sha256Hex(prepared.sourceBytes))) {
       throw new UsageError(`compress: ${source.table} was measured on another model`);
     }
+    const note = statisticsNote(table, parseCalibrationArgs(values)?.images ?? null);
+    if (note) log?.(note);
     return { table, reuse: null };
   }
   // --calibration-data is an -o flag: the build calibrates on these images, and QAF takes its
@@ -223,14 +225,20 @@ async function budgetTable(
       images,
       limits,
     );
-  const moments = await budgetMoments(kernels, prepared, await batchesOf(calibration.images), log);
+  const statisticsBatches = await batchesOf(calibration.images);
+  const moments = await budgetMoments(kernels, prepared, statisticsBatches, log);
   const factorCache = new LayerFactorCache(kernels, runJob);
   let shown = -1;
   const table = await measureSensitivity({
     prepared,
     kernels,
     batches: await batchesOf(APP_CALIBRATION_IMAGES),
-    ...(moments ? { inputMoments: moments } : { qaf: { objective: 'published' as const } }),
+    ...(moments
+      ? {
+          inputMoments: moments,
+          statisticsImages: statisticsBatches.reduce((n, b) => n + b.dims[0], 0),
+        }
+      : { qaf: { objective: 'published' as const } }),
     factorCache,
     // With the pool as the runner, a layer's options are solved in parallel while it is probed.
     prefetch: runJob !== undefined,
@@ -248,6 +256,28 @@ async function budgetTable(
       `${table.seconds.toFixed(1)} s`,
   );
   return { table, reuse: { factorCache, moments, passFactorizations: factorCache.misses } };
+}
+
+/**
+ * What a given table says about the statistics its data-aware options were solved on, next to the
+ * build's: the build solves its layers on its own statistics, so the options built are the
+ * measured ones only when both came from the same images.
+ */
+export function statisticsNote(table: SensitivityTable, buildImages: number | null): string | null {
+  if ((table.objective ?? 'data') !== 'data') return null;
+  const build =
+    buildImages === null
+      ? 'this build has no --calibration-data, so it solves QAF without input statistics'
+      : `this build takes its own from ${buildImages} images of --calibration-data`;
+  const measured = table.statistics
+    ? table.statistics.images === null
+      ? 'on input statistics of an unrecorded number of images'
+      : `on input statistics of ${table.statistics.images} calibration images`
+    : 'on input statistics the table does not record (made before they were)';
+  if (table.statistics?.images != null && table.statistics.images === buildImages) {
+    return `the table's QAF options were solved ${measured}, as this build's will be (if the same images)`;
+  }
+  return `the table's QAF options were solved ${measured}; ${build}: the layers built may differ a little from those measured`;
 }
 
 /**

@@ -122,6 +122,7 @@ describe('measureSensitivity', () => {
       qaf: { objective: 'published' },
     });
     expect(table.layers.map((l) => l.name)).toEqual(['conv1', 'conv2']);
+    expect(table.statistics).toBeUndefined();
     expect(factorCache.misses).toBe(4);
     for (const layer of table.layers) {
       const info = prepared.layers.find((l) => l.name === layer.name)!;
@@ -157,6 +158,8 @@ describe('measureSensitivity', () => {
     const factorCache = new LayerFactorCache(kernels);
     const table = await run({ otherWeightBits: 32, factorCache });
     expect(table).toMatchObject({ objective: 'data', scales: DEFAULT_QAF_SCALES });
+    // The table says what QAF's statistics came from (the images measured on, here).
+    expect(table.statistics).toEqual({ sha256: table.dataSha256, images: table.images });
     const uncalibrated = await run({ otherWeightBits: 32, factorCache, calibrate: false });
     const misses = factorCache.misses;
     expect(table.calibrated).toBe(true);

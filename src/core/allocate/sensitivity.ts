@@ -86,6 +86,8 @@ export interface SensitivityOptions {
   calibrationBatches?: readonly CalibrationBatch[];
   /** QAF's input statistics by layer, computed elsewhere (default: collected once here). */
   inputMoments?: ReadonlyMap<string, InputMoments>;
+  /** How many images `inputMoments` came from, for the table to say (default: not recorded). */
+  statisticsImages?: number;
   affine?: AffineOptions;
   preset?: AdmmPresetName;
   seed?: number;
@@ -411,6 +413,17 @@ function buildTable(
     seed: context.seed,
     objective: context.objective,
     scales: context.scales,
+    ...(context.statisticsSha256 && {
+      statistics: {
+        sha256: context.statisticsSha256,
+        images: o.inputMoments
+          ? (o.statisticsImages ?? null)
+          : (o.calibrationBatches?.length ? o.calibrationBatches : o.batches).reduce(
+              (n, b) => n + b.dims[0],
+              0,
+            ),
+      },
+    }),
     otherWeightBits: context.otherWeightBits,
     actBits,
     floatBops: all.floatBops,

@@ -68,6 +68,12 @@ export interface SensitivityTable {
    */
   objective?: QafObjective;
   scales?: QafScales;
+  /**
+   * Data-aware QAF: what its input statistics were taken from (SHA-256 as in the cache keys, and
+   * how many images; null when the statistics were given without a count). A build on other
+   * statistics solves its layers again. Absent in tables made before it was recorded.
+   */
+  statistics?: { sha256: string; images: number | null };
   /** Bits of the weights of layers not compressed (and of 'keep'), and of activations. */
   otherWeightBits: number;
   actBits: number;
