@@ -49,6 +49,7 @@ export const ChartLegend = memo(function ChartLegend(props: {
   const bits = [...new Set(points.map((p) => p.bits))].sort((a, b) => a - b);
   const fills = [true, false].filter((c) => points.some((p) => p.calibrated === c));
   const runs = points.some((p) => p.source === 'run');
+  const allocatedCurve = points.some((p) => p.budgetPercent !== undefined);
   const item = { hidden, onToggle };
   return (
     <fieldset className="chart-legend" aria-label="Legend (click an item to hide or show it)">
@@ -121,6 +122,14 @@ export const ChartLegend = memo(function ChartLegend(props: {
           </Swatch>
           best trade-off
         </span>
+        {allocatedCurve && (
+          <span className="legend-key" data-testid="legend-allocated">
+            <Swatch>
+              <line x1={1} x2={15} y1={8} y2={8} stroke={INK} strokeWidth={2.6} />
+            </Swatch>
+            budget sweep (allocated per layer)
+          </span>
+        )}
         <span className="legend-key">
           <Swatch>
             <line x1={1} x2={15} y1={8} y2={8} stroke="#667085" strokeDasharray="4 3" />

@@ -92,10 +92,14 @@ function ResultLine({
           <span
             className="muted small"
             data-testid="result-sweep"
-            title="A point of a sweep on your arrays"
+            title={
+              row.budgetPercent === undefined
+                ? 'A point of a sweep on your arrays'
+                : `A point of a budget sweep: the solver's allocation at ${row.budgetPercent.toFixed(2)} % BOPs`
+            }
           >
             {' '}
-            sweep
+            {row.budgetPercent === undefined ? 'sweep' : `budget ${row.budgetPercent.toFixed(2)} %`}
           </span>
         )}
         {row.check?.ok === false && (

@@ -27,6 +27,7 @@ import {
   useStoredSensitivity,
 } from '../workbench/sensitivityStore.ts';
 import { isBusy, useSession } from '../workbench/store.ts';
+import { BudgetSweep } from './BudgetSweep.tsx';
 import { LatencyMeasure } from './LatencyMeasure.tsx';
 import { SensitivityHeatmap } from './SensitivityHeatmap.tsx';
 
@@ -253,6 +254,7 @@ export function SensitivityPanel({ model }: { model: ModelOverview }) {
           {kind === 'latency' && latencyTable && (
             <BudgetSlider kind="latency" latency={latencyTable} />
           )}
+          {kind === 'bops' && <BudgetSweep model={model} />}
           {heatmap && <SensitivityHeatmap table={current} />}
         </>
       )}

@@ -126,9 +126,10 @@ function Lines({ f, spec, view }: { f: Frame; spec: ChartSpec; view: ChartView }
           )}
           fill="none"
           stroke={f.color(c.points[0])}
-          strokeWidth={1.4}
+          strokeWidth={c.allocated ? 2.6 : 1.4}
           strokeDasharray={c.calibrated ? undefined : '4 3'}
           opacity={0.75}
+          data-testid={c.allocated ? 'allocated-curve' : undefined}
         />
       ))}
       {f.fronts.map((front) => (

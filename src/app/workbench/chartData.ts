@@ -4,7 +4,7 @@
 // the float model on the set shown.
 import { METHODS, type MethodId, methodChoice } from '../../core/factor/methods/index.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
-import { overridesKey } from './allocation.ts';
+import { isAllocated, overridesKey } from './allocation.ts';
 import { agreementFigure } from './arraysText.ts';
 import { type CompressSettings, DEFAULT_SETTINGS, type UiMethod } from './settings.ts';
 import type { Baselines, ResultRow, StoredSweepRow } from './store.ts';
@@ -70,6 +70,8 @@ export interface ChartPoint extends PointConfig {
   objective: 'data' | 'published' | null;
   /** A sweep point: images of the separate calibration set its sweep took; else null. */
   calibrationImages: number | null;
+  /** A point of a budget sweep: the BOP % budget its allocation was solved for. */
+  budgetPercent?: number;
 }
 
 export interface ImageSet {
@@ -187,7 +189,9 @@ function fromResult(row: ResultRow): ChartPoint | null {
   return {
     ...settingsConfig(row.settings, row.calibrated),
     id: `run:${row.id}`,
-    source: 'run',
+    // A budget sweep's points join the allocated curve as a sweep's points join theirs.
+    source: row.sweep ? 'sweep' : 'run',
+    ...(row.budgetPercent !== undefined && { budgetPercent: row.budgetPercent }),
     settings: { ...row.settings },
     imageSet: imageSetKey(dataHash, e.images),
     dataHash,
@@ -366,22 +370,27 @@ export interface Curve {
   key: string;
   method: MethodId;
   calibrated: boolean;
+  /** A budget sweep's curve: allocations per layer, whose global bit width means little. */
+  allocated: boolean;
   points: ChartPoint[];
 }
 
 /**
  * Sweep points of one method, bit width, activation width and calibration, joined by a line
- * (rates in order); the caller passes one image set's points, so curves never mix sets.
+ * (rates in order); a budget sweep's allocated points make one curve per method, activation
+ * width and calibration. The caller passes one image set's points, so curves never mix sets.
  */
 export function curves(points: readonly ChartPoint[]): Curve[] {
   const groups = new Map<string, Curve>();
   for (const p of points) {
     if (p.source !== 'sweep') continue;
-    const key = `${p.imageSet}|${p.choice}|${p.bits}|${p.actBits}|${p.calibrated}`;
+    const allocated = isAllocated(p.settings);
+    const key = `${p.imageSet}|${p.choice}|${allocated ? 'allocated' : p.bits}|${p.actBits}|${p.calibrated}`;
     const curve = groups.get(key) ?? {
       key,
       method: p.method,
       calibrated: p.calibrated,
+      allocated,
       points: [],
     };
     curve.points.push(p);

@@ -109,11 +109,13 @@ export function pointCard(
 ): PointCard {
   const size = sizeText(p, layers);
   const origin = () =>
-    p.source === 'run'
-      ? `Your run${p.createdAt ? `, ${new Date(p.createdAt).toLocaleString('en-GB')}` : ''}`
-      : p.precomputed
-        ? `Measured in advance (${p.precomputed})`
-        : 'Measured by the sweep in this browser';
+    p.budgetPercent !== undefined
+      ? `Budget sweep: the solver's allocation at ${p.budgetPercent.toFixed(2)} % BOPs${p.createdAt ? `, ${new Date(p.createdAt).toLocaleString('en-GB')}` : ''}`
+      : p.source === 'run'
+        ? `Your run${p.createdAt ? `, ${new Date(p.createdAt).toLocaleString('en-GB')}` : ''}`
+        : p.precomputed
+          ? `Measured in advance (${p.precomputed})`
+          : 'Measured by the sweep in this browser';
   return {
     title: isAllocated(p.settings)
       ? methodText({ method: p.choice, overrides: p.settings.overrides })

@@ -283,21 +283,21 @@ function resultRow(
 let finished: Promise<void> = Promise.resolve();
 
 /**
- * Runs the panel's settings, or `settings` (a point of a sweep on the user's arrays, whose rows
- * are marked `sweep`).
+ * Runs the panel's settings, or `settings` (a point of a sweep on the user's arrays or of a budget
+ * sweep, whose rows are marked `sweep`, the budget's with its BOP %).
  */
 export function compressAndEvaluate(
   settings?: CompressSettings,
-  options: { sweep?: boolean } = {},
+  options: { sweep?: boolean; budgetPercent?: number } = {},
 ): Promise<void> {
   if (controller) return finished;
-  finished = compressAndEvaluateOnce(settings, options.sweep === true);
+  finished = compressAndEvaluateOnce(settings, options);
   return finished;
 }
 
 async function compressAndEvaluateOnce(
   given: CompressSettings | undefined,
-  sweep: boolean,
+  { sweep, budgetPercent }: { sweep?: boolean; budgetPercent?: number },
 ): Promise<void> {
   const model = useAppStore.getState().model;
   if (!model || controller) return;
@@ -347,6 +347,7 @@ async function compressAndEvaluateOnce(
     const row = {
       ...resultRow(model, settings, results, built, evaluation, sha256, arrays),
       ...(sweep && { sweep: true }),
+      ...(budgetPercent !== undefined && { budgetPercent }),
     };
     artifacts.set(row.id, { bytes: built.bytes, report: built.report });
     keepSample(row.id, sample);

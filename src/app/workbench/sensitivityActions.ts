@@ -134,7 +134,7 @@ export async function measureLayerSensitivity(
       table,
       modelKey: modelKey(model),
       detail:
-        `${table.layers.length} layers x ${table.layers[0]?.options.length ?? 0} options on ` +
+        `${table.layers.length} layer${table.layers.length === 1 ? '' : 's'} x ${table.layers[0]?.options.length ?? 0} options on ` +
         `${table.images} images of ${source.words}: ${table.measured} measured, ` +
         `${table.cached} reused, ${seconds.toFixed(1)} s`,
     });
@@ -150,7 +150,7 @@ export async function measureLayerSensitivity(
 }
 
 /** The overrides of a solved budget: each layer's option as the layer table shows it. */
-function overridesOf(choices: { layer: string; option: OptionSensitivity }[]) {
+export function overridesOf(choices: { layer: string; option: OptionSensitivity }[]) {
   const out: Record<string, LayerOverride> = {};
   for (const { layer, option } of choices) {
     const o = option.option;

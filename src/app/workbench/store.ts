@@ -74,8 +74,12 @@ export interface ResultRow {
   /** Without labelled images: agreement with the original on the user's arrays (never an
    * accuracy); absent when evaluated on images, without arrays, and on rows saved before. */
   arrays?: ArraysAgreement | null;
-  /** A point of a sweep on the user's arrays (run one by one as runs); absent otherwise. */
+  /**
+   * A point of a sweep run one by one as runs: on the user's arrays, or of a budget sweep (then
+   * `budgetPercent` is its BOP budget); absent otherwise.
+   */
   sweep?: boolean;
+  budgetPercent?: number;
 }
 
 /** The pipeline's check of a written model: failed when its outputs differ far more than an

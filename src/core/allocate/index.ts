@@ -25,6 +25,7 @@ export {
   smallestReachable,
   storedBytes,
 } from './budget.ts';
+export { type BudgetSweepPlan, budgetSweepPlan, uniformBopPercent } from './budgetSweep.ts';
 export { cachedFactorizer, jobKey, sharedFactorizer } from './factorizer.ts';
 export { cutAtLayer, type LayerCut } from './layerCut.ts';
 export {

@@ -121,6 +121,34 @@ describe('chart points', () => {
     expect(all[0].points.map((p) => p.images)).toEqual([1000, 1000]);
   });
 
+  it("a budget sweep's allocated runs make one curve of their own, whatever their global bits", () => {
+    const allocated = (accuracy: number, bits: number, budgetPercent: number): ResultRow => ({
+      ...run(accuracy, 1000, 'h'),
+      id: `alloc-${budgetPercent}`,
+      settings: { ...DEFAULT_SETTINGS, bits, overrides: { conv1: { rate: 4, bits: 3 } } },
+      bopPercent: budgetPercent,
+      sweep: true,
+      budgetPercent,
+    });
+    const data = chartModel(
+      model,
+      [allocated(0.8, 4, 4), allocated(0.85, 8, 8), { ...run(0.7, 1000, 'h'), id: 'plain' }],
+      [
+        sweepRow('admm', 2, 4, 0.84, { images: 1000 }),
+        sweepRow('admm', 3, 4, 0.8, { images: 1000 }),
+      ],
+      {},
+    );
+    const lines = curves(data.points);
+    expect(lines).toHaveLength(2);
+    const alloc = lines.find((c) => c.allocated)!;
+    expect(alloc.points.map((p) => p.budgetPercent).sort()).toEqual([4, 8]);
+    expect(alloc.points.every((p) => p.source === 'sweep')).toBe(true);
+    expect(lines.find((c) => !c.allocated)!.points).toHaveLength(2);
+    // A plain run stays "your run", on no curve.
+    expect(data.points.find((p) => p.id === 'run:plain')!.source).toBe('run');
+  });
+
   it('the shown set: the chosen one while it exists, else the most points, a tie to the current', () => {
     const sets = chartModel(
       model,
