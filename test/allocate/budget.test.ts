@@ -10,15 +10,11 @@ import {
   smallestReachable,
 } from '../../src/core/allocate/budget.ts';
 import { type LayerOption, optionId } from '../../src/core/allocate/options.ts';
-import {
-  type OptionSensitivity,
-  SENSITIVITY_FORMAT,
-  SENSITIVITY_VERSION,
-  type SensitivityTable,
-} from '../../src/core/allocate/table.ts';
+import type { OptionSensitivity, SensitivityTable } from '../../src/core/allocate/table.ts';
 import { allocationJobs } from '../../src/core/factor/modelJobs.ts';
 import { type PreparedModel, prepareModel } from '../../src/core/pipeline/prepare.ts';
 import { residualModelBytes } from './fixtures.ts';
+import { syntheticTable, tableLayer } from './tables.ts';
 
 function option(o: LayerOption, rank: number, bops: number, kl: number): OptionSensitivity {
   return {
@@ -37,38 +33,16 @@ function option(o: LayerOption, rank: number, bops: number, kl: number): OptionS
 
 /** Two layers, float BOPs 10,000; the layers outside the table cost 1,000 BOPs and 10 bytes. */
 function table(): SensitivityTable {
-  const layer = (name: string, scale: number) => ({
-    name,
-    op: 'Conv',
-    weightShape: [16, 16, 3, 3],
-    macs: 1,
-    skipped: [],
-    options: [
+  const layer = (name: string, scale: number) =>
+    tableLayer(name, [
       option('keep', 0, 2000, 0),
       option({ method: 'ptq', bits: 4 }, 0, 1000, 0.01 * scale),
       option({ method: 'admm', rate: 2, bits: 4 }, 28, 500, 0.02 * scale),
       option({ method: 'admm', rate: 4, bits: 3 }, 14, 200, 0.2 * scale),
-    ],
-  });
-  return {
-    format: SENSITIVITY_FORMAT,
-    version: SENSITIVITY_VERSION,
-    modelSha256: '',
-    dataSha256: '',
-    images: 1,
-    calibrated: true,
-    preset: 'default',
-    seed: 0,
-    otherWeightBits: 8,
-    actBits: 32,
-    floatBops: 10000,
-    floatWeightBytes: 1000,
+    ]);
+  return syntheticTable([layer('conv1', 1), layer('conv2', 3)], {
     fixed: { bops: 1000, weightBytes: 10 },
-    layers: [layer('conv1', 1), layer('conv2', 3)],
-    seconds: 0,
-    measured: 0,
-    cached: 0,
-  };
+  });
 }
 
 let prepared: PreparedModel;

@@ -10,12 +10,7 @@ import {
   smallestReachable,
 } from '../../src/core/allocate/budget.ts';
 import { type LayerOption, optionId } from '../../src/core/allocate/options.ts';
-import {
-  type OptionSensitivity,
-  SENSITIVITY_FORMAT,
-  SENSITIVITY_VERSION,
-  type SensitivityTable,
-} from '../../src/core/allocate/table.ts';
+import type { OptionSensitivity, SensitivityTable } from '../../src/core/allocate/table.ts';
 import {
   checkLatencyTable,
   LATENCY_FORMAT,
@@ -23,6 +18,7 @@ import {
   type LatencyTable,
   predictedModelMs,
 } from '../../src/core/cost/latencyTable.ts';
+import { syntheticTable, tableLayer } from './tables.ts';
 
 function option(o: LayerOption, rank: number, error: number): OptionSensitivity {
   return {
@@ -40,38 +36,14 @@ function option(o: LayerOption, rank: number, error: number): OptionSensitivity 
 }
 
 function table(): SensitivityTable {
-  const layer = (name: string) => ({
-    name,
-    op: 'Conv',
-    weightShape: [16, 16, 3, 3],
-    macs: 1,
-    skipped: [],
-    options: [
+  const layer = (name: string) =>
+    tableLayer(name, [
       option('keep', 0, 0),
       option({ method: 'ptq', bits: 4 }, 0, 0.1),
       option({ method: 'admm', rate: 2, bits: 4 }, 28, 0.2),
       option({ method: 'admm', rate: 4, bits: 4 }, 14, 0.4),
-    ],
-  });
-  return {
-    format: SENSITIVITY_FORMAT,
-    version: SENSITIVITY_VERSION,
-    modelSha256: '',
-    dataSha256: '',
-    images: 1,
-    calibrated: true,
-    preset: 'default',
-    seed: 0,
-    otherWeightBits: 8,
-    actBits: 32,
-    floatBops: 10000,
-    floatWeightBytes: 1000,
-    fixed: { bops: 0, weightBytes: 0 },
-    layers: [layer('conv1'), layer('conv2')],
-    seconds: 0,
-    measured: 0,
-    cached: 0,
-  };
+    ]);
+  return syntheticTable([layer('conv1'), layer('conv2')]);
 }
 
 /**
