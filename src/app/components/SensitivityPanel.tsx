@@ -88,7 +88,7 @@ function BudgetSlider({ kind, latency }: { kind: BudgetOn; latency?: LatencyTabl
           max={max}
           step={(max - min) / 200 || 1}
           value={value}
-          onChange={(e) => applyBudget(table, toBudget(kind, Number(e.target.value)), latency)}
+          onChange={(e) => void applyBudget(table, toBudget(kind, Number(e.target.value)), latency)}
         />
         <output data-testid="budget-value">{show(value)}</output>
       </label>

@@ -3,9 +3,7 @@
 // budget, the solver's choice per layer written into the settings' overrides.
 import * as Comlink from 'comlink';
 import {
-  allocateForBudget,
   type Budget,
-  BudgetError,
   budgetSpan,
   DEFAULT_MENU,
   type OptionMenu,
@@ -17,6 +15,7 @@ import type { LatencyTable } from '../../core/cost/latencyTable.ts';
 import { evalWorker } from '../bridge/evalClient.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { sensitivityWorker, stopSensitivityWorker } from '../bridge/sensitivityClient.ts';
+import { solveBudget } from '../bridge/solverClient.ts';
 import { abortable, isAbort } from './abortable.ts';
 import { setOverrides, useAllocation } from './allocationStore.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
@@ -160,32 +159,45 @@ export function overridesOf(choices: { layer: string; option: OptionSensitivity 
 }
 
 /**
- * Solves the budget (a few ms) and writes the choice into the overrides; errors are shown. A
- * latency budget needs the layers' latency table (latencyActions.ts).
+ * Solves the budget in the solver worker and writes the choice into the overrides; a budget no
+ * allocation meets is said. The slider shows the budget at once; a later move's answer wins.
+ * A latency budget needs the layers' latency table (latencyActions.ts).
  */
-export function applyBudget(table: SensitivityTable, budget: Budget, latency?: LatencyTable): void {
+export async function applyBudget(
+  table: SensitivityTable,
+  budget: Budget,
+  latency?: LatencyTable,
+): Promise<void> {
+  const asked = ++budgetMoves;
+  useAllocation.setState({ budget });
   try {
-    const result = allocateForBudget(table, budget, { latency });
-    setOverrides(overridesOf(result.choices));
+    const answer = await solveBudget(table, budget, latency);
+    if (answer === null || asked !== budgetMoves) return;
+    if (!answer.ok) {
+      useAllocation.setState({ budgetMessage: answer.message, solved: null });
+      return;
+    }
+    const { choices, totals, solver } = answer.solved;
+    setOverrides(overridesOf(choices));
     useAllocation.setState({
-      budget,
       budgetMessage: null,
       solved: {
-        bopPercent: result.totals.bopPercent,
-        weightBytes: result.totals.storedBytes,
-        ms: result.solver.ms,
-        exact: result.solver.exact,
-        latencyMs: result.totals.latencyMs,
+        bopPercent: totals.bopPercent,
+        weightBytes: totals.storedBytes,
+        ms: solver.ms,
+        exact: solver.exact,
+        latencyMs: totals.latencyMs,
       },
     });
   } catch (err) {
-    useAllocation.setState({
-      budget,
-      budgetMessage: err instanceof BudgetError ? err.message : errorMessage(err),
-      solved: null,
-    });
+    if (asked === budgetMoves) {
+      useAllocation.setState({ budgetMessage: errorMessage(err), solved: null });
+    }
   }
 }
+
+/** Counts budget moves, so only the latest one's answer is applied. */
+let budgetMoves = 0;
 
 /** The cheapest and dearest reachable whole-model cost in the budget's unit (ms for latency). */
 export function budgetRange(
