@@ -11,7 +11,7 @@ import { compressModel, type PreparedModel, prepareModel } from '../../src/core/
 import { mergeSlowerLayers } from '../../src/core/pipeline/latencyGuard.ts';
 import { mergeFactorizedConvs } from '../../src/core/rewrite/mergeFactors.ts';
 import { withWeightForm } from '../../src/core/rewrite/weightForm.ts';
-import { residualModelBytes, SIDE } from '../allocate/fixtures.ts';
+import { randomBatches, residualModelBytes, SIDE } from '../allocate/fixtures.ts';
 
 let prepared: PreparedModel;
 let atLoad: Uint8Array;
@@ -55,6 +55,49 @@ describe('merging factorized convs back', () => {
     expect(readModel(bytes).graph.initializer?.map((t) => t.dataType)).toContain(DataType.INT4);
     const [a, b] = [await scores(atLoad), await scores(bytes)];
     for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 4);
+  });
+
+  it('8-bit activations: the Q/DQ pairs inside the chain go with it, the scores stay close', async () => {
+    const built = await compressModel({
+      prepared,
+      kernels: await loadKernels(),
+      allocation,
+      calibration: { batches: randomBatches(16, 8), calibrate: false },
+      check: false,
+      output: { actBits: 8, weightForm: 'load' },
+    });
+    const out = prepared.model.graph.node?.find((n) => n.name === 'conv1')?.output?.[0] ?? '';
+    const { model, merged } = mergeFactorizedConvs(readModel(built.bytes), [out]);
+    expect(merged).toEqual([out]);
+    const bytes = writeModel(model);
+    const count = (b: Uint8Array, op: string) =>
+      readModel(b).graph.node?.filter((n) => n.opType === op).length ?? 0;
+    expect(convs(bytes)).toBe(convs(built.bytes) - 2);
+    // The two activations inside conv1's chain are gone; its input is still quantized.
+    expect(count(bytes, 'QuantizeLinear')).toBe(count(built.bytes, 'QuantizeLinear') - 2);
+    const [a, b] = [await scores(built.bytes), await scores(bytes)];
+    let diff = 0;
+    let norm = 0;
+    for (let i = 0; i < a.length; i++) {
+      diff += (a[i] - b[i]) ** 2;
+      norm += a[i] ** 2;
+    }
+    expect(Math.sqrt(diff / norm)).toBeLessThan(0.05);
+  });
+
+  it('with 8-bit activations the pipeline says the guard is not applied, and why', async () => {
+    const built = await compressModel({
+      prepared,
+      kernels: await loadKernels(),
+      allocation,
+      calibration: { batches: randomBatches(16, 8), calibrate: false },
+      check: false,
+      output: { actBits: 8, latencyGuard: { runs: 2 } },
+    });
+    expect(built.report.notes.join(' ')).toMatch(
+      /latency guard: not applied with 8-bit activations/,
+    );
+    expect(convs(built.bytes)).toBe(convs(atLoad));
   });
 
   it('says which layers it merged and why', () => {

@@ -194,7 +194,8 @@ export function compressedFileName(
 /**
  * The weight form a run writes: the latency guard needs weights folded at load, so with the guard
  * on, 'dequantize' becomes 'load' (as the pipeline's own default does). With 8-bit activations
- * the guard is off: it found slower layers there but merged none (the Q/DQ chain stays).
+ * the guard is off: it times float forms, while onnxruntime runs the Q/DQ chain as integer convs
+ * (the pipeline says so and skips it; the merge itself can cross the chain's Q/DQ pairs).
  */
 export function outputForm(
   s: Pick<CompressSettings, 'weightForm' | 'latencyGuard'> &

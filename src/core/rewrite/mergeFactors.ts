@@ -29,6 +29,8 @@ interface Chain {
   first: NodeProto;
   dw: NodeProto;
   last: NodeProto;
+  /** Activation QuantizeLinear -> DequantizeLinear pairs inside the chain (8-bit activations). */
+  between: NodeProto[];
 }
 
 /** The CP chain ending in the Conv that writes `output`, or null. */
@@ -39,9 +41,21 @@ function chainEndingIn(nodes: readonly NodeProto[], output: string): Chain | nul
     for (const o of n.output ?? []) producer.set(o, n);
     for (const i of n.input ?? []) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   }
+  const only = (n: NodeProto | undefined) => consumers.get(n?.output?.[0] ?? '') === 1;
+  const between: NodeProto[] = [];
+  // The node feeding `n`'s data input, through a Q -> DQ pair of 8-bit activations if there is
+  // one: merged, the chain's inner tensors are gone, and with them their quantization.
+  const feeding = (n: NodeProto | undefined) => {
+    const p = n && producer.get(n.input?.[0] ?? '');
+    if (p?.opType !== 'DequantizeLinear') return p;
+    const q = producer.get(p.input?.[0] ?? '');
+    if (q?.opType !== 'QuantizeLinear' || !only(q) || !only(p)) return p;
+    between.push(q, p);
+    return producer.get(q.input?.[0] ?? '');
+  };
   const last = producer.get(output);
-  const dw = last && producer.get(last.input?.[0] ?? '');
-  const first = dw && producer.get(dw.input?.[0] ?? '');
+  const dw = feeding(last);
+  const first = feeding(dw);
   if (!last || !dw || !first) return null;
   if (![first, dw, last].every((n) => n.opType === 'Conv' && (n.domain ?? '') === '')) return null;
   const group = Number(attr(dw, 'group')?.i ?? 1);
@@ -53,9 +67,8 @@ function chainEndingIn(nodes: readonly NodeProto[], output: string): Chain | nul
   if ((first.input?.length ?? 0) > 2 || (dw.input?.length ?? 0) > 2) return null;
   if (['strides', 'pads', 'dilations', 'auto_pad'].some((a) => attr(first, a) || attr(last, a)))
     return null;
-  if (consumers.get(first.output?.[0] ?? '') !== 1 || consumers.get(dw.output?.[0] ?? '') !== 1)
-    return null;
-  return { first, dw, last };
+  if (!only(first) || !only(dw)) return null;
+  return { first, dw, last, between };
 }
 
 /**
@@ -127,11 +140,11 @@ export function mergeFactorizedConvs(model: OnnxModel, outputs: readonly string[
       attribute: spatial.length ? spatial : [makeAttribute('kernel_shape', kernel)],
     };
     // In the last conv's place: every weight is computed before it (topological order).
+    const dropped = new Set([chain.first, chain.dw, ...chain.between]);
     nodes = nodes.flatMap((n) =>
-      n === chain.last ? [...weightNodes, conv] : n === chain.first || n === chain.dw ? [] : [n],
+      n === chain.last ? [...weightNodes, conv] : dropped.has(n) ? [] : [n],
     );
-    gone.add(chain.first.output?.[0] ?? '');
-    gone.add(chain.dw.output?.[0] ?? '');
+    for (const n of dropped) gone.add(n.output?.[0] ?? '');
     merged.push(output);
   }
   graph.node = nodes;
