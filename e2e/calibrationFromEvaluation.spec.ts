@@ -55,6 +55,13 @@ test('no calibration set: 256 of the 1,000 demo images calibrate, the other 744 
   expect(accuracy).toBeGreaterThan(50);
   // The float model is measured on the same 744 images.
   await expect(page.getByTestId('original-row')).toContainText('744 images');
+  // On the run's own image set the marker finds it: the settings are calibrated (on the
+  // evaluation set's part), as the run was.
+  const imageSet = page.getByRole('combobox', { name: 'Image set' });
+  const set744 = await imageSet.locator('option', { hasText: '744 images' }).getAttribute('value');
+  await imageSet.selectOption(set744 ?? '');
+  await expect(page.getByTestId('current-point')).toContainText(' cal: ');
+  await expect(page.getByTestId('current-point')).toContainText('(measured)');
 
   // The report says it too: in the row and in the compression notes.
   const download = page.waitForEvent('download');

@@ -109,11 +109,13 @@ function useChartState(model: ModelOverview) {
   const settings = useWorkbench((s) => s.settings);
   const evalSettings = useWorkbench((s) => s.evalSettings);
   const evaluation = useSession((s) => s.datasets.evaluation);
-  // Without images, a run calibrates on the user's arrays (pipeline.ts buildModel).
+  // Without a calibration set, a run calibrates on images set aside from the evaluation set
+  // (pipeline.ts calibrationSource); without images, on the user's arrays (buildModel).
   const canCalibrate = useSession(
     (s) =>
       s.datasets.calibration !== null ||
-      (s.datasets.evaluation === null && s.inputArrays?.modelId === model.modelId),
+      s.datasets.evaluation !== null ||
+      s.inputArrays?.modelId === model.modelId,
   );
   const data = useMemo(
     () => chartModel(model, results, sweepRows, baselines),
