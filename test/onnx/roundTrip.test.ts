@@ -197,3 +197,20 @@ describe('round trip of every field kind', () => {
     ).toEqual([2 ** 63]);
   });
 });
+
+describe('writeModel', () => {
+  it('gives a small model its own buffer (protobufjs pools messages under 4 KiB)', () => {
+    const graph = makeGraph({
+      nodes: [makeNode('Relu', ['x'], ['y'])],
+      inputs: [makeValueInfo('x', DataType.FLOAT, [1])],
+      outputs: [makeValueInfo('y', DataType.FLOAT, [1])],
+    });
+    const a = writeModel(makeModel(graph, { opset: 13 }));
+    const b = writeModel(makeModel(graph, { opset: 13 }));
+    for (const bytes of [a, b]) {
+      expect(bytes.byteOffset).toBe(0);
+      expect(bytes.buffer.byteLength).toBe(bytes.length);
+    }
+    expect(a.buffer).not.toBe(b.buffer);
+  });
+});

@@ -82,5 +82,12 @@ export function readModel(bytes: Uint8Array): OnnxModel {
 
 /** Serializes a model (types.ts plain objects) to .onnx bytes. */
 export function writeModel(model: ModelProto): Uint8Array {
-  return encodeModelMessage(model as Record<string, unknown>);
+  const bytes = encodeModelMessage(model as Record<string, unknown>);
+  // protobufjs hands out small messages (< 4 KiB) as views into a shared 8 KiB slab (Node's
+  // Buffer pool, or its own in a browser): a caller that transfers or keeps `.buffer` would take
+  // other messages' bytes with it. A model is always its own buffer (a copy: Buffer's slice is
+  // a view).
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : new Uint8Array(bytes);
 }
