@@ -2,11 +2,7 @@
 // are not image classifiers, the written model is checked on the user's own inputs.
 import { useRef } from 'react';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
-import {
-  describeInputArrays,
-  loadInputArrays,
-  unloadInputArrays,
-} from '../workbench/inputArrays.ts';
+import { loadInputArrays, unloadInputArrays } from '../workbench/inputArrays.ts';
 import { useSession } from '../workbench/store.ts';
 
 export function InputArraysSlot({ model }: { model: ModelOverview }) {
@@ -50,7 +46,7 @@ export function InputArraysSlot({ model }: { model: ModelOverview }) {
       />
       {arrays && (
         <p className="small" data-testid="dataset-arrays-summary">
-          {arrays.fileNames.join(', ')}: {describeInputArrays(arrays)}
+          {arrays.fileNames.join(', ')}: {arrays.summary}
         </p>
       )}
       {error && (

@@ -4,10 +4,20 @@
 // feeds them instead of calibration images, so a model that is not an image classifier is judged
 // on its own data.
 import * as Comlink from 'comlink';
+import type { TensorSet } from '../../core/data/tensors.ts';
 import { modelWorker } from '../bridge/modelClient.ts';
 import { useAppStore } from '../store.ts';
 import { errorMessage } from './datasetActions.ts';
 import { useSession } from './store.ts';
+
+/** The loaded arrays' tensors, for the model they were matched to (the store has their summary). */
+let held: { modelId: string; set: TensorSet } | null = null;
+
+/** The tensors of the arrays matched to `modelId`, or null. */
+export function inputArraysFor(modelId: string): TensorSet | null {
+  const shown = useSession.getState().inputArrays;
+  return held && shown?.modelId === modelId && held.modelId === modelId ? held.set : null;
+}
 
 /** Reads the files and matches them to the open model's inputs; an error stays beside the slot. */
 export async function loadInputArrays(files: readonly File[]): Promise<void> {
@@ -26,7 +36,10 @@ export async function loadInputArrays(files: readonly File[]): Promise<void> {
         read.map((r) => r.bytes),
       ),
     );
-    useSession.setState({ inputArrays: { modelId: model.modelId, fileNames: names, set } });
+    held = { modelId: model.modelId, set };
+    useSession.setState({
+      inputArrays: { modelId: model.modelId, fileNames: names, summary: describeTensorSet(set) },
+    });
   } catch (err) {
     useSession.setState({
       inputArraysError: {
@@ -38,15 +51,13 @@ export async function loadInputArrays(files: readonly File[]): Promise<void> {
 }
 
 export function unloadInputArrays(): void {
+  held = null;
   useSession.setState({ inputArrays: null, inputArraysError: null });
 }
 
-/** "32 samples: audio [16000] float32" for the open model's arrays, or null. */
-export function describeInputArrays(
-  arrays: ReturnType<typeof useSession.getState>['inputArrays'],
-): string | null {
-  if (!arrays) return null;
-  const inputs = arrays.set.inputs.map((i) => `${i.name} [${i.dims.join(', ')}] ${i.type}`);
-  const n = arrays.set.count;
+/** "32 samples: audio [16000] float32". */
+export function describeTensorSet(set: TensorSet): string {
+  const inputs = set.inputs.map((i) => `${i.name} [${i.dims.join(', ')}] ${i.type}`);
+  const n = set.count;
   return `${n.toLocaleString('en-US')} sample${n === 1 ? '' : 's'}: ${inputs.join('; ')}`;
 }

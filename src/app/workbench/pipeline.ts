@@ -16,9 +16,10 @@ import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { useAppStore } from '../store.ts';
 import { abortable } from './abortable.ts';
 import { allocatedJobs } from './allocationJobs.ts';
+import { inputArraysFor } from './inputArrays.ts';
 import { cachedLayer, cacheLayer, layerKey } from './layerCache.ts';
 import { type CompressSettings, outputForm } from './settings.ts';
-import { type EvalSettings, type EvalSummary, useSession } from './store.ts';
+import type { EvalSettings, EvalSummary } from './store.ts';
 
 /** A model is identified across opens by its name and size (ids change on every open). */
 export function modelKey(model: ModelOverview): string {
@@ -268,9 +269,8 @@ function separateImages(source: CalibrationSource): number | undefined {
 
 /** The user's arrays when they were matched to the model open now, else null. */
 export function openModelArrays(): TensorSet | null {
-  const arrays = useSession.getState().inputArrays;
   const model = useAppStore.getState().model;
-  return arrays && model && arrays.modelId === model.modelId ? arrays.set : null;
+  return model ? inputArraysFor(model.modelId) : null;
 }
 
 export function buildModel(

@@ -3,7 +3,6 @@
 // rebuilt on demand); datasets and the progress of running steps are per session.
 import { create } from 'zustand';
 import { type PersistStorage, persist, type StorageValue } from 'zustand/middleware';
-import type { TensorSet } from '../../core/data/tensors.ts';
 import type { PreprocessSpec } from '../../core/data/types.ts';
 import type { SweepRow } from '../../core/sweep/types.ts';
 import type { ArraysAgreement, DatasetSummary } from '../bridge/evalTypes.ts';
@@ -321,11 +320,16 @@ export interface SessionState {
   inputArraysError: { modelId: string; text: string } | null;
 }
 
+/**
+ * What the page shows of the user's arrays; the typed arrays themselves stay out of the store
+ * (style guide: ids and summaries here), held by inputArrays.ts.
+ */
 export interface InputArrays {
   /** The model they were matched to: another model opened does not take them. */
   modelId: string;
   fileNames: string[];
-  set: TensorSet;
+  /** "32 samples: audio [16000] float32". */
+  summary: string;
 }
 
 export interface ChartSelection {
