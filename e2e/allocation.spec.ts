@@ -2,22 +2,16 @@
 // cost preview, "Reset all to global" brings it back, and a run with an override is a result row
 // that says "allocated". One small layer is compressed so the spec stays short.
 import { expect, test } from '@playwright/test';
+import { freshPage, openDemo } from './open.ts';
 
 const conv1 = '/layer1/layer1.0/conv1/Conv';
 const conv2 = '/layer1/layer1.0/conv2/Conv';
 const big = '/layer3/layer3.2/conv2/Conv';
 
-test.beforeEach(async ({ page }) => {
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-});
-
 test('per-layer keep and bits move the cost preview; an allocated run says so in its row', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const pageErrors = await freshPage(page);
   await page.getByRole('button', { name: 'Try the demo' }).click();
   await expect(page.getByRole('heading', { name: 'resnet20_cifar10.onnx' })).toBeVisible({
     timeout: 30_000,
@@ -63,12 +57,8 @@ test('per-layer keep and bits move the cost preview; an allocated run says so in
 test('measure sensitivity on two layers (cancel, then again); the cheapest budget fills the overrides', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.getByRole('button', { name: 'Try the demo' }).click();
-  await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
-    timeout: 30_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openDemo(page);
   await page.getByRole('button', { name: 'Select none' }).click();
   await page.getByRole('checkbox', { name: `Compress ${conv1}` }).check();
   await page.getByRole('checkbox', { name: `Compress ${big}` }).check();

@@ -4,19 +4,13 @@
 // Needs no ../shared.
 import { expect, test } from '@playwright/test';
 import { choose, featureModel, npy } from './arrayFixtures.ts';
+import { freshPage, openModelFile } from './open.ts';
 
 test('a run on arrays is compared with the original on the samples calibration left', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await choose(page, 'Open model', 'feature_net.onnx', featureModel());
-  await expect(page.getByRole('heading', { name: 'feature_net.onnx' })).toBeVisible({
-    timeout: 20_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openModelFile(page, 'feature_net.onnx', featureModel());
   // 300 samples: the calibration takes 256 of them, the comparison the other 44.
   await choose(page, 'Load input arrays', 'features.npy', npy([300, 16, 4, 8], 3));
   await expect(page.getByTestId('dataset-arrays-summary')).toContainText('300 samples');

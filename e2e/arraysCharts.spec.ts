@@ -3,19 +3,13 @@
 // classifier on a 16-band feature map; needs no ../shared.
 import { expect, test } from '@playwright/test';
 import { choose, featureClassifier, npy } from './arrayFixtures.ts';
+import { freshPage, openModelFile } from './open.ts';
 
 test('runs on arrays: agreement with the original on the charts, not accuracy', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await choose(page, 'Open model', 'classifier.onnx', featureClassifier());
-  await expect(page.getByRole('heading', { name: 'classifier.onnx' })).toBeVisible({
-    timeout: 20_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openModelFile(page, 'classifier.onnx', featureClassifier());
   await choose(page, 'Load input arrays', 'features.npy', npy([64, 16, 8, 8], 5));
   await page.getByLabel('Method').selectOption('ptq-channel');
   for (const bits of [8, 2]) {

@@ -4,17 +4,11 @@
 // arrays, not fall back to the paper's objective. Needs no ../shared.
 import { expect, test } from '@playwright/test';
 import { choose, featureModel, npy } from './arrayFixtures.ts';
+import { freshPage, openModelFile } from './open.ts';
 
 test('data-aware QAF on input arrays, a conv fed by the graph input included', async ({ page }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await choose(page, 'Open model', 'feature_net.onnx', featureModel());
-  await expect(page.getByRole('heading', { name: 'feature_net.onnx' })).toBeVisible({
-    timeout: 20_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openModelFile(page, 'feature_net.onnx', featureModel());
   await choose(page, 'Load input arrays', 'features.npy', npy([24, 16, 4, 8], 2));
   await expect(page.getByTestId('dataset-arrays-summary')).toContainText('24 samples');
 

@@ -3,17 +3,11 @@
 // accuracy), in the results table and on the charts. Needs no ../shared.
 import { expect, test } from '@playwright/test';
 import { choose, featureClassifier, npy } from './arrayFixtures.ts';
+import { freshPage, openModelFile } from './open.ts';
 
 test('a sweep on arrays: every point a run compared with the original', async ({ page }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await choose(page, 'Open model', 'classifier.onnx', featureClassifier());
-  await expect(page.getByRole('heading', { name: 'classifier.onnx' })).toBeVisible({
-    timeout: 20_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openModelFile(page, 'classifier.onnx', featureClassifier());
   await choose(page, 'Load input arrays', 'features.npy', npy([64, 16, 8, 8], 6));
 
   // PTQ at 4 and 8 bits, each with its calibrated twin: four runs.

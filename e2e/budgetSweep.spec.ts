@@ -3,22 +3,13 @@
 // result row naming its budget, and the points make the allocated curve on the charts. A second
 // sweep is cancelled: the finished points stay.
 import { expect, test } from '@playwright/test';
+import { freshPage, openDemo } from './open.ts';
 
 const conv1 = '/layer1/layer1.0/conv1/Conv';
 
-test.beforeEach(async ({ page }) => {
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-});
-
 test('a budget sweep draws the allocated curve; cancel keeps what finished', async ({ page }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.getByRole('button', { name: 'Try the demo' }).click();
-  await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
-    timeout: 30_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openDemo(page);
   await expect(page.getByTestId('dataset-evaluation-summary')).toContainText('1,000 images', {
     timeout: 30_000,
   });

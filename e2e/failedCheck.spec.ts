@@ -5,25 +5,13 @@
 // the check feeds falls far under the 70 % bound for 10 classes, while the 8-bit peer keeps ~100 %.
 // Quantize-only, uncalibrated and without evaluation data, so the run takes seconds. Needs no ../shared: the demo is bundled.
 import { expect, test } from '@playwright/test';
-
-test.beforeEach(async ({ page }) => {
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-});
+import { freshPage, openDemo } from './open.ts';
 
 test('a written model that fails its check against the 8-bit PTQ peer gives a red row with the reason', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.getByRole('button', { name: 'Try the demo' }).click();
-  await expect(page.getByRole('heading', { name: 'resnet20_cifar10.onnx' })).toBeVisible({
-    timeout: 20_000,
-  });
-  await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
-    timeout: 20_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openDemo(page, 20_000);
   // Without evaluation data the run is compress, write and check: the check is what is tested.
   await page.getByTestId('dataset-evaluation').getByRole('button', { name: 'Remove' }).click();
   await expect(page.getByTestId('dataset-evaluation-summary')).toHaveCount(0);

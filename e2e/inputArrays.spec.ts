@@ -4,19 +4,13 @@
 // also give the activation ranges and the calibration. Needs no ../shared.
 import { expect, test } from '@playwright/test';
 import { choose, featureModel, npy } from './arrayFixtures.ts';
+import { freshPage, openModelFile } from './open.ts';
 
 test('arrays per input: a wrong shape is refused naming both, the right ones feed the check', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await choose(page, 'Open model', 'feature_net.onnx', featureModel());
-  await expect(page.getByRole('heading', { name: 'feature_net.onnx' })).toBeVisible({
-    timeout: 20_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openModelFile(page, 'feature_net.onnx', featureModel());
 
   // 7 steps where the model takes 8: refused before any run, both shapes named.
   await choose(page, 'Load input arrays', 'features.npy', npy([6, 16, 4, 7], 1));

@@ -4,15 +4,13 @@
 // milliseconds and the solver says the predicted time. The timing is kept: after a reload the
 // slider is there without timing again, until Clear measurements.
 import { expect, type Page, test } from '@playwright/test';
+import { freshPage, openDemo } from './open.ts';
 
 const conv1 = '/layer1/layer1.0/conv1/Conv';
 const conv2 = '/layer1/layer1.0/conv2/Conv';
 
 async function measureTwoLayers(page: Page) {
-  await page.getByRole('button', { name: 'Try the demo' }).click();
-  await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
-    timeout: 30_000,
-  });
+  await openDemo(page);
   await page.getByRole('button', { name: 'Select none' }).click();
   await page.getByRole('checkbox', { name: `Compress ${conv1}` }).check();
   await page.getByRole('checkbox', { name: `Compress ${conv2}` }).check();
@@ -28,14 +26,7 @@ async function measureTwoLayers(page: Page) {
 test('a latency budget: time the layers (cancel, then again), solve on milliseconds, kept after a reload', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/?testHooks');
-  await page.evaluate(() => {
-    localStorage.clear();
-    indexedDB.deleteDatabase('qaf-latency');
-  });
-  await page.reload();
+  const pageErrors = await freshPage(page, ['qaf-latency']);
   await measureTwoLayers(page);
   const status = page.getByTestId('latency-status');
   await expect(status).toContainText('A latency budget needs each layer timed alone');

@@ -2,21 +2,14 @@
 // table lists them with their reason, the cost preview counts their bytes, and the written file's
 // report says the same. Needs no ../shared.
 import { expect, test } from '@playwright/test';
-import { choose } from './arrayFixtures.ts';
 import { upAndRecurrentModel } from './modelFixtures.ts';
+import { freshPage, openModelFile } from './open.ts';
 
 test('layers quantized only: in the layer table with their reason and in the preview size', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/?testHooks');
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await choose(page, 'Open model', 'up_recurrent.onnx', upAndRecurrentModel());
-  await expect(page.getByRole('heading', { name: 'up_recurrent.onnx' })).toBeVisible({
-    timeout: 20_000,
-  });
+  const pageErrors = await freshPage(page);
+  await openModelFile(page, 'up_recurrent.onnx', upAndRecurrentModel());
   const rows = page.getByTestId('quantized-only-row');
   await expect(rows).toHaveCount(3);
   await expect(rows.nth(0)).toContainText('ConvTranspose');

@@ -3,16 +3,10 @@
 // the same layers again after a reload measures nothing: every option is reused. Two small
 // layers of the demo's ResNet-20 on 32 images keep the spec short.
 import { expect, type Page, test } from '@playwright/test';
+import { freshPage, openDemo } from './open.ts';
 
 const conv1 = '/layer1/layer1.0/conv1/Conv';
 const conv2 = '/layer1/layer1.0/conv2/Conv';
-
-async function openDemo(page: Page) {
-  await page.getByRole('button', { name: 'Try the demo' }).click();
-  await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
-    timeout: 30_000,
-  });
-}
 
 async function pickTwoLayers(page: Page) {
   await page.getByRole('button', { name: 'Select none' }).click();
@@ -24,14 +18,7 @@ async function pickTwoLayers(page: Page) {
 test('a sensitivity pass after a reload reuses every measurement from IndexedDB', async ({
   page,
 }) => {
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto('/?testHooks');
-  await page.evaluate(() => {
-    localStorage.clear();
-    indexedDB.deleteDatabase('qaf-sensitivity');
-  });
-  await page.reload();
+  const pageErrors = await freshPage(page, ['qaf-sensitivity']);
   await openDemo(page);
   await pickTwoLayers(page);
   const status = page.getByTestId('sensitivity-status');

@@ -3,15 +3,13 @@
 // 10 measurements; with the bound set to about 6 of them (?sensitivityCacheBytes) only the last
 // 6 stay (a reload reuses some of them), and Clear empties the store so the next pass measures everything again.
 import { expect, type Page, test } from '@playwright/test';
+import { openDemo } from './open.ts';
 
 const conv1 = '/layer1/layer1.0/conv1/Conv';
 const conv2 = '/layer1/layer1.0/conv2/Conv';
 
 async function openDemoWithTwoLayers(page: Page) {
-  await page.getByRole('button', { name: 'Try the demo' }).click();
-  await expect(page.getByTestId('dataset-calibration-summary')).toContainText('1,024 images', {
-    timeout: 30_000,
-  });
+  await openDemo(page);
   await page.getByRole('button', { name: 'Select none' }).click();
   await page.getByRole('checkbox', { name: `Compress ${conv1}` }).check();
   await page.getByRole('checkbox', { name: `Compress ${conv2}` }).check();
