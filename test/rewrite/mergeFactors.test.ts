@@ -7,7 +7,12 @@ import { createSession, runScores } from '../../src/core/eval/session.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { DataType } from '../../src/core/onnx/types.ts';
-import { compressModel, type PreparedModel, prepareModel } from '../../src/core/pipeline/index.ts';
+import {
+  compressModel,
+  type OutputSettings,
+  type PreparedModel,
+  prepareModel,
+} from '../../src/core/pipeline/index.ts';
 import { mergeSlowerLayers } from '../../src/core/pipeline/latencyGuard.ts';
 import { mergeFactorizedConvs } from '../../src/core/rewrite/mergeFactors.ts';
 import { withWeightForm } from '../../src/core/rewrite/weightForm.ts';
@@ -41,6 +46,18 @@ async function scores(bytes: Uint8Array): Promise<Float32Array> {
   return scores;
 }
 
+/** The fixture compressed with 8-bit activations (ranges from random images), uncalibrated. */
+async function withEightBitActivations(output: OutputSettings) {
+  return compressModel({
+    prepared,
+    kernels: await loadKernels(),
+    allocation,
+    calibration: { batches: randomBatches(16, 8), calibrate: false },
+    check: false,
+    output: { ...output, actBits: 8 },
+  });
+}
+
 const convs = (bytes: Uint8Array) =>
   readModel(bytes).graph.node?.filter((n) => n.opType === 'Conv').length ?? 0;
 
@@ -58,14 +75,7 @@ describe('merging factorized convs back', () => {
   });
 
   it('8-bit activations: the Q/DQ pairs inside the chain go with it, the scores stay close', async () => {
-    const built = await compressModel({
-      prepared,
-      kernels: await loadKernels(),
-      allocation,
-      calibration: { batches: randomBatches(16, 8), calibrate: false },
-      check: false,
-      output: { actBits: 8, weightForm: 'load' },
-    });
+    const built = await withEightBitActivations({ weightForm: 'load' });
     const out = prepared.model.graph.node?.find((n) => n.name === 'conv1')?.output?.[0] ?? '';
     const { model, merged } = mergeFactorizedConvs(readModel(built.bytes), [out]);
     expect(merged).toEqual([out]);
@@ -86,14 +96,7 @@ describe('merging factorized convs back', () => {
   });
 
   it('with 8-bit activations the pipeline says the guard is not applied, and why', async () => {
-    const built = await compressModel({
-      prepared,
-      kernels: await loadKernels(),
-      allocation,
-      calibration: { batches: randomBatches(16, 8), calibrate: false },
-      check: false,
-      output: { actBits: 8, latencyGuard: { runs: 2 } },
-    });
+    const built = await withEightBitActivations({ latencyGuard: { runs: 2 } });
     expect(built.report.notes.join(' ')).toMatch(
       /latency guard: not applied with 8-bit activations/,
     );
