@@ -9,7 +9,7 @@ import {
   BudgetError,
   formatAllocation,
   type Objective,
-  parseBudget,
+  parseBudgets,
   parseSensitivityTable,
   validateAllocation,
 } from '../core/allocate/index.ts';
@@ -27,7 +27,7 @@ import {
   UsageError,
 } from './util.ts';
 
-export const allocateUsage = `usage: qaf allocate MODEL.onnx --sensitivity TABLE.json --budget bops=5%|size=120KB -o ALLOC.json
+export const allocateUsage = `usage: qaf allocate MODEL.onnx --sensitivity TABLE.json --budget bops=5%|size=120KB[,size=...] -o ALLOC.json
                     [--objective score|kl|agreement|output] [--json]
 
 Chooses per layer one option of the sensitivity table so that the summed sensitivity is
@@ -39,7 +39,10 @@ exactly); \`qaf compress MODEL.onnx --allocation ALLOC.json -o OUT.onnx\` then c
                       B, KB (1000 B), KiB (1024 B), MB, MiB: the model's weights as the file
                       stores them (codes in INT4/INT8 containers, so 5-7 bits cost 8; scales),
                       or latency=T (ms, s, or % of the original's time; the table's layers are
-                      timed alone in onnxruntime-web first; compress with --weight-form load)
+                      timed alone in onnxruntime-web first; compress with --weight-form load);
+                      a second of another kind after a comma (bops=5%,size=120KB) is met too
+                      (a penalty on its cost, then one layer at a time: feasible, not proven
+                      optimal)
   --objective O       summed squared relative error of the model's scores (default), KL,
                       disagreement, or squared relative output error of the layer
   -o, --output FILE   the allocation (JSON: global settings + per-layer overrides)
@@ -107,9 +110,9 @@ export async function allocateCommand(argv: string[]): Promise<number> {
   if (!objective) {
     throw new UsageError('allocate: --objective must be score, kl, agreement or output');
   }
-  let budget: ReturnType<typeof parseBudget>;
+  let budgets: ReturnType<typeof parseBudgets>;
   try {
-    budget = parseBudget(v.budget);
+    budgets = parseBudgets(v.budget);
   } catch (err) {
     throw new UsageError(`allocate: ${(err as Error).message}`);
   }
@@ -127,8 +130,9 @@ export async function allocateCommand(argv: string[]): Promise<number> {
   }
   const prepared = await prepareModel(modelBytes);
   // A latency budget: the table's layers timed alone now (weights as --weight-form load writes them).
+  const { budget, also } = budgets;
   const latency =
-    budget.kind === 'latency'
+    budget.kind === 'latency' || also?.kind === 'latency'
       ? await measureBudgetLatency(prepared, table, {
           command: 'allocate',
           log: v.json ? null : (line) => process.stderr.write(`${line}\n`),
@@ -136,7 +140,7 @@ export async function allocateCommand(argv: string[]): Promise<number> {
       : undefined;
   let result: BudgetAllocation;
   try {
-    result = allocateForBudget(table, budget, { objective, latency });
+    result = allocateForBudget(table, budget, { objective, latency, also });
   } catch (err) {
     if (err instanceof BudgetError) throw new UsageError(`allocate: ${err.message}`);
     throw err;

@@ -12,7 +12,7 @@ import {
   measureSensitivity,
   type Objective,
   parseAllocationFile,
-  parseBudget,
+  parseBudgets,
   parseSensitivityTable,
   type SensitivityTable,
   validateAllocation,
@@ -50,7 +50,8 @@ per-layer allocation (instead of --method, --rate, --rank, --bits, --layers, --p
                      containers, scales) or latency=T (T in ms, s,
                      or % of the original model's time: each layer of the table is timed alone
                      in onnxruntime-web at the model's shapes, and the file is written with
-                     --weight-form load unless given); needs --sensitivity or
+                     --weight-form load unless given); a second budget of another kind
+                     after a comma is met too (bops=5%,size=120KB); needs --sensitivity or
                      --calibration-data (each layer measured alone on ${APP_CALIBRATION_IMAGES} of its images
                      with the default menu: QAF rates ${DEFAULT_MENU.rates.join(',')} x bits ${DEFAULT_MENU.bits.join(',')}, PTQ bits
                      ${DEFAULT_MENU.ptqBits.join(',')}, keep; QAF solved with the statistics of the
@@ -88,6 +89,8 @@ export type AllocationSource =
   | {
       kind: 'budget';
       budget: Budget;
+      /** A second budget of another kind (`bops=5%,size=120KB`). */
+      also?: Budget;
       text: string;
       objective: Objective;
       table: string | null;
@@ -118,9 +121,9 @@ export function allocationSource(values: Record<string, unknown>): AllocationSou
     if (stray) throw new UsageError(`compress: --${stray} goes with --budget, not --allocation`);
     return { kind: 'file', path: allocation };
   }
-  let parsed: Budget;
+  let parsed: { budget: Budget; also?: Budget };
   try {
-    parsed = parseBudget(budget);
+    parsed = parseBudgets(budget);
   } catch (err) {
     throw new UsageError(`compress: ${(err as Error).message}`);
   }
@@ -134,7 +137,8 @@ export function allocationSource(values: Record<string, unknown>): AllocationSou
   }
   return {
     kind: 'budget',
-    budget: parsed,
+    budget: parsed.budget,
+    ...(parsed.also && { also: parsed.also }),
     text: budget,
     objective: chosen,
     table: sensitivity ?? null,
@@ -347,7 +351,7 @@ export async function allocationPlanFromArgs(
     options.runJob,
   );
   const latency =
-    source.budget.kind === 'latency'
+    source.budget.kind === 'latency' || source.also?.kind === 'latency'
       ? await measureBudgetLatency(prepared, table, {
           weightForm: (values['weight-form'] as WeightForm | undefined) ?? 'load',
           command: 'compress',
@@ -358,6 +362,7 @@ export async function allocationPlanFromArgs(
     const result = allocateForBudget(table, source.budget, {
       objective: source.objective,
       latency,
+      also: source.also,
     });
     if (result.choices.every((c) => c.option.option === 'keep')) {
       throw new UsageError(

@@ -89,6 +89,53 @@ describe('qaf sensitivity and qaf allocate', () => {
     expect(parseAllocation(readFileSync(allocPath, 'utf8'))).toEqual(out.allocation);
   });
 
+  it('a size budget beside the BOP budget keeps the stored weights within it', async () => {
+    const bopsOnly = await qaf(
+      'allocate',
+      model,
+      '--sensitivity',
+      tablePath,
+      '--budget',
+      'bops=20%',
+      '-o',
+      `${allocPath}.b`,
+      '--json',
+    );
+    const alone = JSON.parse(bopsOnly.stdout).totals;
+    // Just under what the BOP budget alone stores, and far under: met, or said to be impossible.
+    const under = Math.floor(alone.storedBytes) - 1;
+    const both = await qaf(
+      'allocate',
+      model,
+      '--sensitivity',
+      tablePath,
+      '--budget',
+      `bops=20%,size=${under}`,
+      '-o',
+      `${allocPath}.c`,
+      '--json',
+    );
+    if (both.code === 0) {
+      const t = JSON.parse(both.stdout).totals;
+      expect(t.bopPercent).toBeLessThanOrEqual(20);
+      expect(t.storedBytes).toBeLessThanOrEqual(under);
+    } else {
+      expect(both.stderr).toMatch(/cannot both be met/);
+    }
+    const never = await qaf(
+      'allocate',
+      model,
+      '--sensitivity',
+      tablePath,
+      '--budget',
+      'bops=20%,size=10',
+      '-o',
+      `${allocPath}.d`,
+    );
+    expect(never.code).toBe(1);
+    expect(never.stderr).toMatch(/budgets bops=20% and size=10B cannot both be met/);
+  });
+
   it('an unreachable budget says so and gives the smallest reachable value', async () => {
     const r = await qaf(
       'allocate',

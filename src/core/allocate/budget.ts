@@ -83,6 +83,20 @@ export function parseBudget(text: string): Budget {
   return { kind: 'size', bytes: value * scale };
 }
 
+/** 'bops=5%' or 'bops=5%,size=120KB': a budget and, after a comma, a second of another kind. */
+export function parseBudgets(text: string): { budget: Budget; also?: Budget } {
+  const parts = text.split(',');
+  if (parts.length > 2)
+    throw new RangeError(`budget "${text}": at most two, e.g. bops=5%,size=120KB`);
+  const budget = parseBudget(parts[0]);
+  if (parts.length === 1) return { budget };
+  const also = parseBudget(parts[1]);
+  if (also.kind === budget.kind) {
+    throw new RangeError(`budget "${text}": the two budgets must be of different kinds`);
+  }
+  return { budget, also };
+}
+
 export function formatBudget(budget: Budget): string {
   if (budget.kind === 'latency')
     return 'percent' in budget ? `latency=${budget.percent}%` : `latency=${budget.ms}ms`;
@@ -195,6 +209,13 @@ export interface BudgetAllocation {
 export interface AllocateOptions {
   objective?: Objective;
   maxNodes?: number;
+  /**
+   * A second limit of another kind (`bops=5%,size=120KB`): BOPs count 5-7-bit arithmetic as such
+   * while the file stores those codes in 8-bit containers, so a BOP budget alone can pick a
+   * larger file. Met by a Lagrangian penalty on the second cost (searched by bisection, each
+   * step the exact solver): feasible, not proven optimal (`solver.exact` is then false).
+   */
+  also?: Budget;
   /** Measured layer times: needed by a latency budget, and reported for any budget. */
   latency?: LatencyTable;
 }
@@ -217,7 +238,9 @@ export function allocateForBudget(
   const started = performance.now();
   let solution: KnapsackSolution;
   try {
-    solution = solveMultipleChoice(groups, limit, { maxNodes: options.maxNodes });
+    solution = options.also
+      ? solveWithSecondLimit(table, groups, limit, budget, options.also, options)
+      : solveMultipleChoice(groups, limit, { maxNodes: options.maxNodes });
   } catch (err) {
     if (!(err instanceof BudgetUnreachableError)) throw err;
     const smallest = inBudgetUnit(table, budget, err.minCost, latency);
@@ -256,6 +279,99 @@ export function allocateForBudget(
     },
     solver: { ...rest, ms },
   };
+}
+
+/**
+ * The primary budget solved exactly with `value + mu * cost2`, mu bisected to the smallest that
+ * meets the second limit; the best feasible choice by true value is kept.
+ */
+function solveWithSecondLimit(
+  table: SensitivityTable,
+  groups: { cost: number; value: number }[][],
+  limit: number,
+  budget: Budget,
+  also: Budget,
+  options: AllocateOptions,
+): KnapsackSolution {
+  const second = tableLimit(table, also, options.latency);
+  if (second.kind === tableLimit(table, budget, options.latency).kind) {
+    throw new RangeError(`a second budget must be of another kind than ${formatBudget(budget)}`);
+  }
+  const cost2 = table.layers.map((l) =>
+    l.options.map((o) => costOf(l.name, o, second.kind, options.latency)),
+  );
+  const spent2 = (choice: number[]) => choice.reduce((s, c, g) => s + cost2[g][c], 0);
+  const solveAt = (mu: number) =>
+    solveMultipleChoice(
+      groups.map((items, g) =>
+        items.map((it, i) => ({ ...it, value: it.value + mu * cost2[g][i] })),
+      ),
+      limit,
+      { maxNodes: options.maxNodes },
+    );
+  const trueValue = (choice: number[]) => choice.reduce((s, c, g) => s + groups[g][c].value, 0);
+  const slack = 1e-9 * Math.max(1, Math.abs(second.limit));
+  const first = solveAt(0);
+  if (spent2(first.choice) <= second.limit + slack) return first;
+  // mu in value per unit of the second cost: start where it weighs as much as the values do.
+  const values = groups.flat().reduce((s, it) => s + Math.abs(it.value), 0);
+  const costs = cost2.flat().reduce((s, c) => s + Math.abs(c), 0);
+  let lo = 0;
+  let hi = costs > 0 ? values / costs : 1;
+  let best: KnapsackSolution | null = null;
+  for (let i = 0; i < 60; i++) {
+    const s = solveAt(hi);
+    if (spent2(s.choice) <= second.limit + slack) {
+      best = s;
+      break;
+    }
+    lo = hi;
+    hi *= 4;
+  }
+  if (!best) {
+    const smallest = inBudgetUnit(table, also, spent2(solveAt(hi).choice), options.latency);
+    throw new BudgetError(
+      `budgets ${formatBudget(budget)} and ${formatBudget(also)} cannot both be met: within the ` +
+        `first, the second reaches ${describeAmount(also, smallest)} at the least`,
+      smallest,
+    );
+  }
+  for (let i = 0; i < 30; i++) {
+    const mid = (lo + hi) / 2;
+    const s = solveAt(mid);
+    if (spent2(s.choice) <= second.limit + slack) {
+      hi = mid;
+      if (trueValue(s.choice) < trueValue(best.choice)) best = s;
+    } else lo = mid;
+  }
+  // The penalty moves identical layers together (a duality gap): improve one layer at a time
+  // while both limits hold.
+  const choice = [...best.choice];
+  const spent1 = () => choice.reduce((s, c, g) => s + groups[g][c].cost, 0);
+  const slack1 = 1e-9 * Math.max(1, Math.abs(limit));
+  for (let improved = true; improved; ) {
+    improved = false;
+    let gain = 0;
+    let move: [number, number] | null = null;
+    for (let g = 0; g < groups.length; g++) {
+      const now = choice[g];
+      for (let i = 0; i < groups[g].length; i++) {
+        const d = groups[g][now].value - groups[g][i].value;
+        if (d <= gain) continue;
+        choice[g] = i;
+        if (spent1() <= limit + slack1 && spent2(choice) <= second.limit + slack) {
+          gain = d;
+          move = [g, i];
+        }
+        choice[g] = now;
+      }
+    }
+    if (move) {
+      choice[move[0]] = move[1];
+      improved = true;
+    }
+  }
+  return { ...best, choice, value: trueValue(choice), exact: false };
 }
 
 function describeAmount(budget: Budget, amount: number): string {

@@ -22,6 +22,7 @@ export {
   formatBudget,
   type Objective,
   parseBudget,
+  parseBudgets,
   smallestReachable,
   storedBytes,
 } from './budget.ts';
