@@ -177,6 +177,10 @@ export async function measureSensitivity(o: SensitivityOptions): Promise<Sensiti
     for (const entry of p.options) {
       if (entry.option === 'keep' || (known.get(entry.key) ?? (await lookup(entry)) !== undefined))
         continue;
+      // The statistics run onnxruntime: taken before the probes start, never beside them (two
+      // runs at once in one onnxruntime-web instance failed: "output name cannot be empty" on
+      // ResNet-20 with the CLI's default 2 threads).
+      await momentsOf();
       // Memoised by the factor cache: measureOption's own call gets this promise.
       factorize(o, context, factorCache, p.layer, entry, momentsOf).catch(() => {});
     }
