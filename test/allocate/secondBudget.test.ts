@@ -52,6 +52,8 @@ describe('a second budget', () => {
     expect(mixed.totals.storedBytes).toBeLessThanOrEqual(150);
     expect(mixed.predicted.value).toBeCloseTo(3);
     expect(mixed.solver.exact).toBe(false);
+    // The first budget's optimum alone bounds it from below.
+    expect(mixed.solver.lowerBound).toBeCloseTo(2);
     const tight = allocateForBudget(table, bops, { also: { kind: 'size', bytes: 100 } });
     expect(ids(tight)).toEqual(['admm-r2.5-w4', 'admm-r2.5-w4']);
     // A second limit already met changes nothing, and the answer stays exact.

@@ -371,7 +371,15 @@ function solveWithSecondLimit(
       improved = true;
     }
   }
-  return { ...best, choice, value: trueValue(choice), exact: false };
+  // Without the second limit the optimum is `first`: a lower bound on this one's.
+  return {
+    ...best,
+    choice,
+    value: trueValue(choice),
+    cost: spent1(),
+    lowerBound: first.value,
+    exact: false,
+  };
 }
 
 function describeAmount(budget: Budget, amount: number): string {
