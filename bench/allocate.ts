@@ -40,6 +40,7 @@ import {
   type SensitivityCache,
   type SensitivityTable,
   solveMultipleChoice,
+  uniformBopPercent,
 } from '../src/core/allocate/index.ts';
 import { type ReferenceScores, referenceScores } from '../src/core/allocate/layerProbe.ts';
 import { makeCalibrationBatches } from '../src/core/calibrate/batches.ts';
@@ -207,13 +208,6 @@ for (const p of uniformPoints) {
   }
 }
 
-/** BOP % of the whole model with every table layer at option `id` (the cost model's number). */
-const uniformBopPercent = (id: string) =>
-  (100 *
-    (table.fixed.bops +
-      table.layers.reduce((s, l) => s + l.options.find((o) => o.id === id)!.bops, 0))) /
-  table.floatBops;
-
 let referenceStats: Map<string, ChannelStats> | undefined;
 const float = await evaluateModel({
   modelBytes: prepared.bytes,
@@ -351,7 +345,7 @@ for (const point of uniformPoints) {
     settings: { ...point.settings, preset: 'default', seed: 0 },
     selection: { names: layerNames },
   };
-  const budget = uniformBopPercent(point.id);
+  const budget = uniformBopPercent(table, point.id)!;
   const m = await measure(allocation);
   const kl = table.layers.reduce((s, l) => s + l.options.find((o) => o.id === point.id)!.kl, 0);
   rows.push({

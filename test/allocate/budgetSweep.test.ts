@@ -39,9 +39,9 @@ const menu = [
 describe('budgetSweepPlan', () => {
   it('spans the uniform options at the panel bits, evenly, ascending', () => {
     const t = table(menu);
-    expect(uniformBopPercent(t, 2, 4)).toBeCloseTo(20);
-    expect(uniformBopPercent(t, 4, 4)).toBeCloseTo(15);
-    expect(uniformBopPercent(t, 3, 4)).toBeNull();
+    expect(uniformBopPercent(t, 'admm-r2-w4')).toBeCloseTo(20);
+    expect(uniformBopPercent(t, 'admm-r4-w4')).toBeCloseTo(15);
+    expect(uniformBopPercent(t, 'admm-r3-w4')).toBeNull();
     const plan = budgetSweepPlan(t, 4, 5);
     expect(plan.percents.map((p) => Number(p.toFixed(4)))).toEqual([15, 16.25, 17.5, 18.75, 20]);
     expect(plan.span).toBe('uniform QAF rates 4 to 2 at 4 bits');

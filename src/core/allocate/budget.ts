@@ -347,10 +347,10 @@ function solveWithSecondLimit(
   // The penalty moves identical layers together (a duality gap): improve one layer at a time
   // while both limits hold.
   const choice = [...best.choice];
-  const spent1 = () => choice.reduce((s, c, g) => s + groups[g][c].cost, 0);
+  let c1 = choice.reduce((s, c, g) => s + groups[g][c].cost, 0);
+  let c2 = spent2(choice);
   const slack1 = 1e-9 * Math.max(1, Math.abs(limit));
-  for (let improved = true; improved; ) {
-    improved = false;
+  for (;;) {
     let gain = 0;
     let move: [number, number] | null = null;
     for (let g = 0; g < groups.length; g++) {
@@ -358,25 +358,26 @@ function solveWithSecondLimit(
       for (let i = 0; i < groups[g].length; i++) {
         const d = groups[g][now].value - groups[g][i].value;
         if (d <= gain) continue;
-        choice[g] = i;
-        if (spent1() <= limit + slack1 && spent2(choice) <= second.limit + slack) {
+        const ok1 = c1 - groups[g][now].cost + groups[g][i].cost <= limit + slack1;
+        const ok2 = c2 - cost2[g][now] + cost2[g][i] <= second.limit + slack;
+        if (ok1 && ok2) {
           gain = d;
           move = [g, i];
         }
-        choice[g] = now;
       }
     }
-    if (move) {
-      choice[move[0]] = move[1];
-      improved = true;
-    }
+    if (!move) break;
+    const [g, i] = move;
+    c1 += groups[g][i].cost - groups[g][choice[g]].cost;
+    c2 += cost2[g][i] - cost2[g][choice[g]];
+    choice[g] = i;
   }
   // Without the second limit the optimum is `first`: a lower bound on this one's.
   return {
     ...best,
     choice,
     value: trueValue(choice),
-    cost: spent1(),
+    cost: c1,
     lowerBound: first.value,
     exact: false,
   };

@@ -2,22 +2,17 @@
 // span the uniform QAF curve covers, so the two compare at equal BOPs. Pure: the app runs the
 // points (app/workbench/budgetSweep.ts), the bench has its own list (the uniform points').
 import { budgetSpan } from './budget.ts';
+import { optionId } from './options.ts';
 import type { SensitivityTable } from './table.ts';
 
 /**
- * BOP % of the whole model with every table layer at QAF `rate` x `bits` (the cost model's
- * number, as the solver counts it); null when some layer's menu lacks that option.
+ * BOP % of the whole model with every table layer at option `id` ('admm-r2-w4', 'ptq-w4': the
+ * cost model's number, as the solver counts it); null when some layer's menu lacks that option.
  */
-export function uniformBopPercent(
-  table: SensitivityTable,
-  rate: number,
-  bits: number,
-): number | null {
+export function uniformBopPercent(table: SensitivityTable, id: string): number | null {
   let bops = table.fixed.bops;
   for (const layer of table.layers) {
-    const o = layer.options.find(
-      (x) => x.option !== 'keep' && x.option.rate === rate && x.option.bits === bits,
-    );
+    const o = layer.options.find((x) => x.id === id);
     if (!o) return null;
     bops += o.bops;
   }
@@ -49,13 +44,13 @@ export function budgetSweepPlan(
   if (factorized.length === 0) throw new Error('the sensitivity table has no factorized option');
   const measuredBits = [...new Set(factorized.map((o) => o.bits))];
   const at = measuredBits.reduce((a, b) => (Math.abs(b - bits) < Math.abs(a - bits) ? b : a));
-  const rates = [...new Set(factorized.filter((o) => o.bits === at).map((o) => o.rate!))].sort(
-    (a, b) => a - b,
-  );
+  // The options at that width, by rate: the lowest rate is the dearest uniform point.
+  const byRate = factorized.filter((o) => o.bits === at).sort((a, b) => a.rate! - b.rate!);
+  const rates = byRate.map((o) => o.rate!);
   const min = budgetSpan(table, { kind: 'bops', percent: 1 }).min;
-  const hi = uniformBopPercent(table, rates[0], at) ?? min;
+  const hi = uniformBopPercent(table, optionId(byRate[0])) ?? min;
   const last = rates[rates.length - 1];
-  const lo = rates.length > 1 ? (uniformBopPercent(table, last, at) ?? min) : min;
+  const lo = rates.length > 1 ? (uniformBopPercent(table, optionId(byRate.at(-1)!)) ?? min) : min;
   const from = Math.max(lo, min);
   const to = Math.max(hi, from);
   const n = Math.max(1, Math.round(count));
