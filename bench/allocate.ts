@@ -22,6 +22,10 @@
 // neither factorizing on the CLI's 2-thread pool meanwhile (266 s for 2 layers, as on one thread)
 // nor 2 onnxruntime threads (388 s) helped on the loaded 2-core VM; `qaf sensitivity --threads`
 // has the pool.
+// --act-bits=8: the allocated models run with 8-bit activations (the app's "8-bit activations"),
+// and the table's costs count them; the uniform points are measured both ways: as the issue's
+// baseline (float activations, the app's default), whose BOP % are the budgets, and at a8 (the
+// peer with the same activations, at its own BOPs). The probes keep activations float.
 // --layers=N: only the first N layers of the table (to time a pass on a big model: the JSON
 // line's perOptionSeconds x all options estimates the whole pass). --sensitivity-only stops after
 // the pass with that estimate.
@@ -91,6 +95,8 @@ const prepared = await prepareModel(read(`models/${modelName}_cifar10.onnx`));
 const kernels = await loadKernels();
 const factorCache = new LayerFactorCache(kernels);
 const onlyLayers = flag('layers') ? Number(flag('layers')) : undefined;
+const actBits = Number(flag('act-bits') ?? 32);
+if (actBits !== 32 && actBits !== 8) throw new Error('--act-bits=8|32');
 const batches = makeCalibrationBatches(prepared.model, train, { images: APP_CALIBRATION_IMAGES });
 const sensBatches = flag('sens-images')
   ? makeCalibrationBatches(prepared.model, train, { images: Number(flag('sens-images')) })
@@ -128,6 +134,7 @@ const table: SensitivityTable = await measureSensitivity({
   calibrationBatches: batches,
   qaf: qafSettings,
   menu,
+  actBits,
   factorCache,
   ...(onlyLayers && {
     selection: {
@@ -217,11 +224,12 @@ const float = await evaluateModel({
 });
 log(`float: ${(100 * (float.accuracy ?? 0)).toFixed(2)} %`);
 
-async function build(allocation: Allocation) {
+async function build(allocation: Allocation, bits = actBits) {
   const built = await compressModel({
     prepared,
     kernels,
     allocation: { ...allocation, settings: { ...allocation.settings, ...qafSettings } },
+    output: { actBits: bits },
     factorize: cachedFactorizer(factorCache),
     calibration: { batches, referenceStats },
     check: false,
@@ -230,8 +238,8 @@ async function build(allocation: Allocation) {
   return built;
 }
 
-async function measure(allocation: Allocation) {
-  return evaluate(await build(allocation));
+async function measure(allocation: Allocation, bits = actBits) {
+  return evaluate(await build(allocation, bits));
 }
 
 async function evaluate(built: Awaited<ReturnType<typeof build>>) {
@@ -345,21 +353,25 @@ for (const point of uniformPoints) {
     settings: { ...point.settings, preset: 'default', seed: 0 },
     selection: { names: layerNames },
   };
-  const budget = uniformBopPercent(table, point.id)!;
-  const m = await measure(allocation);
   const kl = table.layers.reduce((s, l) => s + l.options.find((o) => o.id === point.id)!.kl, 0);
-  rows.push({
-    kind: 'uniform',
-    label: point.label,
-    budgetPercent: budget,
-    predictedKl: kl,
-    options: { [point.id]: layerNames.length },
-    solverMs: null,
-    ...m,
-  });
-  log(`${point.label}: ${(100 * m.accuracy).toFixed(2)} % at ${m.bopPercent.toFixed(3)} % BOPs`);
+  // With --act-bits=8 the issue's baseline (float activations) first: its BOP % is the budget.
+  for (const bits of actBits === 32 ? [32] : [32, actBits]) {
+    const m = await measure(allocation, bits);
+    const label = bits === 32 ? point.label : `${point.label} a${bits}`;
+    rows.push({
+      kind: 'uniform',
+      label,
+      budgetPercent: bits === actBits ? uniformBopPercent(table, point.id)! : m.bopPercent,
+      predictedKl: kl,
+      options: { [point.id]: layerNames.length },
+      solverMs: null,
+      ...m,
+    });
+    log(`${label}: ${(100 * m.accuracy).toFixed(2)} % at ${m.bopPercent.toFixed(3)} % BOPs`);
+  }
 }
-const budgetList = budgets ?? rows.map((r) => r.budgetPercent);
+const baselineRows = rows.filter((r) => !/ a\d+$/.test(r.label));
+const budgetList = budgets ?? baselineRows.map((r) => r.budgetPercent);
 const refineArg = process.argv.find((a) => a === '--refine' || a.startsWith('--refine='));
 const refineOnly = flag('refine')?.split(',');
 if (refineArg && objective !== 'scoreError')
@@ -369,8 +381,8 @@ for (const [i, budgetPercent] of budgetList.entries()) {
   const solved = allocateForBudget(table, { kind: 'bops', percent: budgetPercent }, { objective });
   const built = await build(solved.allocation);
   const m = await evaluate(built);
-  const label = budgets ? `allocated @ ${budgetPercent} %` : `allocated @ ${rows[i].label}`;
-  const point = budgets ? String(budgetPercent) : rows[i].label;
+  const label = budgets ? `allocated @ ${budgetPercent} %` : `allocated @ ${baselineRows[i].label}`;
+  const point = budgets ? String(budgetPercent) : baselineRows[i].label;
   if (refineArg && (!refineOnly || refineOnly.includes(point))) {
     const r = await refineAllocation(built, solved, budgetPercent);
     const mr = await measure(r.solved.allocation);
@@ -439,7 +451,7 @@ solverMs.sort((a, b) => a - b);
 const pct = (x: number) => (100 * x).toFixed(2);
 const peerOf = (r: Row) =>
   r.kind !== 'uniform' && !budgets
-    ? rows.find((u) => u.kind === 'uniform' && u.budgetPercent === r.budgetPercent)
+    ? baselineRows.find((u) => u.budgetPercent === r.budgetPercent)
     : undefined;
 console.log(
   `${modelName} / CIFAR-10, ${table.layers.length} layers allocated; ${test.count === images ? 'full test set' : `${images}-image class-balanced subset`}` +
@@ -490,9 +502,14 @@ const headline = (label: string, target: number) => {
   const refined = rows.find((r) => r.kind === 'refined' && r.label === `refined @ ${label}`);
   if (!uniform || !allocated) return null;
   const delta = allocated.accuracy - uniform.accuracy;
+  // With --act-bits: the same uniform point with the allocation's activations (fewer BOPs).
+  const sameActs = rows.find((r) => r.kind === 'uniform' && r.label === `${label} a${actBits}`);
   return {
     uniform: uniform.accuracy,
     allocated: allocated.accuracy,
+    ...(sameActs && {
+      uniformSameActivations: { accuracy: sameActs.accuracy, bopPercent: sameActs.bopPercent },
+    }),
     ...(refined && {
       refined: refined.accuracy,
       refinedDelta: refined.accuracy - uniform.accuracy,
@@ -526,6 +543,7 @@ console.log(
   JSON.stringify({
     model: modelName,
     objective,
+    actBits,
     qaf: { objective: table.objective, scales: table.scales },
     images: float.images,
     calibrationImages: APP_CALIBRATION_IMAGES,

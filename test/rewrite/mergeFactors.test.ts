@@ -109,6 +109,10 @@ describe('merging factorized convs back', () => {
     expect(convs(bytes)).toBe(convs(atLoad) - 2);
     expect(note).toMatch(/1 of 2 factorized convs were slower alone .* \(conv2 1\.50x\)/);
     expect(mergeSlowerLayers(prepared, atLoad, [], 2, 1).note).toMatch(/none of the 2/);
+    // Only 2-factor layers (1x1 convs, MatMuls): the note says why nothing was timed, not "0".
+    const none = mergeSlowerLayers(prepared, atLoad, [], 0, 1).note;
+    expect(none).toMatch(/nothing to time: no compressed layer is a chain of 3 factor convs/);
+    expect(none).not.toMatch(/\b0\b/);
   });
 
   it('the pipeline runs the guard and checks the file it wrote', async () => {

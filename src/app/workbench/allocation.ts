@@ -1,6 +1,7 @@
 // Per-layer overrides (issue #15, item 3) as the run and the panels see them: the settings'
 // overrides turned into the pipeline's Allocation, and the words a result row or chart point
 // uses for an allocated run. Pure: the worker calls are in allocationJobs.ts.
+import type { SensitivityTable } from '../../core/allocate/index.ts';
 import type { Allocation, JobSettings } from '../../core/factor/modelJobs.ts';
 import type { LayerInfo } from '../../core/onnx/index.ts';
 import {
@@ -63,5 +64,32 @@ export function runAllocation(layers: readonly LayerInfo[], s: CompressSettings)
     settings: base,
     selection: { names },
     ...(Object.keys(overrides).length && { overrides }),
+  };
+}
+
+/**
+ * The settings a run of the solver's choice needs so that its BOPs are the budget's: exactly the
+ * table's layers chosen, with the activation and other-layer bits its costs assume. A string
+ * says why not (the panel changed since the table was measured).
+ */
+export function tableRunSettings(
+  base: CompressSettings,
+  table: Pick<SensitivityTable, 'layers' | 'actBits' | 'otherWeightBits'>,
+  overrides: Record<string, LayerOverride>,
+): CompressSettings | string {
+  const bits = (b: number, what: string) => (b >= 32 ? `float ${what}` : `${b}-bit ${what}`);
+  if (base.actBits !== table.actBits || base.otherBits !== table.otherWeightBits) {
+    return (
+      `The sensitivity table's costs assume ${bits(table.actBits, 'activations')} and ` +
+      `${bits(table.otherWeightBits, 'other layers')}; the panel now says ` +
+      `${bits(base.actBits, 'activations')} and ${bits(base.otherBits, 'other layers')}. ` +
+      'Set them back or measure sensitivity again.'
+    );
+  }
+  return {
+    ...base,
+    layerMode: 'selected',
+    selectedLayers: table.layers.map((l) => l.name),
+    overrides,
   };
 }

@@ -6,6 +6,7 @@
 import { create } from 'zustand';
 import { allocateForBudget, budgetSweepPlan } from '../../core/allocate/index.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { tableRunSettings } from './allocation.ts';
 import { useAllocation } from './allocationStore.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
 import { modelKey } from './pipeline.ts';
@@ -43,7 +44,10 @@ let controller: AbortController | null = null;
 export function budgetSweepProblem(model: ModelOverview): string | null {
   const { table, modelKey: key } = useAllocation.getState();
   if (!table || key !== modelKey(model)) return 'Measure sensitivity first: the solver needs it.';
-  if (useWorkbench.getState().settings.method !== 'admm') return 'Choose QAF first.';
+  const settings = useWorkbench.getState().settings;
+  if (settings.method !== 'admm') return 'Choose QAF first.';
+  const runnable = tableRunSettings(settings, table, {});
+  if (typeof runnable === 'string') return runnable;
   const session = useSession.getState();
   if (isBusy(session.run) || session.sweep.running) return 'Wait for the running step to finish.';
   return null;
@@ -79,7 +83,10 @@ export async function runBudgetSweep(model: ModelOverview, count: number): Promi
       set({ done: i, current: `budget ${i + 1} of ${plan.percents.length}: ${label}` });
       try {
         const solved = allocateForBudget(table, { kind: 'bops', percent });
-        const settings = { ...base, overrides: overridesOf(solved.choices) };
+        // The table's layers exactly (the user may have changed the selection since): the run's
+        // BOP % is then the budget on its label.
+        const settings = tableRunSettings(base, table, overridesOf(solved.choices));
+        if (typeof settings === 'string') throw new Error(settings);
         await compressAndEvaluate(settings, { sweep: true, budgetPercent: percent });
       } catch (err) {
         failed.push(`${label}: ${errorMessage(err)}`);

@@ -67,6 +67,12 @@ export function mergeSlowerLayers(
   const outputs = slower
     .map((s) => prepared.model.graph.node?.[byName.get(s.name)?.nodeIndex ?? -1]?.output?.[0])
     .filter((o): o is string => Boolean(o));
+  if (factorized === 0) {
+    return {
+      bytes,
+      note: 'latency guard: nothing to time: no compressed layer is a chain of 3 factor convs (the only form it merges back)',
+    };
+  }
   if (outputs.length === 0) {
     return {
       bytes,

@@ -6,6 +6,7 @@ import {
   isAllocated,
   methodText,
   runAllocation,
+  tableRunSettings,
 } from '../../../src/app/workbench/allocation.ts';
 import { settingsConfig } from '../../../src/app/workbench/chartData.ts';
 import { sameConfig } from '../../../src/app/workbench/currentPoint.ts';
@@ -82,5 +83,26 @@ describe('per-layer overrides', () => {
     const uniform = settingsConfig(global, true);
     expect(sameConfig(settingsConfig(allocated, true), uniform)).toBe(false);
     expect(sameConfig(settingsConfig({ ...global, overrides: {} }, true), uniform)).toBe(true);
+  });
+});
+
+describe("a budget-sweep run of the solver's choice", () => {
+  const layers = [conv('a', 16, 16), conv('b', 16, 16), conv('c', 32, 16)];
+  const table = { layers: [{ name: 'a' }, { name: 'c' }], actBits: 32, otherWeightBits: 8 };
+
+  it("chooses exactly the table's layers, whatever the selection is now", () => {
+    const base = { ...DEFAULT_SETTINGS, layerMode: 'selected' as const, selectedLayers: ['b'] };
+    const settings = tableRunSettings(base, table as never, { c: 'keep' });
+    if (typeof settings === 'string') throw new Error(settings);
+    const allocation = runAllocation(layers, settings);
+    expect(allocation.selection?.names).toEqual(['a', 'c']);
+    expect(allocation.overrides).toEqual({ c: 'keep' });
+  });
+
+  it('says why when the panel no longer matches the costs the table assumed', () => {
+    const base = { ...DEFAULT_SETTINGS, actBits: 8, otherBits: 8 };
+    expect(tableRunSettings(base, table as never, {})).toMatch(
+      /assume float activations and 8-bit other layers; the panel now says 8-bit activations/,
+    );
   });
 });
