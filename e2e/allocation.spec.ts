@@ -88,5 +88,18 @@ test('measure sensitivity on two layers (cancel, then again); the cheapest budge
   await page.getByLabel('Heat map').check();
   await expect(page.getByTestId('sensitivity-heatmap').locator('tbody tr')).toHaveCount(2);
 
+  // A BOP budget with a cap on the stored bytes (the CLI's --budget bops=..,size=..): at the
+  // smallest cap every layer takes its smallest stored option, and the BOPs still hold.
+  await slider.focus();
+  await page.keyboard.press('End');
+  await expect(page.getByTestId('budget-solved')).toContainText('(optimal)');
+  await page.getByLabel('Also keep the stored weights within').check();
+  const cap = page.getByRole('slider', { name: 'Size cap (stored weight bytes)' });
+  await cap.focus();
+  await page.keyboard.press('Home');
+  await expect(page.getByTestId('budget-solved')).toContainText('both limits hold');
+  const capText = (await page.getByTestId('size-cap-value').textContent()) ?? '';
+  await expect(page.getByTestId('budget-solved')).toContainText(`${capText} weights as stored`);
+
   expect(pageErrors).toEqual([]);
 });

@@ -26,11 +26,13 @@ const api = {
     current = { table, latency };
   },
 
-  solve(budget: Budget): SolveAnswer {
+  /** `also`: a second limit of another kind (a BOP budget with a cap on the stored bytes). */
+  solve(budget: Budget, also?: Budget): SolveAnswer {
     if (!current) return { ok: false, message: 'no sensitivity table: measure sensitivity first' };
     try {
       const { choices, totals, solver } = allocateForBudget(current.table, budget, {
         latency: current.latency,
+        ...(also && { also }),
       });
       return { ok: true, solved: { choices, totals, solver } };
     } catch (err) {

@@ -23,16 +23,17 @@ let sentLatency: LatencyTable | undefined;
 /** The worker the table was sent to (a restarted worker has none). */
 let sentGeneration = -1;
 let inFlight: Promise<void> | null = null;
-let waiting: { budget: Budget; resolve(a: SolveAnswer | null): void } | null = null;
+let waiting: { budget: Budget; also?: Budget; resolve(a: SolveAnswer | null): void } | null = null;
 
 /**
- * Solves `budget` on `table`; null when a later call replaced this one before it was sent (its
- * answer would be stale).
+ * Solves `budget` (and the second limit `also`, if any) on `table`; null when a later call
+ * replaced this one before it was sent (its answer would be stale).
  */
 export async function solveBudget(
   table: SensitivityTable,
   budget: Budget,
   latency?: LatencyTable,
+  also?: Budget,
 ): Promise<SolveAnswer | null> {
   if (table !== sentTable || latency !== sentLatency || client.generation !== sentGeneration) {
     // A new table goes before any budget; a budget waiting for the old one is dropped.
@@ -47,17 +48,17 @@ export async function solveBudget(
   if (inFlight) {
     waiting?.resolve(null);
     return new Promise((resolve) => {
-      waiting = { budget, resolve };
+      waiting = { budget, also, resolve };
     });
   }
-  return run(budget);
+  return run(budget, also);
 }
 
-async function run(budget: Budget): Promise<SolveAnswer> {
+async function run(budget: Budget, also?: Budget): Promise<SolveAnswer> {
   let answer!: SolveAnswer;
   inFlight = (async () => {
     try {
-      answer = await client.api.solve(budget);
+      answer = await client.api.solve(budget, also);
     } finally {
       inFlight = null;
     }
@@ -67,7 +68,7 @@ async function run(budget: Budget): Promise<SolveAnswer> {
   } finally {
     const next = waiting;
     waiting = null;
-    if (next) run(next.budget).then(next.resolve, () => next.resolve(null));
+    if (next) run(next.budget, next.also).then(next.resolve, () => next.resolve(null));
   }
   return answer;
 }

@@ -74,6 +74,7 @@ function BudgetSlider({ kind, latency }: { kind: BudgetOn; latency?: LatencyTabl
   const budget = useAllocation((st) => st.budget);
   const solved = useAllocation((st) => st.solved);
   const message = useAllocation((st) => st.budgetMessage);
+  const cap = useAllocation((st) => st.sizeCap);
   const { min, max } = budgetRange(table, kind, latency);
   const value = budgetValue(budget, kind) ?? (min + max) / 2;
   const show = (v: number) => showAmount(kind, v);
@@ -101,14 +102,65 @@ function BudgetSlider({ kind, latency }: { kind: BudgetOn; latency?: LatencyTabl
             {solved.latencyMs !== undefined &&
               `, predicted ${solved.latencyMs.toFixed(2)} ms a call (original ${latency?.modelMs.toFixed(2)} ms)`}
             ; solver {solved.ms.toFixed(1)} ms
-            {solved.exact ? ' (optimal)' : ' (within its bound)'}.
+            {solved.exact
+              ? ' (optimal)'
+              : kind === 'bops' && cap !== null
+                ? ' (both limits hold; not proven optimal)'
+                : ' (within its bound)'}
+            .
           </span>
         )}
       </p>
+      {kind === 'bops' && <SizeCap />}
       {message && (
         <p className="warning small" role="alert">
           {message}
         </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * A BOP budget's second limit: the stored weight bytes. BOPs count 5-7-bit arithmetic as such
+ * while the file stores those codes in 8-bit containers, so a BOP budget alone can pick a larger
+ * file than the uniform setting it replaces.
+ */
+function SizeCap() {
+  const table = useAllocation((st) => st.table)!;
+  const cap = useAllocation((st) => st.sizeCap);
+  const budget = useAllocation((st) => st.budget);
+  const solved = useAllocation((st) => st.solved);
+  const { min, max } = budgetRange(table, 'size');
+  const setCap = (bytes: number | null) => {
+    useAllocation.setState({ sizeCap: bytes });
+    if (budget?.kind === 'bops') void applyBudget(table, budget);
+  };
+  return (
+    <div className="field-row small">
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={cap !== null}
+          onChange={(e) =>
+            setCap(e.target.checked ? Math.min(max, solved?.weightBytes ?? (min + max) / 2) : null)
+          }
+        />{' '}
+        Also keep the stored weights within
+      </label>{' '}
+      {cap !== null && (
+        <label className="slider">
+          <input
+            type="range"
+            aria-label="Size cap (stored weight bytes)"
+            min={min}
+            max={max}
+            step={(max - min) / 200 || 1}
+            value={cap}
+            onChange={(e) => setCap(Number(e.target.value))}
+          />
+          <output data-testid="size-cap-value">{formatBytes(cap)}</output>
+        </label>
       )}
     </div>
   );

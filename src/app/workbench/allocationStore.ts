@@ -106,6 +106,8 @@ export interface AllocationSession {
   modelKey: string | null;
   /** The last budget the overrides were solved for, and what the solver found. */
   budget: Budget | null;
+  /** Stored bytes a BOP budget's allocation must also keep within (null: no cap). */
+  sizeCap: number | null;
   budgetMessage: string | null;
   /**
    * weightBytes: as the file stores them (what a size budget counts); latencyMs: the latency
@@ -129,6 +131,7 @@ export const useAllocation = create<AllocationSession>()(() => ({
   table: null,
   modelKey: null,
   budget: null,
+  sizeCap: null,
   budgetMessage: null,
   solved: null,
 }));

@@ -161,7 +161,9 @@ export function overridesOf(choices: { layer: string; option: OptionSensitivity 
 /**
  * Solves the budget in the solver worker and writes the choice into the overrides; a budget no
  * allocation meets is said. The slider shows the budget at once; a later move's answer wins.
- * A latency budget needs the layers' latency table (latencyActions.ts).
+ * A latency budget needs the layers' latency table (latencyActions.ts). A BOP budget takes the
+ * store's size cap as its second limit, when one is set (a BOP budget alone can pick 5-7-bit
+ * options, which the file stores in 8-bit containers).
  */
 export async function applyBudget(
   table: SensitivityTable,
@@ -169,9 +171,12 @@ export async function applyBudget(
   latency?: LatencyTable,
 ): Promise<void> {
   const asked = ++budgetMoves;
+  const cap = useAllocation.getState().sizeCap;
+  const also: Budget | undefined =
+    budget.kind === 'bops' && cap !== null ? { kind: 'size', bytes: cap } : undefined;
   useAllocation.setState({ budget });
   try {
-    const answer = await solveBudget(table, budget, latency);
+    const answer = await solveBudget(table, budget, latency, also);
     if (answer === null || asked !== budgetMoves) return;
     if (!answer.ok) {
       useAllocation.setState({ budgetMessage: answer.message, solved: null });
