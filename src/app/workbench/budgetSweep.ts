@@ -6,6 +6,7 @@
 import { create } from 'zustand';
 import { allocateForBudget, budgetSweepPlan } from '../../core/allocate/index.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
+import { formatBytes } from '../format.ts';
 import { tableRunSettings } from './allocation.ts';
 import { useAllocation } from './allocationStore.ts';
 import { ensureDatasetsLoaded, errorMessage } from './datasetActions.ts';
@@ -75,14 +76,20 @@ export async function runBudgetSweep(model: ModelOverview, count: number): Promi
     const table = useAllocation.getState().table!;
     const base = useWorkbench.getState().settings;
     const plan = budgetSweepPlan(table, base.bits, count);
-    set({ total: plan.percents.length, span: plan.span });
+    // The size cap beside the BOP slider holds for every point too (a point it rules out fails
+    // with the solver's words; the others still run).
+    const cap = useAllocation.getState().sizeCap;
+    const also = cap === null ? {} : { also: { kind: 'size' as const, bytes: cap } };
+    const span =
+      cap === null ? plan.span : `${plan.span}; stored weights within ${formatBytes(cap)}`;
+    set({ total: plan.percents.length, span });
     const failed: string[] = [];
     for (const [i, percent] of plan.percents.entries()) {
       signal.throwIfAborted();
       const label = `${percent.toFixed(2)} % BOPs`;
       set({ done: i, current: `budget ${i + 1} of ${plan.percents.length}: ${label}` });
       try {
-        const solved = allocateForBudget(table, { kind: 'bops', percent });
+        const solved = allocateForBudget(table, { kind: 'bops', percent }, also);
         // The table's layers exactly (the user may have changed the selection since): the run's
         // BOP % is then the budget on its label.
         const settings = tableRunSettings(base, table, overridesOf(solved.choices));
