@@ -40,9 +40,14 @@ export interface SensitivityRequest {
 export interface LatencyRequest {
   /** The (normalised) model file; transferred. */
   modelBytes: ArrayBuffer;
-  /** The sensitivity table's layers, each with the ranks of its factorized options. */
-  layers: { name: string; ranks: number[] }[];
+  /**
+   * The sensitivity table's layers, each with the ranks of its factorized options and the code
+   * widths of its quantized ones (core/cost/latencyTable.ts latencyForms).
+   */
+  layers: { name: string; ranks: number[]; bits: number[] }[];
   otherWeightBits: number;
+  /** The sensitivity table's activation bits: with 8 the forms are timed with Q/DQ inputs. */
+  actBits: number;
   /** How the app writes the weights (settings.ts outputForm): the forms are timed so. */
   weightForm: WeightForm;
 }
@@ -87,15 +92,16 @@ const api = {
       );
     }
     const byName = new Map(prepared.layers.map((l) => [l.name, l]));
-    const requests = request.layers.map(({ name, ranks }) => {
+    const requests = request.layers.map(({ name, ranks, bits }) => {
       const layer = byName.get(name);
       if (!layer)
         throw new Error(`the sensitivity table names layer ${name}, which the model lacks`);
-      return { layer, ranks };
+      return { layer, ranks, bits };
     });
     return measureLatencyTable(prepared.bytes, shapes[0], requests, {
       weightForm: request.weightForm,
       otherWeightBits: request.otherWeightBits,
+      actBits: request.actBits,
       modelSha256: await sha256Hex(prepared.sourceBytes),
       onLayer: (done, total) => void onProgress(done, total),
     });

@@ -64,7 +64,8 @@ ${forceUsage}
                      float: float32 weights in the file (larger). Outputs are identical.
   --latency-guard    time each factorized conv alone against the original conv (batch 1) and
                      write the slower ones as one conv computed from their factors at load
-                     (same file size; implies --weight-form load)
+                     (same file size; implies --weight-form load; with --act-bits 8 both
+                     are timed reading 8-bit inputs, weights as DequantizeLinear)
 ${calibrationCliUsage}
                             (.npy/.npz arrays feed a one-input model of any rank as they are)
 

@@ -1,9 +1,10 @@
 // `--budget latency=8ms` (or =90%): the layers of the sensitivity table timed alone in
 // onnxruntime-web at the model's shapes (core/eval/layerLatency.ts), then the budget solver
 // spends milliseconds instead of BOPs. One thread is timed by the process's CPU time, which a
-// busy machine does not inflate; more threads (--threads) by wall-clock time.
+// busy machine does not inflate; more threads (--threads) by wall-clock time. A table measured
+// with 8-bit activations is timed so (core/eval/layerLatency.ts actBits).
 import type { SensitivityTable } from '../core/allocate/index.ts';
-import type { LatencyTable } from '../core/cost/latencyTable.ts';
+import { type LatencyTable, latencyForms } from '../core/cost/latencyTable.ts';
 import { measureLatencyTable } from '../core/eval/layerLatency.ts';
 import { activeThreads } from '../core/eval/session.ts';
 import type { PreparedModel } from '../core/pipeline/prepare.ts';
@@ -34,13 +35,15 @@ export async function measureBudgetLatency(
       throw new UsageError(
         `${options.command}: the table names layer ${l.name}, which the model lacks`,
       );
-    return { layer, ranks: [...new Set(l.options.map((o) => o.rank).filter((r) => r > 0))] };
+    return { layer, ...latencyForms(l.options) };
   });
   const oneThread = activeThreads() === 1;
   const started = performance.now();
   const table_ = await measureLatencyTable(prepared.bytes, shapes[0], requests, {
     weightForm: options.weightForm ?? 'load',
     otherWeightBits: table.otherWeightBits,
+    // 8-bit activations run other kernels (QuantizeLinear before every layer, integer convs).
+    actBits: table.actBits,
     modelSha256: await sha256Hex(prepared.sourceBytes),
     ...(oneThread && { clock: cpuClockMs, clockName: 'cpu' }),
     onLayer: (done, total) => {
@@ -52,7 +55,8 @@ export async function measureBudgetLatency(
     },
   });
   options.log?.(
-    `latency (${table_.runtime}, ${table_.threads} thread${table_.threads === 1 ? '' : 's'}, ${oneThread ? 'CPU' : 'wall'} ms): ` +
+    `latency (${table_.runtime}, ${table_.threads} thread${table_.threads === 1 ? '' : 's'}, ${oneThread ? 'CPU' : 'wall'} ms` +
+      `${table_.actBits === 8 ? ', 8-bit activations' : ''}): ` +
       `original model ${table_.modelMs.toFixed(2)} ms, of which ${table_.restMs.toFixed(2)} ms outside the layers`,
   );
   return table_;

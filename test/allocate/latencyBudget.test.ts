@@ -16,6 +16,8 @@ import {
   LATENCY_FORMAT,
   LATENCY_VERSION,
   type LatencyTable,
+  latencyForms,
+  latencyKey,
   predictedModelMs,
 } from '../../src/core/cost/latencyTable.ts';
 import { syntheticTable, tableLayer } from './tables.ts';
@@ -155,5 +157,45 @@ describe('latency budgets', () => {
       /not a qaf latency table/,
     );
     expect(() => checkLatencyTable({ ...latency(), version: 99 })).toThrow(/version 99/);
+    // Tables written before activation bits were recorded are float-activation tables.
+    expect(checkLatencyTable(latency()).actBits).toBeUndefined();
+    expect(checkLatencyTable({ ...latency(), actBits: 8 }).actBits).toBe(8);
+    expect(() => checkLatencyTable({ ...latency(), actBits: 4 })).toThrow(/activation bits 4/);
+  });
+
+  it('with 8-bit activations, prices 5-8-bit options by their INT8 timing', () => {
+    expect(latencyKey({ rank: 28, bits: 8 })).toBe('rank:28');
+    expect(latencyKey({ rank: 28, bits: 8 }, 8)).toBe('rank:28:int8');
+    expect(latencyKey({ rank: 28, bits: 4 }, 8)).toBe('rank:28');
+    expect(latencyKey({ rank: 0, bits: 5 }, 8)).toBe('quantize:int8');
+    expect(latencyKey('keep', 8)).toBe('keep');
+    const a8 = (): LatencyTable => {
+      const t = { ...latency(), actBits: 8 };
+      // conv1 factorized with INT8 codes is fast, with INT4 codes slow: a 4-bit table must not
+      // be read for the 8-bit options.
+      t.layers[1].ms = { ...t.layers[1].ms, 'rank:28': 3, 'rank:28:int8': 1, 'quantize:int8': 2 };
+      return t;
+    };
+    const wide = (name: string) =>
+      tableLayer(name, [
+        option('keep', 0, 0),
+        option({ method: 'admm', rate: 2, bits: 8 }, 28, 0.2),
+        option({ method: 'admm', rate: 2, bits: 4 }, 28, 0.1),
+      ]);
+    const table8 = syntheticTable([wide('conv1')], { actBits: 8 });
+    const result = allocateForBudget(table8, { kind: 'latency', ms: 5.5 }, { latency: a8() });
+    expect(result.choices[0].option.option).toEqual({ method: 'admm', rate: 2, bits: 8 });
+    // A float-activation timing is refused for an 8-bit activation table, and back.
+    expect(() =>
+      allocateForBudget(table8, { kind: 'latency', ms: 5.5 }, { latency: latency() }),
+    ).toThrow(/timed with 32-bit activations, the sensitivity table's are 8-bit/);
+    expect(() => allocateForBudget(table(), { kind: 'latency', ms: 5 }, { latency: a8() })).toThrow(
+      /timed with 8-bit activations/,
+    );
+  });
+
+  it('asks for the code widths of every quantized option', () => {
+    const forms = latencyForms(table().layers[0].options);
+    expect(forms).toEqual({ ranks: [14, 28], bits: [4] });
   });
 });

@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { latencyKey, predictedModelMs } from '../../src/core/cost/latencyTable.ts';
 import { measureLatencyTable, singleLayerModel } from '../../src/core/eval/layerLatency.ts';
+import { createSession, runScores } from '../../src/core/eval/session.ts';
 import { readModel } from '../../src/core/onnx/reader.ts';
+import { DataType, type OnnxModel } from '../../src/core/onnx/types.ts';
 import { prepareModel } from '../../src/core/pipeline/prepare.ts';
 import { residualModelBytes } from '../allocate/fixtures.ts';
 
@@ -58,4 +60,77 @@ describe('layer latency table', () => {
     const dq = singleLayerModel(conv1, 'quantize', { ...options, weightForm: 'dequantize' });
     expect(readModel(dq).graph.node?.map((n) => n.opType)).toEqual(['DequantizeLinear', 'Conv']);
   });
+
+  it('with 8-bit activations, quantizes every Conv and MatMul input, the chain inside too', async () => {
+    const prepared = await prepareModel(residualModelBytes());
+    const byName = new Map(prepared.layers.map((l) => [l.name, l]));
+    const options = { batch: 2, weightForm: 'load' as const, otherWeightBits: 8, actBits: 8 };
+    for (const [name, key] of [
+      ['conv1', 'rank:8'],
+      ['conv1', 'rank:8:int8'],
+      ['conv1', 'float'],
+      ['conv1', 'keep'],
+      ['fc', 'rank:4'],
+      ['fc', 'quantize'],
+    ] as const) {
+      const layer = byName.get(name)!;
+      const bytes = singleLayerModel(layer, key, options);
+      const model = readModel(bytes);
+      const compute = model.graph.node?.filter((n) => ['Conv', 'MatMul'].includes(n.opType!));
+      expect(compute?.length).toBe(key.startsWith('rank:') ? (name === 'conv1' ? 3 : 2) : 1);
+      for (const node of compute ?? []) {
+        const dq = producer(model, node.input?.[0]);
+        expect(dq?.opType).toBe('DequantizeLinear');
+        expect(producer(model, dq?.input?.[0])?.opType).toBe('QuantizeLinear');
+      }
+      // Weights stay DequantizeLinear (no Cast + Mul): the form the pipeline keeps for them.
+      const ops = model.graph.node?.map((n) => n.opType);
+      expect(ops).not.toContain('Cast');
+      if (key !== 'float') {
+        const codes = key.endsWith(':int8') || key === 'keep' ? DataType.INT8 : DataType.INT4;
+        const types = model.graph.initializer?.map((t) => t.dataType);
+        expect(types).toContain(codes);
+      }
+      const session = await createSession(bytes);
+      const dims = [2, ...(layer.inputShape?.slice(1).map(Number) ?? [])];
+      const x = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) =>
+        Math.sin(i),
+      );
+      const { scores } = await runScores(session, x, dims);
+      expect(scores.length).toBeGreaterThan(0);
+      expect(scores.every(Number.isFinite)).toBe(true);
+      await session.release();
+    }
+    expect(() =>
+      singleLayerModel(byName.get('conv1')!, 'float', { ...options, actBits: 4 }),
+    ).toThrow(RangeError);
+  });
+
+  it('an 8-bit activation table times both code widths and says its bits', async () => {
+    const bytes = residualModelBytes();
+    const prepared = await prepareModel(bytes);
+    const conv1 = prepared.layers.find((l) => l.name === 'conv1')!;
+    const table = await measureLatencyTable(
+      bytes,
+      ['batch', 3, 6, 6],
+      [{ layer: conv1, ranks: [28], bits: [3, 8] }],
+      { runs: 2, warmupRuns: 1, actBits: 8 },
+    );
+    expect(table.actBits).toBe(8);
+    expect(table.weightForm).toBe('dequantize');
+    expect(Object.keys(table.layers[0].ms).sort()).toEqual(
+      ['float', 'keep', 'quantize', 'quantize:int8', 'rank:28', 'rank:28:int8'].sort(),
+    );
+    expect(table.restMs).toBeGreaterThanOrEqual(0);
+    const key = latencyKey({ rank: 28, bits: 6 }, table.actBits);
+    expect(key).toBe('rank:28:int8');
+    expect(Number.isFinite(predictedModelMs(table, { conv1: key }))).toBe(true);
+    await expect(
+      measureLatencyTable(bytes, ['batch', 3, 6, 6], [], { actBits: 16 }),
+    ).rejects.toThrow(/activation bits must be 8 or 32/);
+  });
 });
+
+function producer(model: OnnxModel, name: string | undefined) {
+  return model.graph.node?.find((n) => n.output?.includes(name ?? ''));
+}

@@ -7,6 +7,7 @@ import { createSession, runScores } from '../../src/core/eval/session.ts';
 import { loadKernels } from '../../src/core/kernels/index.ts';
 import { readModel, writeModel } from '../../src/core/onnx/reader.ts';
 import { DataType } from '../../src/core/onnx/types.ts';
+import { checkWrittenModel } from '../../src/core/pipeline/check.ts';
 import {
   compressModel,
   type OutputSettings,
@@ -95,12 +96,49 @@ describe('merging factorized convs back', () => {
     expect(Math.sqrt(diff / norm)).toBeLessThan(0.05);
   });
 
-  it('with 8-bit activations the pipeline says the guard is not applied, and why', async () => {
-    const built = await withEightBitActivations({ latencyGuard: { runs: 2 } });
-    expect(built.report.notes.join(' ')).toMatch(
-      /latency guard: not applied with 8-bit activations/,
+  it('8-bit activations: merged layers fold their factors at load, and the file passes the check', async () => {
+    const built = await withEightBitActivations({});
+    const slower = ['conv1', 'conv2'].map((name) => ({ name, factorizedMs: 2, originalMs: 1 }));
+    const { bytes, note } = mergeSlowerLayers(prepared, built.bytes, slower, 2, 1, 8);
+    expect(note).toMatch(/2 of 2 factorized convs were slower alone .* with 8-bit activations/);
+    const model = readModel(bytes);
+    const producer = new Map(model.graph.node?.flatMap((n) => n.output?.map((o) => [o, n]) ?? []));
+    // The merged weights are computed from Cast + Mul of the codes, which onnxruntime folds at
+    // load: a DequantizeLinear there would run on every call.
+    const mergedReads = model.graph.node
+      ?.filter((n) => n.name?.includes('_merged_'))
+      .flatMap((n) => n.input ?? []);
+    expect(mergedReads?.length).toBeGreaterThan(0);
+    for (const input of mergedReads ?? [])
+      expect(producer.get(input)?.opType).not.toBe('DequantizeLinear');
+    // Every conv still reads a quantized input.
+    for (const conv of model.graph.node?.filter((n) => n.opType === 'Conv') ?? []) {
+      expect(producer.get(conv.input?.[0] ?? '')?.opType).toBe('DequantizeLinear');
+    }
+    const check = await checkWrittenModel(
+      prepared.model,
+      prepared.bytes,
+      bytes,
+      randomBatches(8, 8, 5),
     );
-    expect(convs(built.bytes)).toBe(convs(atLoad));
+    expect(check.verdict.ok).toBe(true);
+  });
+
+  it('with 8-bit activations the pipeline runs the guard and checks the file it wrote', async () => {
+    const built = await compressModel({
+      prepared,
+      kernels: await loadKernels(),
+      allocation,
+      calibration: { batches: randomBatches(16, 8), calibrate: false },
+      checkPeer: false,
+      output: { actBits: 8, latencyGuard: { runs: 2 } },
+    });
+    expect(built.check?.verdict.ok).toBe(true);
+    const notes = built.report.notes.join(' ');
+    expect(notes).toMatch(/latency guard: .*with 8-bit activations/);
+    expect(notes).not.toMatch(/not applied/);
+    // The written model keeps its 8-bit activations.
+    expect(readModel(built.bytes).graph.node?.map((n) => n.opType)).toContain('QuantizeLinear');
   });
 
   it('says which layers it merged and why', () => {

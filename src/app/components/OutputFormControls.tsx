@@ -35,23 +35,23 @@ export function OutputFormControls({ settings }: { settings: CompressSettings })
         {FORM_TRADES[weightForm]}
         {latencyGuard &&
           chosen === 'dequantize' &&
+          settings.actBits >= 32 &&
           ' (The latency guard needs weights folded at load: "At load" is used.)'}
         {settings.actBits < 32 &&
-          ' With 8-bit activations the file keeps its DequantizeLinear nodes: onnxruntime fuses them into integer convs.'}
+          ' With 8-bit activations the file keeps its DequantizeLinear nodes: onnxruntime can fuse 8-bit weights into integer convs.'}
       </p>
       <label className="field-row check">
         <input
           type="checkbox"
           checked={latencyGuard}
-          disabled={settings.actBits < 32}
           onChange={(e) => updateSettings({ latencyGuard: e.target.checked })}
         />
         Latency guard
       </label>
       <p className="muted small" data-testid="latency-guard-trade">
-        {settings.actBits < 32
-          ? 'Latency guard: float activations only (with 8-bit activations the pipeline cannot write a slower layer back as one conv).'
-          : GUARD_TRADE}
+        {GUARD_TRADE}
+        {settings.actBits < 32 &&
+          ' With 8-bit activations both are timed reading quantized inputs, as the file runs them.'}
       </p>
     </>
   );

@@ -6,7 +6,11 @@
 import * as Comlink from 'comlink';
 import { create } from 'zustand';
 import type { SensitivityTable } from '../../core/allocate/index.ts';
-import { checkLatencyTable, type LatencyTable } from '../../core/cost/latencyTable.ts';
+import {
+  checkLatencyTable,
+  type LatencyTable,
+  latencyForms,
+} from '../../core/cost/latencyTable.ts';
 import type { ModelOverview } from '../bridge/modelTypes.ts';
 import { sensitivityWorker, stopSensitivityWorker } from '../bridge/sensitivityClient.ts';
 import { abortable, isAbort } from './abortable.ts';
@@ -42,23 +46,35 @@ const kept = idbKeyValue<{ table: LatencyTable; savedAt: number }>('qaf-latency'
 const session = new Map<string, LatencyTable>();
 
 interface Request {
-  layers: { name: string; ranks: number[] }[];
+  layers: { name: string; ranks: number[]; bits: number[] }[];
   otherWeightBits: number;
+  /** The sensitivity table's: 8-bit activations run other kernels than float ones. */
+  actBits: number;
   weightForm: ReturnType<typeof outputForm>['weightForm'];
 }
 
-function requestOf(table: SensitivityTable): Request {
+/** What to time for `table`, the weights written in the app's form `weightForm`. */
+export function latencyRequest(
+  table: SensitivityTable,
+  weightForm: Request['weightForm'],
+): Request {
   return {
-    layers: table.layers.map((l) => ({
-      name: l.name,
-      ranks: [...new Set(l.options.map((o) => o.rank).filter((r) => r > 0))].sort((a, b) => a - b),
-    })),
+    layers: table.layers.map((l) => ({ name: l.name, ...latencyForms(l.options) })),
     otherWeightBits: table.otherWeightBits,
-    weightForm: outputForm(useWorkbench.getState().settings).weightForm,
+    actBits: table.actBits,
+    // 8-bit activations keep the weights' DequantizeLinear nodes whatever the form asked.
+    weightForm: table.actBits < 32 ? 'dequantize' : weightForm,
   };
 }
 
-/** The model, its layers and ranks, the other layers' bits and the weight form: one table. */
+function requestOf(table: SensitivityTable): Request {
+  return latencyRequest(table, outputForm(useWorkbench.getState().settings).weightForm);
+}
+
+/**
+ * The model, its layers with their ranks and code widths, the other layers' bits, the
+ * activation bits and the weight form: one table.
+ */
 export function latencyRequestKey(table: SensitivityTable): string {
   return JSON.stringify({ model: table.modelSha256, ...requestOf(table) });
 }
@@ -124,7 +140,7 @@ export async function loadKnownLatency(table: SensitivityTable): Promise<void> {
 function latencyDetail(t: LatencyTable, reused: boolean): string {
   return (
     `${t.layers.length} layers timed alone in ${t.runtime} (${t.threads} thread${t.threads === 1 ? '' : 's'}, ` +
-    `${t.clock} ms): the original model takes ${t.modelMs.toFixed(2)} ms a call` +
+    `${t.clock} ms${t.actBits === 8 ? ', 8-bit activations' : ''}): the original model takes ${t.modelMs.toFixed(2)} ms a call` +
     (reused ? ' (kept from an earlier measurement)' : '')
   );
 }

@@ -194,8 +194,8 @@ export function compressedFileName(
 /**
  * The weight form a run writes: the latency guard needs weights folded at load, so with the guard
  * on, 'dequantize' becomes 'load' (as the pipeline's own default does). With 8-bit activations
- * the guard is off: it times float forms, while onnxruntime runs the Q/DQ chain as integer convs
- * (the pipeline says so and skips it; the merge itself can cross the chain's Q/DQ pairs).
+ * the file keeps its DequantizeLinear weights whatever the form, and the guard times the layers
+ * so (core/eval/layerLatency.ts actBits).
  */
 export function outputForm(
   s: Pick<CompressSettings, 'weightForm' | 'latencyGuard'> &
@@ -205,6 +205,6 @@ export function outputForm(
   latencyGuard: boolean;
 } {
   const form = s.weightForm ?? 'dequantize';
-  const latencyGuard = s.latencyGuard === true && (s.actBits ?? 32) >= 32;
+  const latencyGuard = s.latencyGuard === true;
   return { weightForm: latencyGuard && form === 'dequantize' ? 'load' : form, latencyGuard };
 }

@@ -4,6 +4,7 @@
 import { type LatencyTable, latencyKey, layerLatencyMs } from '../cost/latencyTable.ts';
 import type { Allocation, JobSettings } from '../factor/modelJobs.ts';
 import { DEFAULT_QAF_SCALES } from '../factor/types.ts';
+import { FLOAT_BITS } from '../util/units.ts';
 import { type LayerOption, optionId } from './options.ts';
 import { BudgetUnreachableError, type KnapsackSolution, solveMultipleChoice } from './solver.ts';
 import type { OptionSensitivity, SensitivityTable } from './table.ts';
@@ -113,7 +114,8 @@ function costOf(
 ): number {
   if (kind === 'latency') {
     if (!latency) throw new RangeError('a latency budget needs a latency table');
-    return layerLatencyMs(latency, layer, latencyKey(o.option === 'keep' ? 'keep' : o));
+    const form = o.option === 'keep' ? 'keep' : { rank: o.rank, bits: o.option.bits };
+    return layerLatencyMs(latency, layer, latencyKey(form, latency.actBits));
   }
   return kind === 'bops' ? o.bops : storedBytes(o);
 }
@@ -153,12 +155,23 @@ function latencyOf(latency: LatencyTable | undefined): LatencyTable {
   return latency;
 }
 
+/** 8-bit activations run other kernels: a table timed at other bits predicts the wrong times. */
+function checkLatencyBits(table: SensitivityTable, latency: LatencyTable | undefined): void {
+  const timed = latency?.actBits ?? FLOAT_BITS;
+  if (latency && timed !== table.actBits) {
+    throw new RangeError(
+      `the latency table was timed with ${timed}-bit activations, the sensitivity table's are ${table.actBits}-bit: time the layers again`,
+    );
+  }
+}
+
 /** The budget's limit on the layers of the table, in BOPs, bytes or ms (the rest is fixed). */
 function tableLimit(
   table: SensitivityTable,
   budget: Budget,
   latency?: LatencyTable,
 ): { kind: BudgetKind; limit: number } {
+  checkLatencyBits(table, latency);
   if (budget.kind === 'latency') {
     const t = latencyOf(latency);
     const ms = 'percent' in budget ? (budget.percent / 100) * t.modelMs : budget.ms;

@@ -3,18 +3,24 @@
 // model's shapes, timed in onnxruntime with the forms of a layer interleaved; and the whole
 // original model, so that the rest of the graph is known. Weight values do not change the time,
 // so the weights are seeded noise; the graphs are the rewrite's (src/core/rewrite/layerRewrite.ts)
-// with Gemm written as MatMul + Add (same kernels' cost within noise at these sizes).
+// with Gemm written as MatMul + Add (same kernels' cost within noise at these sizes). With 8-bit
+// activations every Conv/MatMul reads its data input through QuantizeLinear -> DequantizeLinear,
+// the inner tensors of a factorized chain too (as rewrite/activations.ts writes them), and the
+// weights stay DequantizeLinear nodes, so onnxruntime picks the kernels of the written model.
 import {
   LATENCY_FORMAT,
   LATENCY_VERSION,
   type LatencyKey,
   type LatencyTable,
+  latencyKey,
 } from '../cost/latencyTable.ts';
 import { makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from '../onnx/builders.ts';
 import type { LayerInfo } from '../onnx/layers.ts';
 import { writeModel } from '../onnx/reader.ts';
 import { DataType, type NodeProto, type TensorProto } from '../onnx/types.ts';
+import { actQuantParams } from '../rewrite/activations.ts';
 import { applyWeightForm, type WeightForm } from '../rewrite/weightForm.ts';
+import { FLOAT_BITS } from '../util/units.ts';
 import { measureLatency } from './latency.ts';
 import { activeThreads, createSession, runtimeName } from './session.ts';
 
@@ -22,6 +28,11 @@ export interface LayerLatencyRequest {
   layer: LayerInfo;
   /** CP ranks to time (the factorized options' ranks); 'float', 'keep', 'quantize' always. */
   ranks: readonly number[];
+  /**
+   * Code widths of the quantized and factorized options (default [4]). Only 8-bit activations
+   * tell them apart: 5-8 bits (INT8 codes) are then also timed, under the ':int8' keys.
+   */
+  bits?: readonly number[];
 }
 
 export interface LatencyTableOptions {
@@ -32,6 +43,11 @@ export interface LatencyTableOptions {
   weightForm?: WeightForm;
   /** Bits of 'keep' layers (the pipeline's other weights; 32 = float). Default 8. */
   otherWeightBits?: number;
+  /**
+   * Activation bits of the written model: 32 (default, float) or 8 (Q/DQ before every layer
+   * input and inside factorized chains; the weight form is then 'dequantize' whatever is asked).
+   */
+  actBits?: number;
   modelSha256?: string;
   /** The clock in ms (default wall time; see LatencyOptions.clock). */
   clock?: () => number;
@@ -72,6 +88,10 @@ class Weights {
     this.nodes.push(makeNode('DequantizeLinear', [`${name}_q`, `${name}_s`], [name]));
     return name;
   }
+  constant(tensor: TensorProto): string {
+    this.tensors.push(tensor);
+    return tensor.name ?? '';
+  }
   bias(count: number): string {
     const name = `b${this.n++}`;
     this.tensors.push(makeTensor(name, DataType.FLOAT, [count], this.noise(count, 0.1)));
@@ -92,8 +112,9 @@ function convAttrs(layer: LayerInfo, kernel: number[], group = 1) {
 /** The layer's nodes in one form, reading 'x' and writing 'y'. */
 function layerNodes(layer: LayerInfo, key: LatencyKey, w: Weights, otherBits: number): NodeProto[] {
   const [cout, cin] = layer.weightShape;
-  const bits = key === 'float' ? 32 : key === 'keep' ? otherBits : 4;
-  const rank = key.startsWith('rank:') ? Number(key.slice(5)) : 0;
+  const codeBits = key.endsWith(':int8') ? 8 : 4;
+  const bits = key === 'float' ? FLOAT_BITS : key === 'keep' ? otherBits : codeBits;
+  const rank = key.startsWith('rank:') ? Number.parseInt(key.slice(5), 10) : 0;
   if (layer.op === 'Conv') {
     const kernel = layer.kernel;
     const ones = kernel.map(() => 1);
@@ -137,20 +158,55 @@ function layerNodes(layer: LayerInfo, key: LatencyKey, w: Weights, otherBits: nu
   ];
 }
 
+// One plausible range for every activation: the values do not change the kernels or their time.
+const ACT_PARAMS = actQuantParams({ min: -4, max: 4 }, 'uint8');
+
+/**
+ * `nodes` with each Conv/MatMul reading its data input through QuantizeLinear ->
+ * DequantizeLinear, per tensor, uint8 as the rewrite writes them (rewrite/activations.ts).
+ */
+function withQuantizedInputs(nodes: readonly NodeProto[], w: Weights): NodeProto[] {
+  const scale = w.constant(makeTensor('act_s', DataType.FLOAT, [], [ACT_PARAMS.scale]));
+  const zero = w.constant(makeTensor('act_zp', DataType.UINT8, [], [ACT_PARAMS.zeroPoint]));
+  return nodes.flatMap((node) => {
+    const [x, ...rest] = node.input ?? [];
+    if (!['Conv', 'MatMul'].includes(node.opType ?? '') || !x) return [node];
+    return [
+      makeNode('QuantizeLinear', [x, scale, zero], [`${x}_q`]),
+      makeNode('DequantizeLinear', [`${x}_q`, scale, zero], [`${x}_dq`]),
+      { ...node, input: [`${x}_dq`, ...rest] },
+    ];
+  });
+}
+
 const fixedShape = (shape: readonly (number | string)[] | undefined, batch: number) =>
   (shape ?? []).map((d, i) => (i === 0 ? batch : typeof d === 'number' ? d : 1));
 
-/** A one-layer model of `layer` in form `key` at `batch`, weights as `weightForm` writes them. */
+/** Activation bits a latency table can be timed at; a RangeError for any other. */
+export function latencyActBits(actBits: number | undefined): number {
+  const bits = actBits ?? FLOAT_BITS;
+  if (bits !== FLOAT_BITS && bits !== 8) {
+    throw new RangeError(`latency: activation bits must be 8 or 32 (float), got ${bits}`);
+  }
+  return bits;
+}
+
+/**
+ * A one-layer model of `layer` in form `key` at `batch`, weights as `weightForm` writes them
+ * (with 8-bit activations: as DequantizeLinear, the form the pipeline keeps for such models).
+ */
 export function singleLayerModel(
   layer: LayerInfo,
   key: LatencyKey,
-  options: { batch: number; weightForm: WeightForm; otherWeightBits: number },
+  options: { batch: number; weightForm: WeightForm; otherWeightBits: number; actBits?: number },
 ): Uint8Array {
   if (!layer.inputShape || !layer.outputShape) {
     throw new RangeError(`layer ${layer.name}: its input and output shapes are not known`);
   }
+  const actBits = latencyActBits(options.actBits);
   const w = new Weights();
-  const compute = layerNodes(layer, key, w, options.otherWeightBits);
+  const layerOnly = layerNodes(layer, key, w, options.otherWeightBits);
+  const compute = actBits < FLOAT_BITS ? withQuantizedInputs(layerOnly, w) : layerOnly;
   const graph = makeGraph({
     name: 'layer',
     nodes: [...w.nodes, ...compute],
@@ -177,6 +233,20 @@ function sizeOf(shape: readonly number[]) {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * The forms a layer is timed in. Code widths differ only with 8-bit activations: each width's
+ * 'quantize' and ranks, keyed as latencyKey keys them (INT4 plain, INT8 ':int8').
+ */
+function keysToTime(ranks: readonly number[], bits: readonly number[], actBits: number) {
+  const widths = actBits < FLOAT_BITS ? bits : [4];
+  const keys = new Set<LatencyKey>(['float', 'keep']);
+  for (const b of widths.length ? widths : [4]) {
+    keys.add(latencyKey({ rank: 0, bits: b }, actBits));
+    for (const rank of ranks.filter((r) => r > 0)) keys.add(latencyKey({ rank, bits: b }, actBits));
+  }
+  return [...keys];
+}
+
 /** Measures the latency table of `requests` (and the whole model `modelBytes`) in onnxruntime. */
 export async function measureLatencyTable(
   modelBytes: Uint8Array,
@@ -187,7 +257,9 @@ export async function measureLatencyTable(
   const batch = options.batch ?? 1;
   const runs = options.runs ?? 30;
   const warmupRuns = options.warmupRuns ?? 5;
-  const weightForm = options.weightForm ?? 'load';
+  const actBits = latencyActBits(options.actBits);
+  // An activation-quantized model keeps its weight DequantizeLinear nodes (rewrite/weightForm.ts).
+  const weightForm = actBits < FLOAT_BITS ? 'dequantize' : (options.weightForm ?? 'load');
   const otherWeightBits = options.otherWeightBits ?? 8;
   const timing = { runs, warmupRuns, signal: options.signal, clock: options.clock };
   const whole = await createSession(modelBytes);
@@ -201,29 +273,31 @@ export async function measureLatencyTable(
   await whole.release();
   const layers: LatencyTable['layers'] = [];
   let floatSum = 0;
-  for (const [i, { layer, ranks }] of requests.entries()) {
+  for (const [i, { layer, ranks, bits }] of requests.entries()) {
     options.signal?.throwIfAborted();
-    const keys: LatencyKey[] = [
-      'float',
-      'keep',
-      'quantize',
-      ...[...new Set(ranks.filter((r) => r > 0))].map((r) => `rank:${r}` as const),
-    ];
+    const keys = keysToTime(ranks, bits ?? [4], actBits);
     // The call itself (feeding the input, reading the output) is timed alone and taken off:
     // the whole model pays it once, not once per layer.
     const sessions = [await createSession(callOverheadModel(layer, batch))];
     for (const key of keys) {
-      const bytes = singleLayerModel(layer, key, { batch, weightForm, otherWeightBits });
+      const bytes = singleLayerModel(layer, key, { batch, weightForm, otherWeightBits, actBits });
       sessions.push(await createSession(bytes));
+    }
+    // The rest of the graph is the original model minus its layers as they run there: float
+    // activations, so with 8-bit ones the float layer is timed once more without its Q/DQ.
+    if (actBits < FLOAT_BITS) {
+      const options = { batch, weightForm, otherWeightBits };
+      sessions.push(await createSession(singleLayerModel(layer, 'float', options)));
     }
     const x = fixedShape(layer.inputShape, batch);
     const stats = await measureLatency(sessions, new Float32Array(sizeOf(x)).fill(0.5), x, timing);
     for (const s of sessions) await s.release();
+    const net = (j: number) => Math.max(0, stats[j].median - stats[0].median);
     const ms: LatencyTable['layers'][number]['ms'] = {};
     keys.forEach((k, j) => {
-      ms[k] = Math.max(0, stats[j + 1].median - stats[0].median);
+      ms[k] = net(j + 1);
     });
-    floatSum += ms.float ?? 0;
+    floatSum += actBits < FLOAT_BITS ? net(keys.length + 1) : (ms.float ?? 0);
     layers.push({ name: layer.name, ms });
     options.onLayer?.(i + 1, requests.length);
   }
@@ -234,6 +308,7 @@ export async function measureLatencyTable(
     threads: activeThreads(),
     batch,
     weightForm,
+    ...(actBits < FLOAT_BITS && { actBits }),
     clock: options.clockName ?? (options.clock ? 'custom' : 'wall'),
     ...(options.modelSha256 && { modelSha256: options.modelSha256 }),
     modelMs: model.median,

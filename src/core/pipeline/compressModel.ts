@@ -13,6 +13,7 @@ import { readModel, writeModel } from '../onnx/reader.ts';
 import type { CompressionReport } from '../rewrite/types.ts';
 import { weightFormNote, withWeightForm } from '../rewrite/weightForm.ts';
 import type { ProgressCallback } from '../util/progress.ts';
+import { FLOAT_BITS } from '../util/units.ts';
 import { type CalibrationSettings, calibrateCompressedModel } from './calibrate.ts';
 import { checkWrittenModel, describeCheck, ptqPeerBytes, type RunCheck } from './check.ts';
 import { restoreFloatInterface } from './floatInterface.ts';
@@ -117,15 +118,12 @@ export async function compressModel(input: CompressModelInput): Promise<Compress
   bytes = formed.bytes;
   if (formed.changed)
     report = { ...report, notes: [...report.notes, weightFormNote(form, formed.changed)] };
-  if (output.latencyGuard && (output.actBits ?? 32) < 32) {
-    // It times float forms, while onnxruntime runs a Q/DQ chain as integer convs: a merged layer
-    // (float weights computed at load) could be slower than the chain it replaces.
-    const note =
-      'latency guard: not applied with 8-bit activations (it times the float forms of a layer; ' +
-      'onnxruntime runs the quantized chain as integer convs, which it does not measure yet)';
-    report = { ...report, notes: [...report.notes, note] };
-  } else if (output.latencyGuard && form !== 'dequantize') {
-    const guard = await guardLatency(prepared, results, bytes, output.latencyGuard);
+  // With 8-bit activations the weights stay DequantizeLinear whatever the form (weightForm.ts):
+  // the guard then times that form, and merged layers fold their own factors at load.
+  const actBits = output.actBits ?? FLOAT_BITS;
+  if (output.latencyGuard && (form !== 'dequantize' || actBits < FLOAT_BITS)) {
+    const settings = { ...output.latencyGuard, actBits };
+    const guard = await guardLatency(prepared, results, bytes, settings);
     bytes = guard.bytes;
     report = { ...report, notes: [...report.notes, guard.note] };
   }

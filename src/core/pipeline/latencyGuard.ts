@@ -3,12 +3,16 @@
 // CP chain is slower are written back as one dense conv computed from their factors at load
 // (rewrite/mergeFactors.ts): same file size, same outputs to float rounding, the original's
 // kernel. Typical cases: strided layers (the first 1x1 runs at the input's full size) and
-// small maps at batch 1, where three kernel launches cost more than the MACs saved.
-import type { LatencyTable } from '../cost/latencyTable.ts';
+// small maps at batch 1, where three kernel launches cost more than the MACs saved. With 8-bit
+// activations both are timed as such a model runs them: Q/DQ before every conv (inside the
+// chain too), weights as DequantizeLinear; the original is then the float conv reading the
+// quantized input, which is what a merged layer runs (its factors folded at load).
+import { type LatencyTable, latencyKey } from '../cost/latencyTable.ts';
 import { measureLatencyTable } from '../eval/layerLatency.ts';
 import type { LayerResult } from '../factor/types.ts';
 import { readModel, writeModel } from '../onnx/reader.ts';
 import { mergeFactorizedConvs } from '../rewrite/mergeFactors.ts';
+import { FLOAT_BITS } from '../util/units.ts';
 import type { PreparedModel } from './prepare.ts';
 
 export interface LatencyGuardSettings {
@@ -18,6 +22,11 @@ export interface LatencyGuardSettings {
   runs?: number;
   /** The clock in ms (default wall time; the CLI passes CPU time for one thread). */
   clock?: () => number;
+  /**
+   * Activation bits of the written model (default 32; compressModel passes its own). With 8 the
+   * forms are timed with Q/DQ inputs, weights as DequantizeLinear: the kernels that model runs.
+   */
+  actBits?: number;
 }
 
 export interface SlowLayer {
@@ -35,22 +44,29 @@ export async function slowerFactorizedLayers(
   const byName = new Map(prepared.layers.map((l) => [l.name, l]));
   const requests = results
     .filter((r) => r.factors.length === 3 && byName.get(r.name)?.op === 'Conv')
-    .map((r) => ({ layer: byName.get(r.name)!, ranks: [r.rank] }));
+    .map((r) => ({ layer: byName.get(r.name)!, ranks: [r.rank], bits: [r.bits] }));
   const input = Object.values(prepared.inputShapes)[0];
   if (requests.length === 0 || !input) return { slower: [], table: null };
   const table = await measureLatencyTable(prepared.bytes, input, requests, {
     batch: settings.batch ?? 1,
     runs: settings.runs ?? 30,
     weightForm: 'load',
+    actBits: settings.actBits,
     clock: settings.clock,
   });
-  const rankOf = new Map(results.map((r) => [r.name, r.rank]));
+  const byResult = new Map(results.map((r) => [r.name, r]));
+  // 'float' is the merged layer's form: one conv, weights computed at load (with 8-bit
+  // activations it reads the quantized input, as the merged conv does).
   const slower = table.layers
-    .map((l) => ({
-      name: l.name,
-      factorizedMs: l.ms[`rank:${rankOf.get(l.name) ?? 0}` as const] ?? Number.NaN,
-      originalMs: l.ms.float ?? Number.NaN,
-    }))
+    .map((l) => {
+      const r = byResult.get(l.name);
+      const key = latencyKey({ rank: r?.rank ?? 0, bits: r?.bits }, settings.actBits);
+      return {
+        name: l.name,
+        factorizedMs: l.ms[key] ?? Number.NaN,
+        originalMs: l.ms.float ?? Number.NaN,
+      };
+    })
     .filter((l) => l.factorizedMs > l.originalMs);
   return { slower, table };
 }
@@ -62,7 +78,9 @@ export function mergeSlowerLayers(
   slower: readonly SlowLayer[],
   factorized: number,
   batch: number,
+  actBits: number = FLOAT_BITS,
 ): { bytes: Uint8Array; note: string } {
+  const at = actBits < FLOAT_BITS ? ` with ${actBits}-bit activations` : '';
   const byName = new Map(prepared.layers.map((l) => [l.name, l]));
   const outputs = slower
     .map((s) => prepared.model.graph.node?.[byName.get(s.name)?.nodeIndex ?? -1]?.output?.[0])
@@ -76,7 +94,7 @@ export function mergeSlowerLayers(
   if (outputs.length === 0) {
     return {
       bytes,
-      note: `latency guard: none of the ${factorized} factorized convs is slower alone than the original conv at batch ${batch}`,
+      note: `latency guard: none of the ${factorized} factorized convs is slower alone than the original conv at batch ${batch}${at}`,
     };
   }
   const { model, merged } = mergeFactorizedConvs(readModel(bytes), outputs);
@@ -86,7 +104,7 @@ export function mergeSlowerLayers(
   return {
     bytes: writeModel(model),
     note:
-      `latency guard: ${merged.length} of ${factorized} factorized convs were slower alone than the original conv at batch ${batch} ` +
+      `latency guard: ${merged.length} of ${factorized} factorized convs were slower alone than the original conv at batch ${batch}${at} ` +
       `(${list}) and are written as one conv whose weight onnxruntime computes from the factors at load (same file size)`,
   };
 }
@@ -100,5 +118,12 @@ export async function guardLatency(
 ): Promise<{ bytes: Uint8Array; note: string }> {
   const { slower } = await slowerFactorizedLayers(prepared, results, settings);
   const factorized = results.filter((r) => r.factors.length === 3).length;
-  return mergeSlowerLayers(prepared, bytes, slower, factorized, settings.batch ?? 1);
+  return mergeSlowerLayers(
+    prepared,
+    bytes,
+    slower,
+    factorized,
+    settings.batch ?? 1,
+    settings.actBits,
+  );
 }

@@ -4,10 +4,12 @@
 // first 1x1 runs at the input's full size), this keeps the file's INT4 factors and their size
 // but runs the original's single kernel: W[o,i,k] = sum_r A[o,r] B[i,r] C[k,r] as Reshape, Mul
 // and MatMul of constants, which onnxruntime folds at load, as it folds the Cast + Mul of
-// weightForm 'load' (a DequantizeLinear input would be recomputed on every run instead). Sums
+// weightForm 'load' (a DequantizeLinear input would be recomputed on every run instead, so the
+// factors' own DequantizeLinear nodes are written as Cast + Mul here too). Sums
 // run in another order than the chain's, so outputs agree to float rounding, not bit for bit.
 import { makeAttribute, makeNode, makeTensor } from '../onnx/builders.ts';
 import { DataType, type NodeProto, type OnnxModel, type TensorProto } from '../onnx/types.ts';
+import { foldAtLoad } from './weightForm.ts';
 
 export interface MergeResult {
   model: OnnxModel;
@@ -99,6 +101,7 @@ export function mergeFactorizedConvs(model: OnnxModel, outputs: readonly string[
   const added: TensorProto[] = [];
   let nodes = [...(graph.node ?? [])];
   const gone = new Set<string>();
+  const factorWeights: string[] = [];
   const shapeConst = (name: string, dims: number[]) => {
     added.push(makeTensor(name, DataType.INT64, [dims.length], dims));
     return name;
@@ -146,9 +149,15 @@ export function mergeFactorizedConvs(model: OnnxModel, outputs: readonly string[
     );
     for (const n of dropped) gone.add(n.output?.[0] ?? '');
     merged.push(output);
+    factorWeights.push(wIn, wDw, wOut);
   }
   graph.node = nodes;
   graph.initializer = [...(graph.initializer ?? []), ...added];
   graph.valueInfo = (graph.valueInfo ?? []).filter((v) => !gone.has(v.name ?? ''));
+  // Factors still in DequantizeLinear form (8-bit activations keep that form, and so may the
+  // user) are folded at load like the rest of the merged weight; only those nothing else reads.
+  const readers = new Map<string, number>();
+  for (const n of nodes) for (const i of n.input ?? []) readers.set(i, (readers.get(i) ?? 0) + 1);
+  foldAtLoad(model, new Set(factorWeights.filter((w) => readers.get(w) === 1)));
   return { model, merged, notFound };
 }

@@ -94,6 +94,25 @@ export function applyWeightForm(model: OnnxModel, form: WeightForm): WeightFormR
   if (form === 'dequantize' || (graph.node ?? []).some((n) => n.opType === 'QuantizeLinear')) {
     return { model, changed: 0 };
   }
+  return rewriteDequantize(model, form, () => true);
+}
+
+/**
+ * The constant DequantizeLinear nodes writing `outputs` in the 'load' form, whatever else the
+ * graph holds (activation Q/DQ included): for weights no QDQ fusion reads, such as the factors a
+ * merged conv computes its weight from (rewrite/mergeFactors.ts), which onnxruntime would
+ * otherwise compute again on every run. Edits `model` in place.
+ */
+export function foldAtLoad(model: OnnxModel, outputs: ReadonlySet<string>): WeightFormResult {
+  return rewriteDequantize(model, 'load', (n) => outputs.has(n.output?.[0] ?? ''));
+}
+
+function rewriteDequantize(
+  model: OnnxModel,
+  form: Exclude<WeightForm, 'dequantize'>,
+  chosen: (node: NodeProto) => boolean,
+): WeightFormResult {
+  const graph = model.graph;
   const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const taken = new Set([...inits.keys(), ...(graph.node ?? []).flatMap((n) => n.output ?? [])]);
   const unique = (base: string) => {
@@ -106,7 +125,7 @@ export function applyWeightForm(model: OnnxModel, form: WeightForm): WeightFormR
   const added: TensorProto[] = [];
   let changed = 0;
   for (const node of graph.node ?? []) {
-    const d = constantDequantize(node, inits);
+    const d = chosen(node) ? constantDequantize(node, inits) : null;
     if (!d) {
       nodes.push(node);
       continue;

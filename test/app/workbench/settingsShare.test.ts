@@ -60,10 +60,11 @@ describe('copy settings', () => {
   it('the latency guard takes weights folded at load unless the user chose float', () => {
     expect(outputForm({})).toEqual({ weightForm: 'dequantize', latencyGuard: false });
     expect(outputForm({ latencyGuard: true })).toEqual({ weightForm: 'load', latencyGuard: true });
-    // With 8-bit activations the guard merges nothing: it is off.
+    // With 8-bit activations the guard times the quantized forms: it stays on (the file keeps
+    // its DequantizeLinear weights whatever the form).
     expect(outputForm({ latencyGuard: true, actBits: 8 })).toEqual({
-      weightForm: 'dequantize',
-      latencyGuard: false,
+      weightForm: 'load',
+      latencyGuard: true,
     });
     expect(outputForm({ weightForm: 'float', latencyGuard: true })).toEqual({
       weightForm: 'float',
