@@ -1,7 +1,7 @@
 // "Factorized only where it is not slower" (issue #14 item 4): each factorized conv is timed
 // alone at the model's shapes against the original conv (eval/layerLatency.ts), and those whose
 // CP chain is slower are written back as one dense conv computed from their factors at load
-// (rewrite/mergeFactors.ts): same file size, same outputs to float rounding, the original's
+// (rewrite/mergeFactors.ts): about the same file size, same outputs to float rounding, the original's
 // kernel. Typical cases: strided layers (the first 1x1 runs at the input's full size) and
 // small maps at batch 1, where three kernel launches cost more than the MACs saved. With 8-bit
 // activations both are timed as such a model runs them: Q/DQ before every conv (inside the
@@ -101,11 +101,16 @@ export function mergeSlowerLayers(
   const list = slower
     .map((s) => `${s.name} ${(s.factorizedMs / s.originalMs).toFixed(2)}x`)
     .join(', ');
+  const written = writeModel(model);
+  // The factors stay in the file; with 8-bit activations each merged layer adds its factors'
+  // Cast + Mul (folded at load), a few hundred bytes.
+  const grown = written.length - bytes.length;
+  const size = grown === 0 ? 'same file size' : `file ${grown > 0 ? '+' : ''}${grown} bytes`;
   return {
-    bytes: writeModel(model),
+    bytes: written,
     note:
       `latency guard: ${merged.length} of ${factorized} factorized convs were slower alone than the original conv at batch ${batch}${at} ` +
-      `(${list}) and are written as one conv whose weight onnxruntime computes from the factors at load (same file size)`,
+      `(${list}) and are written as one conv whose weight onnxruntime computes from the factors at load (${size})`,
   };
 }
 
