@@ -60,6 +60,11 @@ export interface AdmmParams {
    */
   wideComponentCandidates: number;
   /**
+   * The data-aware solver's polish rounds on such a layer (weightedAdmm.ts; 0:
+   * `wideComponentPolish`). It takes the same outer-step cap and candidates.
+   */
+  wideWeightedPolish: number;
+  /**
    * 'auto' (default): blocked float32 Cholesky solves where the system is large; 'float64':
    * the kernels' float64 potrf/potrs and an explicit inverse (the old route, a benchmark peer).
    */
@@ -86,6 +91,7 @@ export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>
     wideComponentOuter: 0,
     wideComponentPolish: 0,
     wideComponentCandidates: 0,
+    wideWeightedPolish: 0,
   },
   default: {
     eps: 1e-4,
@@ -127,6 +133,15 @@ export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>
     // column, 1,141 columns, 3 projections per factor and step); the polish then re-solves
     // every scale exactly, and 50 candidates end at the same error (issue #14).
     wideComponentCandidates: 50,
+    // The data-aware path's outer step costs ~9 of its polish rounds at C = 512 (each step
+    // eigendecomposes two rank x rank Grams in JavaScript: 11 s vs 1.2 s), so it polishes longer
+    // than the published path. npm run bench:wide-data (synthetic 3x3 convs and input
+    // statistics, rate 2, 4 bits, load ~2), against the uncapped preset (60 outer steps, 5 rounds,
+    // 200 candidates; it stopped after 5 and 4 steps): weighted error +0.13 % at C = 256 (12.4 vs
+    // 18.7 s) and +0.19 % at 512 (94.0 vs 114.5 s); the published path's 4 rounds +0.84 % and
+    // +1.03 % (12.0 and 94.5 s). Most of the rest comes before the first outer step: the
+    // weighted problem and its 5 ALS start sweeps, 57 s at 512 (weightedAdmm.ts startSweeps).
+    wideWeightedPolish: 8,
   },
 };
 

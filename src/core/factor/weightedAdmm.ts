@@ -17,6 +17,7 @@ import {
   cloneGrid,
   outerConverged,
   type QuantizedCp,
+  wideComponentParams,
 } from './admm.ts';
 import {
   balanceColumns,
@@ -72,7 +73,12 @@ export function admmWeightedCp(
   weights: ModeWeights,
   options: WeightedAdmmOptions = {},
 ): WeightedCp {
-  const params = { ...ADMM_PRESETS[options.preset ?? 'default'], ...options.params };
+  const columns = options.scales === 'component';
+  const params = wideWeightedParams(
+    { ...ADMM_PRESETS[options.preset ?? 'default'], ...options.params },
+    rank,
+    columns,
+  );
   const problem = weightedProblem(kernels, x, dims, rank, weights);
   const h: Float32Array[] = init.map((f) => Float32Array.from(f));
   for (let s = 0; s < (options.startSweeps ?? 5); s++) weightedAlsSweep(kernels, problem, h);
@@ -83,7 +89,6 @@ export function admmWeightedCp(
   let best: { factors: GridFactor[]; error: number } | null = null;
   let innerSteps = 0;
   let sinceImproved = 0;
-  const columns = options.scales === 'component';
   for (let t = 0; t < params.maxOuter; t++) {
     const cache = newMttkrpCache();
     let estimate = 0;
@@ -117,6 +122,16 @@ export function admmWeightedCp(
     innerSteps,
     errorHistory,
   };
+}
+
+/**
+ * The published path's wide per-component caps (wideComponentParams: outer steps, candidates)
+ * with the data-aware solver's own polish rounds (`wideWeightedPolish`).
+ */
+export function wideWeightedParams(p: AdmmParams, rank: number, columns: boolean): AdmmParams {
+  const capped = wideComponentParams(p, rank, columns);
+  if (capped === p || p.wideWeightedPolish <= 0) return capped;
+  return { ...capped, polishRounds: p.wideWeightedPolish };
 }
 
 function weightedProblem(

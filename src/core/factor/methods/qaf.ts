@@ -42,10 +42,9 @@ function runFrom(
   const start = floatCpOfJob(kernels, job, scaled, preset.cpIterations, INIT_SHARE, init);
   const { dims, rank, float } = start;
   const scales = job.scales ?? DEFAULT_QAF_SCALES;
-  // The outer steps this layer may run: a wide per-component layer (published objective) is capped.
-  const maxOuter = weights
-    ? preset.maxOuter
-    : wideComponentParams(preset, rank, scales === 'component').maxOuter;
+  // The outer steps this layer may run: a wide per-component layer is capped, on either objective
+  // (weightedAdmm.ts wideWeightedParams takes the same cap).
+  const maxOuter = wideComponentParams(preset, rank, scales === 'component').maxOuter;
   const admm = {
     preset: job.preset ?? 'default',
     onOuterStep: (t: number, e: number) =>
