@@ -1,15 +1,18 @@
-// `npm run bench:wide-data [-- --sizes 256,512] [--extra 4:4:50,...]`: data-aware QAF (the
-// input-weighted objective, weightedAdmm.ts) on wide layers, one thread: seeded synthetic 3x3
-// convs with C_in = C_out = C (syntheticWeights.ts) and seeded synthetic input statistics
-// (syntheticMoments.ts), rate 2, 4 bits, per-component scales (DEFAULT_QAF_SCALES), each run as
-// methods/qaf.ts runs a wide data-aware job (the job the pipeline builds, its weights from
-// momentWeights, the preset's float start from the randomized start, then admmWeightedCp), once
-// per setting of the ADMM's limits (outer steps, polish rounds, projection candidates):
-//   uncapped: the preset's 60, 5 and 200, what the weighted path ran before it took the wide
-//             caps (the peer);
-//   published caps: the published path's wide per-component limits (admm.ts wideComponentParams);
-//   default: what the code now runs (weightedAdmm.ts wideWeightedParams);
-//   --extra outer:polish:candidates adds others.
+// `npm run bench:wide-data [-- --sizes 256,512] [--peer uncapped|capped] [--extra 4:4:50,...]`:
+// data-aware QAF (the input-weighted objective, weightedAdmm.ts) on wide layers, one thread:
+// seeded synthetic 3x3 convs with C_in = C_out = C (syntheticWeights.ts) and seeded synthetic
+// input statistics (syntheticMoments.ts), rate 2, 4 bits, per-component scales
+// (DEFAULT_QAF_SCALES), each run as methods/qaf.ts runs a wide data-aware job (the job the
+// pipeline builds, its weights from momentWeights, the preset's float start from the randomized
+// start, then admmWeightedCp), once per setting of the ADMM's limits (outer steps, polish rounds,
+// projection candidates) and of its wide start (ALS start sweeps s, row-by-row Sylvester solves
+// up to r rows: admm.ts wideWeightedStartSweeps, wideWeightedRowSolves):
+//   uncapped: the preset's 60, 5 and 200 with the old start (5 sweeps, no row solves), what the
+//             weighted path ran before it took the wide caps (the default peer);
+//   published caps: the published path's wide per-component limits, old start;
+//   capped (--peer capped, instead of the two above): e01308f's caps with the old start;
+//   default: what the code now runs (weightedAdmm.ts wideWeightedParams and the wide start);
+//   --extra outer:polish:candidates[:startSweeps[:rowSolveRows]] adds others (default 5 and 0).
 // Every setting passes its limits explicitly, so the numbers do not depend on the code's default.
 // The settings rotate which runs first from size to size, so drift of this shared machine hits
 // them alike. Seconds are wall clock around the layer's solve (float start and ADMM), next to
@@ -35,41 +38,63 @@ const preset = ADMM_PRESETS.default;
 
 interface Setting {
   name: string;
-  limits: { maxOuter: number; polishRounds: number; candidates: number };
+  limits: {
+    maxOuter: number;
+    polishRounds: number;
+    candidates: number;
+    /** Weighted ALS start sweeps (wideWeightedStartSweeps; the peers run the old default 5). */
+    wideWeightedStartSweeps: number;
+    /** Row-by-row Sylvester solves up to this many rows (wideWeightedRowSolves; peers 0). */
+    wideWeightedRowSolves: number;
+  };
 }
 
-// wideFromRank 0 keeps admmWeightedCp from applying caps of its own: the limits are the setting's.
-const UNCAPPED = setting('uncapped', preset);
+// The start as it was before the wide start fields (5 sweeps, every Gram eigendecomposed).
+const OLD_START = { wideWeightedStartSweeps: 5, wideWeightedRowSolves: 0 };
+const UNCAPPED = setting('uncapped', { ...preset, ...OLD_START });
 const PUBLISHED_CAPS = setting('published caps', {
   maxOuter: preset.wideComponentOuter,
   polishRounds: preset.wideComponentPolish,
   candidates: preset.wideComponentCandidates,
+  ...OLD_START,
 });
-const DEFAULT = setting('default', wideWeightedParams(preset, preset.wideFromRank, true));
+// The caps of e01308f with the old start: the peer of `--peer capped`.
+const CAPPED = setting('capped', {
+  ...wideWeightedParams(preset, preset.wideFromRank, true),
+  ...OLD_START,
+});
+const DEFAULT = setting('default', {
+  ...wideWeightedParams(preset, preset.wideFromRank, true),
+  wideWeightedStartSweeps: preset.wideWeightedStartSweeps || 5,
+});
 
 function setting(name: string, p: Setting['limits']): Setting {
-  const { maxOuter, polishRounds, candidates } = p;
+  const { maxOuter, polishRounds, candidates, wideWeightedStartSweeps, wideWeightedRowSolves } = p;
   return {
-    name: `${name} (o${maxOuter} p${polishRounds} c${candidates})`,
-    limits: { maxOuter, polishRounds, candidates },
+    name: `${name} (o${maxOuter} p${polishRounds} c${candidates} s${wideWeightedStartSweeps} r${wideWeightedRowSolves})`,
+    limits: { maxOuter, polishRounds, candidates, wideWeightedStartSweeps, wideWeightedRowSolves },
   };
 }
 
 function extraSetting(spec: string): Setting {
-  const [maxOuter, polishRounds, candidates] = spec.split(':').map(Number);
-  if (
-    ![maxOuter, polishRounds, candidates].every((v) => Number.isInteger(v) && v >= 0) ||
-    !maxOuter
-  )
-    throw new Error(`--extra: not outer:polish:candidates: ${spec}`);
-  return setting('extra', { maxOuter, polishRounds, candidates });
+  const [maxOuter, polishRounds, candidates, sweeps = 5, rowSolves = 0] = spec
+    .split(':')
+    .map(Number);
+  const all = [maxOuter, polishRounds, candidates, sweeps, rowSolves];
+  if (!all.every((v) => Number.isInteger(v) && v >= 0) || !maxOuter || !sweeps)
+    throw new Error(`--extra: not outer:polish:candidates[:startSweeps[:rowSolveRows]]: ${spec}`);
+  return setting('extra', {
+    maxOuter,
+    polishRounds,
+    candidates,
+    wideWeightedStartSweeps: sweeps,
+    wideWeightedRowSolves: rowSolves,
+  });
 }
 
 function sameLimits(a: Setting, b: Setting): boolean {
   const [x, y] = [a.limits, b.limits];
-  return (
-    x.maxOuter === y.maxOuter && x.polishRounds === y.polishRounds && x.candidates === y.candidates
-  );
+  return (Object.keys(x) as (keyof Setting['limits'])[]).every((k) => x[k] === y[k]);
 }
 
 function convJob(kernels: Kernels, c: number): CompressJob {
@@ -114,7 +139,9 @@ interface Run {
 }
 
 function solve(kernels: Kernels, job: CompressJob, weights: ModeWeights, setting: Setting): Run {
-  const params: Partial<AdmmParams> = { ...setting.limits, wideFromRank: 0 };
+  // wideComponentOuter 0 keeps admmWeightedCp from applying caps of its own (the limits are the
+  // setting's) while the wide start fields still apply from wideFromRank.
+  const params: Partial<AdmmParams> = { ...setting.limits, wideComponentOuter: 0 };
   const wall = performance.now();
   const cpu = cpuSeconds();
   const { dims, rank, float } = floatCpOfJob(
@@ -164,9 +191,12 @@ const sizes = listArg(argv, 'sizes', '256,512').map((s) => {
   if (!Number.isInteger(c) || c < 1) throw new Error(`--sizes: not a size: ${s}`);
   return c;
 });
+// --peer capped: e01308f's caps with the old start as the peer, without the slower settings.
+const peerName = listArg(argv, 'peer', 'uncapped')[0];
+if (peerName !== 'uncapped' && peerName !== 'capped') throw new Error('--peer: uncapped or capped');
+const PEER = peerName === 'capped' ? CAPPED : UNCAPPED;
 const settings = [
-  UNCAPPED,
-  PUBLISHED_CAPS,
+  ...(PEER === UNCAPPED ? [UNCAPPED, PUBLISHED_CAPS] : [CAPPED]),
   DEFAULT,
   ...listArg(argv, 'extra', '').map(extraSetting),
 ]
@@ -189,7 +219,7 @@ for (const [i, c] of sizes.entries()) {
   const runs: Record<string, Run> = {};
   for (const s of order) runs[s.name] = solve(kernels, job, weights, s);
   const rank = resolveRank(cpDims(job.shape), job.rank, job.rate);
-  const peer = runs[UNCAPPED.name];
+  const peer = runs[PEER.name];
   for (const s of settings) {
     const r = runs[s.name];
     rows.push([
@@ -235,7 +265,7 @@ console.log(
       'polish s',
       'outer',
       'weighted err',
-      'vs uncapped',
+      'vs peer',
       'plain err',
       'speed-up',
     ],
@@ -250,7 +280,7 @@ console.log(
     bits,
     scales: DEFAULT_QAF_SCALES,
     kernels: kernels.name,
-    peer: UNCAPPED.name,
+    peer: PEER.name,
     settings: Object.fromEntries(settings.map((s) => [s.name, s.limits])),
     load: [load0, loadavg()[0]],
     cases,

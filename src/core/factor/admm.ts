@@ -65,6 +65,14 @@ export interface AdmmParams {
    */
   wideWeightedPolish: number;
   /**
+   * Data-aware solver, wide layer (rank >= wideFromRank): a weighted mode with at most this many
+   * rows solves its Sylvester equation row by row (one shifted Cholesky per row in W's
+   * eigenbasis) instead of eigendecomposing the rank x rank Gram (0: never).
+   */
+  wideWeightedRowSolves: number;
+  /** Its weighted ALS start sweeps on such a layer (0: weightedAdmm.ts's default 5). */
+  wideWeightedStartSweeps: number;
+  /**
    * 'auto' (default): blocked float32 Cholesky solves where the system is large; 'float64':
    * the kernels' float64 potrf/potrs and an explicit inverse (the old route, a benchmark peer).
    */
@@ -92,6 +100,8 @@ export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>
     wideComponentPolish: 0,
     wideComponentCandidates: 0,
     wideWeightedPolish: 0,
+    wideWeightedRowSolves: 0,
+    wideWeightedStartSweeps: 0,
   },
   default: {
     eps: 1e-4,
@@ -142,6 +152,19 @@ export const ADMM_PRESETS: Readonly<Record<AdmmPresetName, Readonly<AdmmParams>>
     // +1.03 % (12.0 and 94.5 s). Most of the rest comes before the first outer step: the
     // weighted problem and its 5 ALS start sweeps, 57 s at 512 (weightedAdmm.ts startSweeps).
     wideWeightedPolish: 8,
+    // Those were ~90 % eigendecompositions of 1,141 x 1,141 Grams (dsyevQl, JavaScript, ~6 s
+    // each), two per ALS sweep and per outer step; the 9-row kernel-offset mode now solves row
+    // by row (9 float64 Choleskys, ~0.6 s; weightedAdmm.ts rowSolver), the same equations.
+    // bench:wide-data --peer capped, against that start in the same run (load 2.8 -> 2.1):
+    // C = 512 59.6 vs 91.2 s (start 30.0 vs 53.3 s, 6.5 vs 10.6 s per outer step), weighted
+    // error 0.2034 vs 0.2036; C = 256 9.5 vs 16.2 s, 0.2243 vs 0.2244. The 512-row mode still
+    // takes its eigendecomposition (512 Choleskys would cost more).
+    wideWeightedRowSolves: 16,
+    // Fewer start sweeps (now ~7 s each at 512) cost far more than 0.2 %: with row solves,
+    // 3, 2, 1 sweeps end at +1.7, +3.3, +6.0 % at C = 512 (+2.0, +3.8, +6.8 % at 256; an
+    // earlier run, load 2.0-2.3). More buy error: 7 sweeps -0.98 % at 512 for 17 s (76.8 s),
+    // -1.23 % at 256 for 1.9 s; left at 5 here.
+    wideWeightedStartSweeps: 0,
   },
 };
 

@@ -30,7 +30,7 @@ import {
 import type { ModeWeights } from './inputMoments.ts';
 import { dsyevQl, trace } from './linalg.ts';
 import { polishFactor, polishFactorColumns } from './polish.ts';
-import { factorShifted, type ShiftedFactor, solveShifted } from './solve.ts';
+import { choleskyShifted, factorShifted, type ShiftedFactor, solveShifted } from './solve.ts';
 import type { GridFactor } from './types.ts';
 import { polishWeightedFactor, polishWeightedFactorColumns } from './weightedPolish.ts';
 
@@ -60,6 +60,8 @@ interface WeightedProblem {
   xw: ReturnType<typeof cpTarget>;
   /** ||X||_W^2 = <X, Xw>. */
   normW: number;
+  /** Weighted modes with at most this many rows solve row by row (rowSolver; 0: none). */
+  rowSolveRows: number;
 }
 
 /** AO-ADMM on the W-weighted objective from float factors `init` (not modified). */
@@ -79,9 +81,17 @@ export function admmWeightedCp(
     rank,
     columns,
   );
-  const problem = weightedProblem(kernels, x, dims, rank, weights);
-  const h: Float32Array[] = init.map((f) => Float32Array.from(f));
-  for (let s = 0; s < (options.startSweeps ?? 5); s++) weightedAlsSweep(kernels, problem, h);
+  const wide = params.wideFromRank > 0 && rank >= params.wideFromRank;
+  const problem = weightedProblem(
+    kernels,
+    x,
+    dims,
+    rank,
+    weights,
+    wide ? params.wideWeightedRowSolves : 0,
+  );
+  const sweeps = options.startSweeps ?? ((wide && params.wideWeightedStartSweeps) || 5);
+  const h = alsStart(kernels, problem, init, sweeps);
   if (params.balance) balanceColumns(dims, h, rank);
   const duals = dims.map((d) => new Float32Array(d * rank));
   const grid: GridFactor[] = [];
@@ -140,6 +150,7 @@ function weightedProblem(
   dims: readonly number[],
   rank: number,
   weights: ModeWeights,
+  rowSolveRows = 0,
 ): WeightedProblem {
   if (weights.length !== dims.length) throw new RangeError('one weight (or null) per mode');
   weights.forEach((w, n) => {
@@ -156,7 +167,16 @@ function weightedProblem(
   const xw = weightTensor(kernels, x, dims, weights32);
   let normW = 0;
   for (let i = 0; i < x.length; i++) normW += x[i] * xw[i];
-  return { dims, rank, weights, weights32, eigen, xw: cpTarget(xw, dims), normW };
+  return {
+    dims,
+    rank,
+    weights,
+    weights32,
+    eigen,
+    xw: cpTarget(xw, dims),
+    normW,
+    rowSolveRows,
+  };
 }
 
 /** X x_n W_n for every weighted mode n (W symmetric). */
@@ -249,6 +269,7 @@ function modeSolver(
       solveShifted(kernels, factor, rank, rhs, rows, out);
     };
   }
+  if (rows <= p.rowSolveRows) return rowSolver(kernels, eig, rows, rank, g, rho);
   // Sylvester: W = V^T diag(lambda) V, G = Q^T diag(gamma) Q (rows of V and Q are eigenvectors);
   // in those bases the equation is elementwise: Ht = (V RHS Q^T) / (lambda_i gamma_j + rho).
   const ge = dsyevQl(g, rank);
@@ -268,6 +289,80 @@ function modeSolver(
     kernels.sgemm(false, false, rows, rank, rank, 1, t2, rank, q, rank, 0, t1, rank);
     kernels.sgemm(true, false, rows, rank, rows, 1, eig.rows, rows, t1, rank, 0, out, rank);
   };
+}
+
+// rowSolver keeps its Cholesky factors for the ADMM's repeated solves up to this many bytes
+// (94 MB for 9 rows at rank 1,141), else factors again at every solve (~3x its time there).
+const ROW_FACTOR_BYTES = 128 * 2 ** 20;
+
+/**
+ * The Sylvester solve of modeSolver row by row: with W = V^T diag(lambda) V, row i of
+ * (V H) solves (V H)_i (lambda_i G + rho I) = (V RHS)_i, a shifted SPD system of its own. For a
+ * mode of few rows (a 3x3 conv's 9 kernel offsets) `rows` float64 Cholesky factorizations cost
+ * far less than G's eigendecomposition in JavaScript (rank 1,141: ~60 ms each against ~6 s).
+ */
+function rowSolver(
+  kernels: Kernels,
+  eig: { rows: Float32Array; values: Float64Array },
+  rows: number,
+  rank: number,
+  g: Float64Array,
+  rho: number,
+): ModeSolver {
+  // lambda_i G + rho I = lambda_i (G + (rho / lambda_i) I); a null direction of W leaves rho I.
+  const factor = (i: number) =>
+    eig.values[i] > 0 ? choleskyShifted(kernels, g, rank, rho / eig.values[i]).l : null;
+  const kept =
+    rows * rank * rank * 8 <= ROW_FACTOR_BYTES
+      ? Array.from({ length: rows }, (_, i) => factor(i))
+      : null;
+  const t = new Float32Array(rows * rank);
+  const b = new Float64Array(rank);
+  return (rhs, out) => {
+    kernels.sgemm(false, false, rows, rank, rows, 1, eig.rows, rows, rhs, rank, 0, t, rank);
+    for (let i = 0; i < rows; i++) {
+      const row = t.subarray(i * rank, (i + 1) * rank);
+      const l = kept ? kept[i] : factor(i);
+      if (!l) {
+        for (let j = 0; j < rank; j++) row[j] /= rho;
+        continue;
+      }
+      b.set(row);
+      kernels.potrs(l, rank, b, 1);
+      const scale = 1 / eig.values[i];
+      for (let j = 0; j < rank; j++) row[j] = b[j] * scale;
+    }
+    kernels.sgemm(true, false, rows, rank, rows, 1, eig.rows, rows, t, rank, 0, out, rank);
+  };
+}
+
+/**
+ * The float start admmWeightedCp runs: `sweeps` weighted ALS sweeps from `init` (not modified),
+ * weighted modes of at most `rowSolveRows` rows solved by rowSolver (for tests and benchmarks).
+ */
+export function weightedAlsStart(
+  kernels: Kernels,
+  x: Float32Array,
+  dims: readonly number[],
+  init: readonly Float32Array[],
+  rank: number,
+  weights: ModeWeights,
+  sweeps: number,
+  rowSolveRows = 0,
+): Float32Array[] {
+  const problem = weightedProblem(kernels, x, dims, rank, weights, rowSolveRows);
+  return alsStart(kernels, problem, init, sweeps);
+}
+
+function alsStart(
+  kernels: Kernels,
+  p: WeightedProblem,
+  init: readonly Float32Array[],
+  sweeps: number,
+): Float32Array[] {
+  const h = init.map((f) => Float32Array.from(f));
+  for (let s = 0; s < sweeps; s++) weightedAlsSweep(kernels, p, h);
+  return h;
 }
 
 /** One weighted float ALS sweep (unconstrained least squares per mode, tiny ridge). */
