@@ -76,6 +76,8 @@ test('measure sensitivity on two layers (cancel, then again); the cheapest budge
   });
   await expect(page.getByTestId('layer-sensitivity')).toHaveCount(2);
 
+  // The table counts float activations, and the BOP budget says what 8-bit ones would change.
+  await expect(page.getByTestId('budget-activations-hint')).toContainText('4x fewer');
   // The cheapest budget: every layer at its cheapest option, written into the overrides.
   const bop = page.getByTestId('preview-bop');
   const before = await bop.textContent();
